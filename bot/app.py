@@ -1,0 +1,102 @@
+"""The composition root: builds every dependency once and wires them together.
+
+Nothing below this module constructs a client, opens a database or reads a setting; it is all
+passed in from here, which is what lets the tests swap Slack and Anthropic for local fakes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import anthropic
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import listeners
+from bot.answer import AnswerConfig, Answerer
+from bot.claude import Clock
+from bot.metrics import Metrics
+from bot.prompt import system_prompt
+from bot.scheduler import Schedulers
+from bot.settings import Settings
+from bot.slack_api import SlackApi
+from bot.store import Store, open_store
+
+
+@dataclass
+class Services:
+    """Everything a running bot holds; `close()` releases it."""
+
+    settings: Settings
+    store: Store
+    model: anthropic.AsyncAnthropic
+    slack_client: AsyncWebClient
+    schedulers: Schedulers
+    answerer: Answerer
+    bolt: AsyncApp
+    metrics: Metrics
+    shutting_down: bool = False
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Let answers in flight finish (up to `grace` seconds), then release everything."""
+        await self.answerer.wait_idle(grace)
+        await self.schedulers.close()
+        await self.store.close()
+        await self.model.close()
+
+
+def answer_config(settings: Settings) -> AnswerConfig:
+    return AnswerConfig(
+        model=settings.model,
+        max_tokens=settings.max_tokens,
+        system_prompt=system_prompt(settings.system_prompt_file),
+        history_tokens=settings.history_tokens,
+        usd_inr=settings.usd_inr,
+    )
+
+
+def model_client(settings: Settings) -> anthropic.AsyncAnthropic:
+    return anthropic.AsyncAnthropic(
+        api_key=settings.anthropic_api_key, base_url=settings.anthropic_base_url
+    )
+
+
+async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -> Services:
+    """Build the bot from settings (Slack and Anthropic settings must be present)."""
+    settings.require_slack()
+    settings.require_anthropic()
+    store = await open_store(settings.database_url)
+    model = model_client(settings)
+    slack_client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    schedulers = Schedulers(
+        per_minute=settings.updates_per_minute,
+        burst=settings.update_burst,
+        min_interval=settings.update_interval,
+        clock=clock,
+    )
+    answerer = Answerer(
+        config=answer_config(settings),
+        slack=SlackApi(slack_client),
+        model=model,
+        store=store,
+        schedulers=schedulers,
+        clock=clock,
+    )
+    bolt = AsyncApp(
+        client=slack_client,
+        signing_secret=settings.slack_signing_secret or "",
+        # Bolt acks events before running listeners, so a long answer never delays the ack.
+        process_before_response=False,
+    )
+    listeners.register(bolt, answerer)
+    return Services(
+        settings=settings,
+        store=store,
+        model=model,
+        slack_client=slack_client,
+        schedulers=schedulers,
+        answerer=answerer,
+        bolt=bolt,
+        metrics=Metrics(),
+    )

@@ -1,0 +1,131 @@
+"""Claude's streaming answer as our own small events, with the SDK's errors mapped to ours.
+
+`stream_answer` yields `TextDelta` for every piece of text as it arrives and ends with one
+`Finished` carrying the final message's usage. Time to first token is taken at the first text
+delta, not at `message_start`: newer models think before they write, and staff wait for words.
+
+Failures before any text raise `ModelUnavailable` (after the SDK's own retries, which happen on
+entering the stream); failures after text has arrived raise `ModelInterrupted`, because after
+the first byte nothing is retried. Leaving the `async with` early (the caller stops iterating)
+closes the HTTP stream, so a stopped answer stops costing tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import httpx2
+
+from bot.errors import ModelInterrupted, ModelUnavailable
+from bot.usage import AnswerStats, Usage
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The model is done; `text` is all text it wrote, `stats` what the footer shows."""
+
+    text: str
+    stats: AnswerStats
+
+
+ModelEvent = TextDelta | Finished
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """What one answer asks of the model."""
+
+    model: str
+    max_tokens: int
+    system: str
+    messages: Sequence[dict[str, Any]]
+
+
+async def stream_answer(
+    client: anthropic.AsyncAnthropic, request: ModelRequest, clock: Clock = time.monotonic
+) -> AsyncIterator[ModelEvent]:
+    """Stream one answer. See the module docstring for the error contract."""
+    started = clock()
+    ttft: float | None = None
+    parts: list[str] = []
+    request_id: str | None = None
+    try:
+        async with client.messages.stream(
+            model=request.model,
+            max_tokens=request.max_tokens,
+            system=request.system,
+            messages=list(request.messages),  # type: ignore[arg-type]
+        ) as stream:
+            request_id = stream.request_id
+            async for event in stream:
+                if event.type == "text":
+                    if ttft is None:
+                        ttft = clock() - started
+                    parts.append(event.text)
+                    yield TextDelta(event.text)
+            final = await stream.get_final_message()
+    except anthropic.APIStatusError as exc:
+        raise _status_error(exc, text_started=bool(parts)) from exc
+    except anthropic.APIConnectionError as exc:
+        raise _connection_error(exc, text_started=bool(parts), request_id=request_id) from exc
+    except httpx2.HTTPError as exc:
+        # A connection dropped mid-stream surfaces as the HTTP library's own read error.
+        raise _connection_error(exc, text_started=bool(parts), request_id=request_id) from exc
+    if final.stop_reason is None:
+        # The body ended without `message_delta`/`message_stop`: the stream was cut off.
+        raise ModelInterrupted(
+            "the model stream ended before the message was complete",
+            kind="incomplete_stream",
+            request_id=request_id,
+        )
+    yield Finished(
+        text="".join(parts),
+        stats=AnswerStats(
+            model=final.model or request.model,
+            usage=_usage(final.usage),
+            stop_reason=final.stop_reason,
+            duration_s=clock() - started,
+            ttft_s=ttft,
+            request_id=request_id,
+        ),
+    )
+
+
+def _usage(usage: Any) -> Usage:
+    return Usage(
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cache_write_tokens=usage.cache_creation_input_tokens or 0,
+        cache_read_tokens=usage.cache_read_input_tokens or 0,
+    )
+
+
+def _status_error(exc: anthropic.APIStatusError, *, text_started: bool) -> Exception:
+    # A mid-stream `error` event arrives as APIStatusError with the stream's 200 status;
+    # its `type` (overloaded_error, api_error, ...) says what happened.
+    kind = exc.type or f"http_{exc.status_code}"
+    message = f"model request failed: {kind} (HTTP {exc.status_code})"
+    if text_started:
+        return ModelInterrupted(message, kind=kind, request_id=exc.request_id)
+    return ModelUnavailable(message, kind=kind, request_id=exc.request_id)
+
+
+def _connection_error(
+    exc: Exception, *, text_started: bool, request_id: str | None
+) -> Exception:
+    kind = "timeout" if isinstance(exc, anthropic.APITimeoutError) else "connection"
+    message = f"model connection failed: {type(exc).__name__}"
+    if text_started:
+        return ModelInterrupted(message, kind=kind, request_id=request_id)
+    return ModelUnavailable(message, kind=kind, request_id=request_id)

@@ -1,0 +1,89 @@
+"""The `shopmax-bot` command: `run` serves Slack, `ask` streams one answer in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+import anthropic
+
+from bot import claude, texts
+from bot.app import model_client
+from bot.claude import ModelRequest
+from bot.conversation import build_messages
+from bot.errors import ModelError, SettingsError
+from bot.pricing import cost_usd
+from bot.prompt import system_prompt
+from bot.runner import run
+from bot.settings import Settings, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="shopmax-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="serve Slack (Socket Mode or HTTP mode)")
+    ask_parser = commands.add_parser("ask", help="stream one answer in the terminal")
+    ask_parser.add_argument("question", help="what to ask, in quotes")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if args.command == "run":
+            asyncio.run(run(settings))
+            return 0
+        settings.require_anthropic()
+        return asyncio.run(ask(settings, args.question, sys.stdout))
+    except SettingsError as exc:
+        print(f"shopmax-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def ask(
+    settings: Settings,
+    question: str,
+    out: TextIO,
+    model: anthropic.AsyncAnthropic | None = None,
+) -> int:
+    """Stream one answer to `out` the way the original ShopMax example did."""
+    client = model or model_client(settings)
+    request = ModelRequest(
+        model=settings.model,
+        max_tokens=settings.max_tokens,
+        system=system_prompt(settings.system_prompt_file),
+        messages=build_messages([], question, settings.history_tokens),
+    )
+    out.write(texts.TERMINAL_PREFIX)
+    out.flush()
+    try:
+        async for event in claude.stream_answer(client, request, time.monotonic):
+            if isinstance(event, claude.TextDelta):
+                out.write(event.text)
+                out.flush()
+            else:
+                stats = event.stats
+                usage = stats.usage
+                cost = texts.cost_text(cost_usd(stats.model, usage), settings.usd_inr)
+                out.write("\n\n" + texts.terminal_stats(
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    duration_s=stats.duration_s,
+                    ttft_s=stats.ttft_s,
+                    stop_reason=stats.stop_reason,
+                    cost=cost,
+                ) + "\n")
+    except ModelError as exc:
+        out.write(f"\n\n{texts.NOTICE_MODEL_FAILED} ({exc})\n")
+        return 1
+    finally:
+        if model is None:
+            await client.close()
+    return 0

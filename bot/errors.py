@@ -1,0 +1,57 @@
+"""Every error ShopMax Assistant raises on purpose, in one place.
+
+    ShopMaxError                    base: catch this to catch ours and nothing else
+    ├── SettingsError               a setting is missing or malformed; start-up stops with one line
+    ├── ModelError                  the model could not give (all of) an answer
+    │   ├── ModelUnavailable        failed before the first token (after the SDK's own retries)
+    │   └── ModelInterrupted        failed after text had started to arrive; the partial text stands
+    └── SlackError                  Slack refused a call we cannot simply retry
+        ├── CannotPost              the bot may not post in that conversation (not a member, ...)
+        └── MessageGone             the message we were editing was deleted
+
+Each error's message says what happened in words an operator can act on; the user-facing
+wording for each lives in `bot.texts`, never here.
+"""
+
+from __future__ import annotations
+
+
+class ShopMaxError(Exception):
+    """Base class for the errors this package raises deliberately."""
+
+
+class SettingsError(ShopMaxError):
+    """A setting is missing or malformed. The message names the setting and what to do."""
+
+
+class ModelError(ShopMaxError):
+    """The model could not produce an answer, or all of it."""
+
+    def __init__(self, message: str, *, kind: str, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.request_id = request_id
+
+
+class ModelUnavailable(ModelError):
+    """The model failed before sending any text: overloaded, rate-limited, unreachable, refused."""
+
+
+class ModelInterrupted(ModelError):
+    """The model stream broke after text had arrived (an `error` event or a dropped connection)."""
+
+
+class SlackError(ShopMaxError):
+    """Slack refused a call in a way that retrying the same call will not fix."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class CannotPost(SlackError):
+    """The bot cannot post in this conversation (`not_in_channel`, `channel_not_found`, ...)."""
+
+
+class MessageGone(SlackError):
+    """The message being edited no longer exists (`message_not_found`): someone deleted it."""

@@ -1,0 +1,18 @@
+"""Bolt listeners: each turns one kind of Slack request into a `Question` and hands it on.
+
+They stay thin. Bolt acks events before the listener runs; slash commands are acked by us,
+first thing, because Bolt does not ack them on its own.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.answer import Answerer
+from bot.listeners import command, events
+
+
+def register(app: AsyncApp, answerer: Answerer) -> None:
+    """Attach every listener to `app`."""
+    events.register(app, answerer)
+    command.register(app, answerer)

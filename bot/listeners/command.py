@@ -1,0 +1,37 @@
+"""The `/shopmax` slash command: help, or a question answered in the channel.
+
+Slack needs the ack within three seconds and Bolt does not send it for commands, so `ack()`
+comes first; help rides on the ack itself as an ephemeral reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from bot import texts
+from bot.answer import Answerer
+from bot.question import Question, Surface
+
+HELP_WORDS = frozenset({"", "help", "?"})
+
+
+def register(app: AsyncApp, answerer: Answerer) -> None:
+    @app.command("/shopmax")
+    async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+        text = (command.get("text") or "").strip()
+        if text.lower() in HELP_WORDS:
+            await ack(text=texts.HELP)
+            return
+        await ack()
+        question = Question(
+            team=context.team_id or command.get("team_id", ""),
+            channel=command["channel_id"],
+            user=command["user_id"],
+            text=text,
+            surface=Surface.COMMAND,
+            ts=command.get("trigger_id", ""),
+            response_url=command.get("response_url", ""),
+        )
+        await answerer.answer(question)

@@ -1,0 +1,39 @@
+"""What every Slack surface is turned into: one `Question`, the unit the rest of the bot answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Surface(StrEnum):
+    """Where a question came from; it decides where the answer goes."""
+
+    MENTION = "mention"
+    DM = "dm"
+    COMMAND = "command"
+    FOLLOW_UP = "follow-up"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One user message to answer.
+
+    `ts` is the user's own message (the deduplication key together with team and channel);
+    `thread_ts` is the thread the answer goes into and whose turns form the conversation.
+    For a slash command there is no user message: `ts` is Slack's trigger id and `thread_ts`
+    is empty until the bot has posted the message the answer streams into.
+    """
+
+    team: str
+    channel: str
+    user: str
+    text: str
+    surface: Surface
+    ts: str
+    thread_ts: str = ""
+    response_url: str = ""
+
+    @property
+    def thread_key(self) -> str:
+        return f"{self.team}:{self.channel}:{self.thread_ts}"

@@ -1,0 +1,266 @@
+"""One scheduler per workspace decides when each answer message is edited.
+
+Slack limits `chat.update` per app, per workspace (Tier 3, about 50 a minute), and every answer
+in flight shares that budget; a per-message timer alone runs twenty answers into a wall of 429s.
+So no reply edits Slack on its own: it marks its message *dirty* and the scheduler calls the
+reply's `sync` when the message's turn comes. `sync` renders the newest text at that moment,
+so edits coalesce (latest wins) and no intermediate version is ever queued.
+
+The decisions are pure (`SchedulerCore`, tested with a fake clock):
+
+* a token bucket per workspace: `rate` edits a second on average, up to `burst` at once;
+* a message is edited at most once per `min_interval`, except for urgent edits (the first text
+  and the final answer), which also go first;
+* otherwise the message that has waited longest since its first unsent change goes first,
+  which is the one whose visible text lags furthest behind;
+* a 429 pauses the whole workspace for `Retry-After` and the message stays dirty: it is sent
+  afterwards with whatever its newest text is then;
+* at most one edit per message is in flight, so an older version never lands after a newer one.
+
+`UpdateScheduler` is the async driver around the core: one worker task per workspace that
+sleeps until the core says something can be sent, and runs each `sync` as its own task so a slow
+Slack call for one message never holds up the others (or the model stream).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sync = Callable[[], Awaitable[int]]
+"""Sends a message's newest state to Slack; returns how many budgeted calls it made."""
+
+
+class RateLimited(Exception):
+    """Raised by a `sync` when Slack answered 429; the scheduler pauses and retries."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after}s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Slot:
+    dirty_since: float | None = None
+    urgent: bool = False
+    last_sent: float | None = None
+    in_flight: bool = False
+    # What the edit in flight was sent for, restored if Slack answers 429.
+    sending_since: float = 0.0
+    sending_urgent: bool = False
+
+
+@dataclass
+class SchedulerCore:
+    """Pure scheduling decisions for one workspace and method. Times are clock seconds."""
+
+    rate: float
+    burst: int
+    min_interval: float
+    tokens: float = field(init=False)
+    refilled_at: float | None = field(default=None, init=False)
+    paused_until: float = field(default=0.0, init=False)
+    slots: dict[Hashable, _Slot] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.burst)
+
+    def mark(self, key: Hashable, now: float, *, urgent: bool = False) -> None:
+        """The message `key` has changes Slack has not seen yet."""
+        slot = self.slots.setdefault(key, _Slot())
+        if slot.dirty_since is None:
+            slot.dirty_since = now
+        slot.urgent = slot.urgent or urgent
+
+    def forget(self, key: Hashable) -> None:
+        self.slots.pop(key, None)
+
+    def pick(self, now: float) -> tuple[Hashable | None, float | None]:
+        """The message to edit now, or None and when to ask again (None: when marked)."""
+        self._refill(now)
+        if now < self.paused_until:
+            return None, self.paused_until
+        ready, wake = [], None
+        for key, slot in self.slots.items():
+            if slot.dirty_since is None or slot.in_flight:
+                continue
+            due = now if slot.urgent or slot.last_sent is None else slot.last_sent + self.min_interval
+            if due <= now:
+                ready.append((not slot.urgent, slot.dirty_since, key))
+            else:
+                wake = due if wake is None else min(wake, due)
+        if not ready:
+            return None, wake
+        if self.tokens < 1:
+            return None, now + (1 - self.tokens) / self.rate
+        _, _, key = min(ready, key=lambda item: (item[0], item[1]))
+        slot = self.slots[key]
+        assert slot.dirty_since is not None
+        slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
+        slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
+        slot.last_sent = now
+        self.tokens -= 1
+        return key, None
+
+    def done(self, key: Hashable, now: float, calls: int = 1) -> None:
+        """The edit picked for `key` finished after `calls` budgeted calls (charged beyond one)."""
+        self._refill(now)
+        self.tokens -= max(calls - 1, 0)
+        slot = self.slots.get(key)
+        if slot is not None:
+            slot.in_flight = False
+
+    def rate_limited(self, key: Hashable, now: float, retry_after: float) -> None:
+        """Slack said 429: pause the workspace and keep the message's changes pending."""
+        self.paused_until = max(self.paused_until, now + retry_after)
+        self.tokens = min(self.tokens, 0.0)
+        slot = self.slots.get(key)
+        if slot is None:
+            return
+        slot.in_flight = False
+        slot.urgent = slot.urgent or slot.sending_urgent
+        since = slot.sending_since
+        slot.dirty_since = since if slot.dirty_since is None else min(slot.dirty_since, since)
+
+    def _refill(self, now: float) -> None:
+        if self.refilled_at is not None and now > self.refilled_at:
+            self.tokens = min(self.burst, self.tokens + (now - self.refilled_at) * self.rate)
+        self.refilled_at = now if self.refilled_at is None else max(self.refilled_at, now)
+
+
+@dataclass
+class _Track:
+    """Driver-side state of one message: its sync, and who waits for which generation."""
+
+    sync: Sync
+    requested: int = 0
+    delivered: int = 0
+    error: BaseException | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class UpdateScheduler:
+    """Runs a `SchedulerCore` for one workspace. Create with `start()`, end with `close()`."""
+
+    def __init__(self, core: SchedulerCore, clock: Clock = time.monotonic) -> None:
+        self._core = core
+        self._clock = clock
+        self._tracks: dict[Hashable, _Track] = {}
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._run(), name="update-scheduler")
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._worker, *self._sends) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def request(self, key: Hashable, sync: Sync, *, urgent: bool = False) -> None:
+        """Ask for `key` to be brought up to date by calling `sync` when its turn comes."""
+        track = self._tracks.get(key)
+        if track is None:
+            track = self._tracks[key] = _Track(sync)
+        track.sync = sync
+        track.requested += 1
+        self._core.mark(key, self._clock(), urgent=urgent)
+        self._wake.set()
+
+    async def flush(self, key: Hashable, sync: Sync) -> None:
+        """Send `key` now (with priority) and wait until Slack has its newest state.
+
+        Raises what `sync` raised, other than a 429, which is waited out.
+        """
+        self.request(key, sync, urgent=True)
+        track = self._tracks[key]
+        target = track.requested
+        while track.delivered < target:
+            if track.error is not None:
+                raise track.error
+            track.changed.clear()
+            await track.changed.wait()
+        if track.error is not None:
+            raise track.error
+
+    def forget(self, key: Hashable) -> None:
+        """The message is finished: drop its state."""
+        self._tracks.pop(key, None)
+        self._core.forget(key)
+
+    async def _run(self) -> None:
+        while True:
+            key, wake_at = self._core.pick(self._clock())
+            if key is not None:
+                task = asyncio.create_task(self._send(key))
+                self._sends.add(task)
+                task.add_done_callback(self._sends.discard)
+                continue
+            self._wake.clear()
+            timeout = None if wake_at is None else max(wake_at - self._clock(), 0.0)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _send(self, key: Hashable) -> None:
+        track = self._tracks.get(key)
+        if track is None:
+            self._core.done(key, self._clock())
+            return
+        generation = track.requested
+        try:
+            calls = await track.sync()
+        except RateLimited as exc:
+            log.warning("Slack rate limit: pausing edits for %.1fs", exc.retry_after)
+            self._core.rate_limited(key, self._clock(), exc.retry_after)
+        except Exception as exc:  # the reply decides what a failed edit means
+            track.error = exc
+            self._core.done(key, self._clock())
+            track.changed.set()
+        else:
+            track.delivered = max(track.delivered, generation)
+            self._core.done(key, self._clock(), calls)
+            track.changed.set()
+        self._wake.set()
+
+
+class Schedulers:
+    """One `UpdateScheduler` per workspace, created on first use."""
+
+    def __init__(
+        self,
+        *,
+        per_minute: int,
+        burst: int,
+        min_interval: float,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._per_minute = per_minute
+        self._burst = burst
+        self._min_interval = min_interval
+        self._clock = clock
+        self._by_team: dict[str, UpdateScheduler] = {}
+
+    def for_team(self, team: str) -> UpdateScheduler:
+        scheduler = self._by_team.get(team)
+        if scheduler is None:
+            core = SchedulerCore(
+                rate=self._per_minute / 60, burst=self._burst, min_interval=self._min_interval
+            )
+            scheduler = self._by_team[team] = UpdateScheduler(core, self._clock)
+            scheduler.start()
+        return scheduler
+
+    async def close(self) -> None:
+        await asyncio.gather(*(s.close() for s in self._by_team.values()))
+        self._by_team.clear()

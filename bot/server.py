@@ -1,0 +1,42 @@
+"""The bot's HTTP server: Slack's requests in HTTP mode, health and metrics in both modes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+from bot.app import Services
+
+SERVICES = web.AppKey("services", Services)
+
+
+def web_app(services: Services, *, serve_slack: bool) -> web.Application:
+    """Routes: `POST /slack/events` (HTTP mode only), `GET /healthz`, `GET /metrics`."""
+    app = web.Application()
+    app[SERVICES] = services
+    if serve_slack:
+        app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    if services.shutting_down:
+        # Slack retries a 503 later, by which time another replica or the restarted bot answers.
+        return web.Response(status=503, text="shutting down")
+    bolt_response = await services.bolt.async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    if request.app[SERVICES].shutting_down:
+        return web.Response(status=503, text="shutting down")
+    return web.Response(text="ok")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[SERVICES].metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

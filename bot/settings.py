@@ -1,0 +1,169 @@
+"""The one frozen settings object, read once at start-up from the environment and `.env`.
+
+Nothing else in the package reads the environment: the composition root calls
+`load_settings()` and passes the result (or the parts a module needs) down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from dotenv import dotenv_values
+
+from bot.errors import SettingsError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_MODEL = "claude-haiku-5-5"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot can be configured with. See `.env.example` for one line on each."""
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    model: str = DEFAULT_MODEL
+    max_tokens: int = 2048
+    database_url: str = "sqlite:///shopmax.db"
+    host: str = "0.0.0.0"
+    port: int = 3000
+    update_interval: float = 1.0
+    updates_per_minute: int = 50
+    update_burst: int = 3
+    history_tokens: int = 8000
+    system_prompt_file: Path | None = None
+    usd_inr: float = 84.0
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode when an app-level token is configured; HTTP mode otherwise."""
+        return bool(self.slack_app_token)
+
+    def require_slack(self) -> None:
+        """Stop with a clear line when the Slack settings needed to serve Slack are missing."""
+        if not self.slack_bot_token:
+            raise SettingsError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...)")
+        if not self.slack_bot_token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        if self.slack_app_token is not None and not self.slack_app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        if not self.socket_mode and not self.slack_signing_secret:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
+                "(or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+
+    def require_anthropic(self) -> None:
+        """Stop with a clear line when the model cannot be called."""
+        if not self.anthropic_api_key:
+            raise SettingsError("ANTHROPIC_API_KEY is not set: create a key in the Claude Console")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")
+) -> Settings:
+    """Build `Settings` from `.env` (if present) overlaid by the real environment.
+
+    Raises `SettingsError` naming the first malformed setting.
+    """
+    values: dict[str, str] = {}
+    if dotenv_path is not None and dotenv_path.is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    env = {k: v.strip() for k, v in values.items() if v.strip()}
+    return Settings(
+        slack_bot_token=env.get("SLACK_BOT_TOKEN"),
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET"),
+        slack_app_token=env.get("SLACK_APP_TOKEN"),
+        slack_api_url=_api_url(env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)),
+        anthropic_api_key=env.get("ANTHROPIC_API_KEY"),
+        anthropic_base_url=env.get("ANTHROPIC_BASE_URL"),
+        model=env.get("SHOPMAX_MODEL", DEFAULT_MODEL),
+        max_tokens=_parse(env, "SHOPMAX_MAX_TOKENS", 2048, _positive_int),
+        database_url=_database_url(env.get("DATABASE_URL", "sqlite:///shopmax.db")),
+        host=env.get("HOST", "0.0.0.0"),
+        port=_parse(env, "PORT", 3000, _port),
+        update_interval=_parse(env, "SHOPMAX_UPDATE_INTERVAL", 1.0, _positive_float),
+        updates_per_minute=_parse(env, "SHOPMAX_UPDATES_PER_MINUTE", 50, _positive_int),
+        update_burst=_parse(env, "SHOPMAX_UPDATE_BURST", 3, _positive_int),
+        history_tokens=_parse(env, "SHOPMAX_HISTORY_TOKENS", 8000, _positive_int),
+        system_prompt_file=_parse(env, "SHOPMAX_SYSTEM_PROMPT_FILE", None, _readable_file),
+        usd_inr=_parse(env, "SHOPMAX_USD_INR", 84.0, _positive_float),
+        log_level=_parse(env, "SHOPMAX_LOG_LEVEL", "INFO", _log_level),
+    )
+
+
+def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T]) -> T:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return convert(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from None
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+    if value <= 0:
+        raise ValueError("expected a number above 0")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("expected a number") from None
+    if not value > 0:
+        raise ValueError("expected a number above 0")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = _positive_int(raw)
+    if value > 65535:
+        raise ValueError("expected a port between 1 and 65535")
+    return value
+
+
+def _readable_file(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise ValueError("no such file")
+    return path
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+def _api_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"SLACK_API_URL={raw!r} is not valid: expected an http(s) URL")
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith("sqlite:///"):
+        raise SettingsError(
+            f"DATABASE_URL={raw!r} is not valid: expected sqlite:///path/to/file.db"
+        )
+    return raw

@@ -1,0 +1,32 @@
+"""Token usage and timings of one answer, as read off the model's final message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts from the final message. Cache fields are 0 when caching was not used."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every input token of the request, cached or not (decides the long-prompt price tier)."""
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
+
+
+@dataclass(frozen=True)
+class AnswerStats:
+    """What the usage footer and the terminal's stream stats show."""
+
+    model: str
+    usage: Usage
+    stop_reason: str | None
+    duration_s: float
+    ttft_s: float | None
+    request_id: str | None = None

@@ -1,0 +1,131 @@
+"""Shared fixtures: the fake Slack and Anthropic servers, and a real bot wired to them."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.app import Services, build_services
+from bot.settings import Settings
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
+
+PAYLOADS = Path(__file__).parent / "payloads"
+SIGNING_SECRET = "test-signing-secret"
+CHANNEL = "C0SHOPFLOOR"
+USER = "U0PRIYA"
+
+
+def payload(name: str, **event: Any) -> dict[str, Any]:
+    """A real Slack payload from tests/payloads with our ids and the given event fields."""
+    body: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text())
+    body = copy.deepcopy(body)
+    body["team_id"] = TEAM
+    body.pop("enterprise_id", None)
+    body.pop("authorizations", None)
+    body["event"].update({"team": TEAM, "channel": CHANNEL, "user": USER}, **event)
+    body["event"].pop("blocks", None)
+    body["event_id"] = "Ev" + body["event"]["ts"].replace(".", "")
+    return body
+
+
+def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None,
+                   content_type: str = "application/json") -> dict[str, str]:
+    """The headers Slack sends: a v0 HMAC-SHA256 signature over `v0:<timestamp>:<body>`."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "content-type": content_type,
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": f"v0={digest}",
+    }
+
+
+class Bot:
+    """A real bot (Bolt app, Answerer, store, scheduler) talking to the fakes."""
+
+    def __init__(self, services: Services, slack: FakeSlack) -> None:
+        self.services = services
+        self.slack = slack
+
+    async def event(self, body: dict[str, Any], **headers: str) -> BoltResponse:
+        raw = json.dumps(body)
+        request = AsyncBoltRequest(body=raw, headers={**signed_headers(raw), **headers})
+        return await self.services.bolt.async_dispatch(request)
+
+    async def command(self, text: str, *, channel: str = CHANNEL, user: str = USER) -> BoltResponse:
+        raw = urlencode({
+            "token": "verification-token", "team_id": TEAM, "team_domain": "shopmax",
+            "channel_id": channel, "channel_name": "shop-floor", "user_id": user,
+            "user_name": "priya", "command": "/shopmax", "text": text,
+            "api_app_id": "A111", "response_url": self.slack.response_url(),
+            "trigger_id": f"trigger.{time.monotonic_ns()}",
+        })
+        headers = signed_headers(raw, content_type="application/x-www-form-urlencoded")
+        return await self.services.bolt.async_dispatch(AsyncBoltRequest(body=raw, headers=headers))
+
+    async def finished_answers(self, count: int = 1, **where: Any) -> list[Message]:
+        """Wait until `count` answer messages carry a footer; return them in posting order."""
+
+        def done() -> list[Message]:
+            found = [m for m in self.slack.messages if _matches(m, where) and _finished(m)]
+            return found if len(found) >= count else []
+
+        return list(await self.slack.wait_for(done))
+
+
+def _matches(message: Message, where: dict[str, Any]) -> bool:
+    return all(getattr(message, key) == value for key, value in where.items())
+
+
+def _finished(message: Message) -> bool:
+    return any(" out · " in text or "cost" in text for text in message.context)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def model() -> AsyncIterator[FakeAnthropic]:
+    fake = FakeAnthropic()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+def settings(slack: FakeSlack, model: FakeAnthropic, tmp_path: Path) -> Settings:
+    return Settings(
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        anthropic_api_key="sk-ant-test-key",
+        anthropic_base_url=model.url,
+        database_url=f"sqlite:///{tmp_path / 'shopmax.db'}",
+        update_interval=0.05,
+        updates_per_minute=6000,
+        update_burst=20,
+    )
+
+
+@pytest.fixture
+async def bot(settings: Settings, slack: FakeSlack) -> AsyncIterator[Bot]:
+    services = await build_services(settings)
+    yield Bot(services, slack)
+    await services.close()

@@ -1,0 +1,165 @@
+"""A local Anthropic Messages API that streams scripted answers in the real SSE wire format.
+
+Each request to `POST /v1/messages` takes the next `Script` (or the default one) and streams it:
+`message_start`, a text block of `content_block_delta` events with pings between, then
+`message_delta` with cumulative usage and the stop reason, and `message_stop`. A script can also
+fail before the stream (an HTTP status), send an `error` event mid-stream, or drop the
+connection. Every request body is recorded, and so is whether the client hung up early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Script:
+    """One scripted model answer."""
+
+    chunks: list[str] = field(default_factory=lambda: ["Hello", " from", " ShopMax."])
+    input_tokens: int = 42
+    output_tokens: int | None = None  # default: one per chunk
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    stop_reason: str = "end_turn"
+    model: str = "claude-haiku-5-5"
+    delay: float = 0.0  # seconds between chunks
+    status: int | None = None  # answer this HTTP status instead of a stream
+    error_after: int | None = None  # send an `error` event after this many chunks
+    drop_after: int | None = None  # cut the connection after this many chunks
+    before_chunk: dict[int, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+@dataclass
+class ModelCall:
+    body: dict[str, Any]
+    headers: dict[str, str]
+    finished: bool = False
+    disconnected: bool = False
+
+
+class FakeAnthropic:
+    """Start with `await fake.start()`; point `ANTHROPIC_BASE_URL` at `fake.url`."""
+
+    def __init__(self) -> None:
+        self.scripts: list[Script] = []
+        self.default = Script()
+        self.calls: list[ModelCall] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v1/messages", self._messages)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def script(self, *scripts: Script) -> None:
+        self.scripts.extend(scripts)
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        call = ModelCall(body=body, headers=dict(request.headers))
+        self.calls.append(call)
+        script = self.scripts.pop(0) if self.scripts else self.default
+        if script.status is not None:
+            return _error_response(script.status)
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "request-id": f"req_{len(self.calls)}"}
+        )
+        await response.prepare(request)
+        try:
+            await self._stream(response, script, body)
+            call.finished = True
+        except (ConnectionResetError, asyncio.CancelledError):
+            call.disconnected = True
+            raise
+        return response
+
+    async def _stream(self, response: web.StreamResponse, script: Script, body: dict[str, Any]) -> None:
+        send = _sender(response)
+        await send("message_start", {
+            "type": "message_start",
+            "message": {
+                "id": "msg_fake", "type": "message", "role": "assistant", "content": [],
+                "model": body.get("model", script.model), "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": script.input_tokens, "output_tokens": 1,
+                    "cache_creation_input_tokens": script.cache_write_tokens,
+                    "cache_read_input_tokens": script.cache_read_tokens,
+                },
+            },
+        })
+        await send("content_block_start", {
+            "type": "content_block_start", "index": 0,
+            "content_block": {"type": "text", "text": ""},
+        })
+        await send("ping", {"type": "ping"})
+        for index, chunk in enumerate(script.chunks):
+            if script.error_after == index:
+                await send("error", {
+                    "type": "error",
+                    "error": {"type": "overloaded_error", "message": "Overloaded"},
+                })
+                return
+            if script.drop_after == index:
+                response.force_close()
+                transport = response._req.transport if response._req else None  # type: ignore[attr-defined]
+                if transport is not None:
+                    transport.close()
+                return
+            if index in script.before_chunk:
+                await script.before_chunk[index]()
+            elif script.delay and index:
+                await asyncio.sleep(script.delay)
+            await send("content_block_delta", {
+                "type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": chunk},
+            })
+        await send("content_block_stop", {"type": "content_block_stop", "index": 0})
+        output_tokens = script.output_tokens
+        if output_tokens is None:
+            output_tokens = len(script.chunks)
+        await send("message_delta", {
+            "type": "message_delta",
+            "delta": {"stop_reason": script.stop_reason, "stop_sequence": None},
+            "usage": {"output_tokens": output_tokens},
+        })
+        await send("message_stop", {"type": "message_stop"})
+        await response.write_eof()
+
+
+def _sender(response: web.StreamResponse) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    async def send(event: str, data: dict[str, Any]) -> None:
+        await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+
+    return send
+
+
+def _error_response(status: int) -> web.Response:
+    kinds = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_error", 400: "invalid_request_error"}
+    kind = kinds.get(status, "api_error")
+    return web.json_response(
+        {"type": "error", "error": {"type": kind, "message": kind.replace("_", " ")}},
+        status=status,
+        headers={"request-id": "req_error", "x-should-retry": "false"},
+    )

@@ -1,0 +1,254 @@
+"""A local Slack Web API that keeps the messages it was sent, version by version.
+
+It speaks what `slack_sdk` expects: `POST /api/<method>` with a form or JSON body and a bearer
+token, answering `{"ok": true, ...}` or `{"ok": false, "error": "..."}` with HTTP 200, and 429
+with `Retry-After` when a method's per-minute limit is set and exceeded. It enforces Slack's
+size limits (`msg_too_long`, `invalid_blocks`, `msg_blocks_too_long`) so a test fails the way
+real Slack would. `POST /response/<id>` plays a slash command's `response_url`.
+
+Tests read `messages` (what a person would see) and `calls` (what was sent, in order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+TEAM = "T111"
+BOT_USER = "UBOT"
+BOT_ID = "BBOT"
+TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class Message:
+    """One Slack message and every version of it that Slack accepted."""
+
+    channel: str
+    ts: str
+    thread_ts: str | None
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    deleted: bool = False
+
+    @property
+    def latest(self) -> dict[str, Any]:
+        return self.versions[-1]
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return list(self.latest.get("blocks") or [])
+
+    @property
+    def markdown(self) -> str:
+        """The answer text as shown: all markdown blocks of the latest version."""
+        return markdown_of(self.latest)
+
+    @property
+    def context(self) -> list[str]:
+        """Texts of the context blocks (footer, notices) of the latest version."""
+        return [
+            element["text"]
+            for block in self.blocks
+            if block["type"] == "context"
+            for element in block["elements"]
+        ]
+
+
+def markdown_of(payload: dict[str, Any]) -> str:
+    return "".join(b["text"] for b in payload.get("blocks") or [] if b["type"] == "markdown")
+
+
+@dataclass
+class Call:
+    method: str
+    payload: dict[str, Any]
+    at: float
+    status: int
+    error: str | None = None
+
+
+class FakeSlack:
+    """Start with `await fake.start()`; give `fake.api_url` to the `AsyncWebClient`."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
+        self.not_member: set[str] = set()  # channels where posting fails with not_in_channel
+        self.per_minute: dict[str, int] = {}  # method -> limit enforced with 429s
+        self.latency = 0.0
+        self._sent: dict[str, list[float]] = {}
+        self._ts = 0
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.url}/response/{name}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ---- what tests read -------------------------------------------------------------
+
+    def in_thread(self, channel: str, thread_ts: str) -> list[Message]:
+        return [m for m in self.messages if m.channel == channel and m.thread_ts == thread_ts]
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `condition()` is truthy (re-checked on every Slack call); return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = condition()
+            if result:
+                return result
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("Slack never reached the expected state")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
+            except TimeoutError:
+                pass
+
+    # ---- the wire ----------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        payload = await _payload(request)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self._answer(method, payload, {"ok": False, "error": "invalid_auth"})
+        limited = self._rate_limited(method)
+        if limited:
+            self.calls.append(Call(method, payload, time.monotonic(), 429, "ratelimited"))
+            self._changed.set()
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(limited)}
+            )
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        body = handler(payload) if handler else {"ok": False, "error": "unknown_method"}
+        return self._answer(method, payload, body)
+
+    def _answer(self, method: str, payload: dict[str, Any], body: dict[str, Any]) -> web.Response:
+        self.calls.append(Call(method, payload, time.monotonic(), 200, body.get("error")))
+        self._changed.set()
+        return web.json_response(body)
+
+    def _rate_limited(self, method: str) -> int:
+        limit = self.per_minute.get(method)
+        if limit is None:
+            return 0
+        now = time.monotonic()
+        recent = [t for t in self._sent.get(method, []) if now - t < 60]
+        self._sent[method] = recent
+        if len(recent) >= limit:
+            return max(1, int(60 - (now - recent[0])) + 1)
+        recent.append(now)
+        return 0
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        self._changed.set()
+        return web.Response(text="ok")
+
+    # ---- methods -----------------------------------------------------------------------
+
+    def _auth_test(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True, "url": "https://shopmax.slack.com/", "team": "ShopMax India",
+            "user": "shopmax", "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID,
+        }
+
+    def _chat_postMessage(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel = payload.get("channel", "")
+        if channel in self.not_member:
+            return {"ok": False, "error": "not_in_channel"}
+        problem = _too_big(payload)
+        if problem:
+            return {"ok": False, "error": problem}
+        self._ts += 1
+        ts = f"1700000000.{self._ts:06d}"
+        message = Message(channel, ts, payload.get("thread_ts"), [payload])
+        self.messages.append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+
+    def _chat_update(self, payload: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(payload.get("channel", ""), payload.get("ts", ""))
+        if message is None or message.deleted:
+            return {"ok": False, "error": "message_not_found"}
+        problem = _too_big(payload)
+        if problem:
+            return {"ok": False, "error": problem}
+        message.versions.append(payload)
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _chat_postEphemeral(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": "1700000000.999999"}
+
+    def _find(self, channel: str, ts: str) -> Message | None:
+        return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
+
+
+async def _payload(request: web.Request) -> dict[str, Any]:
+    raw = await request.text()
+    if request.content_type == "application/json":
+        return json.loads(raw) if raw else {}
+    payload: dict[str, Any] = dict(parse_qsl(raw))
+    for key in ("blocks", "attachments"):
+        if isinstance(payload.get(key), str):
+            payload[key] = json.loads(payload[key])
+    return payload
+
+
+def _too_big(payload: dict[str, Any]) -> str | None:
+    """Slack's documented and observed size limits, as errors Slack would answer."""
+    if len(payload.get("text") or "") > 40_000:
+        return "msg_too_long"
+    blocks = payload.get("blocks") or []
+    if len(blocks) > 50:
+        return "invalid_blocks"
+    if sum(len(b.get("text", "")) for b in blocks if b.get("type") == "markdown") > 12_000:
+        return "invalid_blocks"
+    if sum(len(text) for block in blocks for text in _texts(block)) > 13_000:
+        return "msg_blocks_too_long"
+    for block in blocks:
+        if block.get("type") == "section" and len(block.get("text", {}).get("text", "")) > 3_000:
+            return "invalid_blocks"
+    return None
+
+
+def _texts(block: dict[str, Any]) -> list[str]:
+    """Every visible text in a block (markdown, section and context elements)."""
+    text = block.get("text")
+    if isinstance(text, str):
+        return [text]
+    if isinstance(text, dict):
+        return [text.get("text", "")]
+    return [e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)]
