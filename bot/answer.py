@@ -18,6 +18,7 @@ from bot import claude, render, texts
 from bot.claude import Clock, Finished, ModelRequest, TextDelta
 from bot.conversation import Turn, build_messages
 from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
+from bot.metrics import Metrics
 from bot.pricing import cost_usd
 from bot.question import Question, Surface
 from bot.reply import Ending, StreamingReply
@@ -63,6 +64,7 @@ class Answerer:
         model: anthropic.AsyncAnthropic,
         store: Store,
         schedulers: Schedulers,
+        metrics: Metrics,
         clock: Clock = time.monotonic,
     ) -> None:
         self.config = config
@@ -70,6 +72,7 @@ class Answerer:
         self.model = model
         self.store = store
         self.schedulers = schedulers
+        self.metrics = metrics
         self.clock = clock
         self.in_flight = 0
         self._idle = asyncio.Event()
@@ -91,9 +94,15 @@ class Answerer:
         """Stream the answer into Slack. Never raises for model or Slack failures."""
         self.in_flight += 1
         self._idle.clear()
+        self.metrics.in_flight.inc()
+        outcome_label = "error"
         try:
-            return await self._answer(question)
+            outcome = await self._answer(question)
+            outcome_label = "ok" if outcome.error is None else type(outcome.error).__name__
+            return outcome
         finally:
+            self.metrics.in_flight.dec()
+            self.metrics.answers.labels(question.surface.value, outcome_label).inc()
             self.in_flight -= 1
             if not self.in_flight:
                 self._idle.set()

@@ -75,12 +75,14 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         min_interval=settings.update_interval,
         clock=clock,
     )
+    metrics = Metrics()
     answerer = Answerer(
         config=answer_config(settings),
         slack=SlackApi(slack_client),
         model=model,
         store=store,
         schedulers=schedulers,
+        metrics=metrics,
         clock=clock,
     )
     bolt = AsyncApp(
@@ -98,5 +100,5 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         schedulers=schedulers,
         answerer=answerer,
         bolt=bolt,
-        metrics=Metrics(),
+        metrics=metrics,
     )

@@ -22,7 +22,7 @@ def register(app: AsyncApp, answerer: Answerer) -> None:
     async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         text = (command.get("text") or "").strip()
         if text.lower() in HELP_WORDS:
-            await ack(text=texts.HELP)
+            await ack(text=texts.HELP, response_type="ephemeral")
             return
         await ack()
         question = Question(

@@ -84,6 +84,8 @@ class FakeSlack:
         self.not_member: set[str] = set()  # channels where posting fails with not_in_channel
         self.per_minute: dict[str, int] = {}  # method -> limit enforced with 429s
         self.latency = 0.0
+        self.throttle_next: dict[str, int] = {}  # method -> how many next calls get a 429
+        self.retry_after = 1
         self._sent: dict[str, list[float]] = {}
         self._ts = 0
         self._changed = asyncio.Event()
@@ -162,6 +164,9 @@ class FakeSlack:
         return web.json_response(body)
 
     def _rate_limited(self, method: str) -> int:
+        if self.throttle_next.get(method):
+            self.throttle_next[method] -= 1
+            return self.retry_after
         limit = self.per_minute.get(method)
         if limit is None:
             return 0

@@ -1,0 +1,61 @@
+"""Answers of any length arrive whole, in order, within Slack's limits; 429s lose nothing."""
+
+from __future__ import annotations
+
+from tests.conftest import Bot, payload
+from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.slack_server import BOT_USER, FakeSlack, markdown_of
+
+ROOT = "1700002000.000100"
+
+
+def long_answer() -> list[str]:
+    """About 34,000 characters: prose, a long code block, a list, in model-sized chunks."""
+    prose = "".join(
+        f"**Model {n}** — a 55-inch 4K TV at ₹{40_000 + n * 100:,}, with Dolby Vision.\n\n"
+        for n in range(150)
+    )
+    code = "```text\n" + "".join(f"SKU-{n:05d}  ₹{n * 10:,}\n" for n in range(700)) + "```\n\n"
+    listing = "".join(f"- Store {n}: open till 9 pm\n" for n in range(300))
+    text = prose + code + listing
+    return [text[i : i + 40] for i in range(0, len(text), 40)]
+
+
+def normalised(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines() if line.strip() and line != "```text" and line != "```")
+
+
+async def test_a_30000_character_answer_arrives_whole_across_messages(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """The answer continues in new messages in the thread; the footer is on the last one."""
+    chunks = long_answer()
+    text = "".join(chunks)
+    assert len(text) > 30_000
+    model.script(Script(chunks=chunks))
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> list everything", ts=ROOT))
+    await bot.finished_answers()
+    await bot.services.answerer.wait_idle(10)
+    errors = [c for c in slack.calls if c.error]
+    assert errors == []
+    messages = slack.in_thread(slack.messages[0].channel, ROOT)
+    assert len(messages) >= 3
+    assert [bool(m.context) for m in messages] == [False] * (len(messages) - 1) + [True]
+    shown = "\n".join(m.markdown for m in messages)
+    assert normalised(shown) == normalised(text)
+    assert all("▍" not in m.markdown for m in messages)
+
+
+async def test_a_429_is_waited_out_and_the_newest_text_is_sent(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Slack's Retry-After pauses edits; nothing is lost and no older version overwrites a newer."""
+    slack.throttle_next["chat.update"] = 1
+    chunks = [f"Point {n}. " for n in range(20)]
+    model.script(Script(chunks=chunks, delay=0.05))
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> points", ts=ROOT))
+    [answer] = await bot.finished_answers()
+    assert [c.status for c in slack.calls_to("chat.update")].count(429) == 1
+    assert answer.markdown == "".join(chunks)
+    lengths = [len(markdown_of(v).removesuffix(" ▍")) for v in answer.versions[1:]]
+    assert lengths == sorted(lengths)
