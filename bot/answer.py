@@ -78,10 +78,10 @@ class Answerer:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def wait_idle(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for answers in flight to finish; True when none is left."""
+    async def wait_idle(self, grace: float) -> bool:
+        """Wait up to `grace` seconds for answers in flight to finish; True when none is left."""
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await asyncio.wait_for(self._idle.wait(), grace)
         except TimeoutError:
             return False
         return True
@@ -218,7 +218,9 @@ class Answerer:
                 render.render_piece(
                     piece,
                     in_progress=False,
-                    header=render.header_block(question.user, question.text) if index == 0 else None,
+                    header=render.header_block(question.user, question.text)
+                    if index == 0
+                    else None,
                     notices=tuple(notices) if last else (),
                     footer=ending.footer if last else None,
                 ),

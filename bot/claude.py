@@ -121,9 +121,7 @@ def _status_error(exc: anthropic.APIStatusError, *, text_started: bool) -> Excep
     return ModelUnavailable(message, kind=kind, request_id=exc.request_id)
 
 
-def _connection_error(
-    exc: Exception, *, text_started: bool, request_id: str | None
-) -> Exception:
+def _connection_error(exc: Exception, *, text_started: bool, request_id: str | None) -> Exception:
     kind = "timeout" if isinstance(exc, anthropic.APITimeoutError) else "connection"
     message = f"model connection failed: {type(exc).__name__}"
     if text_started:

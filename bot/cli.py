@@ -72,14 +72,18 @@ async def ask(
                 stats = event.stats
                 usage = stats.usage
                 cost = texts.cost_text(cost_usd(stats.model, usage), settings.usd_inr)
-                out.write("\n\n" + texts.terminal_stats(
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    duration_s=stats.duration_s,
-                    ttft_s=stats.ttft_s,
-                    stop_reason=stats.stop_reason,
-                    cost=cost,
-                ) + "\n")
+                out.write(
+                    "\n\n"
+                    + texts.terminal_stats(
+                        input_tokens=usage.input_tokens,
+                        output_tokens=usage.output_tokens,
+                        duration_s=stats.duration_s,
+                        ttft_s=stats.ttft_s,
+                        stop_reason=stats.stop_reason,
+                        cost=cost,
+                    )
+                    + "\n"
+                )
     except ModelError as exc:
         out.write(f"\n\n{texts.NOTICE_MODEL_FAILED} ({exc})\n")
         return 1

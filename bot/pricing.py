@@ -76,9 +76,7 @@ def price_for(model: str, table: dict[str, ModelPrice] = PRICES) -> ModelPrice |
     return None
 
 
-def cost_usd(
-    model: str, usage: Usage, table: dict[str, ModelPrice] = PRICES
-) -> Decimal | None:
+def cost_usd(model: str, usage: Usage, table: dict[str, ModelPrice] = PRICES) -> Decimal | None:
     """Dollars this usage cost, or None when the model's price is unknown.
 
     Cache writes are counted at the 5-minute rate: the bot only asks for 5-minute caching.

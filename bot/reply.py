@@ -44,7 +44,7 @@ class StreamingReply:
     thread_ts: str | None
     header: Block | None = None
     text: str = ""
-    error: BaseException | None = None
+    error: Exception | None = None
     _messages: list[_Posted] = field(default_factory=list)
     _ending: Ending | None = None
     _started: asyncio.Event = field(default_factory=asyncio.Event)

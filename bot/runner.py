@@ -27,7 +27,11 @@ async def run(settings: Settings) -> None:
     if settings.socket_mode:
         socket_mode = AsyncSocketModeHandler(services.bolt, settings.slack_app_token)
         await socket_mode.connect_async()
-        log.info("connected to Slack in Socket Mode; health on http://%s:%s/healthz", settings.host, settings.port)
+        log.info(
+            "connected to Slack in Socket Mode; health on http://%s:%s/healthz",
+            settings.host,
+            settings.port,
+        )
     else:
         log.info("listening for Slack on http://%s:%s/slack/events", settings.host, settings.port)
     stop = asyncio.Event()

@@ -90,7 +90,9 @@ class SchedulerCore:
         for key, slot in self.slots.items():
             if slot.dirty_since is None or slot.in_flight:
                 continue
-            due = now if slot.urgent or slot.last_sent is None else slot.last_sent + self.min_interval
+            due = (
+                now if slot.urgent or slot.last_sent is None else slot.last_sent + self.min_interval
+            )
             if due <= now:
                 ready.append((not slot.urgent, slot.dirty_since, key))
             else:

@@ -53,7 +53,9 @@ class Settings:
     def require_slack(self) -> None:
         """Stop with a clear line when the Slack settings needed to serve Slack are missing."""
         if not self.slack_bot_token:
-            raise SettingsError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...)")
+            raise SettingsError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...)"
+            )
         if not self.slack_bot_token.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         if self.slack_app_token is not None and not self.slack_app_token.startswith("xapp-"):

@@ -5,7 +5,7 @@ Functions here format numbers and names into sentences; they decide nothing else
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 CURSOR = "▍"
 THINKING = "_Thinking…_"
@@ -20,7 +20,9 @@ HELP = (
     "• `/shopmax help` shows this message"
 )
 
-EMPTY_QUESTION = "Ask me something after the command, for example `/shopmax best 1.5 ton AC for Chennai`."
+EMPTY_QUESTION = (
+    "Ask me something after the command, for example `/shopmax best 1.5 ton AC for Chennai`."
+)
 
 NOTICE_MAX_TOKENS = "_The answer reached its length limit and was cut short. Ask for the rest._"
 NOTICE_REFUSAL = "_Claude declined to answer this question._"
@@ -49,14 +51,23 @@ CANNOT_POST = (
     "_I'm not a member of this conversation, so only you can see this answer. "
     "To share answers here, invite me with `/invite @ShopMax`._"
 )
-NOTICE_PRIVATE_TRUNCATED = "_This answer was too long to show here in full. Ask in a channel I'm in._"
+NOTICE_PRIVATE_TRUNCATED = (
+    "_This answer was too long to show here in full. Ask in a channel I'm in._"
+)
 
 
 def cost_text(usd: Decimal | None, usd_inr: float) -> str:
+    """`$0.00015 (₹0.013)`: small amounts keep two significant digits instead of reading 0."""
     if usd is None:
         return "cost unknown"
-    inr = usd * Decimal(str(usd_inr))
-    return f"${usd:.4f} (₹{inr:.2f})"
+    return f"${money(usd)} (₹{money(usd * Decimal(str(usd_inr)))})"
+
+
+def money(amount: Decimal) -> str:
+    decimals = 2
+    if 0 < amount < 1:
+        decimals = max(2, 1 - amount.adjusted())
+    return f"{amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):,}"
 
 
 def footer(

@@ -40,8 +40,13 @@ def payload(name: str, **event: Any) -> dict[str, Any]:
     return body
 
 
-def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None,
-                   content_type: str = "application/json") -> dict[str, str]:
+def signed_headers(
+    body: str,
+    *,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    content_type: str = "application/json",
+) -> dict[str, str]:
     """The headers Slack sends: a v0 HMAC-SHA256 signature over `v0:<timestamp>:<body>`."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -65,13 +70,22 @@ class Bot:
         return await self.services.bolt.async_dispatch(request)
 
     async def command(self, text: str, *, channel: str = CHANNEL, user: str = USER) -> BoltResponse:
-        raw = urlencode({
-            "token": "verification-token", "team_id": TEAM, "team_domain": "shopmax",
-            "channel_id": channel, "channel_name": "shop-floor", "user_id": user,
-            "user_name": "priya", "command": "/shopmax", "text": text,
-            "api_app_id": "A111", "response_url": self.slack.response_url(),
-            "trigger_id": f"trigger.{time.monotonic_ns()}",
-        })
+        raw = urlencode(
+            {
+                "token": "verification-token",
+                "team_id": TEAM,
+                "team_domain": "shopmax",
+                "channel_id": channel,
+                "channel_name": "shop-floor",
+                "user_id": user,
+                "user_name": "priya",
+                "command": "/shopmax",
+                "text": text,
+                "api_app_id": "A111",
+                "response_url": self.slack.response_url(),
+                "trigger_id": f"trigger.{time.monotonic_ns()}",
+            }
+        )
         headers = signed_headers(raw, content_type="application/x-www-form-urlencoded")
         return await self.services.bolt.async_dispatch(AsyncBoltRequest(body=raw, headers=headers))
 

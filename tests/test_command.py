@@ -39,7 +39,9 @@ async def test_follow_up_in_the_command_answers_thread_continues_it(
     answers = await bot.finished_answers(2)
     assert answers[1].thread_ts == first.ts
     assert [m["content"] for m in model.calls[1].body["messages"]] == [
-        "best AC for Chennai", "Voltas 1.5 ton.", "price?"
+        "best AC for Chennai",
+        "Voltas 1.5 ton.",
+        "price?",
     ]
 
 
@@ -67,7 +69,9 @@ async def test_command_where_the_bot_cannot_post_answers_privately(
     [response] = await slack.wait_for(lambda: slack.responses)
     assert response["response_type"] == "ephemeral"
     assert markdown_of(response) == "Bajaj mixer grinder: ₹3,299."
-    context = [e["text"] for b in response["blocks"] if b["type"] == "context" for e in b["elements"]]
+    context = [
+        e["text"] for b in response["blocks"] if b["type"] == "context" for e in b["elements"]
+    ]
     assert any("invite me" in text for text in context)
     assert any(" · 9 out · " in text for text in context)
     assert slack.messages == []

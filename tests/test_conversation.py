@@ -19,9 +19,18 @@ def test_history_comes_first_in_order() -> None:
 
 
 def test_oldest_turns_are_dropped_first_and_the_result_starts_with_the_user() -> None:
-    history = [Turn("user", "x" * 400), Turn("assistant", "y" * 40), Turn("user", "q2"),
-               Turn("assistant", "a2")]
-    budget = estimate_tokens("y" * 40) + estimate_tokens("q2") + estimate_tokens("a2") + estimate_tokens("q3")
+    history = [
+        Turn("user", "x" * 400),
+        Turn("assistant", "y" * 40),
+        Turn("user", "q2"),
+        Turn("assistant", "a2"),
+    ]
+    budget = (
+        estimate_tokens("y" * 40)
+        + estimate_tokens("q2")
+        + estimate_tokens("a2")
+        + estimate_tokens("q3")
+    )
     messages = build_messages(history, "q3", budget)
     assert messages == [
         {"role": "user", "content": "q2"},

@@ -34,7 +34,7 @@ async def served(settings: Settings) -> AsyncIterator[tuple[str, Services]]:
 async def test_signed_mention_over_http_is_acked_and_answered(
     served: tuple[str, Services], slack: FakeSlack, model: FakeAnthropic
 ) -> None:
-    url, services = served
+    url, _services = served
     model.script(Script(chunks=["Over HTTP."]))
     body = json.dumps(payload("app_mention", text=f"<@{BOT_USER}> hi", ts="1700001000.000100"))
     async with aiohttp.ClientSession() as http:
@@ -70,7 +70,13 @@ async def test_unsigned_or_stale_requests_are_refused(
 
 async def test_url_verification_challenge_is_answered(served: tuple[str, Services]) -> None:
     url, _ = served
-    body = json.dumps({"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"})
+    body = json.dumps(
+        {
+            "token": "t",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{url}/slack/events", data=body, headers=signed_headers(body)) as r:
             assert r.status == 200

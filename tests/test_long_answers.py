@@ -22,7 +22,11 @@ def long_answer() -> list[str]:
 
 
 def normalised(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.splitlines() if line.strip() and line != "```text" and line != "```")
+    return "\n".join(
+        line.rstrip()
+        for line in text.splitlines()
+        if line.strip() and line != "```text" and line != "```"
+    )
 
 
 async def test_a_30000_character_answer_arrives_whole_across_messages(

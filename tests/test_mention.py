@@ -14,14 +14,19 @@ async def test_mention_streams_the_answer_into_one_threaded_reply(
 ) -> None:
     """The reply is posted in the question's thread and edited until it equals the model's text."""
     script = Script(
-        chunks=["The **Sony Bravia 2** 55\"", " at ₹49,990", " suits a Mumbai", " living room."],
-        input_tokens=120, output_tokens=31, delay=0.02,
+        chunks=['The **Sony Bravia 2** 55"', " at ₹49,990", " suits a Mumbai", " living room."],
+        input_tokens=120,
+        output_tokens=31,
+        delay=0.02,
     )
     model.script(script)
-    await bot.event(payload(
-        "app_mention", text=f"<@{BOT_USER}> which TV under Rs 50,000 for a Mumbai living room?",
-        ts=QUESTION_TS,
-    ))
+    await bot.event(
+        payload(
+            "app_mention",
+            text=f"<@{BOT_USER}> which TV under Rs 50,000 for a Mumbai living room?",
+            ts=QUESTION_TS,
+        )
+    )
     [answer] = await bot.finished_answers()
     assert (answer.channel, answer.thread_ts) == (CHANNEL, QUESTION_TS)
     assert answer.markdown == script.text
@@ -40,8 +45,9 @@ async def test_first_text_is_shown_before_the_model_sends_more(
     """The model holds its second chunk until Slack shows the first: no waiting for a batch."""
 
     async def first_chunk_visible() -> None:
-        await slack.wait_for(lambda: any("Namaste" in markdown_of(c.payload)
-                                         for c in slack.calls_to("chat.update")))
+        await slack.wait_for(
+            lambda: any("Namaste" in markdown_of(c.payload) for c in slack.calls_to("chat.update"))
+        )
 
     model.script(Script(chunks=["Namaste", " and welcome."], before_chunk={1: first_chunk_visible}))
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts=QUESTION_TS))
@@ -85,7 +91,7 @@ async def test_footer_shows_the_final_message_usage(
     assert parts[3].startswith("first token ")
     assert parts[4] == "end_turn"
     # claude-haiku-5-5: $0.10 / $0.50 per million tokens.
-    assert parts[5] == "$0.0002 (₹0.01)"
+    assert parts[5] == "$0.00015 (₹0.013)"
 
 
 async def test_model_text_never_pings_anyone(

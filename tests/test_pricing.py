@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from bot.pricing import cost_usd
-from bot.texts import cost_text
+from bot.texts import cost_text, money
 from bot.usage import Usage
 
 
@@ -34,4 +34,20 @@ def test_unknown_model_has_unknown_cost_not_zero() -> None:
 
 
 def test_cost_text_in_dollars_and_rupees() -> None:
-    assert cost_text(Decimal("0.0125"), 84.0) == "$0.0125 (₹1.05)"
+    assert cost_text(Decimal("0.0125"), 84.0) == "$0.013 (₹1.05)"
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        ("0", "0.00"),
+        ("0.0000275", "0.000028"),
+        ("0.00015", "0.00015"),
+        ("0.0125", "0.013"),
+        ("0.15", "0.15"),
+        ("1234.5", "1,234.50"),
+    ],
+)
+def test_small_amounts_keep_two_significant_digits(amount: str, shown: str) -> None:
+    """A cheap answer shows what it cost rather than $0.00."""
+    assert money(Decimal(amount)) == shown

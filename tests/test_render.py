@@ -59,7 +59,9 @@ def test_long_answers_split_at_paragraphs_and_lose_nothing() -> None:
     pieces = render.split_pieces(text, limit=1000)
     assert all(len(p) <= 1000 for p in pieces)
     assert all(p.startswith("Paragraph ") for p in pieces)
-    assert "\n\n".join(p.rstrip("\n") for p in pieces).replace(" \n", "\n") == text.replace(" \n", "\n")
+    assert "\n\n".join(p.rstrip("\n") for p in pieces).replace(" \n", "\n") == text.replace(
+        " \n", "\n"
+    )
 
 
 def test_split_inside_a_code_block_closes_and_reopens_the_fence() -> None:

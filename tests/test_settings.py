@@ -32,12 +32,32 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("SHOPMAX_MAX_TOKENS", "lots", "SHOPMAX_MAX_TOKENS='lots' is not valid: expected a whole number"),
+        (
+            "SHOPMAX_MAX_TOKENS",
+            "lots",
+            "SHOPMAX_MAX_TOKENS='lots' is not valid: expected a whole number",
+        ),
         ("PORT", "70000", "PORT='70000' is not valid: expected a port between 1 and 65535"),
-        ("SHOPMAX_UPDATE_INTERVAL", "0", "SHOPMAX_UPDATE_INTERVAL='0' is not valid: expected a number above 0"),
-        ("SLACK_API_URL", "slack.com", "SLACK_API_URL='slack.com' is not valid: expected an http(s) URL"),
-        ("DATABASE_URL", "mysql://x", "DATABASE_URL='mysql://x' is not valid: expected sqlite:///path/to/file.db"),
-        ("SHOPMAX_SYSTEM_PROMPT_FILE", "/no/such/file", "SHOPMAX_SYSTEM_PROMPT_FILE='/no/such/file' is not valid: no such file"),
+        (
+            "SHOPMAX_UPDATE_INTERVAL",
+            "0",
+            "SHOPMAX_UPDATE_INTERVAL='0' is not valid: expected a number above 0",
+        ),
+        (
+            "SLACK_API_URL",
+            "slack.com",
+            "SLACK_API_URL='slack.com' is not valid: expected an http(s) URL",
+        ),
+        (
+            "DATABASE_URL",
+            "mysql://x",
+            "DATABASE_URL='mysql://x' is not valid: expected sqlite:///path/to/file.db",
+        ),
+        (
+            "SHOPMAX_SYSTEM_PROMPT_FILE",
+            "/no/such/file",
+            "SHOPMAX_SYSTEM_PROMPT_FILE='/no/such/file' is not valid: no such file",
+        ),
     ],
 )
 def test_malformed_settings_name_themselves(name: str, value: str, message: str) -> None:
@@ -51,7 +71,9 @@ def test_slack_settings_are_required_to_serve_slack() -> None:
         load_settings({}, dotenv_path=None).require_slack()
     with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET is not set"):
         load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, dotenv_path=None).require_slack()
-    socket = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, dotenv_path=None)
+    socket = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, dotenv_path=None
+    )
     socket.require_slack()
     assert socket.socket_mode is True
     load_settings(SLACK, dotenv_path=None).require_slack()

@@ -17,10 +17,15 @@ async def test_direct_message_is_answered_in_a_thread_under_it(
 ) -> None:
     """A DM question gets its answer as a threaded reply in the DM, with a footer."""
     model.script(Script(chunks=["IFB 6.5 kg", " front load: ₹26,490."]))
-    await bot.event(payload(
-        "message", text="price of IFB 6.5 kg front load?", ts="1700000200.000100",
-        channel=DM, channel_type="im",
-    ))
+    await bot.event(
+        payload(
+            "message",
+            text="price of IFB 6.5 kg front load?",
+            ts="1700000200.000100",
+            channel=DM,
+            channel_type="im",
+        )
+    )
     [answer] = await bot.finished_answers()
     assert (answer.channel, answer.thread_ts) == (DM, "1700000200.000100")
     assert answer.markdown == "IFB 6.5 kg front load: ₹26,490."
@@ -65,10 +70,14 @@ async def test_follow_up_in_the_bots_thread_continues_the_conversation(
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> best 1.5 ton AC?", ts=root))
     await bot.finished_answers()
     await bot.services.answerer.wait_idle(5)
-    await bot.event(payload(
-        "message", text="does it have a compressor warranty?", ts="1700000500.000200",
-        thread_ts=root,
-    ))
+    await bot.event(
+        payload(
+            "message",
+            text="does it have a compressor warranty?",
+            ts="1700000500.000200",
+            thread_ts=root,
+        )
+    )
     answers = await bot.finished_answers(2)
     assert [a.thread_ts for a in answers] == [root, root]
     assert model.calls[1].body["messages"] == [
@@ -82,9 +91,14 @@ async def test_replies_in_threads_the_bot_never_joined_are_left_alone(
     bot: Bot, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
     """Colleagues talking in their own thread do not summon the bot."""
-    await bot.event(payload(
-        "message", text="lunch at 2?", ts="1700000600.000200", thread_ts="1700000600.000100",
-    ))
+    await bot.event(
+        payload(
+            "message",
+            text="lunch at 2?",
+            ts="1700000600.000200",
+            thread_ts="1700000600.000100",
+        )
+    )
     await bot.services.answerer.wait_idle(5)
     assert model.calls == []
     assert slack.messages == []
@@ -95,8 +109,15 @@ async def test_bot_messages_and_plain_channel_chatter_are_ignored(
 ) -> None:
     """Other bots, the bot itself, and channel messages without a mention get no answer."""
     other_bot = payload("message_bot_message_subtype", ts="1700000700.000100")
-    own = payload("message", text="an answer", ts="1700000700.000200", bot_id=BOT_ID,
-                  user=BOT_USER, channel_type="im", channel="D0PRIYA")
+    own = payload(
+        "message",
+        text="an answer",
+        ts="1700000700.000200",
+        bot_id=BOT_ID,
+        user=BOT_USER,
+        channel_type="im",
+        channel="D0PRIYA",
+    )
     chatter = payload("message", text="anyone seen the Diwali price list?", ts="1700000700.000300")
     for body in (other_bot, own, chatter):
         await bot.event(body)
@@ -111,15 +132,25 @@ async def test_history_is_trimmed_from_the_oldest_turn(
     """With a small token budget only the newest turns reach Claude, the question always."""
     store = bot.services.store
     thread_key = f"T111:{CHANNEL}:1700000800.000100"
-    await store.add_turns(thread_key, [
-        Turn("user", "old question " * 200), Turn("assistant", "old answer " * 200),
-        Turn("user", "recent question"), Turn("assistant", "recent answer"),
-    ])
+    await store.add_turns(
+        thread_key,
+        [
+            Turn("user", "old question " * 200),
+            Turn("assistant", "old answer " * 200),
+            Turn("user", "recent question"),
+            Turn("assistant", "recent answer"),
+        ],
+    )
     answerer = bot.services.answerer
     answerer.config = replace(answerer.config, history_tokens=100)
-    await bot.event(payload(
-        "message", text="and the next one?", ts="1700000800.000300", thread_ts="1700000800.000100",
-    ))
+    await bot.event(
+        payload(
+            "message",
+            text="and the next one?",
+            ts="1700000800.000300",
+            thread_ts="1700000800.000100",
+        )
+    )
     await bot.finished_answers()
     assert model.calls[0].body["messages"] == [
         {"role": "user", "content": "recent question"},

@@ -15,15 +15,23 @@ async def test_ask_streams_the_answer_and_prints_stream_stats(
     model: FakeAnthropic, settings: Settings
 ) -> None:
     """The real command, run as a process against the fake model."""
-    model.script(Script(chunks=["Sure: ", "the LG 8 kg", " washer."], input_tokens=77, output_tokens=12))
+    model.script(
+        Script(chunks=["Sure: ", "the LG 8 kg", " washer."], input_tokens=77, output_tokens=12)
+    )
     env = {
         "PATH": os.environ.get("PATH", ""),
         "ANTHROPIC_API_KEY": "sk-ant-test-key",
         "ANTHROPIC_BASE_URL": model.url,
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "ask", "best 8 kg washer?",
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "ask",
+        "best 8 kg washer?",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
@@ -40,10 +48,17 @@ async def test_ask_streams_the_answer_and_prints_stream_stats(
 async def test_a_missing_key_stops_with_one_clear_line() -> None:
     env = {"PATH": os.environ.get("PATH", "")}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "ask", "hi", env=env, cwd="/",
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "ask",
+        "hi",
+        env=env,
+        cwd="/",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 30)
+    _out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
     assert err.decode().strip() == (
         "shopmax-bot: ANTHROPIC_API_KEY is not set: create a key in the Claude Console"

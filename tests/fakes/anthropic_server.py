@@ -94,32 +94,49 @@ class FakeAnthropic:
             raise
         return response
 
-    async def _stream(self, response: web.StreamResponse, script: Script, body: dict[str, Any]) -> None:
+    async def _stream(
+        self, response: web.StreamResponse, script: Script, body: dict[str, Any]
+    ) -> None:
         send = _sender(response)
-        await send("message_start", {
-            "type": "message_start",
-            "message": {
-                "id": "msg_fake", "type": "message", "role": "assistant", "content": [],
-                "model": body.get("model", script.model), "stop_reason": None,
-                "stop_sequence": None,
-                "usage": {
-                    "input_tokens": script.input_tokens, "output_tokens": 1,
-                    "cache_creation_input_tokens": script.cache_write_tokens,
-                    "cache_read_input_tokens": script.cache_read_tokens,
+        await send(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_fake",
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "model": body.get("model", script.model),
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {
+                        "input_tokens": script.input_tokens,
+                        "output_tokens": 1,
+                        "cache_creation_input_tokens": script.cache_write_tokens,
+                        "cache_read_input_tokens": script.cache_read_tokens,
+                    },
                 },
             },
-        })
-        await send("content_block_start", {
-            "type": "content_block_start", "index": 0,
-            "content_block": {"type": "text", "text": ""},
-        })
+        )
+        await send(
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        )
         await send("ping", {"type": "ping"})
         for index, chunk in enumerate(script.chunks):
             if script.error_after == index:
-                await send("error", {
-                    "type": "error",
-                    "error": {"type": "overloaded_error", "message": "Overloaded"},
-                })
+                await send(
+                    "error",
+                    {
+                        "type": "error",
+                        "error": {"type": "overloaded_error", "message": "Overloaded"},
+                    },
+                )
                 return
             if script.drop_after == index:
                 response.force_close()
@@ -131,19 +148,26 @@ class FakeAnthropic:
                 await script.before_chunk[index]()
             elif script.delay and index:
                 await asyncio.sleep(script.delay)
-            await send("content_block_delta", {
-                "type": "content_block_delta", "index": 0,
-                "delta": {"type": "text_delta", "text": chunk},
-            })
+            await send(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": chunk},
+                },
+            )
         await send("content_block_stop", {"type": "content_block_stop", "index": 0})
         output_tokens = script.output_tokens
         if output_tokens is None:
             output_tokens = len(script.chunks)
-        await send("message_delta", {
-            "type": "message_delta",
-            "delta": {"stop_reason": script.stop_reason, "stop_sequence": None},
-            "usage": {"output_tokens": output_tokens},
-        })
+        await send(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": script.stop_reason, "stop_sequence": None},
+                "usage": {"output_tokens": output_tokens},
+            },
+        )
         await send("message_stop", {"type": "message_stop"})
         await response.write_eof()
 
@@ -156,7 +180,12 @@ def _sender(response: web.StreamResponse) -> Callable[[str, dict[str, Any]], Awa
 
 
 def _error_response(status: int) -> web.Response:
-    kinds = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_error", 400: "invalid_request_error"}
+    kinds = {
+        429: "rate_limit_error",
+        529: "overloaded_error",
+        500: "api_error",
+        400: "invalid_request_error",
+    }
     kind = kinds.get(status, "api_error")
     return web.json_response(
         {"type": "error", "error": {"type": kind, "message": kind.replace("_", " ")}},

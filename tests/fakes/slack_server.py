@@ -122,9 +122,9 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    async def wait_for(self, condition: Callable[[], Any], within: float = 10.0) -> Any:
         """Wait until `condition()` is truthy (re-checked on every Slack call); return it."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             result = condition()
             if result:
@@ -152,7 +152,9 @@ class FakeSlack:
             self.calls.append(Call(method, payload, time.monotonic(), 429, "ratelimited"))
             self._changed.set()
             return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(limited)}
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(limited)},
             )
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         body = handler(payload) if handler else {"ok": False, "error": "unknown_method"}
@@ -187,8 +189,13 @@ class FakeSlack:
 
     def _auth_test(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {
-            "ok": True, "url": "https://shopmax.slack.com/", "team": "ShopMax India",
-            "user": "shopmax", "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID,
+            "ok": True,
+            "url": "https://shopmax.slack.com/",
+            "team": "ShopMax India",
+            "user": "shopmax",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
         }
 
     def _chat_postMessage(self, payload: dict[str, Any]) -> dict[str, Any]:

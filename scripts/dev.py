@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh machine that has only Python 3.11+.
+
+    python3 scripts/dev.py run      install what the bot needs, then start it (shopmax-bot run)
+    python3 scripts/dev.py test     install the test tools, then lint, type-check and run pytest
+    python3 scripts/dev.py bench    install, then run the benchmarks in bench/
+
+Everything goes into `.venv/` beside this repository's pyproject.toml; the install step is
+skipped when pyproject.toml has not changed since the last one. Extra arguments are passed on
+(to shopmax-bot for `run`, to pytest for `test`, to the benchmark for `bench`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_installed(extra: str | None) -> None:
+    """Create the virtual environment and install the project (with `extra`) when needed."""
+    if not PYTHON.exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    spec = "." + (f"[{extra}]" if extra else "")
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + spec.encode()).hexdigest()[:16]
+    stamp = VENV / f".installed-{digest}"
+    if stamp.exists():
+        return
+    print(f"Installing {spec} into .venv ...", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True, cwd=ROOT)
+    subprocess.run([*pip, "install", "-e", spec], check=True, cwd=ROOT)
+    for old in VENV.glob(".installed-*"):
+        old.unlink()
+    stamp.touch()
+
+
+def run(args: list[str]) -> int:
+    ensure_installed(None)
+    return subprocess.call([str(BIN / "shopmax-bot"), "run", *args], cwd=Path.cwd())
+
+
+def test(args: list[str]) -> int:
+    ensure_installed("test")
+    steps = [
+        [str(PYTHON), "-m", "ruff", "check", "bot", "tests", "bench", "scripts"],
+        [str(PYTHON), "-m", "mypy"],
+        [str(PYTHON), "-m", "pytest", *args],
+    ]
+    for step in steps:
+        print(
+            "$",
+            " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
+            flush=True,
+        )
+        code = subprocess.call(step, cwd=ROOT)
+        if code != 0:
+            return code
+    return 0
+
+
+def bench(args: list[str]) -> int:
+    ensure_installed("test")
+    return subprocess.call([str(PYTHON), "-m", "bench", *args], cwd=ROOT)
+
+
+def main() -> int:
+    commands = {"run": run, "test": test, "bench": bench}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
