@@ -51,8 +51,9 @@ def run(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     ensure_installed("test")
+    linted = [d for d in ("bot", "tests", "bench", "scripts") if (ROOT / d).is_dir()]
     steps = [
-        [str(PYTHON), "-m", "ruff", "check", "bot", "tests", "bench", "scripts"],
+        [str(PYTHON), "-m", "ruff", "check", *linted],
         [str(PYTHON), "-m", "mypy"],
         [str(PYTHON), "-m", "pytest", *args],
     ]
