@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,16 @@ def test_slack_settings_are_required_to_serve_slack() -> None:
     socket.require_slack()
     assert socket.socket_mode is True
     load_settings(SLACK, dotenv_path=None).require_slack()
+
+
+def test_env_example_documents_every_setting() -> None:
+    """Each variable the settings loader reads appears in .env.example with a comment above."""
+    source = (Path(__file__).parents[1] / "bot" / "settings.py").read_text()
+    read = set(re.findall(r'"((?:SLACK|ANTHROPIC|SHOPMAX|DATABASE|HOST|PORT)[A-Z_]*)"', source))
+    lines = (Path(__file__).parents[1] / ".env.example").read_text().splitlines()
+    documented = {}
+    for number, line in enumerate(lines):
+        if "=" in line and not line.startswith("#"):
+            documented[line.split("=", 1)[0]] = lines[number - 1].startswith("#")
+    assert read - documented.keys() == set()
+    assert all(documented[name] for name in read)

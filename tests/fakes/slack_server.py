@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 
 TEAM = "T111"
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-test-token"
 
 
 @dataclass
@@ -91,6 +93,10 @@ class FakeSlack:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # Socket Mode: envelopes to deliver, and the acks the app sent back.
+        self.socket_acks: list[dict[str, Any]] = []
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_connected = asyncio.Event()
 
     @property
     def api_url(self) -> str:
@@ -103,6 +109,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -111,8 +118,26 @@ class FakeSlack:
         self.url = f"http://127.0.0.1:{port}"
 
     async def close(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def send_envelope(self, kind: str, body: dict[str, Any]) -> str:
+        """Deliver a Socket Mode envelope (`events_api`, `slash_commands`, `interactive`)."""
+        await asyncio.wait_for(self._socket_connected.wait(), 20)
+        envelope_id = f"env-{len(self.socket_acks)}-{time.monotonic_ns()}"
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": body,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return envelope_id
 
     # ---- what tests read -------------------------------------------------------------
 
@@ -145,7 +170,8 @@ class FakeSlack:
         payload = await _payload(request)
         if self.latency:
             await asyncio.sleep(self.latency)
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        expected = APP_TOKEN if method == "apps.connections.open" else TOKEN
+        if request.headers.get("Authorization") != f"Bearer {expected}":
             return self._answer(method, payload, {"ok": False, "error": "invalid_auth"})
         limited = self._rate_limited(method)
         if limited:
@@ -180,6 +206,20 @@ class FakeSlack:
         recent.append(now)
         return 0
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"}}
+        )
+        self._socket_connected.set()
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+                self._changed.set()
+        return ws
+
     async def _response_url(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
         self._changed.set()
@@ -197,6 +237,9 @@ class FakeSlack:
             "user_id": BOT_USER,
             "bot_id": BOT_ID,
         }
+
+    def _apps_connections_open(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
 
     def _chat_postMessage(self, payload: dict[str, Any]) -> dict[str, Any]:
         channel = payload.get("channel", "")

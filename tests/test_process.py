@@ -1,0 +1,78 @@
+"""`shopmax-bot run` as a real process: Socket Mode end to end, health, and a clean SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import payload
+from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.slack_server import APP_TOKEN, BOT_USER, TOKEN, FakeSlack
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> int:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            if process.returncode is not None:
+                raise AssertionError("the bot exited during start-up")
+            try:
+                async with http.get(url) as r:
+                    return r.status
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+    raise AssertionError("the bot never answered /healthz")
+
+
+async def test_socket_mode_bot_answers_a_mention_and_stops_cleanly(
+    slack: FakeSlack, model: FakeAnthropic, tmp_path: Path
+) -> None:
+    """Connects over Socket Mode (through SLACK_API_URL), answers, serves /healthz, exits 0."""
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "ANTHROPIC_API_KEY": "sk-ant-test-key",
+        "ANTHROPIC_BASE_URL": model.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    model.script(Script(chunks=["Socket", " Mode", " works."]))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert await wait_healthy(f"http://127.0.0.1:{port}/healthz", process) == 200
+        body = payload("app_mention", text=f"<@{BOT_USER}> hi", ts="1700003000.000100")
+        envelope = await slack.send_envelope("events_api", body)
+        await slack.wait_for(lambda: any(m.context for m in slack.messages), within=20)
+        assert slack.messages[0].markdown == "Socket Mode works."
+        assert {"envelope_id": envelope} in slack.socket_acks
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0, output.decode()
+    assert TOKEN not in output.decode() and APP_TOKEN not in output.decode()
