@@ -128,7 +128,9 @@ class Answerer:
             if not question.response_url:
                 raise
             return await self._answer_privately(question, reply.text, stats, error)
-        if not isinstance(reply.error, MessageGone):
+        if isinstance(reply.error, MessageGone):
+            reply.abandon()  # deleted while streaming: nothing is re-posted
+        else:
             try:
                 await reply.finish(self._ending(stats, error))
             except SlackError as exc:

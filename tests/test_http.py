@@ -8,25 +8,21 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.app import Services, build_services
 from bot.server import web_app
 from bot.settings import Settings
 from tests.conftest import payload, signed_headers
 from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.serve import serve
 from tests.fakes.slack_server import BOT_USER, FakeSlack
 
 
 @pytest.fixture
 async def served(settings: Settings) -> AsyncIterator[tuple[str, Services]]:
     services = await build_services(settings)
-    runner = web.AppRunner(web_app(services, serve_slack=True))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", services
+    runner, url = await serve(web_app(services, serve_slack=True))
+    yield url, services
     await runner.cleanup()
     await services.close()
 

@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.serve import serve
+
 TEAM = "T111"
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
@@ -110,12 +112,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await serve(app)
 
     async def close(self) -> None:
         for ws in self._sockets:
