@@ -1,8 +1,9 @@
 """Answer one `Question`: the conversation so far, Claude's stream, the Slack reply, the store.
 
-This is where the pieces meet; each piece stays ignorant of the others. The Slack message is
-posted while the model request is being opened, so the placeholder shows at once and the first
-text delta only needs an edit.
+This is where the pieces meet; each piece stays ignorant of the others. The model request is
+opened at once; the Slack message is posted with the first text (or a "Thinking…" placeholder
+if none arrives within `thinking_after` seconds), so a typical answer's first words cost one
+`chat.postMessage` and nothing from the shared `chat.update` budget.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class AnswerConfig:
     system_prompt: str
     history_tokens: int
     usd_inr: float
+    thinking_after: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class Answerer:
             question.thread_ts or None,
             header=header,
         )
-        posting = asyncio.create_task(reply.start())
+        posting = asyncio.create_task(reply.start(self.config.thinking_after))
         history = await self.store.turns(question.thread_key) if question.thread_ts else []
         stats, error = await self._stream(self._request(history, question.text), reply)
         try:

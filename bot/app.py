@@ -53,6 +53,7 @@ def answer_config(settings: Settings) -> AnswerConfig:
         system_prompt=system_prompt(settings.system_prompt_file),
         history_tokens=settings.history_tokens,
         usd_inr=settings.usd_inr,
+        thinking_after=settings.thinking_after,
     )
 
 

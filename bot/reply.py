@@ -48,6 +48,8 @@ class StreamingReply:
     _messages: list[_Posted] = field(default_factory=list)
     _ending: Ending | None = None
     _started: asyncio.Event = field(default_factory=asyncio.Event)
+    _has_text: asyncio.Event = field(default_factory=asyncio.Event)
+    _text_shown: bool = False
 
     @property
     def key(self) -> tuple[str, int]:
@@ -57,12 +59,22 @@ class StreamingReply:
     def first_ts(self) -> str | None:
         return self._messages[0].ts if self._messages else None
 
-    async def start(self) -> str:
-        """Post the placeholder the answer will fill in; returns its ts.
+    async def start(self, placeholder_after: float = 0.0) -> str:
+        """Post the answer's first message and return its ts; raises `CannotPost` where the
+        bot may not post.
 
-        Raises `CannotPost` where the bot may not post.
+        The post waits up to `placeholder_after` seconds for the first text, so usually the
+        first words go out with the post itself and cost nothing from the workspace's shared
+        `chat.update` budget; a model that thinks longer gets a "Thinking…" placeholder.
         """
-        rendered = render.render_piece("", in_progress=True, header=self.header)
+        if placeholder_after > 0 and not self.text:
+            try:
+                await asyncio.wait_for(self._has_text.wait(), placeholder_after)
+            except TimeoutError:
+                pass
+        posted_text = self.text
+        pieces = render.split_pieces(posted_text) if posted_text else [""]
+        rendered = self._render(0, pieces[0], last=len(pieces) == 1)
         try:
             ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
         except Exception as exc:
@@ -71,8 +83,11 @@ class StreamingReply:
         finally:
             self._started.set()
         self._messages.append(_Posted(ts, rendered))
+        self._text_shown = bool(posted_text)
         if self.thread_ts is None:
             self.thread_ts = ts  # a top-level answer (slash command) continues in its own thread
+        if self.text != posted_text:
+            self.scheduler.request(self.key, self._sync, urgent=not self._text_shown)
         return ts
 
     def abandon(self) -> None:
@@ -80,10 +95,12 @@ class StreamingReply:
         self.scheduler.forget(self.key)
 
     def add(self, delta: str) -> None:
-        """Append model text; the first text is urgent so it shows as soon as it arrives."""
-        first = not self.text
+        """Append model text; the scheduler is told once the message exists (the post itself
+        carries whatever arrived before). The first text Slack shows is urgent."""
         self.text += delta
-        self.scheduler.request(self.key, self._sync, urgent=first)
+        self._has_text.set()
+        if self._started.is_set():
+            self.scheduler.request(self.key, self._sync, urgent=not self._text_shown)
 
     async def finish(self, ending: Ending) -> None:
         """Show the complete answer without the cursor, with notices and footer; wait for Slack."""
@@ -106,6 +123,7 @@ class StreamingReply:
 
     async def _sync_pieces(self) -> int:
         pieces = render.split_pieces(self.text) if self.text else [""]
+        self._text_shown = self._text_shown or bool(self.text)
         updates = 0
         for index, piece in enumerate(pieces):
             rendered = self._render(index, piece, last=index == len(pieces) - 1)

@@ -111,9 +111,10 @@ class SchedulerCore:
         return key, None
 
     def done(self, key: Hashable, now: float, calls: int = 1) -> None:
-        """The edit picked for `key` finished after `calls` budgeted calls (charged beyond one)."""
+        """The edit picked for `key` made `calls` budgeted calls: one was charged at `pick`;
+        more are charged now, and none (nothing had changed) gives the token back."""
         self._refill(now)
-        self.tokens -= max(calls - 1, 0)
+        self.tokens = min(float(self.burst), self.tokens - (calls - 1))
         slot = self.slots.get(key)
         if slot is not None:
             slot.in_flight = False
@@ -256,9 +257,10 @@ class Schedulers:
     def for_team(self, team: str) -> UpdateScheduler:
         scheduler = self._by_team.get(team)
         if scheduler is None:
-            core = SchedulerCore(
-                rate=self._per_minute / 60, burst=self._burst, min_interval=self._min_interval
-            )
+            # The burst is part of the minute's budget: a bucket of `burst` refilled at
+            # (per_minute - burst) a minute never sends more than per_minute in any minute.
+            rate = max(self._per_minute - self._burst, 1) / 60
+            core = SchedulerCore(rate=rate, burst=self._burst, min_interval=self._min_interval)
             scheduler = self._by_team[team] = UpdateScheduler(core, self._clock)
             scheduler.start()
         return scheduler

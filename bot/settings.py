@@ -38,6 +38,7 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 3000
     update_interval: float = 1.0
+    thinking_after: float = 0.7
     updates_per_minute: int = 50
     update_burst: int = 3
     history_tokens: int = 8000
@@ -97,6 +98,7 @@ def load_settings(
         host=env.get("HOST", "0.0.0.0"),
         port=_parse(env, "PORT", 3000, _port),
         update_interval=_parse(env, "SHOPMAX_UPDATE_INTERVAL", 1.0, _positive_float),
+        thinking_after=_parse(env, "SHOPMAX_THINKING_AFTER", 0.7, _non_negative_float),
         updates_per_minute=_parse(env, "SHOPMAX_UPDATES_PER_MINUTE", 50, _positive_int),
         update_burst=_parse(env, "SHOPMAX_UPDATE_BURST", 3, _positive_int),
         history_tokens=_parse(env, "SHOPMAX_HISTORY_TOKENS", 8000, _positive_int),
@@ -133,6 +135,16 @@ def _positive_float(raw: str) -> float:
         raise ValueError("expected a number") from None
     if not value > 0:
         raise ValueError("expected a number above 0")
+    return value
+
+
+def _non_negative_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("expected a number") from None
+    if not value >= 0:
+        raise ValueError("expected a number of 0 or more")
     return value
 
 

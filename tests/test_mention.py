@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.conftest import CHANNEL, Bot, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER, FakeSlack, markdown_of
@@ -45,9 +47,7 @@ async def test_first_text_is_shown_before_the_model_sends_more(
     """The model holds its second chunk until Slack shows the first: no waiting for a batch."""
 
     async def first_chunk_visible() -> None:
-        await slack.wait_for(
-            lambda: any("Namaste" in markdown_of(c.payload) for c in slack.calls_to("chat.update"))
-        )
+        await slack.wait_for(lambda: any("Namaste" in markdown_of(c.payload) for c in slack.calls))
 
     model.script(Script(chunks=["Namaste", " and welcome."], before_chunk={1: first_chunk_visible}))
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts=QUESTION_TS))
@@ -107,3 +107,31 @@ async def test_model_text_never_pings_anyone(
         assert "@everyone" not in sent
         assert "link_names" not in version
     assert answer.versions[0]["unfurl_links"] is False
+
+
+async def test_quick_first_words_arrive_with_the_post_itself(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """No "Thinking…" flash and no chat.update spent when the first words come quickly."""
+    answerer = bot.services.answerer
+    answerer.config = replace(answerer.config, thinking_after=30)
+    model.script(Script(chunks=["Quick", " answer."]))
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts=QUESTION_TS))
+    [answer] = await bot.finished_answers()
+    assert markdown_of(answer.versions[0]).startswith("Quick")
+    assert all("Thinking" not in markdown_of(v) for v in answer.versions)
+
+
+async def test_a_model_that_thinks_first_gets_a_thinking_placeholder(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Past SHOPMAX_THINKING_AFTER without text, the reply shows "Thinking…" until words come."""
+
+    async def think() -> None:
+        await slack.wait_for(lambda: slack.messages)
+
+    model.script(Script(chunks=["Considered", " answer."], before_chunk={0: think}))
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hard one", ts=QUESTION_TS))
+    [answer] = await bot.finished_answers()
+    assert markdown_of(answer.versions[0]) == "_Thinking…_"
+    assert answer.markdown == "Considered answer."
