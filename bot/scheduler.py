@@ -8,9 +8,12 @@ so edits coalesce (latest wins) and no intermediate version is ever queued.
 
 The decisions are pure (`SchedulerCore`, tested with a fake clock):
 
-* a token bucket per workspace: `rate` edits a second on average, up to `burst` at once;
-* a message is edited at most once per `min_interval`, except for urgent edits (the first text
-  and the final answer), which also go first;
+* Slack's budget per workspace and method: at most `per_minute` calls in any minute and
+  `burst` in any second;
+* routine edits of one message are spaced by its fair share of that budget (never closer than
+  `min_interval`): with one answer in flight that is about a second, with twenty about forty
+  seconds, keeping one call per message in reserve for its final answer;
+* urgent edits (the first text and the final answer) skip the spacing and go first;
 * otherwise the message that has waited longest since its first unsent change goes first,
   which is the one whose visible text lags furthest behind;
 * a 429 pauses the whole workspace for `Retry-After` and the message stays dirty: it is sent
@@ -27,10 +30,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
+
+WINDOW = 60.0  # Slack counts calls per method per minute
+BURST_WINDOW = 1.0
 
 Clock = Callable[[], float]
 Sync = Callable[[], Awaitable[int]]
@@ -47,9 +54,9 @@ class RateLimited(Exception):
 
 @dataclass
 class _Slot:
+    last_sent: float
     dirty_since: float | None = None
     urgent: bool = False
-    last_sent: float | None = None
     in_flight: bool = False
     # What the edit in flight was sent for, restored if Slack answers 429.
     sending_since: float = 0.0
@@ -58,22 +65,27 @@ class _Slot:
 
 @dataclass
 class SchedulerCore:
-    """Pure scheduling decisions for one workspace and method. Times are clock seconds."""
+    """Pure scheduling decisions for one workspace and method. Times are clock seconds.
 
-    rate: float
+    The budget is Slack's own rule: at most `per_minute` calls in any 60 seconds, and at most
+    `burst` in any one second. Routine edits are paced so that the minute's budget, less one
+    call per message for its final answer, is shared equally by the messages in flight.
+    """
+
+    per_minute: int
     burst: int
     min_interval: float
-    tokens: float = field(init=False)
-    refilled_at: float | None = field(default=None, init=False)
+    sent: deque[float] = field(default_factory=deque, init=False)
     paused_until: float = field(default=0.0, init=False)
     slots: dict[Hashable, _Slot] = field(default_factory=dict, init=False)
 
-    def __post_init__(self) -> None:
-        self.tokens = float(self.burst)
-
     def mark(self, key: Hashable, now: float, *, urgent: bool = False) -> None:
-        """The message `key` has changes Slack has not seen yet."""
-        slot = self.slots.setdefault(key, _Slot())
+        """The message `key` has changes Slack has not seen yet.
+
+        A message's first mark comes right after it was posted, so routine edits are paced
+        from then.
+        """
+        slot = self.slots.setdefault(key, _Slot(last_sent=now))
         if slot.dirty_since is None:
             slot.dirty_since = now
         slot.urgent = slot.urgent or urgent
@@ -81,48 +93,53 @@ class SchedulerCore:
     def forget(self, key: Hashable) -> None:
         self.slots.pop(key, None)
 
+    def spacing(self) -> float:
+        """Seconds between routine edits of one message: its fair share of the budget."""
+        active = len(self.slots)
+        spare = max(self.per_minute - active, self.per_minute // 4, 1)
+        return max(self.min_interval, active * WINDOW / spare)
+
     def pick(self, now: float) -> tuple[Hashable | None, float | None]:
         """The message to edit now, or None and when to ask again (None: when marked)."""
-        self._refill(now)
         if now < self.paused_until:
             return None, self.paused_until
+        spacing = self.spacing()
         ready, wake = [], None
         for key, slot in self.slots.items():
             if slot.dirty_since is None or slot.in_flight:
                 continue
-            due = (
-                now if slot.urgent or slot.last_sent is None else slot.last_sent + self.min_interval
-            )
+            due = now if slot.urgent else slot.last_sent + spacing
             if due <= now:
                 ready.append((not slot.urgent, slot.dirty_since, key))
             else:
                 wake = due if wake is None else min(wake, due)
         if not ready:
             return None, wake
-        if self.tokens < 1:
-            return None, now + (1 - self.tokens) / self.rate
+        budget_at = self._budget_at(now)
+        if budget_at > now:
+            return None, budget_at
         _, _, key = min(ready, key=lambda item: (item[0], item[1]))
         slot = self.slots[key]
         assert slot.dirty_since is not None
         slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
         slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
         slot.last_sent = now
-        self.tokens -= 1
+        self.sent.append(now)
         return key, None
 
     def done(self, key: Hashable, now: float, calls: int = 1) -> None:
-        """The edit picked for `key` made `calls` budgeted calls: one was charged at `pick`;
-        more are charged now, and none (nothing had changed) gives the token back."""
-        self._refill(now)
-        self.tokens = min(float(self.burst), self.tokens - (calls - 1))
+        """The edit picked for `key` made `calls` budgeted calls: one was counted at `pick`;
+        more are counted now, and none (nothing had changed) gives it back."""
         slot = self.slots.get(key)
+        if calls == 0 and slot is not None and slot.last_sent in self.sent:
+            self.sent.remove(slot.last_sent)
+        self.sent.extend([now] * max(calls - 1, 0))
         if slot is not None:
             slot.in_flight = False
 
     def rate_limited(self, key: Hashable, now: float, retry_after: float) -> None:
         """Slack said 429: pause the workspace and keep the message's changes pending."""
         self.paused_until = max(self.paused_until, now + retry_after)
-        self.tokens = min(self.tokens, 0.0)
         slot = self.slots.get(key)
         if slot is None:
             return
@@ -131,10 +148,17 @@ class SchedulerCore:
         since = slot.sending_since
         slot.dirty_since = since if slot.dirty_since is None else min(slot.dirty_since, since)
 
-    def _refill(self, now: float) -> None:
-        if self.refilled_at is not None and now > self.refilled_at:
-            self.tokens = min(self.burst, self.tokens + (now - self.refilled_at) * self.rate)
-        self.refilled_at = now if self.refilled_at is None else max(self.refilled_at, now)
+    def _budget_at(self, now: float) -> float:
+        """When the next call fits in both windows (now, if it does already)."""
+        while self.sent and self.sent[0] <= now - WINDOW:
+            self.sent.popleft()
+        at = now
+        if len(self.sent) >= self.per_minute:
+            at = max(at, self.sent[-self.per_minute] + WINDOW)
+        recent = [t for t in self.sent if t > now - BURST_WINDOW]
+        if len(recent) >= self.burst:
+            at = max(at, recent[-self.burst] + BURST_WINDOW)
+        return at
 
 
 @dataclass
@@ -257,10 +281,9 @@ class Schedulers:
     def for_team(self, team: str) -> UpdateScheduler:
         scheduler = self._by_team.get(team)
         if scheduler is None:
-            # The burst is part of the minute's budget: a bucket of `burst` refilled at
-            # (per_minute - burst) a minute never sends more than per_minute in any minute.
-            rate = max(self._per_minute - self._burst, 1) / 60
-            core = SchedulerCore(rate=rate, burst=self._burst, min_interval=self._min_interval)
+            core = SchedulerCore(
+                per_minute=self._per_minute, burst=self._burst, min_interval=self._min_interval
+            )
             scheduler = self._by_team[team] = UpdateScheduler(core, self._clock)
             scheduler.start()
         return scheduler

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ class Script:
     error_after: int | None = None  # send an `error` event after this many chunks
     drop_after: int | None = None  # cut the connection after this many chunks
     before_chunk: dict[int, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    tokens_per_second: float | None = None  # pace chunks on a wall-clock schedule
+    first_token_delay: float = 0.0
 
     @property
     def text(self) -> str:
@@ -48,6 +51,7 @@ class ModelCall:
     headers: dict[str, str]
     finished: bool = False
     disconnected: bool = False
+    chunk_times: list[float] = field(default_factory=list)  # monotonic time each chunk was sent
 
 
 class FakeAnthropic:
@@ -55,6 +59,7 @@ class FakeAnthropic:
 
     def __init__(self) -> None:
         self.scripts: list[Script] = []
+        self.by_question: dict[str, Script] = {}  # answers chosen by the last user message
         self.default = Script()
         self.calls: list[ModelCall] = []
         self._runner: web.AppRunner | None = None
@@ -76,7 +81,11 @@ class FakeAnthropic:
         body = await request.json()
         call = ModelCall(body=body, headers=dict(request.headers))
         self.calls.append(call)
-        script = self.scripts.pop(0) if self.scripts else self.default
+        question = body["messages"][-1]["content"] if body.get("messages") else ""
+        if isinstance(question, str) and question in self.by_question:
+            script = self.by_question[question]
+        else:
+            script = self.scripts.pop(0) if self.scripts else self.default
         if script.status is not None:
             return _error_response(script.status)
         response = web.StreamResponse(
@@ -84,7 +93,7 @@ class FakeAnthropic:
         )
         await response.prepare(request)
         try:
-            await self._stream(response, script, body)
+            await self._stream(response, script, body, call)
             call.finished = True
         except (ConnectionResetError, asyncio.CancelledError):
             call.disconnected = True
@@ -92,7 +101,7 @@ class FakeAnthropic:
         return response
 
     async def _stream(
-        self, response: web.StreamResponse, script: Script, body: dict[str, Any]
+        self, response: web.StreamResponse, script: Script, body: dict[str, Any], call: ModelCall
     ) -> None:
         send = _sender(response)
         await send(
@@ -125,6 +134,9 @@ class FakeAnthropic:
             },
         )
         await send("ping", {"type": "ping"})
+        if script.first_token_delay:
+            await asyncio.sleep(script.first_token_delay)
+        started = time.monotonic()
         for index, chunk in enumerate(script.chunks):
             if script.error_after == index:
                 await send(
@@ -143,6 +155,10 @@ class FakeAnthropic:
                 return
             if index in script.before_chunk:
                 await script.before_chunk[index]()
+            elif script.tokens_per_second:
+                due = started + index / script.tokens_per_second
+                if due - time.monotonic() > 0.01:
+                    await asyncio.sleep(due - time.monotonic())
             elif script.delay and index:
                 await asyncio.sleep(script.delay)
             await send(
@@ -153,6 +169,7 @@ class FakeAnthropic:
                     "delta": {"type": "text_delta", "text": chunk},
                 },
             )
+            call.chunk_times.append(time.monotonic())
         await send("content_block_stop", {"type": "content_block_stop", "index": 0})
         output_tokens = script.output_tokens
         if output_tokens is None:

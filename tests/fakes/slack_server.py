@@ -40,6 +40,7 @@ class Message:
     thread_ts: str | None
     versions: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
+    times: list[float] = field(default_factory=list)  # when Slack accepted each version
 
     @property
     def latest(self) -> dict[str, Any]:
@@ -247,7 +248,9 @@ class FakeSlack:
             return {"ok": False, "error": problem}
         self._ts += 1
         ts = f"1700000000.{self._ts:06d}"
-        message = Message(channel, ts, payload.get("thread_ts"), [payload])
+        message = Message(
+            channel, ts, payload.get("thread_ts"), [payload], times=[time.monotonic()]
+        )
         self.messages.append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
 
@@ -259,6 +262,7 @@ class FakeSlack:
         if problem:
             return {"ok": False, "error": problem}
         message.versions.append(payload)
+        message.times.append(time.monotonic())
         return {"ok": True, "channel": message.channel, "ts": message.ts}
 
     def _chat_postEphemeral(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Benchmarks: run with `python3 scripts/dev.py bench` (see README)."""
