@@ -22,7 +22,7 @@ from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, Sl
 from bot.metrics import Metrics
 from bot.pricing import cost_usd
 from bot.question import Question, Surface
-from bot.reply import Ending, StreamingReply
+from bot.reply import Ending, Recipient, StreamingReply
 from bot.scheduler import Schedulers
 from bot.slack_api import SlackApi
 from bot.store import Store
@@ -44,6 +44,7 @@ class AnswerConfig:
     history_tokens: int
     usd_inr: float
     thinking_after: float = 0.7
+    native_streaming: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,15 @@ class Answerer:
         header = None
         if question.surface is Surface.COMMAND:
             header = render.header_block(question.user, question.text)
+        # Slack streams replies in threads; a /shopmax answer is a top-level message.
+        native = self.config.native_streaming and question.surface is not Surface.COMMAND
         reply = StreamingReply(
             self.slack,
-            self.schedulers.for_team(question.team),
+            self.schedulers.budget(question.team),
             question.channel,
             question.thread_ts or None,
             header=header,
+            native=Recipient(question.user, question.team) if native else None,
         )
         posting = asyncio.create_task(reply.start(self.config.thinking_after))
         history = await self.store.turns(question.thread_key) if question.thread_ts else []

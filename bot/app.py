@@ -54,6 +54,7 @@ def answer_config(settings: Settings) -> AnswerConfig:
         history_tokens=settings.history_tokens,
         usd_inr=settings.usd_inr,
         thinking_after=settings.thinking_after,
+        native_streaming=settings.stream_transport == "native",
     )
 
 
@@ -71,7 +72,10 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     model = model_client(settings)
     slack_client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     schedulers = Schedulers(
-        per_minute=settings.updates_per_minute,
+        per_minute={
+            "chat.update": settings.updates_per_minute,
+            "chat.appendStream": settings.appends_per_minute,
+        },
         burst=settings.update_burst,
         min_interval=settings.update_interval,
         clock=clock,

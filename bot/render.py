@@ -87,7 +87,7 @@ def fence_state(text: str, start: FenceState = FenceState()) -> FenceState:
     return FenceState(current)
 
 
-def _closing_fence(opening_line: str) -> str:
+def closing_fence(opening_line: str) -> str:
     match = _FENCE.match(opening_line)
     assert match is not None
     return match.group(2)
@@ -97,7 +97,7 @@ def close_open_markdown(text: str) -> str:
     """Close what a half-written answer left open so that the in-progress render reads well."""
     state = fence_state(text)
     if state.open_fence is not None:
-        return text + "\n" + _closing_fence(state.open_fence)
+        return text + "\n" + closing_fence(state.open_fence)
     last_line = text.rsplit("\n", 1)[-1]
     if last_line.count("`") % 2 == 1:
         text += "`"
@@ -127,20 +127,41 @@ def split_pieces(text: str, limit: int = PIECE_LIMIT) -> list[str]:
         if len(rest) <= budget:
             pieces.append(reopen + rest)
             return pieces
-        cut = _cut_point(rest, budget)
+        cut = cut_point(rest, budget)
         head, rest = rest[:cut], rest[cut:].lstrip("\n")
         state = fence_state(head, state)
-        close = "\n" + _closing_fence(state.open_fence) if state.open_fence else ""
+        close = "\n" + closing_fence(state.open_fence) if state.open_fence else ""
         pieces.append(reopen + head.rstrip("\n") + close)
 
 
-def _cut_point(text: str, budget: int) -> int:
+def cut_point(text: str, budget: int) -> int:
+    """Where to end a piece of at most `budget` characters: after a paragraph, line or word."""
     window = text[: budget + 1]
     for separator in ("\n\n", "\n", " "):
         at = window.rfind(separator)
         if at > budget // 2:
             return at + len(separator)
     return budget
+
+
+_OPEN_TOKEN = re.compile(r"<[^>]*$")
+_TRAILING_WORD = re.compile(r"@\w*$")
+
+
+def stream_safe_end(text: str, start: int) -> int:
+    """How far an append-only stream may send `text` now (from `start`).
+
+    Appended text cannot be taken back, so a delta must never end inside something that
+    `neutralise` would change once complete: a `<…` token still waiting for its `>`, or an
+    `@word` that may yet become `@channel`. Those wait for the next delta.
+    """
+    end = len(text)
+    tail = text[start:end]
+    for pattern in (_OPEN_TOKEN, _TRAILING_WORD):
+        match = pattern.search(tail)
+        if match:
+            end = min(end, start + match.start())
+    return end
 
 
 def markdown_block(text: str) -> Block:

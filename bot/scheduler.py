@@ -28,10 +28,11 @@ Slack call for one message never holds up the others (or the model stream).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -262,32 +263,41 @@ class UpdateScheduler:
 
 
 class Schedulers:
-    """One `UpdateScheduler` per workspace, created on first use."""
+    """One `UpdateScheduler` per workspace and Slack method, created on first use.
+
+    `per_minute` maps each method to its budget; Slack counts each method separately.
+    """
 
     def __init__(
         self,
         *,
-        per_minute: int,
+        per_minute: Mapping[str, int],
         burst: int,
         min_interval: float,
         clock: Clock = time.monotonic,
     ) -> None:
-        self._per_minute = per_minute
+        self._per_minute = dict(per_minute)
         self._burst = burst
         self._min_interval = min_interval
         self._clock = clock
-        self._by_team: dict[str, UpdateScheduler] = {}
+        self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
 
-    def for_team(self, team: str) -> UpdateScheduler:
-        scheduler = self._by_team.get(team)
+    def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
+        scheduler = self._schedulers.get((team, method))
         if scheduler is None:
             core = SchedulerCore(
-                per_minute=self._per_minute, burst=self._burst, min_interval=self._min_interval
+                per_minute=self._per_minute[method],
+                burst=self._burst,
+                min_interval=self._min_interval,
             )
-            scheduler = self._by_team[team] = UpdateScheduler(core, self._clock)
+            scheduler = self._schedulers[team, method] = UpdateScheduler(core, self._clock)
             scheduler.start()
         return scheduler
 
+    def budget(self, team: str) -> Callable[[str], UpdateScheduler]:
+        """The workspace's schedulers by method, for one answer."""
+        return functools.partial(self.for_team, team)
+
     async def close(self) -> None:
-        await asyncio.gather(*(s.close() for s in self._by_team.values()))
-        self._by_team.clear()
+        await asyncio.gather(*(s.close() for s in self._schedulers.values()))
+        self._schedulers.clear()

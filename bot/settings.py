@@ -40,6 +40,8 @@ class Settings:
     update_interval: float = 1.0
     thinking_after: float = 0.7
     updates_per_minute: int = 50
+    appends_per_minute: int = 100
+    stream_transport: str = "update"
     update_burst: int = 3
     history_tokens: int = 8000
     system_prompt_file: Path | None = None
@@ -100,6 +102,8 @@ def load_settings(
         update_interval=_parse(env, "SHOPMAX_UPDATE_INTERVAL", 1.0, _positive_float),
         thinking_after=_parse(env, "SHOPMAX_THINKING_AFTER", 0.7, _non_negative_float),
         updates_per_minute=_parse(env, "SHOPMAX_UPDATES_PER_MINUTE", 50, _positive_int),
+        appends_per_minute=_parse(env, "SHOPMAX_APPENDS_PER_MINUTE", 100, _positive_int),
+        stream_transport=_parse(env, "SHOPMAX_STREAM_TRANSPORT", "update", _transport),
         update_burst=_parse(env, "SHOPMAX_UPDATE_BURST", 3, _positive_int),
         history_tokens=_parse(env, "SHOPMAX_HISTORY_TOKENS", 8000, _positive_int),
         system_prompt_file=_parse(env, "SHOPMAX_SYSTEM_PROMPT_FILE", None, _readable_file),
@@ -160,6 +164,13 @@ def _readable_file(raw: str) -> Path:
     if not path.is_file():
         raise ValueError("no such file")
     return path
+
+
+def _transport(raw: str) -> str:
+    value = raw.lower()
+    if value not in {"update", "native"}:
+        raise ValueError("expected update or native")
+    return value
 
 
 def _log_level(raw: str) -> str:

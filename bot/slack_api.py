@@ -47,6 +47,43 @@ class SlackApi:
             "chat_update", channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks
         )
 
+    async def start_stream(
+        self,
+        channel: str,
+        thread_ts: str,
+        *,
+        markdown_text: str,
+        recipient: tuple[str, str] | None,
+    ) -> str:
+        """Start a native streaming reply in `thread_ts` and return its ts.
+
+        Outside DMs Slack requires the recipient (user, team) the stream is for.
+        """
+        user, team = recipient if recipient else (None, None)
+        response = await self._call(
+            "chat_startStream",
+            channel=channel,
+            thread_ts=thread_ts,
+            markdown_text=markdown_text or None,
+            recipient_user_id=user,
+            recipient_team_id=team,
+        )
+        return str(response["ts"])
+
+    async def append_stream(self, channel: str, ts: str, markdown_text: str) -> None:
+        await self._call("chat_appendStream", channel=channel, ts=ts, markdown_text=markdown_text)
+
+    async def stop_stream(
+        self, channel: str, ts: str, *, markdown_text: str = "", blocks: list[Any] | None = None
+    ) -> None:
+        await self._call(
+            "chat_stopStream",
+            channel=channel,
+            ts=ts,
+            markdown_text=markdown_text or None,
+            blocks=blocks or None,
+        )
+
     async def post_ephemeral(
         self, channel: str, user: str, text: str, *, thread_ts: str | None = None
     ) -> None:

@@ -7,7 +7,8 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -134,12 +135,29 @@ def settings(slack: FakeSlack, model: FakeAnthropic, tmp_path: Path) -> Settings
         database_url=f"sqlite:///{tmp_path / 'shopmax.db'}",
         update_interval=0.05,
         updates_per_minute=6000,
+        appends_per_minute=6000,
         update_burst=20,
     )
 
 
+BotFactory = Callable[..., Awaitable[Bot]]
+
+
 @pytest.fixture
-async def bot(settings: Settings, slack: FakeSlack) -> AsyncIterator[Bot]:
-    services = await build_services(settings)
-    yield Bot(services, slack)
-    await services.close()
+async def make_bot(settings: Settings, slack: FakeSlack) -> AsyncIterator[BotFactory]:
+    """Build bots with some settings changed: `await make_bot(stream_transport="native")`."""
+    built: list[Services] = []
+
+    async def make(**changes: Any) -> Bot:
+        services = await build_services(replace(settings, **changes))
+        built.append(services)
+        return Bot(services, slack)
+
+    yield make
+    for services in built:
+        await services.close()
+
+
+@pytest.fixture
+async def bot(make_bot: BotFactory) -> Bot:
+    return await make_bot()

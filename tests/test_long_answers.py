@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Bot, payload
+from tests.conftest import Bot, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER, FakeSlack, markdown_of
 
@@ -63,3 +63,24 @@ async def test_a_429_is_waited_out_and_the_newest_text_is_sent(
     assert answer.markdown == "".join(chunks)
     lengths = [len(markdown_of(v).removesuffix(" ▍")) for v in answer.versions[1:]]
     assert lengths == sorted(lengths)
+
+
+async def test_many_answers_share_one_budget_without_429s(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Six answers at once under a tight chat.update limit all finish whole, with no 429."""
+    limit = 12
+    slack.per_minute["chat.update"] = limit
+    bot = await make_bot(updates_per_minute=limit)
+    for n in range(6):
+        model.by_question[f"q{n}"] = Script(
+            chunks=[f"Answer {n}", " part two", " done."], delay=0.1
+        )
+    for n in range(6):
+        await bot.event(
+            payload("app_mention", text=f"<@{BOT_USER}> q{n}", ts=f"1700006000.00010{n}")
+        )
+    answers = await bot.finished_answers(6)
+    assert sorted(a.markdown for a in answers) == [f"Answer {n} part two done." for n in range(6)]
+    assert [c for c in slack.calls if c.status == 429] == []
+    assert len(slack.calls_to("chat.update")) <= limit

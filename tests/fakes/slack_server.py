@@ -40,6 +40,7 @@ class Message:
     thread_ts: str | None
     versions: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
+    streaming: bool = False
     times: list[float] = field(default_factory=list)  # when Slack accepted each version
 
     @property
@@ -90,6 +91,8 @@ class FakeSlack:
         self.per_minute: dict[str, int] = {}  # method -> limit enforced with 429s
         self.latency = 0.0
         self.throttle_next: dict[str, int] = {}  # method -> how many next calls get a 429
+        self.no_streaming: set[str] = set()  # channels where chat.startStream is refused
+        self.streams_end_after: int | None = None  # appends before Slack ends every stream
         self.retry_after = 1
         self._sent: dict[str, list[float]] = {}
         self._ts = 0
@@ -264,6 +267,58 @@ class FakeSlack:
         message.versions.append(payload)
         message.times.append(time.monotonic())
         return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _chat_startStream(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel = payload.get("channel", "")
+        if channel in self.not_member:
+            return {"ok": False, "error": "not_in_channel"}
+        if channel in self.no_streaming:
+            return {"ok": False, "error": "channel_type_not_supported"}
+        if not payload.get("thread_ts"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if not channel.startswith("D") and not (
+            payload.get("recipient_user_id") and payload.get("recipient_team_id")
+        ):
+            return {"ok": False, "error": "invalid_arguments"}
+        self._ts += 1
+        ts = f"1700000000.{self._ts:06d}"
+        text = payload.get("markdown_text") or ""
+        message = Message(channel, ts, payload["thread_ts"], streaming=True)
+        self._add_version(message, text, [])
+        self.messages.append(message)
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _chat_appendStream(self, payload: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(payload.get("channel", ""), payload.get("ts", ""))
+        if message is None or message.deleted:
+            return {"ok": False, "error": "message_not_found"}
+        appends = len(message.versions) - 1
+        if self.streams_end_after is not None and appends >= self.streams_end_after:
+            message.streaming = False
+        if not message.streaming:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        text = payload.get("markdown_text") or ""
+        if not text or len(text) > 12_000:
+            return {"ok": False, "error": "invalid_arguments"}
+        self._add_version(message, message.markdown + text, [])
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _chat_stopStream(self, payload: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(payload.get("channel", ""), payload.get("ts", ""))
+        if message is None or message.deleted:
+            return {"ok": False, "error": "message_not_found"}
+        if not message.streaming:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        message.streaming = False
+        text = message.markdown + (payload.get("markdown_text") or "")
+        self._add_version(message, text, list(payload.get("blocks") or []))
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _add_version(self, message: Message, markdown: str, extra: list[dict[str, Any]]) -> None:
+        """What a streamed message shows: its text so far as markdown, then any stop blocks."""
+        blocks = ([{"type": "markdown", "text": markdown}] if markdown else []) + extra
+        message.versions.append({"text": "", "blocks": blocks})
+        message.times.append(time.monotonic())
 
     def _chat_postEphemeral(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": "1700000000.999999"}
