@@ -4,6 +4,10 @@ This is where the pieces meet; each piece stays ignorant of the others. The mode
 opened at once; the Slack message is posted with the first text (or a "Thinking…" placeholder
 if none arrives within `thinking_after` seconds), so a typical answer's first words cost one
 `chat.postMessage` and nothing from the shared `chat.update` budget.
+
+Every answer ends in a message a store-staff user understands, whatever happens: the model
+failing before or during the answer, the asker pressing Stop, the message being deleted, the
+bot shutting down (`shutdown`) or having crashed (`recover` at the next start).
 """
 
 from __future__ import annotations
@@ -11,18 +15,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 import anthropic
 
 from bot import claude, render, texts
-from bot.claude import Clock, Finished, ModelRequest, TextDelta
+from bot.claude import Clock, Finished, ModelRequest, Progress, TextDelta
 from bot.conversation import Turn, build_messages
+from bot.ending import Ending, ending_for
 from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
+from bot.gate import Gate
+from bot.ledger import LedgerRow
 from bot.metrics import Metrics
 from bot.pricing import cost_usd
 from bot.question import Question, Surface
-from bot.reply import Ending, Recipient, StreamingReply
+from bot.reply import Recipient, StreamingReply
 from bot.scheduler import Schedulers
 from bot.slack_api import SlackApi
 from bot.store import Store
@@ -30,7 +39,6 @@ from bot.usage import AnswerStats
 
 log = logging.getLogger(__name__)
 
-BUSY_KINDS = frozenset({"overloaded_error", "rate_limit_error", "http_429", "http_529"})
 MAX_PRIVATE_PIECES = 4
 
 
@@ -45,6 +53,7 @@ class AnswerConfig:
     usd_inr: float
     thinking_after: float = 0.7
     native_streaming: bool = False
+    admins: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,21 @@ class Outcome:
     text: str
     stats: AnswerStats | None
     error: Exception | None = None
+
+
+@dataclass
+class Running:
+    """An answer streaming right now, and how it may be cut short."""
+
+    question: Question
+    consumer: asyncio.Task[tuple[AnswerStats | None, Exception | None]] | None = None
+    stopped_by: str | None = None
+    shutting_down: bool = False
+    progress: Progress = field(default_factory=Progress)
+
+    def cut(self) -> None:
+        if self.consumer is not None:
+            self.consumer.cancel()
 
 
 class Answerer:
@@ -68,6 +92,7 @@ class Answerer:
         store: Store,
         schedulers: Schedulers,
         metrics: Metrics,
+        gate: Gate,
         clock: Clock = time.monotonic,
     ) -> None:
         self.config = config
@@ -76,10 +101,14 @@ class Answerer:
         self.store = store
         self.schedulers = schedulers
         self.metrics = metrics
+        self.gate = gate
         self.clock = clock
-        self.in_flight = 0
+        self.running: dict[str, Running] = {}
+        self.closing = False
         self._idle = asyncio.Event()
         self._idle.set()
+
+    # ---- lifecycle -----------------------------------------------------------------------
 
     async def wait_idle(self, grace: float) -> bool:
         """Wait up to `grace` seconds for answers in flight to finish; True when none is left."""
@@ -89,65 +118,180 @@ class Answerer:
             return False
         return True
 
+    async def shutdown(self, grace: float) -> None:
+        """Take no new questions, let answers finish for `grace` seconds, then end the rest
+        with a notice that the assistant restarted."""
+        self.closing = True
+        if await self.wait_idle(grace):
+            return
+        for running in self.running.values():
+            running.shutting_down = True
+            running.cut()
+        await self.wait_idle(10)
+
+    async def recover(self) -> int:
+        """Finish answers a crash left streaming (found in the store); returns how many."""
+        unfinished = await self.store.unfinished_answers()
+        for answer in unfinished:
+            ending = Ending((texts.NOTICE_RESTARTING,))
+            rendered = render.render_piece(answer.text, in_progress=False, notices=ending.notices)
+            try:
+                await self.slack.update(answer.channel, answer.ts, rendered)
+            except SlackError as exc:
+                log.warning("could not finish an interrupted answer: %s", exc)
+            await self.store.end_answer(answer.answer_id)
+        return len(unfinished)
+
+    # ---- buttons -------------------------------------------------------------------------
+
+    def stop(self, answer_id: str, user: str) -> bool | None:
+        """Stop a streaming answer: True if stopped, False if `user` may not, None if it is
+        not running (any more). The asker and admins may stop an answer."""
+        running = self.running.get(answer_id)
+        if running is None:
+            return None
+        if user != running.question.user and user not in self.config.admins:
+            return False
+        running.stopped_by = user
+        running.cut()
+        return True
+
+    async def retry(self, question_id: str, user: str, pressed_ts: str) -> Outcome | None:
+        """Ask a failed question again, in the same thread, for whoever pressed Retry."""
+        question = await self.store.question(question_id)
+        if question is None or not await self.store.claim(f"retry:{question_id}:{pressed_ts}"):
+            return None
+        again = Question(
+            team=question.team,
+            channel=question.channel,
+            user=user,
+            text=question.text,
+            surface=question.surface,
+            ts=f"retry:{pressed_ts}",
+            thread_ts=question.thread_ts,
+            response_url=question.response_url,
+        )
+        return await self.answer(again)
+
+    # ---- answering -----------------------------------------------------------------------
+
     async def claim(self, question: Question) -> bool:
         """True once per user message: Slack retries and the mention's `message` twin lose."""
         return await self.store.claim(f"{question.team}:{question.channel}:{question.ts}")
 
-    async def answer(self, question: Question) -> Outcome:
-        """Stream the answer into Slack. Never raises for model or Slack failures."""
-        self.in_flight += 1
+    async def answer(self, question: Question) -> Outcome | None:
+        """Answer in Slack, or tell the asker why not (None). Never raises for model or Slack
+        failures: those end the answer with a notice."""
+        if self.closing:
+            return None
+        refusal = await self.gate.refusal(question)
+        if refusal is not None:
+            if refusal:
+                await self.tell(question, refusal)
+            return None
+        answer_id = uuid.uuid4().hex
+        running = self.running[answer_id] = Running(question)
         self._idle.clear()
         self.metrics.in_flight.inc()
-        outcome_label = "error"
+        label = "error"
         try:
-            outcome = await self._answer(question)
-            outcome_label = "ok" if outcome.error is None else type(outcome.error).__name__
+            outcome = await self._answer(answer_id, running)
+            label = outcome_label(outcome, running)
             return outcome
         finally:
             self.metrics.in_flight.dec()
-            self.metrics.answers.labels(question.surface.value, outcome_label).inc()
-            self.in_flight -= 1
-            if not self.in_flight:
+            self.metrics.answers.labels(question.surface.value, label).inc()
+            del self.running[answer_id]
+            if not self.running:
                 self._idle.set()
 
-    async def _answer(self, question: Question) -> Outcome:
+    async def tell(self, question: Question, text: str) -> None:
+        """A message for the asker alone."""
+        try:
+            if question.response_url:
+                await self.slack.respond(question.response_url, render.Rendered(text, []))
+            else:
+                await self.slack.post_ephemeral(
+                    question.channel, question.user, text, thread_ts=question.thread_ts or None
+                )
+        except SlackError as exc:
+            log.warning("could not tell the asker: %s", exc)
+
+    async def _answer(self, answer_id: str, running: Running) -> Outcome:
+        question = running.question
+        received = self.clock()
+        await self.store.save_question(answer_id, question)
+        reply = self._reply(answer_id, question)
+        posting = asyncio.create_task(reply.start(self.config.thinking_after))
+        history = await self.store.turns(question.thread_key) if question.thread_ts else []
+        consumer = asyncio.create_task(
+            self._consume(self._request(history, question.text), reply, running.progress)
+        )
+        running.consumer = consumer
+        posting.add_done_callback(lambda task: self._track(answer_id, question, task))
+        stats, error = await self._wait(consumer, running, reply)
+        try:
+            await posting
+        except CannotPost:
+            reply.abandon()
+            if not question.response_url:
+                log.warning("cannot post the answer in %s", question.channel)
+                return Outcome(reply.text, stats, CannotPost("not a member", code="cannot_post"))
+            return await self._answer_privately(question, reply.text, stats, error)
+        except SlackError as exc:
+            reply.abandon()
+            log.warning("could not post the answer: %s", exc)
+            return Outcome(reply.text, stats, exc)
+        ending = ending_for(
+            stats,
+            error,
+            usd_inr=self.config.usd_inr,
+            stopped_by=running.stopped_by,
+            shutting_down=running.shutting_down,
+        )
+        if isinstance(reply.error, MessageGone):
+            reply.abandon()  # deleted while streaming: nothing is re-posted
+        else:
+            try:
+                await reply.finish(ending)
+            except SlackError as exc:
+                log.warning("could not finish the answer in Slack: %s", exc)
+                error = error or exc
+        await self.store.end_answer(answer_id)
+        await self._remember(question, reply)
+        await self._record(question, stats, error, running, reply, received)
+        return Outcome(reply.text, stats, error or reply.error)
+
+    def _reply(self, answer_id: str, question: Question) -> StreamingReply:
         header = None
         if question.surface is Surface.COMMAND:
             header = render.header_block(question.user, question.text)
         # Slack streams replies in threads; a /shopmax answer is a top-level message.
         native = self.config.native_streaming and question.surface is not Surface.COMMAND
-        reply = StreamingReply(
+
+        async def shown(ts: str, text: str) -> None:
+            await self.store.answer_progress(answer_id, ts, text)
+
+        return StreamingReply(
             self.slack,
             self.schedulers.budget(question.team),
             question.channel,
             question.thread_ts or None,
             header=header,
             native=Recipient(question.user, question.team) if native else None,
+            answer_id=answer_id,
+            question_id=answer_id,
+            on_shown=shown,
         )
-        posting = asyncio.create_task(reply.start(self.config.thinking_after))
-        history = await self.store.turns(question.thread_key) if question.thread_ts else []
-        stats, error = await self._stream(self._request(history, question.text), reply)
-        try:
-            await posting
-        except CannotPost:
-            reply.abandon()
-            if not question.response_url:
-                raise
-            return await self._answer_privately(question, reply.text, stats, error)
-        if isinstance(reply.error, MessageGone):
-            reply.abandon()  # deleted while streaming: nothing is re-posted
-        else:
-            try:
-                await reply.finish(self._ending(stats, error))
-            except SlackError as exc:
-                log.warning("could not finish the answer in Slack: %s", exc)
-                error = error or exc
-        assert reply.thread_ts is not None
-        turns = [Turn("user", question.text)]
-        if reply.text:
-            turns.append(Turn("assistant", reply.text))
-        await self.store.add_turns(f"{question.team}:{question.channel}:{reply.thread_ts}", turns)
-        return Outcome(reply.text, stats, error or reply.error)
+
+    def _track(self, answer_id: str, question: Question, posting: asyncio.Task[str]) -> None:
+        """Once the answer's message exists, record it as in flight (for crash recovery)."""
+        if posting.cancelled() or posting.exception() is not None:
+            return
+        task = asyncio.ensure_future(
+            self.store.begin_answer(answer_id, question.team, question.channel, posting.result())
+        )
+        task.add_done_callback(lambda t: t.exception())
 
     def _request(self, history: list[Turn], text: str) -> ModelRequest:
         return ModelRequest(
@@ -157,12 +301,12 @@ class Answerer:
             messages=build_messages(history, text, self.config.history_tokens),
         )
 
-    async def _stream(
-        self, request: ModelRequest, reply: StreamingReply
+    async def _consume(
+        self, request: ModelRequest, reply: StreamingReply, progress: Progress
     ) -> tuple[AnswerStats | None, Exception | None]:
         """Feed the model's text into the reply; the Slack side never holds this loop up."""
         try:
-            async for event in claude.stream_answer(self.model, request, self.clock):
+            async for event in claude.stream_answer(self.model, request, self.clock, progress):
                 if isinstance(event, TextDelta):
                     reply.add(event.text)
                     if isinstance(reply.error, MessageGone):
@@ -175,31 +319,65 @@ class Answerer:
             return None, exc
         return None, None
 
-    def _ending(self, stats: AnswerStats | None, error: Exception | None) -> Ending:
-        notices: list[str] = []
-        if isinstance(error, ModelInterrupted):
-            notices.append(texts.NOTICE_INTERRUPTED)
-        elif isinstance(error, ModelError):
-            busy = error.kind in BUSY_KINDS
-            notices.append(texts.NOTICE_MODEL_BUSY if busy else texts.NOTICE_MODEL_FAILED)
-        elif error is not None:
-            notices.append(texts.NOTICE_SLACK_FAILED)
-        if stats is not None and stats.stop_reason in texts.STOP_REASON_NOTICES:
-            notices.append(texts.STOP_REASON_NOTICES[stats.stop_reason])
-        return Ending(tuple(notices), self._footer(stats) if stats else None)
+    async def _wait(
+        self,
+        consumer: asyncio.Task[tuple[AnswerStats | None, Exception | None]],
+        running: Running,
+        reply: StreamingReply,
+    ) -> tuple[AnswerStats | None, Exception | None]:
+        """The model's outcome; a Stop or a shutdown cancels the consumer, which closes the
+        HTTP stream (so billing stops) and leaves the partial text."""
+        try:
+            return await consumer
+        except asyncio.CancelledError:
+            if not (running.stopped_by or running.shutting_down):
+                raise
+            reason = "stopped" if running.stopped_by else "restarting"
+            return running.progress.partial_stats(reply.text, self.clock, reason), None
 
-    def _footer(self, stats: AnswerStats) -> str:
-        usage = stats.usage
-        return texts.footer(
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            duration_s=stats.duration_s,
-            ttft_s=stats.ttft_s,
+    async def _remember(self, question: Question, reply: StreamingReply) -> None:
+        if reply.thread_ts is None:
+            return
+        turns = [Turn("user", question.text)]
+        if reply.text:
+            turns.append(Turn("assistant", reply.text))
+        await self.store.add_turns(f"{question.team}:{question.channel}:{reply.thread_ts}", turns)
+
+    async def _record(
+        self,
+        question: Question,
+        stats: AnswerStats | None,
+        error: Exception | None,
+        running: Running,
+        reply: StreamingReply,
+        received: float,
+    ) -> None:
+        progress = running.progress
+        stats = stats or progress.partial_stats(reply.text, self.clock, "error")
+        usd = cost_usd(stats.model, stats.usage)
+        inr = usd * Decimal(str(self.config.usd_inr)) if usd is not None else None
+        first_visible = reply.first_text_at - received if reply.first_text_at else None
+        row = LedgerRow(
+            at=time.time(),
+            team=question.team,
+            channel=question.channel,
+            user=question.user,
+            surface=question.surface.value,
+            model=stats.model,
+            input_tokens=stats.usage.input_tokens,
+            output_tokens=stats.usage.output_tokens,
+            cache_write_tokens=stats.usage.cache_write_tokens,
+            cache_read_tokens=stats.usage.cache_read_tokens,
+            ttft_ms=None if stats.ttft_s is None else stats.ttft_s * 1000,
+            first_visible_ms=None if first_visible is None else first_visible * 1000,
+            duration_ms=stats.duration_s * 1000,
+            slack_edits=reply.calls,
             stop_reason=stats.stop_reason,
-            cost=texts.cost_text(cost_usd(stats.model, usage), self.config.usd_inr),
+            outcome=outcome_label(Outcome(reply.text, stats, error), running),
+            cost_usd=None if usd is None else float(usd),
+            cost_inr=None if inr is None else float(inr),
         )
+        await self.store.record(row)
 
     async def _answer_privately(
         self,
@@ -213,7 +391,7 @@ class Answerer:
         A `response_url` takes five messages; an answer longer than four pieces is cut there
         with a notice rather than lost silently.
         """
-        ending = self._ending(stats, error)
+        ending = ending_for(stats, error, usd_inr=self.config.usd_inr)
         pieces = render.split_pieces(text) if text else [""]
         notices = [texts.CANNOT_POST, *ending.notices]
         if len(pieces) > MAX_PRIVATE_PIECES:
@@ -221,16 +399,24 @@ class Answerer:
             notices.append(texts.NOTICE_PRIVATE_TRUNCATED)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
+            header = render.header_block(question.user, question.text) if index == 0 else None
             await self.slack.respond(
                 question.response_url,
                 render.render_piece(
                     piece,
                     in_progress=False,
-                    header=render.header_block(question.user, question.text)
-                    if index == 0
-                    else None,
+                    header=header,
                     notices=tuple(notices) if last else (),
                     footer=ending.footer if last else None,
                 ),
             )
         return Outcome(text, stats, error)
+
+
+def outcome_label(outcome: Outcome, running: Running) -> str:
+    """ok, stopped, interrupted or error: how the ledger and metrics name an answer's end."""
+    if running.stopped_by or running.shutting_down:
+        return "stopped"
+    if isinstance(outcome.error, ModelInterrupted):
+        return "interrupted"
+    return "ok" if outcome.error is None else "error"

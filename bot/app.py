@@ -10,12 +10,14 @@ import time
 from dataclasses import dataclass
 
 import anthropic
+import httpx2
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.answer import AnswerConfig, Answerer
 from bot.claude import Clock
+from bot.gate import Gate, Limits
 from bot.metrics import Metrics
 from bot.prompt import system_prompt
 from bot.scheduler import Schedulers
@@ -39,8 +41,10 @@ class Services:
     shutting_down: bool = False
 
     async def close(self, grace: float = 10.0) -> None:
-        """Let answers in flight finish (up to `grace` seconds), then release everything."""
-        await self.answerer.wait_idle(grace)
+        """Let answers in flight finish (up to `grace` seconds), end the rest with a notice,
+        then release everything."""
+        self.shutting_down = True
+        await self.answerer.shutdown(grace)
         await self.schedulers.close()
         await self.store.close()
         await self.model.close()
@@ -55,12 +59,31 @@ def answer_config(settings: Settings) -> AnswerConfig:
         usd_inr=settings.usd_inr,
         thinking_after=settings.thinking_after,
         native_streaming=settings.stream_transport == "native",
+        admins=settings.admin_users,
+    )
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        allowed_teams=settings.allowed_teams,
+        allowed_channels=settings.allowed_channels,
+        max_question_chars=settings.max_question_chars,
+        questions_per_window=settings.user_questions,
+        window_s=settings.user_window,
+        tokens_per_day=settings.user_tokens_per_day,
     )
 
 
 def model_client(settings: Settings) -> anthropic.AsyncAnthropic:
+    """The Claude client. Its read timeout is the stream's idle timeout: Anthropic sends pings
+    while the model thinks, so silence that long means a stalled stream. There is no total
+    timeout, which would cut long answers off mid-sentence."""
+    idle = settings.stream_idle_timeout
     return anthropic.AsyncAnthropic(
-        api_key=settings.anthropic_api_key, base_url=settings.anthropic_base_url
+        api_key=settings.anthropic_api_key,
+        base_url=settings.anthropic_base_url,
+        max_retries=settings.model_retries,
+        timeout=httpx2.Timeout(connect=10.0, read=idle, write=30.0, pool=30.0),
     )
 
 
@@ -88,6 +111,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         store=store,
         schedulers=schedulers,
         metrics=metrics,
+        gate=Gate(limits(settings), store),
         clock=clock,
     )
     bolt = AsyncApp(

@@ -20,6 +20,7 @@ from typing import Any
 import anthropic
 import httpx2
 
+from bot.conversation import estimate_tokens
 from bot.errors import ModelInterrupted, ModelUnavailable
 from bot.usage import AnswerStats, Usage
 
@@ -52,11 +53,49 @@ class ModelRequest:
     messages: Sequence[dict[str, Any]]
 
 
+@dataclass
+class Progress:
+    """What is known of an answer while it streams, for a footer if it never finishes."""
+
+    started: float = 0.0
+    input_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    ttft: float | None = None
+    request_id: str | None = None
+    model: str = ""
+
+    def partial_stats(self, text: str, clock: Clock, stop_reason: str) -> AnswerStats:
+        """Stats of an answer cut short: output tokens are estimated from its text."""
+        return AnswerStats(
+            model=self.model,
+            usage=Usage(
+                input_tokens=self.input_tokens,
+                output_tokens=estimate_tokens(text) if text else 0,
+                cache_write_tokens=self.cache_write_tokens,
+                cache_read_tokens=self.cache_read_tokens,
+            ),
+            stop_reason=stop_reason,
+            duration_s=clock() - self.started,
+            ttft_s=self.ttft,
+            request_id=self.request_id,
+            output_estimated=True,
+        )
+
+
 async def stream_answer(
-    client: anthropic.AsyncAnthropic, request: ModelRequest, clock: Clock = time.monotonic
+    client: anthropic.AsyncAnthropic,
+    request: ModelRequest,
+    clock: Clock = time.monotonic,
+    progress: Progress | None = None,
 ) -> AsyncIterator[ModelEvent]:
-    """Stream one answer. See the module docstring for the error contract."""
-    started = clock()
+    """Stream one answer. See the module docstring for the error contract.
+
+    `progress`, when given, is kept up to date as the stream goes.
+    """
+    progress = progress or Progress()
+    progress.started, progress.model = clock(), request.model
+    started = progress.started
     ttft: float | None = None
     parts: list[str] = []
     request_id: str | None = None
@@ -67,13 +106,18 @@ async def stream_answer(
             system=request.system,
             messages=list(request.messages),  # type: ignore[arg-type]
         ) as stream:
-            request_id = stream.request_id
+            request_id = progress.request_id = stream.request_id
             async for event in stream:
                 if event.type == "text":
                     if ttft is None:
-                        ttft = clock() - started
+                        ttft = progress.ttft = clock() - started
                     parts.append(event.text)
                     yield TextDelta(event.text)
+                elif event.type == "message_start":
+                    usage = event.message.usage
+                    progress.input_tokens = usage.input_tokens or 0
+                    progress.cache_write_tokens = usage.cache_creation_input_tokens or 0
+                    progress.cache_read_tokens = usage.cache_read_input_tokens or 0
             final = await stream.get_final_message()
     except anthropic.APIStatusError as exc:
         raise _status_error(exc, text_started=bool(parts)) from exc
@@ -122,7 +166,13 @@ def _status_error(exc: anthropic.APIStatusError, *, text_started: bool) -> Excep
 
 
 def _connection_error(exc: Exception, *, text_started: bool, request_id: str | None) -> Exception:
-    kind = "timeout" if isinstance(exc, anthropic.APITimeoutError) else "connection"
+    if isinstance(exc, httpx2.TimeoutException):
+        # The read timeout is the idle timeout: nothing, not even a ping, for that long.
+        kind = "stalled"
+    elif isinstance(exc, anthropic.APITimeoutError):
+        kind = "timeout"
+    else:
+        kind = "connection"
     message = f"model connection failed: {type(exc).__name__}"
     if text_started:
         return ModelInterrupted(message, kind=kind, request_id=request_id)

@@ -33,6 +33,7 @@ class Question:
     ts: str
     thread_ts: str = ""
     response_url: str = ""
+    files: int = 0  # files attached to the message (the bot reads only its text)
 
     @property
     def thread_key(self) -> str:

@@ -180,7 +180,7 @@ def header_block(user: str, question: str) -> Block:
     quoted = "\n".join(f">{line}" for line in shown.splitlines() or [""])
     return {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": f"*<@{user}> asked:*\n{quoted}"},
+        "text": {"type": "mrkdwn", "text": f"{texts.asked(user)}\n{quoted}"},
     }
 
 
@@ -192,6 +192,30 @@ class Rendered:
     blocks: list[Block]
 
 
+STOP_ACTION = "stop_answer"
+RETRY_ACTION = "retry_answer"
+
+
+def button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
+    element: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return {"type": "actions", "block_id": action_id, "elements": [element]}
+
+
+def stop_button(answer_id: str) -> Block:
+    return button(STOP_ACTION, texts.STOP_LABEL, answer_id, "danger")
+
+
+def retry_button(question_id: str) -> Block:
+    return button(RETRY_ACTION, texts.RETRY_LABEL, question_id, "primary")
+
+
 def render_piece(
     piece: str,
     *,
@@ -199,8 +223,10 @@ def render_piece(
     header: Block | None = None,
     notices: tuple[str, ...] = (),
     footer: str | None = None,
+    actions: Block | None = None,
 ) -> Rendered:
-    """Render one piece of the answer as one Slack message."""
+    """Render one piece of the answer as one Slack message (`actions`: a Stop or Retry button
+    row, shown last)."""
     safe = neutralise(piece)
     if in_progress:
         shown = close_open_markdown(safe) + " " + texts.CURSOR if safe else texts.THINKING
@@ -212,6 +238,8 @@ def render_piece(
     blocks.extend(context_block(notice) for notice in notices)
     if footer:
         blocks.append(context_block(footer))
+    if actions:
+        blocks.append(actions)
     return Rendered(text=fallback_text(safe), blocks=blocks)
 
 

@@ -21,10 +21,12 @@ Two transports:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import render
+from bot.ending import Ending
 from bot.errors import SlackError
 from bot.render import Block, Rendered
 from bot.scheduler import UpdateScheduler
@@ -38,14 +40,6 @@ REFUSED_AT_START = frozenset(
     {"channel_type_not_supported", "not_allowed", "unknown_method", "feature_not_enabled"}
 )
 REFUSED_MID_STREAM = frozenset({"message_not_in_streaming_state", "streaming_state_conflict"})
-
-
-@dataclass(frozen=True)
-class Ending:
-    """How the answer ends: notices (stop reason, errors) and the usage footer."""
-
-    notices: tuple[str, ...] = ()
-    footer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +79,13 @@ class StreamingReply:
     thread_ts: str | None
     header: Block | None = None
     native: Recipient | None = None
+    answer_id: str | None = None  # the Stop button's value while streaming
+    question_id: str | None = None  # the Retry button's value when the answer failed
+    on_shown: Callable[[str, str], Awaitable[None]] | None = None  # (last ts, its text)
+    clock: Callable[[], float] = time.monotonic
     text: str = ""
+    calls: int = 0  # Slack calls made for this answer
+    first_text_at: float | None = None  # when Slack first showed some of the text
     error: Exception | None = None
     _messages: list[_Posted] = field(default_factory=list)
     _stream: _Stream | None = None
@@ -150,8 +150,15 @@ class StreamingReply:
         pieces = render.split_pieces(text) if text else [""]
         rendered = self._render(0, pieces[0], last=len(pieces) == 1)
         ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
+        self._sent(bool(text))
         self._messages.append(_Posted(ts, rendered))
         return ts
+
+    def _sent(self, with_text: bool) -> None:
+        """Count a Slack call that succeeded, and note when text first became visible."""
+        self.calls += 1
+        if with_text and self.first_text_at is None:
+            self.first_text_at = self.clock()
 
     async def _open_stream(self, text: str) -> str | None:
         """Start a native stream; None where Slack will not stream here (use chat.update)."""
@@ -170,6 +177,7 @@ class StreamingReply:
             if exc.code in REFUSED_AT_START:
                 return None
             raise
+        self._sent(end > 0)
         self._stream = _Stream(ts, sent=end)
         self._messages.append(_Posted(ts))
         self._update_from = 1
@@ -206,13 +214,26 @@ class StreamingReply:
             if self.streaming:
                 calls += await self._sync_stream()
                 if self.streaming or self._streamed_whole:
+                    await self._report_shown()
                     return calls
                 # The stream ended early (too long, or Slack stopped it): continue by update.
                 self.budget(APPEND).forget(self.key)
-            return calls + await self._sync_pieces()
+            calls += await self._sync_pieces()
+            await self._report_shown()
+            return calls
         except Exception as exc:
             self.error = exc
             raise
+
+    async def _report_shown(self) -> None:
+        if self.on_shown is None or self._ending is not None:
+            return
+        if self.streaming and self._stream is not None:
+            await self.on_shown(self._stream.ts, self.text[: self._stream.sent])
+            return
+        text = self._update_text()
+        pieces = render.split_pieces(text) if text else [""]
+        await self.on_shown(self._messages[-1].ts, pieces[-1])
 
     async def _sync_stream(self) -> int:
         assert self._stream is not None
@@ -229,12 +250,14 @@ class StreamingReply:
                 await self.slack.stop_stream(
                     self.channel, stream.ts, markdown_text=delta, blocks=self._ending_blocks()
                 )
+                self._sent(end > 0)
                 stream.sent, stream.open = end, False
                 self._streamed_whole = True
                 return 1
             if not delta:
                 return 0
             await self.slack.append_stream(self.channel, stream.ts, delta)
+            self._sent(True)
             stream.sent = end
             return 1
         except SlackError as exc:
@@ -263,6 +286,7 @@ class StreamingReply:
         closing = "\n" + render.closing_fence(state.open_fence) if state.open_fence else ""
         delta = render.neutralise(self.text[stream.sent : cut]) + closing
         await self.slack.stop_stream(self.channel, stream.ts, markdown_text=delta)
+        self._sent(True)
         stream.sent, stream.open = cut, False
         self._base, self._reopen = cut, state.open_fence
 
@@ -282,10 +306,12 @@ class StreamingReply:
                 posted = self._messages[index]
                 if posted.shown != rendered:
                     await self.slack.update(self.channel, posted.ts, rendered)
+                    self._sent(bool(piece))
                     posted.shown = rendered
                     updates += 1
             else:
                 ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
+                self._sent(bool(piece))
                 self._messages.append(_Posted(ts, rendered))
         return updates
 
@@ -294,7 +320,18 @@ class StreamingReply:
         blocks = [render.context_block(notice) for notice in ending.notices]
         if ending.footer:
             blocks.append(render.context_block(ending.footer))
-        return blocks
+        actions = self._actions(last=True)
+        return [*blocks, actions] if actions else blocks
+
+    def _actions(self, *, last: bool) -> Block | None:
+        """Stop while the answer streams; Retry under an answer that failed."""
+        if not last:
+            return None
+        if self._ending is None:
+            return render.stop_button(self.answer_id) if self.answer_id else None
+        if self._ending.retry and self.question_id:
+            return render.retry_button(self.question_id)
+        return None
 
     def _render(self, index: int, piece: str, *, last: bool) -> Rendered:
         ending = self._ending if last else None
@@ -304,4 +341,5 @@ class StreamingReply:
             header=self.header if index == 0 else None,
             notices=ending.notices if ending else (),
             footer=ending.footer if ending else None,
+            actions=self._actions(last=last),
         )

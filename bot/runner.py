@@ -17,8 +17,16 @@ log = logging.getLogger(__name__)
 
 
 async def run(settings: Settings) -> None:
-    """Run the bot in Socket Mode (when `SLACK_APP_TOKEN` is set) or HTTP mode."""
+    """Run the bot in Socket Mode (when `SLACK_APP_TOKEN` is set) or HTTP mode.
+
+    On SIGTERM or SIGINT: `/healthz` and `/slack/events` answer 503 (Slack retries elsewhere
+    or later), the Socket Mode connection closes, answers in flight get `SHOPMAX_SHUTDOWN_GRACE`
+    seconds to finish and are otherwise ended with a notice, then the process exits 0.
+    """
     services = await build_services(settings)
+    recovered = await services.answerer.recover()
+    if recovered:
+        log.info("finished %d answer(s) cut off by the last shutdown", recovered)
     runner = web.AppRunner(web_app(services, serve_slack=not settings.socket_mode))
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -27,23 +35,19 @@ async def run(settings: Settings) -> None:
     if settings.socket_mode:
         socket_mode = AsyncSocketModeHandler(services.bolt, settings.slack_app_token)
         await socket_mode.connect_async()
-        log.info(
-            "connected to Slack in Socket Mode; health on http://%s:%s/healthz",
-            settings.host,
-            settings.port,
-        )
+        log.info("connected to Slack in Socket Mode; health on port %s", settings.port)
     else:
         log.info("listening for Slack on http://%s:%s/slack/events", settings.host, settings.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down: finishing answers in flight")
+    services.shutting_down = True
     try:
-        await stop.wait()
-    finally:
-        log.info("shutting down")
-        services.shutting_down = True
         if socket_mode is not None:
             await socket_mode.close_async()
+        await services.close(settings.shutdown_grace)
+    finally:
         await runner.cleanup()
-        await services.close()

@@ -47,6 +47,16 @@ class Settings:
     system_prompt_file: Path | None = None
     usd_inr: float = 84.0
     log_level: str = "INFO"
+    model_retries: int = 2
+    stream_idle_timeout: float = 60.0
+    shutdown_grace: float = 10.0
+    admin_users: frozenset[str] = frozenset()
+    allowed_teams: frozenset[str] = frozenset()
+    allowed_channels: frozenset[str] = frozenset()
+    max_question_chars: int = 4000
+    user_questions: int = 30
+    user_window: float = 3600.0
+    user_tokens_per_day: int = 200_000
 
     @property
     def socket_mode(self) -> bool:
@@ -109,6 +119,16 @@ def load_settings(
         system_prompt_file=_parse(env, "SHOPMAX_SYSTEM_PROMPT_FILE", None, _readable_file),
         usd_inr=_parse(env, "SHOPMAX_USD_INR", 84.0, _positive_float),
         log_level=_parse(env, "SHOPMAX_LOG_LEVEL", "INFO", _log_level),
+        model_retries=_parse(env, "SHOPMAX_MODEL_RETRIES", 2, _non_negative_int),
+        stream_idle_timeout=_parse(env, "SHOPMAX_STREAM_IDLE_TIMEOUT", 60.0, _positive_float),
+        shutdown_grace=_parse(env, "SHOPMAX_SHUTDOWN_GRACE", 10.0, _non_negative_float),
+        admin_users=_parse(env, "SHOPMAX_ADMIN_USERS", frozenset(), _ids),
+        allowed_teams=_parse(env, "SHOPMAX_ALLOWED_TEAMS", frozenset(), _ids),
+        allowed_channels=_parse(env, "SHOPMAX_ALLOWED_CHANNELS", frozenset(), _ids),
+        max_question_chars=_parse(env, "SHOPMAX_MAX_QUESTION_CHARS", 4000, _positive_int),
+        user_questions=_parse(env, "SHOPMAX_USER_QUESTIONS", 30, _positive_int),
+        user_window=_parse(env, "SHOPMAX_USER_WINDOW", 3600.0, _positive_float),
+        user_tokens_per_day=_parse(env, "SHOPMAX_USER_TOKENS_PER_DAY", 200_000, _positive_int),
     )
 
 
@@ -130,6 +150,25 @@ def _positive_int(raw: str) -> int:
     if value <= 0:
         raise ValueError("expected a number above 0")
     return value
+
+
+def _non_negative_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+    if value < 0:
+        raise ValueError("expected a number of 0 or more")
+    return value
+
+
+def _ids(raw: str) -> frozenset[str]:
+    """Comma- or space-separated Slack ids such as U0123ABCD, C0456EFGH or T0789IJKL."""
+    ids = frozenset(part for part in raw.replace(",", " ").split() if part)
+    bad = sorted(i for i in ids if not i.isalnum() or not i[0].isupper())
+    if bad:
+        raise ValueError(f"expected Slack ids separated by commas, not {bad[0]!r}")
+    return ids
 
 
 def _positive_float(raw: str) -> float:

@@ -20,8 +20,39 @@ HELP = (
     "• `/shopmax help` shows this message"
 )
 
+NOT_ENABLED_HERE = (
+    "ShopMax Assistant is not enabled in this channel. Ask in one of the store channels, "
+    "or ask your Slack admin to enable it here."
+)
+FILES_ONLY = (
+    "I can only read text for now. Type your question as a message (you can paste the "
+    "product name or model number)."
+)
+TOKENS_USED_UP = (
+    "You have used today's share of the assistant. It resets within 24 hours; "
+    "ask a ShopMax admin if you need more."
+)
+
+
+def too_long(length: int, limit: int) -> str:
+    return (
+        f"That question is {length:,} characters long; I can take up to {limit:,}. "
+        "Please shorten it to the part you need answered."
+    )
+
+
+def too_many_questions(count: int, window_s: float) -> str:
+    minutes = round(window_s / 60)
+    span = "hour" if minutes == 60 else f"{minutes} minutes"
+    return (
+        f"You have asked {count} questions in the last {span}, the most allowed. "
+        "Please wait a little before asking again."
+    )
+
+
 EMPTY_QUESTION = (
-    "Ask me something after the command, for example `/shopmax best 1.5 ton AC for Chennai`."
+    "What would you like to know? Ask a product, price or support question, for example "
+    "`best 1.5 ton AC for Chennai under ₹40,000`."
 )
 
 NOTICE_MAX_TOKENS = "_The answer reached its length limit and was cut short. Ask for the rest._"
@@ -33,6 +64,14 @@ NOTICE_MODEL_BUSY = (
 NOTICE_MODEL_FAILED = ":warning: The assistant could not answer this time. Please try again."
 NOTICE_INTERRUPTED = ":warning: The answer was interrupted before it finished. Please ask again."
 NOTICE_SLACK_FAILED = ":warning: I could not show the whole answer in Slack. Please ask again."
+NOTICE_STALLED = (
+    ":warning: The assistant stopped responding, so I ended the answer here. Please try again."
+)
+NOTICE_RESTARTING = ":arrows_counterclockwise: The assistant restarted before finishing this answer. Please ask again."
+RETRY_LABEL = "Retry"
+STOP_LABEL = "Stop"
+RETRYING = "_Asking again…_"
+NOT_YOURS_TO_STOP = "Only the person who asked (or a ShopMax admin) can stop this answer."
 
 STOP_REASON_NOTICES = {
     "max_tokens": NOTICE_MAX_TOKENS,
@@ -41,10 +80,13 @@ STOP_REASON_NOTICES = {
 }
 
 
-def command_header(user: str, question: str) -> str:
-    """The first line of a `/shopmax` answer: who asked what (as a quote, never a ping)."""
-    quoted = "\n".join(f"> {line}" for line in question.splitlines() or [""])
-    return f"**<@{user}> asked:**\n{quoted}\n\n"
+def stopped_by(user: str) -> str:
+    return f":black_square_for_stop: Stopped by <@{user}>."
+
+
+def asked(user: str) -> str:
+    """The first line of a `/shopmax` answer: who asked (the question follows, quoted)."""
+    return f"*<@{user}> asked:*"
 
 
 CANNOT_POST = (
@@ -74,6 +116,7 @@ def footer(
     *,
     input_tokens: int,
     output_tokens: int,
+    output_estimated: bool = False,
     cache_read_tokens: int,
     cache_write_tokens: int,
     duration_s: float,
@@ -82,7 +125,8 @@ def footer(
     cost: str,
 ) -> str:
     """The usage footer under a finished answer (Slack mrkdwn, a context block)."""
-    parts = [f"{input_tokens:,} in", f"{output_tokens:,} out"]
+    out = f"~{output_tokens:,}" if output_estimated else f"{output_tokens:,}"
+    parts = [f"{input_tokens:,} in", f"{out} out"]
     if cache_read_tokens or cache_write_tokens:
         parts.append(f"cache {cache_read_tokens:,} read / {cache_write_tokens:,} written")
     parts.append(f"{duration_s:.1f}s")

@@ -30,3 +30,4 @@ class AnswerStats:
     duration_s: float
     ttft_s: float | None
     request_id: str | None = None
+    output_estimated: bool = False  # the answer was cut short before the final usage arrived

@@ -9,10 +9,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.answer import Answerer
-from bot.listeners import command, events
+from bot.listeners import actions, command, events
 
 
 def register(app: AsyncApp, answerer: Answerer) -> None:
     """Attach every listener to `app`."""
     events.register(app, answerer)
     command.register(app, answerer)
+    actions.register(app, answerer)

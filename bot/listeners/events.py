@@ -50,8 +50,6 @@ def _question(
     if not user or user == context.bot_user_id:
         return None
     text = question_text(event.get("text", ""), context.bot_user_id)
-    if not text:
-        return None
     return Question(
         team=context.team_id or event.get("team", ""),
         channel=event["channel"],
@@ -60,6 +58,7 @@ def _question(
         surface=surface,
         ts=event["ts"],
         thread_ts=event.get("thread_ts") or event["ts"],
+        files=len(event.get("files") or []),
     )
 
 

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.conversation import Turn
+from bot.ledger import LedgerRow
+from bot.question import Question
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """An answer that was streaming when the process stopped: its last message and text."""
+
+    answer_id: str
+    team: str
+    channel: str
+    ts: str
+    text: str
 
 
 class Store(Protocol):
@@ -27,6 +41,40 @@ class Store(Protocol):
 
     async def has_thread(self, thread_key: str) -> bool:
         """Whether the bot has answered in this thread (so replies there are follow-ups)."""
+        ...
+
+    async def save_question(self, question_id: str, question: Question) -> None:
+        """Keep a question so a Retry button can ask it again."""
+        ...
+
+    async def question(self, question_id: str) -> Question | None: ...
+
+    async def questions_since(self, team: str, user: str, since: float) -> int:
+        """How many questions the user asked since the Unix time `since`."""
+        ...
+
+    async def begin_answer(self, answer_id: str, team: str, channel: str, ts: str) -> None:
+        """Record an answer as streaming, so a crash leaves a trace to finish it by."""
+        ...
+
+    async def answer_progress(self, answer_id: str, ts: str, text: str) -> None:
+        """The answer's last message and the text of it Slack shows."""
+        ...
+
+    async def end_answer(self, answer_id: str) -> None: ...
+
+    async def unfinished_answers(self) -> list[Unfinished]:
+        """Answers still recorded as streaming: at start-up, those a crash cut off."""
+        ...
+
+    async def record(self, row: LedgerRow) -> None:
+        """Add an answer to the usage ledger."""
+        ...
+
+    async def ledger(self, since: float) -> list[LedgerRow]: ...
+
+    async def tokens_since(self, team: str, user: str, since: float) -> int:
+        """Tokens of the user's answers since the Unix time `since`."""
         ...
 
     async def close(self) -> None: ...

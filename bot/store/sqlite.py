@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
 import aiosqlite
 
 from bot.conversation import Turn
+from bot.ledger import LedgerRow
+from bot.question import Question, Surface
+from bot.store.base import Unfinished
 
 # Each entry moves the schema one version forward; never edit a shipped entry, append one.
 MIGRATIONS: tuple[str, ...] = (
@@ -24,6 +28,51 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     );
     CREATE INDEX turns_by_thread ON turns (thread_key, id);
+    """,
+    """
+    CREATE TABLE questions (
+        id TEXT PRIMARY KEY,
+        team TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        text TEXT NOT NULL,
+        surface TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        thread_ts TEXT NOT NULL,
+        response_url TEXT NOT NULL,
+        asked_at REAL NOT NULL
+    );
+    CREATE INDEX questions_by_user ON questions (team, user, asked_at);
+    CREATE TABLE in_flight (
+        answer_id TEXT PRIMARY KEY,
+        team TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        text TEXT NOT NULL,
+        started_at REAL NOT NULL
+    );
+    CREATE TABLE ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        team TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        surface TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        ttft_ms REAL,
+        first_visible_ms REAL,
+        duration_ms REAL NOT NULL,
+        slack_edits INTEGER NOT NULL,
+        stop_reason TEXT,
+        outcome TEXT NOT NULL,
+        cost_usd REAL,
+        cost_inr REAL
+    );
+    CREATE INDEX ledger_by_user ON ledger (team, user, at);
     """,
 )
 
@@ -79,6 +128,91 @@ class SqliteStore:
             "SELECT 1 FROM turns WHERE thread_key = ? LIMIT 1", (thread_key,)
         ) as cursor:
             return await cursor.fetchone() is not None
+
+    async def save_question(self, question_id: str, question: Question) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                question_id,
+                question.team,
+                question.channel,
+                question.user,
+                question.text,
+                question.surface.value,
+                question.ts,
+                question.thread_ts,
+                question.response_url,
+                time.time(),
+            ),
+        )
+        await self._db.commit()
+
+    async def question(self, question_id: str) -> Question | None:
+        async with self._db.execute(
+            "SELECT team, channel, user, text, surface, ts, thread_ts, response_url "
+            "FROM questions WHERE id = ?",
+            (question_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        team, channel, user, text, surface, ts, thread_ts, response_url = row
+        return Question(team, channel, user, text, Surface(surface), ts, thread_ts, response_url)
+
+    async def questions_since(self, team: str, user: str, since: float) -> int:
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM questions WHERE team = ? AND user = ? AND asked_at >= ?",
+            (team, user, since),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def begin_answer(self, answer_id: str, team: str, channel: str, ts: str) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO in_flight VALUES (?, ?, ?, ?, '', ?)",
+            (answer_id, team, channel, ts, time.time()),
+        )
+        await self._db.commit()
+
+    async def answer_progress(self, answer_id: str, ts: str, text: str) -> None:
+        await self._db.execute(
+            "UPDATE in_flight SET ts = ?, text = ? WHERE answer_id = ?", (ts, text, answer_id)
+        )
+        await self._db.commit()
+
+    async def end_answer(self, answer_id: str) -> None:
+        await self._db.execute("DELETE FROM in_flight WHERE answer_id = ?", (answer_id,))
+        await self._db.commit()
+
+    async def unfinished_answers(self) -> list[Unfinished]:
+        async with self._db.execute(
+            "SELECT answer_id, team, channel, ts, text FROM in_flight ORDER BY started_at"
+        ) as cursor:
+            return [Unfinished(*row) for row in await cursor.fetchall()]
+
+    async def record(self, row: LedgerRow) -> None:
+        fields = [f.name for f in dataclasses.fields(LedgerRow)]
+        await self._db.execute(
+            f"INSERT INTO ledger ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
+            [getattr(row, name) for name in fields],
+        )
+        await self._db.commit()
+
+    async def ledger(self, since: float) -> list[LedgerRow]:
+        fields = [f.name for f in dataclasses.fields(LedgerRow)]
+        async with self._db.execute(
+            f"SELECT {', '.join(fields)} FROM ledger WHERE at >= ? ORDER BY at", (since,)
+        ) as cursor:
+            return [LedgerRow(*row) for row in await cursor.fetchall()]
+
+    async def tokens_since(self, team: str, user: str, since: float) -> int:
+        async with self._db.execute(
+            "SELECT COALESCE(SUM(input_tokens + output_tokens + cache_write_tokens "
+            "+ cache_read_tokens), 0) FROM ledger WHERE team = ? AND user = ? AND at >= ?",
+            (team, user, since),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def close(self) -> None:
         await self._db.close()

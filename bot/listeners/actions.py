@@ -1,0 +1,32 @@
+"""Button presses on answers: Stop while streaming, Retry under an answer that failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import texts
+from bot.answer import Answerer
+from bot.render import RETRY_ACTION, STOP_ACTION
+
+
+def register(app: AsyncApp, answerer: Answerer) -> None:
+    @app.action(STOP_ACTION)
+    async def on_stop(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        allowed = answerer.stop(body["actions"][0]["value"], user)
+        if allowed is False:
+            channel = body["channel"]["id"]
+            thread_ts = body.get("message", {}).get("thread_ts")
+            await answerer.slack.post_ephemeral(
+                channel, user, texts.NOT_YOURS_TO_STOP, thread_ts=thread_ts
+            )
+
+    @app.action(RETRY_ACTION)
+    async def on_retry(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await answerer.retry(
+            body["actions"][0]["value"], body["user"]["id"], body["container"]["message_ts"]
+        )
