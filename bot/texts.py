@@ -67,7 +67,10 @@ NOTICE_SLACK_FAILED = ":warning: I could not show the whole answer in Slack. Ple
 NOTICE_STALLED = (
     ":warning: The assistant stopped responding, so I ended the answer here. Please try again."
 )
-NOTICE_RESTARTING = ":arrows_counterclockwise: The assistant restarted before finishing this answer. Please ask again."
+NOTICE_RESTARTING = (
+    ":arrows_counterclockwise: The assistant restarted before finishing this answer. "
+    "Please ask again."
+)
 RETRY_LABEL = "Retry"
 STOP_LABEL = "Stop"
 RETRYING = "_Asking again…_"
