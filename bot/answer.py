@@ -23,7 +23,7 @@ import anthropic
 
 from bot import claude, render, texts
 from bot.claude import Clock, Finished, ModelRequest, Progress, TextDelta
-from bot.conversation import Turn, build_messages
+from bot.conversation import Turn, build_messages, with_thread_context
 from bot.ending import Ending, ending_for
 from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
 from bot.gate import Gate
@@ -40,6 +40,7 @@ from bot.usage import AnswerStats
 log = logging.getLogger(__name__)
 
 MAX_PRIVATE_PIECES = 4
+THREAD_CONTEXT_CHARS = 12_000
 
 
 @dataclass(frozen=True)
@@ -224,8 +225,11 @@ class Answerer:
         reply = self._reply(answer_id, question)
         posting = asyncio.create_task(reply.start(self.config.thinking_after))
         history = await self.store.turns(question.thread_key) if question.thread_ts else []
+        asked = question.text
+        if not history and question.thread_ts not in ("", question.ts):
+            asked = await self._with_thread(question)
         consumer = asyncio.create_task(
-            self._consume(self._request(history, question.text), reply, running.progress)
+            self._consume(self._request(history, asked), reply, running.progress)
         )
         running.consumer = consumer
         posting.add_done_callback(lambda task: self._track(answer_id, question, task))
@@ -292,6 +296,20 @@ class Answerer:
             self.store.begin_answer(answer_id, question.team, question.channel, posting.result())
         )
         task.add_done_callback(lambda t: t.exception())
+
+    async def _with_thread(self, question: Question) -> str:
+        """A mention in a thread the bot was not part of: the thread so far is the context."""
+        try:
+            messages = await self.slack.thread(question.channel, question.thread_ts)
+        except SlackError as exc:
+            log.warning("could not read the thread for context: %s", exc)
+            return question.text
+        earlier = [
+            (m.get("user") or m.get("bot_id") or "someone", m.get("text", ""))
+            for m in messages
+            if m.get("ts") != question.ts and m.get("text")
+        ]
+        return with_thread_context(question.text, earlier, THREAD_CONTEXT_CHARS)
 
     def _request(self, history: list[Turn], text: str) -> ModelRequest:
         return ModelRequest(

@@ -63,3 +63,21 @@ def _alternate(turns: Sequence[Turn]) -> list[dict[str, str]]:
         else:
             messages.append({"role": turn.role, "content": turn.text})
     return messages
+
+
+def with_thread_context(question: str, earlier: Sequence[tuple[str, str]], limit: int) -> str:
+    """The question, preceded by the thread it was asked in (for a mention in a thread the
+    bot was not part of). `earlier` is (author id, text), oldest first; the newest messages
+    are kept within `limit` characters."""
+    lines: list[str] = []
+    used = 0
+    for author, text in reversed(earlier):
+        line = f"<@{author}>: {text}"
+        if used + len(line) > limit:
+            break
+        lines.append(line)
+        used += len(line)
+    if not lines:
+        return question
+    context = "\n".join(reversed(lines))
+    return f"Earlier messages in this Slack thread:\n{context}\n\nMy question: {question}"

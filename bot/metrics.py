@@ -18,8 +18,25 @@ class Metrics:
             ["surface", "outcome"],
             registry=self.registry,
         )
+        self.events = Counter(
+            "shopmax_slack_events",
+            "Slack events handled, by kind and result (answered, duplicate, ignored, refused).",
+            ["kind", "result"],
+            registry=self.registry,
+        )
         self.in_flight = Gauge(
             "shopmax_answers_in_flight", "Answers streaming right now.", registry=self.registry
+        )
+
+    def events_handled(self) -> int:
+        """How many events listeners have finished with (all kinds and results)."""
+        return int(
+            sum(
+                sample.value
+                for metric in self.events.collect()
+                for sample in metric.samples
+                if sample.name.endswith("_total")
+            )
         )
 
     def exposition(self) -> bytes:

@@ -84,6 +84,13 @@ class SlackApi:
             blocks=blocks or None,
         )
 
+    async def thread(self, channel: str, thread_ts: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The messages of a thread, oldest first (its parent included)."""
+        response = await self._call(
+            "conversations_replies", channel=channel, ts=thread_ts, limit=limit
+        )
+        return list(response.get("messages") or [])
+
     async def post_ephemeral(
         self, channel: str, user: str, text: str, *, thread_ts: str | None = None
     ) -> None:

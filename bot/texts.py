@@ -87,6 +87,10 @@ def stopped_by(user: str) -> str:
     return f":black_square_for_stop: Stopped by <@{user}>."
 
 
+def unknown_option(option: str) -> str:
+    return f"`/shopmax` has no option `{option}`.\n\n{HELP}"
+
+
 def asked(user: str) -> str:
     """The first line of a `/shopmax` answer: who asked (the question follows, quoted)."""
     return f"*<@{user}> asked:*"

@@ -90,6 +90,37 @@ class Bot:
         headers = signed_headers(raw, content_type="application/x-www-form-urlencoded")
         return await self.services.bolt.async_dispatch(AsyncBoltRequest(body=raw, headers=headers))
 
+    async def press(self, message: Message, action_id: str, *, user: str = USER) -> BoltResponse:
+        """Press a button on `message`, as Slack delivers it (form-encoded `payload=`)."""
+        body: dict[str, Any] = json.loads((PAYLOADS / "block_actions.json").read_text())
+        [button] = [
+            element
+            for block in message.blocks
+            if block["type"] == "actions"
+            for element in block["elements"]
+            if element["action_id"] == action_id
+        ]
+        body["user"] = {"id": user, "username": "staff", "name": "staff", "team_id": TEAM}
+        body["team"] = {"id": TEAM, "domain": "shopmax"}
+        body["channel"] = {"id": message.channel, "name": "shop-floor"}
+        body["container"] = {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": message.channel,
+            "is_ephemeral": False,
+        }
+        body["message"] = {"ts": message.ts, "thread_ts": message.thread_ts, "text": ""}
+        body["response_url"] = self.slack.response_url("action")
+        body["actions"] = [{**button, "block_id": action_id, "action_ts": str(time.time())}]
+        raw = urlencode({"payload": json.dumps(body)})
+        headers = signed_headers(raw, content_type="application/x-www-form-urlencoded")
+        return await self.services.bolt.async_dispatch(AsyncBoltRequest(body=raw, headers=headers))
+
+    async def handled(self, count: int) -> None:
+        """Wait until listeners have finished with `count` events (answered or not)."""
+        metrics = self.services.metrics
+        await self.slack.wait_for(lambda: metrics.events_handled() >= count, within=30)
+
     async def finished_answers(self, count: int = 1, **where: Any) -> list[Message]:
         """Wait until `count` answer messages carry a footer; return them in posting order."""
 

@@ -1,5 +1,8 @@
 """The `/shopmax` slash command: help, or a question answered in the channel.
 
+Subcommands: `help` (or nothing). Text starting with `-` is an option we do not have and gets
+help; anything else is a question.
+
 Slack needs the ack within three seconds and Bolt does not send it for commands, so `ack()`
 comes first; help rides on the ack itself as an ephemeral reply.
 """
@@ -23,6 +26,10 @@ def register(app: AsyncApp, answerer: Answerer) -> None:
         text = (command.get("text") or "").strip()
         if text.lower() in HELP_WORDS:
             await ack(text=texts.HELP, response_type="ephemeral")
+            return
+        if text.startswith("-"):
+            # Options are not questions: `/shopmax --reset` gets help, not an answer.
+            await ack(text=texts.unknown_option(text.split()[0]), response_type="ephemeral")
             return
         await ack()
         question = Question(

@@ -23,22 +23,37 @@ ANSWERABLE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 def register(app: AsyncApp, answerer: Answerer) -> None:
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        question = _question(event, context, Surface.MENTION)
-        if question is not None:
-            await _answer(answerer, question)
+        result = "ignored"
+        try:
+            question = _question(event, context, Surface.MENTION)
+            if question is not None:
+                result = await _answer(answerer, question)
+        finally:
+            answerer.metrics.events.labels("app_mention", result).inc()
 
     @app.event("message")
     async def on_message(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        if event.get("channel_type") == "im":
-            question = _question(event, context, Surface.DM)
-        elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
-            question = _question(event, context, Surface.FOLLOW_UP)
-            if question is not None and not await answerer.store.has_thread(question.thread_key):
-                return  # a thread the bot is not part of; a mention there arrives as app_mention
-        else:
-            return  # plain channel chatter; mentions arrive as app_mention
-        if question is not None:
-            await _answer(answerer, question)
+        result = "ignored"
+        try:
+            question = await _message_question(answerer, event, context)
+            if question is not None:
+                result = await _answer(answerer, question)
+        finally:
+            answerer.metrics.events.labels("message", result).inc()
+
+
+async def _message_question(
+    answerer: Answerer, event: dict[str, Any], context: AsyncBoltContext
+) -> Question | None:
+    """A DM, or a reply in a thread the bot is part of; None for anything else."""
+    if event.get("channel_type") == "im":
+        return _question(event, context, Surface.DM)
+    if event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
+        question = _question(event, context, Surface.FOLLOW_UP)
+        if question is not None and await answerer.store.has_thread(question.thread_key):
+            return question
+        return None  # a thread the bot is not part of; a mention there arrives as app_mention
+    return None  # plain channel chatter; mentions arrive as app_mention
 
 
 def _question(
@@ -62,6 +77,8 @@ def _question(
     )
 
 
-async def _answer(answerer: Answerer, question: Question) -> None:
-    if await answerer.claim(question):
-        await answerer.answer(question)
+async def _answer(answerer: Answerer, question: Question) -> str:
+    if not await answerer.claim(question):
+        return "duplicate"
+    outcome = await answerer.answer(question)
+    return "refused" if outcome is None else "answered"

@@ -204,5 +204,5 @@ def _error_response(status: int) -> web.Response:
     return web.json_response(
         {"type": "error", "error": {"type": kind, "message": kind.replace("_", " ")}},
         status=status,
-        headers={"request-id": "req_error", "x-should-retry": "false"},
+        headers={"request-id": "req_error"},
     )

@@ -87,10 +87,12 @@ class FakeSlack:
         self.messages: list[Message] = []
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
+        self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral payloads
         self.not_member: set[str] = set()  # channels where posting fails with not_in_channel
         self.per_minute: dict[str, int] = {}  # method -> limit enforced with 429s
         self.latency = 0.0
         self.throttle_next: dict[str, int] = {}  # method -> how many next calls get a 429
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # earlier messages
         self.no_streaming: set[str] = set()  # channels where chat.startStream is refused
         self.streams_end_after: int | None = None  # appends before Slack ends every stream
         self.retry_after = 1
@@ -320,7 +322,14 @@ class FakeSlack:
         message.versions.append({"text": "", "blocks": blocks})
         message.times.append(time.monotonic())
 
+    def _conversations_replies(self, payload: dict[str, Any]) -> dict[str, Any]:
+        key = (payload.get("channel", ""), payload.get("ts", ""))
+        if key not in self.threads:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": self.threads[key], "has_more": False}
+
     def _chat_postEphemeral(self, payload: dict[str, Any]) -> dict[str, Any]:
+        self.ephemeral.append(payload)
         return {"ok": True, "message_ts": "1700000000.999999"}
 
     def _find(self, channel: str, ts: str) -> Message | None:
