@@ -131,7 +131,8 @@ def _mapped(method: str, exc: SlackApiError) -> Exception:
     response = exc.response
     if response.status_code == 429:
         return RateLimited(_retry_after(response.headers))
-    code = str(response.get("error", "unknown_error"))
+    data = response.data if isinstance(response.data, dict) else {}
+    code = str(data.get("error") or f"http_{response.status_code}")
     message = f"Slack {method.replace('_', '.')} failed: {code}"
     if code in CANNOT_POST:
         return CannotPost(message, code=code)

@@ -36,12 +36,8 @@ async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> int:
     raise AssertionError("the bot never answered /healthz")
 
 
-async def test_socket_mode_bot_answers_a_mention_and_stops_cleanly(
-    slack: FakeSlack, model: FakeAnthropic, tmp_path: Path
-) -> None:
-    """Connects over Socket Mode (through SLACK_API_URL), answers, serves /healthz, exits 0."""
-    port = free_port()
-    env = {
+def bot_env(slack: FakeSlack, model: FakeAnthropic, tmp_path: Path, port: int) -> dict[str, str]:
+    return {
         "PATH": os.environ.get("PATH", ""),
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_APP_TOKEN": APP_TOKEN,
@@ -52,6 +48,27 @@ async def test_socket_mode_bot_answers_a_mention_and_stops_cleanly(
         "HOST": "127.0.0.1",
         "PORT": str(port),
     }
+
+
+async def start_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def test_socket_mode_bot_answers_a_mention_and_stops_cleanly(
+    slack: FakeSlack, model: FakeAnthropic, tmp_path: Path
+) -> None:
+    """Connects over Socket Mode (through SLACK_API_URL), answers, serves /healthz, exits 0."""
+    port = free_port()
+    env = bot_env(slack, model, tmp_path, port)
     model.script(Script(chunks=["Socket", " Mode", " works."]))
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -76,3 +93,53 @@ async def test_socket_mode_bot_answers_a_mention_and_stops_cleanly(
         output, _ = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, output.decode()
     assert TOKEN not in output.decode() and APP_TOKEN not in output.decode()
+
+
+async def test_sigterm_mid_answer_reports_503_ends_the_answer_and_exits_0(
+    slack: FakeSlack, model: FakeAnthropic, tmp_path: Path
+) -> None:
+    """During the grace period /healthz is 503; past it the answer ends with a notice."""
+    port = free_port()
+    env = {**bot_env(slack, model, tmp_path, port), "SHOPMAX_SHUTDOWN_GRACE": "1"}
+    model.script(Script(chunks=[f"Step {n}. " for n in range(400)], delay=0.05))
+    process = await start_bot(env, tmp_path)
+    health = f"http://127.0.0.1:{port}/healthz"
+    assert await wait_healthy(health, process) == 200
+    await slack.send_envelope(
+        "events_api", payload("app_mention", text=f"<@{BOT_USER}> go", ts="1700003100.000100")
+    )
+    await slack.wait_for(lambda: slack.messages and len(slack.messages[0].versions) >= 2, 20)
+    process.send_signal(signal.SIGTERM)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(health) as r:
+            assert r.status == 503
+    output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, output.decode()
+    [answer] = slack.messages
+    assert any("restarted" in text for text in answer.context)
+    assert "▍" not in answer.markdown
+
+
+async def test_after_kill_9_the_next_start_finishes_the_cut_off_answer(
+    slack: FakeSlack, model: FakeAnthropic, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = bot_env(slack, model, tmp_path, port)
+    model.script(Script(chunks=[f"Step {n}. " for n in range(400)], delay=0.05))
+    process = await start_bot(env, tmp_path)
+    assert await wait_healthy(f"http://127.0.0.1:{port}/healthz", process) == 200
+    await slack.send_envelope(
+        "events_api", payload("app_mention", text=f"<@{BOT_USER}> go", ts="1700003200.000100")
+    )
+    await slack.wait_for(lambda: slack.messages and len(slack.messages[0].versions) >= 3, 20)
+    process.kill()
+    await process.wait()
+    [answer] = slack.messages
+    assert "▍" in answer.markdown, "left half-written by the crash"
+    restarted = await start_bot(env, tmp_path)
+    try:
+        await slack.wait_for(lambda: any("restarted" in t for t in answer.context), 30)
+        assert "▍" not in answer.markdown and answer.markdown.startswith("Step 0.")
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(restarted.communicate(), 30)
