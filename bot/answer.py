@@ -28,8 +28,9 @@ from bot.ending import Ending, ending_for
 from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
 from bot.gate import Gate
 from bot.ledger import LedgerRow
+from bot.logs import correlation_id
 from bot.metrics import Metrics
-from bot.pricing import cost_usd
+from bot.pricing import PRICES, ModelPrice, cost_usd
 from bot.question import Question, Surface
 from bot.reply import Recipient, StreamingReply
 from bot.scheduler import Schedulers
@@ -55,6 +56,8 @@ class AnswerConfig:
     thinking_after: float = 0.7
     native_streaming: bool = False
     admins: frozenset[str] = frozenset()
+    ttft_warn_ms: int = 800
+    prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,13 @@ class Answerer:
                 await self.tell(question, refusal)
             return None
         answer_id = uuid.uuid4().hex
+        correlation_id.set(answer_id)
+        log.info(
+            "answering a %s question from %s in %s",
+            question.surface,
+            question.user,
+            question.channel,
+        )
         running = self.running[answer_id] = Running(question)
         self._idle.clear()
         self.metrics.in_flight.inc()
@@ -241,7 +251,9 @@ class Answerer:
             if not question.response_url:
                 log.warning("cannot post the answer in %s", question.channel)
                 return Outcome(reply.text, stats, CannotPost("not a member", code="cannot_post"))
-            return await self._answer_privately(question, reply.text, stats, error)
+            outcome = await self._answer_privately(question, reply.text, stats, error)
+            await self._record(question, stats, error, running, reply, received)
+            return outcome
         except SlackError as exc:
             reply.abandon()
             log.warning("could not post the answer: %s", exc)
@@ -252,6 +264,7 @@ class Answerer:
             usd_inr=self.config.usd_inr,
             stopped_by=running.stopped_by,
             shutting_down=running.shutting_down,
+            prices=self.config.prices,
         )
         if isinstance(reply.error, MessageGone):
             reply.abandon()  # deleted while streaming: nothing is re-posted
@@ -334,6 +347,7 @@ class Answerer:
                     return event.stats, None
         except ModelError as exc:
             log.warning("model failed: %s (request %s)", exc, exc.request_id)
+            self.metrics.errors.labels(f"model_{exc.kind}").inc()
             return None, exc
         return None, None
 
@@ -372,7 +386,7 @@ class Answerer:
     ) -> None:
         progress = running.progress
         stats = stats or progress.partial_stats(reply.text, self.clock, "error")
-        usd = cost_usd(stats.model, stats.usage)
+        usd = cost_usd(stats.model, stats.usage, self.config.prices)
         inr = usd * Decimal(str(self.config.usd_inr)) if usd is not None else None
         first_visible = reply.first_text_at - received if reply.first_text_at else None
         row = LedgerRow(
@@ -396,6 +410,15 @@ class Answerer:
             cost_inr=None if inr is None else float(inr),
         )
         await self.store.record(row)
+        self.metrics.observe(row)
+        if row.ttft_ms is not None and row.ttft_ms > self.config.ttft_warn_ms:
+            log.warning(
+                "slow first token: %.0f ms (over %d ms; usually network latency to the API, "
+                "not the model) for request %s",
+                row.ttft_ms,
+                self.config.ttft_warn_ms,
+                stats.request_id,
+            )
 
     async def _answer_privately(
         self,
@@ -409,7 +432,7 @@ class Answerer:
         A `response_url` takes five messages; an answer longer than four pieces is cut there
         with a notice rather than lost silently.
         """
-        ending = ending_for(stats, error, usd_inr=self.config.usd_inr)
+        ending = ending_for(stats, error, usd_inr=self.config.usd_inr, prices=self.config.prices)
         pieces = render.split_pieces(text) if text else [""]
         notices = [texts.CANNOT_POST, *ending.notices]
         if len(pieces) > MAX_PRIVATE_PIECES:

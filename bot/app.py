@@ -60,6 +60,8 @@ def answer_config(settings: Settings) -> AnswerConfig:
         thinking_after=settings.thinking_after,
         native_streaming=settings.stream_transport == "native",
         admins=settings.admin_users,
+        ttft_warn_ms=settings.ttft_warn_ms,
+        prices=settings.prices,
     )
 
 
@@ -106,7 +108,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     metrics = Metrics()
     answerer = Answerer(
         config=answer_config(settings),
-        slack=SlackApi(slack_client),
+        slack=SlackApi(slack_client, metrics),
         model=model,
         store=store,
         schedulers=schedulers,

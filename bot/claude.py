@@ -103,7 +103,7 @@ async def stream_answer(
         async with client.messages.stream(
             model=request.model,
             max_tokens=request.max_tokens,
-            system=request.system,
+            system=cached_system(request.system),  # type: ignore[arg-type]
             messages=list(request.messages),  # type: ignore[arg-type]
         ) as stream:
             request_id = progress.request_id = stream.request_id
@@ -144,6 +144,14 @@ async def stream_answer(
             request_id=request_id,
         ),
     )
+
+
+def cached_system(system: str) -> list[dict[str, Any]]:
+    """The system prompt as a cacheable block: every question starts with the same prompt, so
+    after the first, its tokens are read from Anthropic's cache (cheaper, and faster to the
+    first token). Prompts shorter than the model's minimum cacheable length are simply not
+    cached; the request is the same."""
+    return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
 
 
 def _usage(usage: Any) -> Usage:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from typing import TextIO
 
 import anthropic
 
-from bot import claude, texts
+from bot import claude, logs, texts
 from bot.app import model_client
 from bot.claude import ModelRequest
 from bot.conversation import build_messages
@@ -32,9 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        logs.configure(settings.log_level, settings.log_format)
         if args.command == "run":
             asyncio.run(run(settings))
             return 0
@@ -71,7 +68,9 @@ async def ask(
             else:
                 stats = event.stats
                 usage = stats.usage
-                cost = texts.cost_text(cost_usd(stats.model, usage), settings.usd_inr)
+                cost = texts.cost_text(
+                    cost_usd(stats.model, usage, settings.prices), settings.usd_inr
+                )
                 out.write(
                     "\n\n"
                     + texts.terminal_stats(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot import texts
 from bot.errors import ModelError, ModelInterrupted, ShopMaxError
-from bot.pricing import cost_usd
+from bot.pricing import PRICES, ModelPrice, cost_usd
 from bot.usage import AnswerStats
 
 BUSY_KINDS = frozenset({"overloaded_error", "rate_limit_error", "http_429", "http_529"})
@@ -34,6 +34,7 @@ def ending_for(
     usd_inr: float,
     stopped_by: str | None = None,
     shutting_down: bool = False,
+    prices: dict[str, ModelPrice] = PRICES,
 ) -> Ending:
     """The notices and footer for an answer that ended this way."""
     notices: list[str] = []
@@ -59,11 +60,11 @@ def ending_for(
         notices.append(texts.NOTICE_SLACK_FAILED)
     if stats is not None and stats.stop_reason in texts.STOP_REASON_NOTICES:
         notices.append(texts.STOP_REASON_NOTICES[stats.stop_reason])
-    footer = footer_for(stats, usd_inr) if stats is not None else None
+    footer = footer_for(stats, usd_inr, prices) if stats is not None else None
     return Ending(tuple(notices), footer, retry)
 
 
-def footer_for(stats: AnswerStats, usd_inr: float) -> str:
+def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice] = PRICES) -> str:
     usage = stats.usage
     return texts.footer(
         input_tokens=usage.input_tokens,
@@ -74,5 +75,5 @@ def footer_for(stats: AnswerStats, usd_inr: float) -> str:
         duration_s=stats.duration_s,
         ttft_s=stats.ttft_s,
         stop_reason=stats.stop_reason,
-        cost=texts.cost_text(cost_usd(stats.model, usage), usd_inr),
+        cost=texts.cost_text(cost_usd(stats.model, usage, prices), usd_inr),
     )

@@ -8,12 +8,14 @@ unknown cost, shown as such — never as zero.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.usage import Usage
 
 PRICES_AS_OF = "2026-11-23"
+PRICE_FIELDS = frozenset({"input", "output", "cache_write_5m", "cache_write_1h", "cache_read"})
 MILLION = Decimal(1_000_000)
 
 
@@ -92,3 +94,42 @@ def cost_usd(model: str, usage: Usage, table: dict[str, ModelPrice] = PRICES) ->
         + usage.cache_read_tokens * price.cache_read
     )
     return total / MILLION
+
+
+def with_overrides(raw: str, table: dict[str, ModelPrice] = PRICES) -> dict[str, ModelPrice]:
+    """The price table with models added or replaced from JSON such as
+    `{"claude-x": {"input": 1, "output": 5}}` (dollars per million tokens). Cache prices
+    default to Anthropic's usual ratios of the input price. Raises ValueError, saying what
+    is wrong."""
+    try:
+        overrides = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"expected JSON ({exc.msg})") from None
+    if not isinstance(overrides, dict):
+        raise ValueError('expected a JSON object: {"model": {"input": 1, "output": 5}}')
+    merged = dict(table)
+    for model, fields in overrides.items():
+        if not isinstance(fields, dict) or not {"input", "output"} <= fields.keys():
+            raise ValueError(f"{model}: give at least input and output prices")
+        unknown = set(fields) - {
+            "input",
+            "output",
+            "cache_write_5m",
+            "cache_write_1h",
+            "cache_read",
+        }
+        if unknown:
+            raise ValueError(f"{model}: unknown price {sorted(unknown)[0]!r}")
+        try:
+            base = _standard(str(fields["input"]), str(fields["output"]))
+            price = Price(
+                input=base.input,
+                output=base.output,
+                cache_write_5m=Decimal(str(fields.get("cache_write_5m", base.cache_write_5m))),
+                cache_write_1h=Decimal(str(fields.get("cache_write_1h", base.cache_write_1h))),
+                cache_read=Decimal(str(fields.get("cache_read", base.cache_read))),
+            )
+        except ArithmeticError:
+            raise ValueError(f"{model}: prices must be numbers") from None
+        merged[model] = ModelPrice(base=price)
+    return merged

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from dotenv import dotenv_values
 
 from bot.errors import SettingsError
+from bot.pricing import PRICES, ModelPrice, with_overrides
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MODEL = "claude-haiku-5-5"
@@ -57,6 +58,9 @@ class Settings:
     user_questions: int = 30
     user_window: float = 3600.0
     user_tokens_per_day: int = 200_000
+    ttft_warn_ms: int = 800
+    log_format: str = "text"
+    prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
 
     @property
     def socket_mode(self) -> bool:
@@ -129,6 +133,9 @@ def load_settings(
         user_questions=_parse(env, "SHOPMAX_USER_QUESTIONS", 30, _positive_int),
         user_window=_parse(env, "SHOPMAX_USER_WINDOW", 3600.0, _positive_float),
         user_tokens_per_day=_parse(env, "SHOPMAX_USER_TOKENS_PER_DAY", 200_000, _positive_int),
+        ttft_warn_ms=_parse(env, "SHOPMAX_TTFT_WARN_MS", 800, _positive_int),
+        log_format=_parse(env, "SHOPMAX_LOG_FORMAT", "text", _log_format),
+        prices=_parse(env, "SHOPMAX_PRICES", dict(PRICES), with_overrides),
     )
 
 
@@ -203,6 +210,13 @@ def _readable_file(raw: str) -> Path:
     if not path.is_file():
         raise ValueError("no such file")
     return path
+
+
+def _log_format(raw: str) -> str:
+    value = raw.lower()
+    if value not in {"text", "json"}:
+        raise ValueError("expected text or json")
+    return value
 
 
 def _transport(raw: str) -> str:

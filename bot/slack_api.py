@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.errors import CannotPost, MessageGone, SlackError
+from bot.metrics import Metrics
 from bot.render import Rendered
 from bot.scheduler import RateLimited
 
@@ -26,8 +27,9 @@ GONE = frozenset({"message_not_found", "cant_update_message"})
 class SlackApi:
     """Thin wrapper over `AsyncWebClient`: post, update, ephemeral, `response_url`."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, metrics: Metrics | None = None) -> None:
         self.client = client
+        self.metrics = metrics
 
     async def post(self, channel: str, rendered: Rendered, *, thread_ts: str | None = None) -> str:
         """Post a message (in `thread_ts` when given) and return its ts."""
@@ -121,10 +123,19 @@ class SlackApi:
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        name = method.replace("_", ".", 1)
+        if self.metrics is not None:
+            self.metrics.slack_calls.labels(name).inc()
         try:
             return await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
-            raise _mapped(method, exc) from exc
+            error = _mapped(method, exc)
+            if self.metrics is not None:
+                if isinstance(error, RateLimited):
+                    self.metrics.slack_throttled.labels(name).inc()
+                else:
+                    self.metrics.errors.labels(f"slack_{getattr(error, 'code', 'error')}").inc()
+            raise error from exc
 
 
 def _mapped(method: str, exc: SlackApiError) -> Exception:

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from bot.prompt import SYSTEM_PROMPT, system_prompt
 from tests.conftest import Bot, payload
-from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER
 
 
 async def test_claude_receives_the_shopmax_system_prompt(bot: Bot, model: FakeAnthropic) -> None:
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts="1700004000.000100"))
     await bot.finished_answers()
-    system = model.calls[0].body["system"]
-    assert system == SYSTEM_PROMPT
-    assert "ShopMax India" in system and "rupees" in system
+    [system] = model.calls[0].body["system"]
+    assert system == {"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}
+    assert "ShopMax India" in SYSTEM_PROMPT and "rupees" in SYSTEM_PROMPT
     assert model.calls[0].body["max_tokens"] == 2048
 
 
@@ -32,4 +32,23 @@ async def test_configured_prompt_reaches_claude(bot: Bot, model: FakeAnthropic) 
     answerer.config = replace(answerer.config, system_prompt="Only talk about fridges.")
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts="1700004100.000100"))
     await bot.finished_answers()
-    assert model.calls[0].body["system"] == "Only talk about fridges."
+    assert model.calls[0].body["system"][0]["text"] == "Only talk about fridges."
+
+
+async def test_cache_tokens_show_in_the_footer_and_the_cost(bot: Bot, model: FakeAnthropic) -> None:
+    """A cache hit: read and written tokens in the footer, priced at their own rates."""
+    model.script(
+        Script(
+            chunks=["Cached."],
+            input_tokens=10,
+            output_tokens=5,
+            cache_read_tokens=2000,
+            cache_write_tokens=100,
+        )
+    )
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts="1700004200.000100"))
+    [answer] = await bot.finished_answers()
+    parts = answer.context[-1].split(" · ")
+    assert parts[2] == "cache 2,000 read / 100 written"
+    # 10 x 0.10 + 5 x 0.50 + 2,000 x 0.01 + 100 x 0.125 per million = $0.000036
+    assert parts[-1].startswith("$0.000036 ")
