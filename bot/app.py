@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import anthropic
 import httpx2
@@ -20,6 +21,7 @@ from bot.claude import Clock
 from bot.gate import Gate, Limits
 from bot.metrics import Metrics
 from bot.prompt import system_prompt
+from bot.reports import UsageReports
 from bot.scheduler import Schedulers
 from bot.settings import Settings
 from bot.slack_api import SlackApi
@@ -122,7 +124,8 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         # Bolt acks events before running listeners, so a long answer never delays the ack.
         process_before_response=False,
     )
-    listeners.register(bolt, answerer)
+    reports = UsageReports(store, settings.admin_users, ZoneInfo(settings.timezone))
+    listeners.register(bolt, answerer, reports)
     return Services(
         settings=settings,
         store=store,

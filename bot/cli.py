@@ -8,10 +8,11 @@ import sys
 import time
 from collections.abc import Sequence
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import anthropic
 
-from bot import claude, logs, texts
+from bot import claude, logs, report, texts
 from bot.app import model_client
 from bot.claude import ModelRequest
 from bot.conversation import build_messages
@@ -20,6 +21,7 @@ from bot.pricing import cost_usd
 from bot.prompt import system_prompt
 from bot.runner import run
 from bot.settings import Settings, load_settings
+from bot.store import open_store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,12 +30,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("run", help="serve Slack (Socket Mode or HTTP mode)")
     ask_parser = commands.add_parser("ask", help="stream one answer in the terminal")
     ask_parser.add_argument("question", help="what to ask, in quotes")
+    usage_parser = commands.add_parser("usage", help="answers, tokens and cost from the ledger")
+    usage_parser.add_argument("--since", default="7d", type=_since, help="e.g. 24h, 7d, 30d")
+    usage_parser.add_argument("--by", default="day", choices=report.GROUPS)
+    usage_parser.add_argument("--csv", action="store_true", help="CSV for a spreadsheet")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
         logs.configure(settings.log_level, settings.log_format)
         if args.command == "run":
             asyncio.run(run(settings))
+            return 0
+        if args.command == "usage":
+            print(asyncio.run(usage(settings, args.since, args.by, csv=args.csv)))
             return 0
         settings.require_anthropic()
         return asyncio.run(ask(settings, args.question, sys.stdout))
@@ -42,6 +51,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _since(raw: str) -> float:
+    """`7d`, `24h` or `90m` as seconds."""
+    units = {"d": 86400, "h": 3600, "m": 60}
+    if len(raw) < 2 or raw[-1] not in units or not raw[:-1].isdigit():
+        raise argparse.ArgumentTypeError(f"expected a span such as 24h, 7d or 30d, not {raw!r}")
+    return int(raw[:-1]) * units[raw[-1]]
+
+
+async def usage(settings: Settings, since_s: float, by: str, *, csv: bool) -> str:
+    """The ledger since `since_s` seconds ago, grouped `by`, as a table or CSV."""
+    store = await open_store(settings.database_url)
+    try:
+        rows = await store.ledger(time.time() - since_s)
+    finally:
+        await store.close()
+    groups = report.grouped(rows, by, ZoneInfo(settings.timezone))
+    return report.as_csv(groups, by) if csv else report.as_table(groups, by)
 
 
 async def ask(

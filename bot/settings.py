@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
@@ -60,6 +61,7 @@ class Settings:
     user_tokens_per_day: int = 200_000
     ttft_warn_ms: int = 800
     log_format: str = "text"
+    timezone: str = "Asia/Kolkata"
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
 
     @property
@@ -135,6 +137,7 @@ def load_settings(
         user_tokens_per_day=_parse(env, "SHOPMAX_USER_TOKENS_PER_DAY", 200_000, _positive_int),
         ttft_warn_ms=_parse(env, "SHOPMAX_TTFT_WARN_MS", 800, _positive_int),
         log_format=_parse(env, "SHOPMAX_LOG_FORMAT", "text", _log_format),
+        timezone=_parse(env, "SHOPMAX_TIMEZONE", "Asia/Kolkata", _timezone),
         prices=_parse(env, "SHOPMAX_PRICES", dict(PRICES), with_overrides),
     )
 
@@ -210,6 +213,14 @@ def _readable_file(raw: str) -> Path:
     if not path.is_file():
         raise ValueError("no such file")
     return path
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("expected a time zone name such as Asia/Kolkata") from None
+    return raw
 
 
 def _log_format(raw: str) -> str:

@@ -93,6 +93,9 @@ class SlackApi:
         )
         return list(response.get("messages") or [])
 
+    async def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        await self._call("views_publish", user_id=user, view=view)
+
     async def post_ephemeral(
         self, channel: str, user: str, text: str, *, thread_ts: str | None = None
     ) -> None:

@@ -17,6 +17,7 @@ HELP = (
     "• `/shopmax which TV under Rs 50,000 for a Mumbai living room?` asks in this channel\n"
     "• Mention me (`@ShopMax …`) in a channel I am in, or message me directly\n"
     "• Reply in my thread to ask a follow-up; I remember the thread\n"
+    "• `/shopmax usage` shows what your answers used today and this month\n"
     "• `/shopmax help` shows this message"
 )
 
@@ -164,3 +165,22 @@ def terminal_stats(
             f"Estimated cost: {cost}",
         ]
     )
+
+
+# ---- usage reports -------------------------------------------------------------------------
+
+USAGE_TITLE = "*Your ShopMax Assistant usage*"
+TODAY = "Today"
+THIS_MONTH = "This month"
+WORKSPACE_THIS_MONTH = "Whole workspace, this month"
+BY_CHANNEL = "By channel"
+BY_USER = "By person"
+BY_MODEL = "By model"
+NO_USAGE = "_No answers yet._"
+HOME_TITLE = "ShopMax Assistant"
+YOUR_WEEK = "Your last 7 days"
+WORKSPACE_WEEK = "Whole workspace, last 7 days"
+HOME_HINT = (
+    "Ask me anything about products, prices and support: mention @ShopMax, message me here, "
+    "or use `/shopmax`. `/shopmax usage` shows your usage."
+)

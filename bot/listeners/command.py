@@ -1,7 +1,7 @@
 """The `/shopmax` slash command: help, or a question answered in the channel.
 
-Subcommands: `help` (or nothing). Text starting with `-` is an option we do not have and gets
-help; anything else is a question.
+Subcommands: `help` (or nothing), `usage`. Text starting with `-` is an option we do not
+have and gets help; anything else is a question.
 
 Slack needs the ack within three seconds and Bolt does not send it for commands, so `ack()`
 comes first; help rides on the ack itself as an ephemeral reply.
@@ -16,16 +16,23 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from bot import texts
 from bot.answer import Answerer
 from bot.question import Question, Surface
+from bot.reports import UsageReports
 
 HELP_WORDS = frozenset({"", "help", "?"})
 
 
-def register(app: AsyncApp, answerer: Answerer) -> None:
+def register(app: AsyncApp, answerer: Answerer, reports: UsageReports) -> None:
     @app.command("/shopmax")
     async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         text = (command.get("text") or "").strip()
         if text.lower() in HELP_WORDS:
             await ack(text=texts.HELP, response_type="ephemeral")
+            return
+        if text.lower() == "usage":
+            report = await reports.command_text(
+                context.team_id or command.get("team_id", ""), command["user_id"]
+            )
+            await ack(text=report, response_type="ephemeral")
             return
         if text.startswith("-"):
             # Options are not questions: `/shopmax --reset` gets help, not an answer.
