@@ -413,10 +413,11 @@ class Answerer:
         self.metrics.observe(row)
         if row.ttft_ms is not None and row.ttft_ms > self.config.ttft_warn_ms:
             log.warning(
-                "slow first token: %.0f ms (over %d ms; usually network latency to the API, "
-                "not the model) for request %s",
+                "slow first token: %.0f ms, over %d ms (usually network latency to the API, "
+                "not the model); question %s, model request %s",
                 row.ttft_ms,
                 self.config.ttft_warn_ms,
+                correlation_id.get(),
                 stats.request_id,
             )
 

@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run(settings))
             return 0
         if args.command == "usage":
-            print(asyncio.run(usage(settings, args.since, args.by, csv=args.csv)))
+            print(asyncio.run(usage(settings, args.since, args.by, csv=args.csv)).rstrip("\n"))
             return 0
         settings.require_anthropic()
         return asyncio.run(ask(settings, args.question, sys.stdout))

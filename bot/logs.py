@@ -15,7 +15,7 @@ import time
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 
 
-class _Correlate(logging.Filter):
+class CorrelationFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = correlation_id.get()
         return True
@@ -41,7 +41,7 @@ class JsonFormatter(logging.Formatter):
 def configure(level: str, fmt: str) -> None:
     """Send all logs to stderr at `level`, as `text` or `json` lines."""
     handler = logging.StreamHandler()
-    handler.addFilter(_Correlate())
+    handler.addFilter(CorrelationFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -158,7 +158,7 @@ def summary_line(t: Totals) -> str:
     cost = f"${t.cost_usd:.4f} (₹{t.cost_inr:.2f})"
     if t.unpriced:
         cost += f" + {t.unpriced} unpriced"
-    line = f"{t.answers} answers · {t.tokens:,} tokens · {cost}"
+    line = f"{texts.answers(t.answers)} · {t.tokens:,} tokens · {cost}"
     if t.ttft_p50_ms is not None and t.ttft_p95_ms is not None:
         line += f" · first token p50 {t.ttft_p50_ms:.0f} ms, p95 {t.ttft_p95_ms:.0f} ms"
     return line

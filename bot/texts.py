@@ -169,6 +169,11 @@ def terminal_stats(
 
 # ---- usage reports -------------------------------------------------------------------------
 
+
+def answers(count: int) -> str:
+    return f"{count} answer" if count == 1 else f"{count} answers"
+
+
 USAGE_TITLE = "*Your ShopMax Assistant usage*"
 TODAY = "Today"
 THIS_MONTH = "This month"

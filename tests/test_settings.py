@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,28 @@ def test_env_example_documents_every_setting() -> None:
             documented[line.split("=", 1)[0]] = lines[number - 1].startswith("#")
     assert read - documented.keys() == set()
     assert all(documented[name] for name in read)
+
+
+def test_prices_can_be_added_or_overridden() -> None:
+    settings = load_settings(
+        {"SHOPMAX_PRICES": '{"claude-house-1": {"input": 2, "output": 8, "cache_read": 0.1}}'},
+        dotenv_path=None,
+    )
+    price = settings.prices["claude-house-1"].base
+    assert (price.input, price.output, price.cache_read) == (2, 8, Decimal("0.1"))
+    assert price.cache_write_5m == Decimal("2.5"), "cache writes default to 1.25x input"
+    assert "claude-haiku-5-5" in settings.prices
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("not json", "expected JSON"),
+        ('{"m": {"input": 1}}', "m: give at least input and output prices"),
+        ('{"m": {"input": 1, "output": 2, "colour": 3}}', "m: unknown price 'colour'"),
+        ('{"m": {"input": "cheap", "output": 2}}', "m: prices must be numbers"),
+    ],
+)
+def test_bad_price_overrides_say_what_is_wrong(raw: str, problem: str) -> None:
+    with pytest.raises(SettingsError, match=problem):
+        load_settings({"SHOPMAX_PRICES": raw}, dotenv_path=None)

@@ -88,6 +88,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
         self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral payloads
+        self.home: dict[str, dict[str, Any]] = {}  # user -> App Home view published
         self.not_member: set[str] = set()  # channels where posting fails with not_in_channel
         self.per_minute: dict[str, int] = {}  # method -> limit enforced with 429s
         self.latency = 0.0
@@ -322,6 +323,11 @@ class FakeSlack:
         blocks = ([{"type": "markdown", "text": markdown}] if markdown else []) + extra
         message.versions.append({"text": "", "blocks": blocks})
         message.times.append(time.monotonic())
+
+    def _views_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
+        view = payload.get("view")
+        self.home[payload.get("user_id", "")] = json.loads(view) if isinstance(view, str) else view
+        return {"ok": True, "view": {"id": "V1"}}
 
     def _conversations_replies(self, payload: dict[str, Any]) -> dict[str, Any]:
         key = (payload.get("channel", ""), payload.get("ts", ""))
