@@ -137,6 +137,9 @@ class Answerer:
         """Finish answers a crash left streaming (found in the store); returns how many."""
         unfinished = await self.store.unfinished_answers()
         for answer in unfinished:
+            if not answer.ts:  # it never reached Slack: nothing to finish
+                await self.store.end_answer(answer.answer_id)
+                continue
             ending = Ending((texts.NOTICE_RESTARTING,))
             rendered = render.render_piece(answer.text, in_progress=False, notices=ending.notices)
             try:
@@ -144,7 +147,7 @@ class Answerer:
             except SlackError as exc:
                 log.warning("could not finish an interrupted answer: %s", exc)
             await self.store.end_answer(answer.answer_id)
-        return len(unfinished)
+        return sum(1 for answer in unfinished if answer.ts)
 
     # ---- buttons -------------------------------------------------------------------------
 
@@ -232,6 +235,9 @@ class Answerer:
         question = running.question
         received = self.clock()
         await self.store.save_question(answer_id, question)
+        # Recorded before anything is posted, ended after the answer is finished: a crash in
+        # between leaves the row for `recover` to find.
+        await self.store.begin_answer(answer_id, question.team, question.channel, "")
         reply = self._reply(answer_id, question)
         posting = asyncio.create_task(reply.start(self.config.thinking_after))
         history = await self.store.turns(question.thread_key) if question.thread_ts else []
@@ -242,7 +248,6 @@ class Answerer:
             self._consume(self._request(history, asked), reply, running.progress)
         )
         running.consumer = consumer
-        posting.add_done_callback(lambda task: self._track(answer_id, question, task))
         stats, error = await self._wait(consumer, running, reply)
         try:
             await posting
@@ -300,15 +305,6 @@ class Answerer:
             question_id=answer_id,
             on_shown=shown,
         )
-
-    def _track(self, answer_id: str, question: Question, posting: asyncio.Task[str]) -> None:
-        """Once the answer's message exists, record it as in flight (for crash recovery)."""
-        if posting.cancelled() or posting.exception() is not None:
-            return
-        task = asyncio.ensure_future(
-            self.store.begin_answer(answer_id, question.team, question.channel, posting.result())
-        )
-        task.add_done_callback(lambda t: t.exception())
 
     async def _with_thread(self, question: Question) -> str:
         """A mention in a thread the bot was not part of: the thread so far is the context."""

@@ -142,6 +142,7 @@ class StreamingReply:
         self._text_shown = bool(posted_text)
         if self.thread_ts is None:
             self.thread_ts = ts  # a top-level answer (slash command) continues in its own thread
+        await self._report_shown()
         if self.text != posted_text:
             self.scheduler.request(self.key, self._sync, urgent=not self._text_shown)
         return ts
