@@ -18,6 +18,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.app import Services, build_services
+from bot.ledger import LedgerRow
 from bot.settings import Settings
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
@@ -129,6 +130,31 @@ class Bot:
             return found if len(found) >= count else []
 
         return list(await self.slack.wait_for(done))
+
+
+def ledger_row(**changes: Any) -> LedgerRow:
+    """A usage ledger row: an ordinary answer a minute ago, with `changes` applied."""
+    row = LedgerRow(
+        at=time.time() - 60,
+        team=TEAM,
+        channel="C0STORE",
+        user=USER,
+        surface="mention",
+        model="claude-haiku-5-5",
+        input_tokens=1000,
+        output_tokens=500,
+        cache_write_tokens=0,
+        cache_read_tokens=0,
+        ttft_ms=400.0,
+        first_visible_ms=650.0,
+        duration_ms=4000.0,
+        slack_edits=5,
+        stop_reason="end_turn",
+        outcome="ok",
+        cost_usd=0.01,
+        cost_inr=0.84,
+    )
+    return replace(row, **changes)
 
 
 def _matches(message: Message, where: dict[str, Any]) -> bool:

@@ -9,27 +9,19 @@ import pytest
 
 from bot import report
 from bot.ledger import LedgerRow
+from tests.conftest import ledger_row
 
 IST = ZoneInfo("Asia/Kolkata")
 NOV_20 = 1763577000.0  # 2025-11-20 00:00 IST
 
-BASE = LedgerRow(
+BASE = ledger_row(
     at=NOV_20 + 3600,
     team="T1",
     channel="C1",
     user="U1",
-    surface="mention",
-    model="claude-haiku-5-5",
     input_tokens=100,
     output_tokens=50,
-    cache_write_tokens=0,
-    cache_read_tokens=0,
     ttft_ms=500.0,
-    first_visible_ms=700.0,
-    duration_ms=3000.0,
-    slack_edits=4,
-    stop_reason="end_turn",
-    outcome="ok",
     cost_usd=0.001,
     cost_inr=0.084,
 )

@@ -10,44 +10,18 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.ledger import LedgerRow
 from bot.logs import CorrelationFilter, JsonFormatter, correlation_id
 from bot.settings import Settings
 from bot.store import open_store
-from tests.conftest import USER, Bot, BotFactory, payload
+from tests.conftest import USER, Bot, BotFactory, ledger_row, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER, TEAM, FakeSlack
 
 TS = "1700010000.000100"
-
-
-def seeded_row(**changes: object) -> LedgerRow:
-    row = LedgerRow(
-        at=time.time() - 60,
-        team=TEAM,
-        channel="C0STORE",
-        user=USER,
-        surface="mention",
-        model="claude-haiku-5-5",
-        input_tokens=1000,
-        output_tokens=500,
-        cache_write_tokens=0,
-        cache_read_tokens=0,
-        ttft_ms=400.0,
-        first_visible_ms=650.0,
-        duration_ms=4000.0,
-        slack_edits=5,
-        stop_reason="end_turn",
-        outcome="ok",
-        cost_usd=0.01,
-        cost_inr=0.84,
-    )
-    return replace(row, **changes)  # type: ignore[arg-type]
 
 
 async def test_every_answer_writes_one_ledger_row_with_its_outcome(
@@ -92,7 +66,7 @@ async def test_a_stopped_answer_is_recorded_as_stopped(
 
 async def test_rows_survive_a_restart(make_bot: BotFactory, slack: FakeSlack) -> None:
     first = await make_bot()
-    await first.services.store.record(seeded_row())
+    await first.services.store.record(ledger_row())
     await first.services.close()
     second = await make_bot()
     assert len(await second.services.store.ledger(0)) == 1
@@ -102,8 +76,8 @@ async def test_usage_command_shows_the_asker_their_day_and_month(
     bot: Bot, slack: FakeSlack
 ) -> None:
     store = bot.services.store
-    await store.record(seeded_row())
-    await store.record(seeded_row(user="U0OTHER", cost_usd=0.05, cost_inr=4.2))
+    await store.record(ledger_row())
+    await store.record(ledger_row(user="U0OTHER", cost_usd=0.05, cost_inr=4.2))
     response = await bot.command("usage")
     text = json.loads(response.body)["text"]
     assert "*Today:* 1 answer · 1,500 tokens · $0.0100 (₹0.84)" in text
@@ -115,8 +89,8 @@ async def test_admins_also_see_the_workspace_by_channel_user_and_model(
     make_bot: BotFactory, slack: FakeSlack
 ) -> None:
     bot = await make_bot(admin_users=frozenset({USER}))
-    await bot.services.store.record(seeded_row())
-    await bot.services.store.record(seeded_row(user="U0OTHER", channel="C0SALES"))
+    await bot.services.store.record(ledger_row())
+    await bot.services.store.record(ledger_row(user="U0OTHER", channel="C0SALES"))
     text = json.loads((await bot.command("usage")).body)["text"]
     assert "*Whole workspace, this month:* 2 answers · 3,000 tokens" in text
     assert "*By channel*\n• <#C0SALES>: 1 answer · 1,500 tokens" in text
@@ -129,8 +103,8 @@ async def test_home_tab_shows_the_viewers_week_and_admins_the_workspace(
     make_bot: BotFactory, slack: FakeSlack
 ) -> None:
     bot = await make_bot(admin_users=frozenset({"U0ADMIN"}))
-    await bot.services.store.record(seeded_row(ttft_ms=300.0))
-    await bot.services.store.record(seeded_row(ttft_ms=900.0, user="U0OTHER"))
+    await bot.services.store.record(ledger_row(ttft_ms=300.0))
+    await bot.services.store.record(ledger_row(ttft_ms=900.0, user="U0OTHER"))
     for viewer in (USER, "U0ADMIN"):
         body = {
             "type": "event_callback",
@@ -156,9 +130,9 @@ async def test_home_tab_shows_the_viewers_week_and_admins_the_workspace(
 
 async def test_terminal_usage_report_as_table_and_csv(settings: Settings, tmp_path: Path) -> None:
     store = await open_store(settings.database_url)
-    await store.record(seeded_row())
-    await store.record(seeded_row(user="U0OTHER", model="claude-sonnet-5-5"))
-    await store.record(seeded_row(at=time.time() - 30 * 86400))  # outside --since 7d
+    await store.record(ledger_row())
+    await store.record(ledger_row(user="U0OTHER", model="claude-sonnet-5-5"))
+    await store.record(ledger_row(at=time.time() - 30 * 86400))  # outside --since 7d
     await store.close()
     env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": settings.database_url}
 
