@@ -22,7 +22,7 @@ from decimal import Decimal
 import anthropic
 
 from bot import claude, render, texts
-from bot.claude import Clock, Finished, ModelRequest, Progress, TextDelta
+from bot.claude import Clock, Finished, ModelRequest, Progress, TextDelta, ToolCall
 from bot.conversation import Turn, build_messages, with_thread_context
 from bot.ending import Ending, ending_for
 from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
@@ -36,6 +36,7 @@ from bot.reply import Recipient, StreamingReply
 from bot.scheduler import Schedulers
 from bot.slack_api import SlackApi
 from bot.store import Store
+from bot.tools import Toolbox, status_line
 from bot.usage import AnswerStats
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class AnswerConfig:
     native_streaming: bool = False
     admins: frozenset[str] = frozenset()
     ttft_warn_ms: int = 800
+    tools: Toolbox | None = None
+    tool_rounds: int = 4
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
 
 
@@ -333,12 +336,22 @@ class Answerer:
     ) -> tuple[AnswerStats | None, Exception | None]:
         """Feed the model's text into the reply; the Slack side never holds this loop up."""
         try:
-            async for event in claude.stream_answer(self.model, request, self.clock, progress):
+            stream = claude.stream_answer(
+                self.model,
+                request,
+                self.clock,
+                progress,
+                self.config.tools,
+                self.config.tool_rounds,
+            )
+            async for event in stream:
                 if isinstance(event, TextDelta):
                     reply.add(event.text)
                     if isinstance(reply.error, MessageGone):
                         # Someone deleted the answer: leaving the loop closes the model stream.
                         return None, reply.error
+                elif isinstance(event, ToolCall):
+                    reply.status(status_line(event.name, event.args))
                 elif isinstance(event, Finished):
                     return event.stats, None
         except ModelError as exc:

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.answer import AnswerConfig, Answerer
+from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
 from bot.claude import Clock
 from bot.gate import Gate, Limits
 from bot.metrics import Metrics
@@ -26,6 +27,7 @@ from bot.scheduler import Schedulers
 from bot.settings import Settings
 from bot.slack_api import SlackApi
 from bot.store import Store, open_store
+from bot.tools import Toolbox
 
 
 @dataclass
@@ -52,11 +54,21 @@ class Services:
         await self.model.close()
 
 
-def answer_config(settings: Settings) -> AnswerConfig:
+def toolbox(settings: Settings) -> Toolbox | None:
+    """The catalog tools, or None when `SHOPMAX_CATALOG_TOOLS=off`. Raises `CatalogError`
+    (listing each bad row) when the catalog file cannot be used."""
+    if not settings.catalog_enabled:
+        return None
+    return Toolbox(Catalog(load_catalog(settings.catalog or SAMPLE_CATALOG)))
+
+
+def answer_config(settings: Settings, tools: Toolbox | None = None) -> AnswerConfig:
     return AnswerConfig(
         model=settings.model,
         max_tokens=settings.max_tokens,
-        system_prompt=system_prompt(settings.system_prompt_file),
+        system_prompt=system_prompt(settings.system_prompt_file, catalog=tools is not None),
+        tools=tools,
+        tool_rounds=settings.tool_rounds,
         history_tokens=settings.history_tokens,
         usd_inr=settings.usd_inr,
         thinking_after=settings.thinking_after,
@@ -95,6 +107,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     """Build the bot from settings (Slack and Anthropic settings must be present)."""
     settings.require_slack()
     settings.require_anthropic()
+    tools = toolbox(settings)
     store = await open_store(settings.database_url)
     model = model_client(settings)
     slack_client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
@@ -109,7 +122,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     )
     metrics = Metrics()
     answerer = Answerer(
-        config=answer_config(settings),
+        config=answer_config(settings, tools),
         slack=SlackApi(slack_client, metrics),
         model=model,
         store=store,

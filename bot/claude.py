@@ -22,6 +22,7 @@ import httpx2
 
 from bot.conversation import estimate_tokens
 from bot.errors import ModelInterrupted, ModelUnavailable
+from bot.tools import Toolbox
 from bot.usage import AnswerStats, Usage
 
 Clock = Callable[[], float]
@@ -33,6 +34,14 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """Claude asked for a catalog tool; it runs right after this event."""
+
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Finished:
     """The model is done; `text` is all text it wrote, `stats` what the footer shows."""
 
@@ -40,7 +49,7 @@ class Finished:
     stats: AnswerStats
 
 
-ModelEvent = TextDelta | Finished
+ModelEvent = TextDelta | ToolCall | Finished
 
 
 @dataclass(frozen=True)
@@ -88,62 +97,132 @@ async def stream_answer(
     request: ModelRequest,
     clock: Clock = time.monotonic,
     progress: Progress | None = None,
+    tools: Toolbox | None = None,
+    max_rounds: int = 4,
 ) -> AsyncIterator[ModelEvent]:
     """Stream one answer. See the module docstring for the error contract.
 
-    `progress`, when given, is kept up to date as the stream goes.
+    With `tools`, a `tool_use` stop runs the tools (a `ToolCall` event each, for the status
+    line), sends their results back and streams on; after `max_rounds` rounds Claude must
+    answer without tools. Usage adds up across rounds. `progress`, when given, is kept up to
+    date as the stream goes.
     """
     progress = progress or Progress()
     progress.started, progress.model = clock(), request.model
-    started = progress.started
-    ttft: float | None = None
-    parts: list[str] = []
-    request_id: str | None = None
-    try:
-        async with client.messages.stream(
-            model=request.model,
-            max_tokens=request.max_tokens,
-            system=cached_system(request.system),  # type: ignore[arg-type]
-            messages=list(request.messages),  # type: ignore[arg-type]
-        ) as stream:
-            request_id = progress.request_id = stream.request_id
-            async for event in stream:
-                if event.type == "text":
-                    if ttft is None:
-                        ttft = progress.ttft = clock() - started
-                    parts.append(event.text)
-                    yield TextDelta(event.text)
-                elif event.type == "message_start":
-                    usage = event.message.usage
-                    progress.input_tokens = usage.input_tokens or 0
-                    progress.cache_write_tokens = usage.cache_creation_input_tokens or 0
-                    progress.cache_read_tokens = usage.cache_read_input_tokens or 0
-            final = await stream.get_final_message()
-    except anthropic.APIStatusError as exc:
-        raise _status_error(exc, text_started=bool(parts)) from exc
-    except anthropic.APIConnectionError as exc:
-        raise _connection_error(exc, text_started=bool(parts), request_id=request_id) from exc
-    except httpx2.HTTPError as exc:
-        # A connection dropped mid-stream surfaces as the HTTP library's own read error.
-        raise _connection_error(exc, text_started=bool(parts), request_id=request_id) from exc
-    if final.stop_reason is None:
-        # The body ended without `message_delta`/`message_stop`: the stream was cut off.
-        raise ModelInterrupted(
-            "the model stream ended before the message was complete",
-            kind="incomplete_stream",
-            request_id=request_id,
-        )
-    yield Finished(
-        text="".join(parts),
-        stats=AnswerStats(
-            model=final.model or request.model,
-            usage=_usage(final.usage),
+    messages = list(request.messages)
+    turn = _Turn(clock, progress)
+    for round_number in range(max_rounds + 1):
+        params: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens,
+            "system": cached_system(request.system),
+            "messages": messages,
+        }
+        if tools is not None:
+            params["tools"] = tools.schemas
+            if round_number == max_rounds:
+                params["tool_choice"] = {"type": "none"}
+        async for delta in turn.stream(client, params):
+            yield delta
+        final = turn.final
+        assert final is not None
+        if final.stop_reason != "tool_use" or tools is None:
+            yield Finished(text=turn.text, stats=turn.stats(final, request.model))
+            return
+        results = []
+        for block in final.content:
+            if block.type != "tool_use":
+                continue
+            args = dict(block.input) if isinstance(block.input, dict) else {}
+            yield ToolCall(block.name, args)
+            result = tools.run(block.name, args)
+            results.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": block.id,
+                    "content": result.content,
+                    "is_error": result.is_error,
+                }
+            )
+        messages = [
+            *messages,
+            {"role": "assistant", "content": [b.to_dict() for b in final.content]},
+            {"role": "user", "content": results},
+        ]
+    raise AssertionError("unreachable: the last round runs without tools")
+
+
+class _Turn:
+    """The rounds of one answer: their text, summed usage, and errors mapped to ours."""
+
+    def __init__(self, clock: Clock, progress: Progress) -> None:
+        self.clock = clock
+        self.progress = progress
+        self.parts: list[str] = []
+        self.usage = Usage()
+        self.final: Any = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    async def stream(
+        self, client: anthropic.AsyncAnthropic, params: dict[str, Any]
+    ) -> AsyncIterator[TextDelta]:
+        progress, separate = self.progress, bool(self.parts)
+        request_id: str | None = None
+        try:
+            async with client.messages.stream(**params) as stream:
+                request_id = progress.request_id = stream.request_id
+                async for event in stream:
+                    if event.type == "text":
+                        if progress.ttft is None:
+                            progress.ttft = self.clock() - progress.started
+                        text = event.text
+                        if separate and not self.text.endswith(("\n", " ")):
+                            text = "\n\n" + text  # a new round's text starts a new paragraph
+                        separate = False
+                        self.parts.append(text)
+                        yield TextDelta(text)
+                    elif event.type == "message_start":
+                        usage = event.message.usage
+                        progress.input_tokens = self.usage.input_tokens + (usage.input_tokens or 0)
+                        progress.cache_write_tokens = self.usage.cache_write_tokens + (
+                            usage.cache_creation_input_tokens or 0
+                        )
+                        progress.cache_read_tokens = self.usage.cache_read_tokens + (
+                            usage.cache_read_input_tokens or 0
+                        )
+                self.final = await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            raise _status_error(exc, text_started=bool(self.parts)) from exc
+        except anthropic.APIConnectionError as exc:
+            raise _connection_error(
+                exc, text_started=bool(self.parts), request_id=request_id
+            ) from exc
+        except httpx2.HTTPError as exc:
+            # A connection dropped mid-stream surfaces as the HTTP library's own read error.
+            raise _connection_error(
+                exc, text_started=bool(self.parts), request_id=request_id
+            ) from exc
+        if self.final.stop_reason is None:
+            # The body ended without `message_delta`/`message_stop`: the stream was cut off.
+            raise ModelInterrupted(
+                "the model stream ended before the message was complete",
+                kind="incomplete_stream",
+                request_id=request_id,
+            )
+        self.usage = self.usage + _usage(self.final.usage)
+
+    def stats(self, final: Any, model: str) -> AnswerStats:
+        return AnswerStats(
+            model=final.model or model,
+            usage=self.usage,
             stop_reason=final.stop_reason,
-            duration_s=clock() - started,
-            ttft_s=ttft,
-            request_id=request_id,
-        ),
-    )
+            duration_s=self.clock() - self.progress.started,
+            ttft_s=self.progress.ttft,
+            request_id=self.progress.request_id,
+        )
 
 
 def cached_system(system: str) -> list[dict[str, Any]]:

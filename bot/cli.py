@@ -7,16 +7,18 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import anthropic
 
 from bot import claude, logs, report, texts
-from bot.app import model_client
+from bot.app import model_client, toolbox
+from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.claude import ModelRequest
 from bot.conversation import build_messages
-from bot.errors import ModelError, SettingsError
+from bot.errors import CatalogError, ModelError, SettingsError
 from bot.pricing import cost_usd
 from bot.prompt import system_prompt
 from bot.runner import run
@@ -30,6 +32,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("run", help="serve Slack (Socket Mode or HTTP mode)")
     ask_parser = commands.add_parser("ask", help="stream one answer in the terminal")
     ask_parser.add_argument("question", help="what to ask, in quotes")
+    catalog_parser = commands.add_parser("catalog", help="check or search a product catalog")
+    catalog_commands = catalog_parser.add_subparsers(dest="catalog_command", required=True)
+    check_parser = catalog_commands.add_parser("check", help="validate a catalog file")
+    check_parser.add_argument("file", type=Path)
+    search_parser = catalog_commands.add_parser("search", help="search the configured catalog")
+    search_parser.add_argument("query", nargs="?", default="")
+    search_parser.add_argument("--category", choices=list(CATEGORIES))
+    search_parser.add_argument("--brand")
+    search_parser.add_argument("--min-price", type=int)
+    search_parser.add_argument("--max-price", type=int)
+    search_parser.add_argument("--city", choices=list(CITIES))
+    search_parser.add_argument("--limit", type=int, default=10)
     usage_parser = commands.add_parser("usage", help="answers, tokens and cost from the ledger")
     usage_parser.add_argument("--since", default="7d", type=_since, help="e.g. 24h, 7d, 30d")
     usage_parser.add_argument("--by", default="day", choices=report.GROUPS)
@@ -41,16 +55,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             asyncio.run(run(settings))
             return 0
+        if args.command == "catalog":
+            return catalog_command(settings, args)
         if args.command == "usage":
             print(asyncio.run(usage(settings, args.since, args.by, csv=args.csv)).rstrip("\n"))
             return 0
         settings.require_anthropic()
         return asyncio.run(ask(settings, args.question, sys.stdout))
-    except SettingsError as exc:
+    except (SettingsError, CatalogError) as exc:
         print(f"shopmax-bot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def catalog_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`catalog check FILE` and `catalog search ...`; prints and returns the exit status."""
+    if args.catalog_command == "check":
+        products = load_catalog(args.file)  # CatalogError lists every problem
+        cities = sorted({city for p in products for city in p.stock})
+        print(f"{args.file}: {len(products)} products, OK ({', '.join(cities) or 'no stock'})")
+        return 0
+    catalog = Catalog(load_catalog(settings.catalog or SAMPLE_CATALOG))
+    filters = SearchFilters(
+        category=args.category,
+        brand=args.brand,
+        min_price=args.min_price,
+        max_price=args.max_price,
+        city=args.city,
+    )
+    found = catalog.search(args.query, filters, args.limit)
+    for product in found:
+        stock = ", ".join(f"{c} {n}" for c, n in product.stock.items() if n) or "out of stock"
+        print(f"{product.sku:<13} ₹{product.price:>9,}  {product.name}  [{stock}]")
+    if not found:
+        print("no products match")
+    return 0
 
 
 def _since(raw: str) -> float:
@@ -80,20 +120,24 @@ async def ask(
 ) -> int:
     """Stream one answer to `out` the way the original ShopMax example did."""
     client = model or model_client(settings)
+    tools = toolbox(settings)
     request = ModelRequest(
         model=settings.model,
         max_tokens=settings.max_tokens,
-        system=system_prompt(settings.system_prompt_file),
+        system=system_prompt(settings.system_prompt_file, catalog=tools is not None),
         messages=build_messages([], question, settings.history_tokens),
     )
     out.write(texts.TERMINAL_PREFIX)
     out.flush()
     try:
-        async for event in claude.stream_answer(client, request, time.monotonic):
+        stream = claude.stream_answer(
+            client, request, time.monotonic, tools=tools, max_rounds=settings.tool_rounds
+        )
+        async for event in stream:
             if isinstance(event, claude.TextDelta):
                 out.write(event.text)
                 out.flush()
-            else:
+            elif isinstance(event, claude.Finished):
                 stats = event.stats
                 usage = stats.usage
                 cost = texts.cost_text(

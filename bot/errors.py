@@ -2,6 +2,7 @@
 
     ShopMaxError                    base: catch this to catch ours and nothing else
     ├── SettingsError               a setting is missing or malformed; start-up stops with one line
+    ├── CatalogError                the catalog file cannot be used; lists each bad row and field
     ├── ModelError                  the model could not give (all of) an answer
     │   ├── ModelUnavailable        failed before the first token (after the SDK's own retries)
     │   └── ModelInterrupted        failed after text had started to arrive; the partial text stands
@@ -22,6 +23,17 @@ class ShopMaxError(Exception):
 
 class SettingsError(ShopMaxError):
     """A setting is missing or malformed. The message names the setting and what to do."""
+
+
+class CatalogError(ShopMaxError):
+    """The catalog file cannot be used. `problems` names each bad row and field."""
+
+    def __init__(self, message: str, *, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join([self.args[0], *(f"  - {p}" for p in self.problems)])
 
 
 class ModelError(ShopMaxError):

@@ -24,8 +24,16 @@ How to answer:
 """
 
 
-def system_prompt(path: Path | None) -> str:
-    """The built-in prompt, or the contents of `path` when a replacement file is configured."""
-    if path is None:
-        return SYSTEM_PROMPT
-    return path.read_text(encoding="utf-8").strip()
+CATALOG_RULES = """
+You can look up ShopMax's own catalog with the tools search_products, get_product and
+check_stock. Quote prices, MRPs, stock and warranty terms only from tool results, never from
+memory; if the catalog has nothing that fits, say so. Mention the SKU of each product you
+recommend so staff can find it in the store system.
+"""
+
+
+def system_prompt(path: Path | None, *, catalog: bool = False) -> str:
+    """The built-in prompt, or the contents of `path` when a replacement file is configured;
+    with the catalog tools on, the rule to quote prices and stock only from them is added."""
+    base = SYSTEM_PROMPT if path is None else path.read_text(encoding="utf-8").strip()
+    return f"{base.rstrip()}\n{CATALOG_RULES}" if catalog else base

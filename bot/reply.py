@@ -99,6 +99,7 @@ class StreamingReply:
     _has_text: asyncio.Event = field(default_factory=asyncio.Event)
     _text_shown: bool = False
     _streamed_whole: bool = False  # the native stream was stopped with the complete answer
+    _status: str | None = None  # what is being looked up right now
 
     @property
     def key(self) -> tuple[str, int]:
@@ -189,10 +190,18 @@ class StreamingReply:
         for method in (UPDATE, APPEND):
             self.budget(method).forget(self.key)
 
+    def status(self, line: str) -> None:
+        """Show a status line (a catalog lookup running) under the text until more arrives."""
+        self._status = line
+        self._has_text.set()  # worth posting now rather than "Thinking…"
+        if self._started.is_set():
+            self.scheduler.request(self.key, self._sync, urgent=not self._text_shown)
+
     def add(self, delta: str) -> None:
         """Append model text; the scheduler is told once the message exists (the post itself
         carries whatever arrived before). The first text Slack shows is urgent."""
         self.text += delta
+        self._status = None
         self._has_text.set()
         if self._started.is_set():
             self.scheduler.request(self.key, self._sync, urgent=not self._text_shown)
@@ -336,11 +345,12 @@ class StreamingReply:
 
     def _render(self, index: int, piece: str, *, last: bool) -> Rendered:
         ending = self._ending if last else None
+        status = (self._status,) if last and self._status and self._ending is None else ()
         return render.render_piece(
             piece,
             in_progress=last and self._ending is None,
             header=self.header if index == 0 else None,
-            notices=ending.notices if ending else (),
+            notices=ending.notices if ending else status,
             footer=ending.footer if ending else None,
             actions=self._actions(last=last),
         )

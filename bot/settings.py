@@ -62,6 +62,9 @@ class Settings:
     ttft_warn_ms: int = 800
     log_format: str = "text"
     timezone: str = "Asia/Kolkata"
+    catalog: Path | None = None  # None: the sample catalog shipped with the bot
+    catalog_enabled: bool = True
+    tool_rounds: int = 4
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
 
     @property
@@ -138,6 +141,9 @@ def load_settings(
         ttft_warn_ms=_parse(env, "SHOPMAX_TTFT_WARN_MS", 800, _positive_int),
         log_format=_parse(env, "SHOPMAX_LOG_FORMAT", "text", _log_format),
         timezone=_parse(env, "SHOPMAX_TIMEZONE", "Asia/Kolkata", _timezone),
+        catalog=_parse(env, "SHOPMAX_CATALOG", None, _catalog_path),
+        catalog_enabled=_parse(env, "SHOPMAX_CATALOG_TOOLS", True, _on_off),
+        tool_rounds=_parse(env, "SHOPMAX_TOOL_ROUNDS", 4, _positive_int),
         prices=_parse(env, "SHOPMAX_PRICES", dict(PRICES), with_overrides),
     )
 
@@ -213,6 +219,22 @@ def _readable_file(raw: str) -> Path:
     if not path.is_file():
         raise ValueError("no such file")
     return path
+
+
+def _catalog_path(raw: str) -> Path:
+    path = _readable_file(raw)
+    if path.suffix.lower() not in (".json", ".csv"):
+        raise ValueError("expected a .json or .csv catalog file")
+    return path
+
+
+def _on_off(raw: str) -> bool:
+    value = raw.lower()
+    if value in {"on", "true", "1", "yes"}:
+        return True
+    if value in {"off", "false", "0", "no"}:
+        return False
+    raise ValueError("expected on or off")
 
 
 def _timezone(raw: str) -> str:

@@ -88,6 +88,20 @@ def stopped_by(user: str) -> str:
     return f":black_square_for_stop: Stopped by <@{user}>."
 
 
+def looking_up(what: str) -> str:
+    return f"_:mag: Looking up {what}…_"
+
+
+def checking_stock(sku: str, city: str | None) -> str:
+    where = f" in {city}" if city else ""
+    return f"_:package: Checking stock of {sku}{where}…_"
+
+
+NOTICE_TOOL_ROUNDS = (
+    "_I stopped looking things up after several tries; this answer may be incomplete._"
+)
+
+
 def unknown_option(option: str) -> str:
     return f"`/shopmax` has no option `{option}`.\n\n{HELP}"
 

@@ -14,6 +14,14 @@ class Usage:
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+        )
+
     @property
     def prompt_tokens(self) -> int:
         """Every input token of the request, cached or not (decides the long-prompt price tier)."""

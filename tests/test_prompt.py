@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bot.prompt import SYSTEM_PROMPT, system_prompt
+from bot.prompt import CATALOG_RULES, SYSTEM_PROMPT, system_prompt
 from tests.conftest import Bot, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER
@@ -15,7 +15,12 @@ async def test_claude_receives_the_shopmax_system_prompt(bot: Bot, model: FakeAn
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts="1700004000.000100"))
     await bot.finished_answers()
     [system] = model.calls[0].body["system"]
-    assert system == {"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}
+    assert system == {
+        "type": "text",
+        "text": system_prompt(None, catalog=True),
+        "cache_control": {"type": "ephemeral"},
+    }
+    assert "only from tool results" in CATALOG_RULES.replace("\n", " ")
     assert "ShopMax India" in SYSTEM_PROMPT and "rupees" in SYSTEM_PROMPT
     assert model.calls[0].body["max_tokens"] == 2048
 

@@ -37,6 +37,7 @@ class Script:
     error_after: int | None = None  # send an `error` event after this many chunks
     drop_after: int | None = None  # cut the connection after this many chunks
     before_chunk: dict[int, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # after the text
     tokens_per_second: float | None = None  # pace chunks on a wall-clock schedule
     first_token_delay: float = 0.0
 
@@ -99,6 +100,38 @@ class FakeAnthropic:
             call.disconnected = True
             raise
         return response
+
+    async def _tool_use(
+        self,
+        send: Callable[[str, dict[str, Any]], Awaitable[None]],
+        index: int,
+        name: str,
+        args: dict[str, Any],
+    ) -> None:
+        """A tool_use block, its input arriving as input_json_delta pieces as the API sends it."""
+        await send(
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {
+                    "type": "tool_use",
+                    "id": f"toolu_{len(self.calls)}_{index}",
+                    "name": name,
+                    "input": {},
+                },
+            },
+        )
+        for piece in _pieces(json.dumps(args)):
+            await send(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                },
+            )
+        await send("content_block_stop", {"type": "content_block_stop", "index": index})
 
     async def _stream(
         self, response: web.StreamResponse, script: Script, body: dict[str, Any], call: ModelCall
@@ -171,6 +204,8 @@ class FakeAnthropic:
             )
             call.chunk_times.append(time.monotonic())
         await send("content_block_stop", {"type": "content_block_stop", "index": 0})
+        for number, (name, args) in enumerate(script.tool_calls, start=1):
+            await self._tool_use(send, number, name, args)
         output_tokens = script.output_tokens
         if output_tokens is None:
             output_tokens = len(script.chunks)
@@ -184,6 +219,10 @@ class FakeAnthropic:
         )
         await send("message_stop", {"type": "message_stop"})
         await response.write_eof()
+
+
+def _pieces(text: str, size: int = 7) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 def _sender(response: web.StreamResponse) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
