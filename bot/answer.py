@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_PRIVATE_PIECES = 4
 THREAD_CONTEXT_CHARS = 12_000
+ASSISTANT_WAIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -242,10 +243,19 @@ class Answerer:
         # between leaves the row for `recover` to find.
         await self.store.begin_answer(answer_id, question.team, question.channel, "")
         reply = self._reply(answer_id, question)
-        posting = asyncio.create_task(reply.start(self.config.thinking_after))
+        # In an assistant thread Slack shows its own "thinking…" status, so post nothing
+        # until there is something to say.
+        wait = (
+            ASSISTANT_WAIT if question.surface is Surface.ASSISTANT else self.config.thinking_after
+        )
+        posting = asyncio.create_task(reply.start(wait))
         history = await self.store.turns(question.thread_key) if question.thread_ts else []
         asked = question.text
-        if not history and question.thread_ts not in ("", question.ts):
+        if (
+            question.surface is Surface.MENTION
+            and not history
+            and question.thread_ts != question.ts
+        ):
             asked = await self._with_thread(question)
         consumer = asyncio.create_task(
             self._consume(self._request(history, asked), reply, running.progress)

@@ -25,6 +25,7 @@ class Ending:
     notices: tuple[str, ...] = ()
     footer: str | None = None
     retry: bool = False
+    feedback: bool = False  # a complete answer: ask for 👍 / 👎
 
 
 def ending_for(
@@ -61,7 +62,8 @@ def ending_for(
     if stats is not None and stats.stop_reason in texts.STOP_REASON_NOTICES:
         notices.append(texts.STOP_REASON_NOTICES[stats.stop_reason])
     footer = footer_for(stats, usd_inr, prices) if stats is not None else None
-    return Ending(tuple(notices), footer, retry)
+    complete = error is None and not (stopped_by or shutting_down) and stats is not None
+    return Ending(tuple(notices), footer, retry, feedback=complete)
 
 
 def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice] = PRICES) -> str:

@@ -13,6 +13,7 @@ class Surface(StrEnum):
     DM = "dm"
     COMMAND = "command"
     FOLLOW_UP = "follow-up"
+    ASSISTANT = "assistant"
 
 
 @dataclass(frozen=True)

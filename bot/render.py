@@ -194,6 +194,8 @@ class Rendered:
 
 STOP_ACTION = "stop_answer"
 RETRY_ACTION = "retry_answer"
+FEEDBACK_GOOD = "feedback_good"
+FEEDBACK_BAD = "feedback_bad"
 
 
 def button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
@@ -214,6 +216,14 @@ def stop_button(answer_id: str) -> Block:
 
 def retry_button(question_id: str) -> Block:
     return button(RETRY_ACTION, texts.RETRY_LABEL, question_id, "primary")
+
+
+def feedback_buttons(answer_id: str) -> Block:
+    """👍 / 👎 under a finished answer; the value says which answer is rated."""
+    row = []
+    for action_id, label in ((FEEDBACK_GOOD, texts.GOOD_LABEL), (FEEDBACK_BAD, texts.BAD_LABEL)):
+        row.append(button(action_id, label, answer_id)["elements"][0])
+    return {"type": "actions", "block_id": "feedback", "elements": row}
 
 
 def render_piece(

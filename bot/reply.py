@@ -341,6 +341,8 @@ class StreamingReply:
             return render.stop_button(self.answer_id) if self.answer_id else None
         if self._ending.retry and self.question_id:
             return render.retry_button(self.question_id)
+        if self._ending.feedback and self.answer_id:
+            return render.feedback_buttons(self.answer_id)
         return None
 
     def _render(self, index: int, piece: str, *, last: bool) -> Rendered:

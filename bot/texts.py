@@ -73,6 +73,22 @@ NOTICE_RESTARTING = (
     "Please ask again."
 )
 RETRY_LABEL = "Retry"
+GOOD_LABEL = "👍"
+BAD_LABEL = "👎"
+THANKS_GOOD = "Thanks! Glad that helped."
+THANKS_BAD = "Thanks for telling us. We use this to make the assistant better."
+ASSISTANT_STATUS = "is thinking…"
+ASSISTANT_GREETING = (
+    "Namaste! I'm ShopMax Assistant. Ask me about products, prices, stock in our stores, "
+    "warranties or customer support, and I'll check the ShopMax catalog for you."
+)
+SUGGESTIONS_TITLE = "Try asking"
+SUGGESTED_PROMPTS = (
+    ("TVs under ₹50,000", "Which TVs under ₹50,000 are in stock in Mumbai?"),
+    ("Best 1.5 ton AC", "Best 1.5 ton 5 star inverter AC for a Chennai flat?"),
+    ("Washing machine stock", "Is the IFB 6.5 kg top load in stock in Hyderabad?"),
+    ("Warranty", "What warranty comes with our Samsung refrigerators?"),
+)
 STOP_LABEL = "Stop"
 RETRYING = "_Asking again…_"
 NOT_YOURS_TO_STOP = "Only the person who asked (or a ShopMax admin) can stop this answer."

@@ -9,12 +9,13 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.answer import Answerer
-from bot.listeners import actions, command, events, home
+from bot.listeners import actions, assistant, command, events, home
 from bot.reports import UsageReports
 
 
 def register(app: AsyncApp, answerer: Answerer, reports: UsageReports) -> None:
     """Attach every listener to `app`."""
+    assistant.register(app, answerer)  # first: it takes the threaded DM messages
     events.register(app, answerer)
     command.register(app, answerer, reports)
     actions.register(app, answerer)

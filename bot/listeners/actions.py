@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import texts
 from bot.answer import Answerer
-from bot.render import RETRY_ACTION, STOP_ACTION
+from bot.render import FEEDBACK_BAD, FEEDBACK_GOOD, RETRY_ACTION, STOP_ACTION
 
 
 def register(app: AsyncApp, answerer: Answerer) -> None:
@@ -23,6 +23,21 @@ def register(app: AsyncApp, answerer: Answerer) -> None:
             await answerer.slack.post_ephemeral(
                 channel, user, texts.NOT_YOURS_TO_STOP, thread_ts=thread_ts
             )
+
+    @app.action(FEEDBACK_GOOD)
+    @app.action(FEEDBACK_BAD)
+    async def on_feedback(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        action = body["actions"][0]
+        good = action["action_id"] == FEEDBACK_GOOD
+        user = body["user"]["id"]
+        await answerer.store.rate(action["value"], user, "good" if good else "bad")
+        await answerer.slack.post_ephemeral(
+            body["channel"]["id"],
+            user,
+            texts.THANKS_GOOD if good else texts.THANKS_BAD,
+            thread_ts=body.get("message", {}).get("thread_ts"),
+        )
 
     @app.action(RETRY_ACTION)
     async def on_retry(ack: AsyncAck, body: dict[str, Any]) -> None:

@@ -74,6 +74,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX ledger_by_user ON ledger (team, user, at);
     """,
+    """
+    CREATE TABLE feedback (
+        answer_id TEXT NOT NULL,
+        user TEXT NOT NULL,
+        rating TEXT NOT NULL CHECK (rating IN ('good', 'bad')),
+        at REAL NOT NULL,
+        PRIMARY KEY (answer_id, user)
+    );
+    """,
 )
 
 
@@ -213,6 +222,19 @@ class SqliteStore:
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def rate(self, answer_id: str, user: str, rating: str) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
+            (answer_id, user, rating, time.time()),
+        )
+        await self._db.commit()
+
+    async def feedback(self, answer_id: str) -> dict[str, str]:
+        async with self._db.execute(
+            "SELECT user, rating FROM feedback WHERE answer_id = ?", (answer_id,)
+        ) as cursor:
+            return {user: rating for user, rating in await cursor.fetchall()}
 
     async def close(self) -> None:
         await self._db.close()

@@ -324,6 +324,15 @@ class FakeSlack:
         message.versions.append({"text": "", "blocks": blocks})
         message.times.append(time.monotonic())
 
+    def _assistant_threads_setStatus(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True}
+
+    def _assistant_threads_setTitle(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True}
+
+    def _assistant_threads_setSuggestedPrompts(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True}
+
     def _views_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
         view = payload.get("view")
         self.home[payload.get("user_id", "")] = json.loads(view) if isinstance(view, str) else view
@@ -344,12 +353,13 @@ class FakeSlack:
 
 
 async def _payload(request: web.Request) -> dict[str, Any]:
-    if request.method == "GET":
-        return dict(request.query)
+    """The call's arguments, wherever slack_sdk put them: JSON body, form body or query."""
+    payload: dict[str, Any] = dict(request.query)
     raw = await request.text()
     if request.content_type == "application/json":
-        return json.loads(raw) if raw else {}
-    payload: dict[str, Any] = dict(parse_qsl(raw))
+        payload.update(json.loads(raw) if raw else {})
+        return payload
+    payload.update(parse_qsl(raw))
     for key in ("blocks", "attachments"):
         if isinstance(payload.get(key), str):
             payload[key] = json.loads(payload[key])
