@@ -7,16 +7,27 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bench import scheduler
+from bench import catalog, scheduler
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench", description=scheduler.__doc__.splitlines()[0])
+    parser.add_argument(
+        "which",
+        nargs="?",
+        default="all",
+        choices=["all", "scheduler", "catalog"],
+        help="which benchmark to run (all)",
+    )
     parser.add_argument("--answers", type=int, default=20, help="concurrent answers (20)")
     parser.add_argument("--per-minute", type=int, default=50, help="chat.update limit (50)")
     parser.add_argument("--tokens-per-second", type=float, default=80.0, help="model pace (80)")
     parser.add_argument("--seconds", type=float, default=25.0, help="slowest answer (25)")
     args = parser.parse_args()
+    if args.which in ("all", "catalog"):
+        print(catalog.run(), end="\n\n", flush=True)
+    if args.which == "catalog":
+        return
     config = scheduler.Config(
         answers=args.answers,
         per_minute=args.per_minute,
