@@ -403,11 +403,22 @@ class Answerer:
         reply: StreamingReply,
         received: float,
     ) -> None:
-        progress = running.progress
-        stats = stats or progress.partial_stats(reply.text, self.clock, "error")
+        stats = stats or running.progress.partial_stats(reply.text, self.clock, "error")
+        first_visible = reply.first_text_at - received if reply.first_text_at else None
+        outcome = outcome_label(Outcome(reply.text, stats, error), running)
+        await self.record(question, stats, outcome, first_visible, reply.calls)
+
+    async def record(
+        self,
+        question: Question,
+        stats: AnswerStats,
+        outcome: str,
+        first_visible_s: float | None,
+        slack_calls: int,
+    ) -> None:
+        """Write an answer to the usage ledger and metrics; warn about a slow first token."""
         usd = cost_usd(stats.model, stats.usage, self.config.prices)
         inr = usd * Decimal(str(self.config.usd_inr)) if usd is not None else None
-        first_visible = reply.first_text_at - received if reply.first_text_at else None
         row = LedgerRow(
             at=time.time(),
             team=question.team,
@@ -420,11 +431,11 @@ class Answerer:
             cache_write_tokens=stats.usage.cache_write_tokens,
             cache_read_tokens=stats.usage.cache_read_tokens,
             ttft_ms=None if stats.ttft_s is None else stats.ttft_s * 1000,
-            first_visible_ms=None if first_visible is None else first_visible * 1000,
+            first_visible_ms=None if first_visible_s is None else first_visible_s * 1000,
             duration_ms=stats.duration_s * 1000,
-            slack_edits=reply.calls,
+            slack_edits=slack_calls,
             stop_reason=stats.stop_reason,
-            outcome=outcome_label(Outcome(reply.text, stats, error), running),
+            outcome=outcome,
             cost_usd=None if usd is None else float(usd),
             cost_inr=None if inr is None else float(inr),
         )

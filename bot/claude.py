@@ -13,7 +13,7 @@ closes the HTTP stream, so a stopped answer stops costing tokens.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,7 +99,7 @@ async def stream_answer(
     progress: Progress | None = None,
     tools: Toolbox | None = None,
     max_rounds: int = 4,
-) -> AsyncIterator[ModelEvent]:
+) -> AsyncGenerator[ModelEvent, None]:
     """Stream one answer. See the module docstring for the error contract.
 
     With `tools`, a `tool_use` stop runs the tools (a `ToolCall` event each, for the status

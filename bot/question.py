@@ -14,6 +14,7 @@ class Surface(StrEnum):
     COMMAND = "command"
     FOLLOW_UP = "follow-up"
     ASSISTANT = "assistant"
+    WEB = "web"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The bot's HTTP server: Slack's requests in HTTP mode, health and metrics in both modes."""
+"""The bot's HTTP server: Slack's requests in HTTP mode, health and metrics in both modes, and
+the browser chat (`/chat`, `/api/chat`) when `SHOPMAX_WEB_TOKEN` is set."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
+from bot import webchat
 from bot.app import Services
 
 SERVICES = web.AppKey("services", Services)
@@ -19,6 +21,8 @@ def web_app(services: Services, *, serve_slack: bool) -> web.Application:
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    if services.settings.web_token:
+        webchat.add_routes(app, services.answerer, services.settings.web_token)
     return app
 
 

@@ -65,6 +65,7 @@ class Settings:
     catalog: Path | None = None  # None: the sample catalog shipped with the bot
     catalog_enabled: bool = True
     tool_rounds: int = 4
+    web_token: str | None = None
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
 
     @property
@@ -144,6 +145,7 @@ def load_settings(
         catalog=_parse(env, "SHOPMAX_CATALOG", None, _catalog_path),
         catalog_enabled=_parse(env, "SHOPMAX_CATALOG_TOOLS", True, _on_off),
         tool_rounds=_parse(env, "SHOPMAX_TOOL_ROUNDS", 4, _positive_int),
+        web_token=_parse(env, "SHOPMAX_WEB_TOKEN", None, _web_token),
         prices=_parse(env, "SHOPMAX_PRICES", dict(PRICES), with_overrides),
     )
 
@@ -219,6 +221,12 @@ def _readable_file(raw: str) -> Path:
     if not path.is_file():
         raise ValueError("no such file")
     return path
+
+
+def _web_token(raw: str) -> str:
+    if len(raw) < 16:
+        raise ValueError("use at least 16 characters (a long random string)")
+    return raw
 
 
 def _catalog_path(raw: str) -> Path:

@@ -219,3 +219,11 @@ HOME_HINT = (
     "Ask me anything about products, prices and support: mention @ShopMax, message me here, "
     "or use `/shopmax`. `/shopmax usage` shows your usage."
 )
+
+
+# ---- browser chat --------------------------------------------------------------------------
+
+WEB_UNAUTHORISED = "Sign in with the ShopMax web token to use the chat."
+WEB_BAD_JSON = 'Send JSON like {"message": "your question"}.'
+WEB_NO_MESSAGE = "The message is empty: type a question."
+WEB_BAD_CONVERSATION = "conversation_id must be 8-64 letters, digits, - or _."

@@ -1,0 +1,196 @@
+"""The browser chat: `POST /api/chat` answers with Server-Sent Events, `GET /chat` serves the page.
+
+Enabled when `SHOPMAX_WEB_TOKEN` is set; every request must carry it as a bearer token. Each
+Claude text delta is written to the browser the moment it arrives (nothing is buffered in the
+backend), catalog lookups are `status` events, and the stream ends with `done` (the usage
+stats) or `error` (a clear message). A browser that disconnects stops the model stream: the
+next write fails, the loop ends and the HTTP stream to Anthropic is closed.
+
+Events, in order: `start` {conversation_id}, then `text` {text} and `status` {status} as they
+come, then one of `done` {input_tokens, output_tokens, duration_s, ttft_s, stop_reason, cost}
+or `error` {error}.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import uuid
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot import claude, texts
+from bot.answer import Answerer
+from bot.claude import Finished, ModelRequest, TextDelta, ToolCall
+from bot.conversation import Turn, build_messages
+from bot.ending import ending_for
+from bot.errors import ModelError
+from bot.pricing import cost_usd
+from bot.question import Question, Surface
+from bot.tools import status_line
+
+log = logging.getLogger(__name__)
+
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+ANSWERER = web.AppKey("answerer", Answerer)
+TOKEN = web.AppKey("web_token", str)
+
+
+def add_routes(app: web.Application, answerer: Answerer, token: str) -> None:
+    app[ANSWERER] = answerer
+    app[TOKEN] = token
+    app.router.add_get("/chat", chat_page)
+    app.router.add_post("/api/chat", chat)
+    app.router.add_get("/api/conversations/{conversation_id}", history)
+
+
+async def chat_page(request: web.Request) -> web.Response:
+    page = resources.files("bot").joinpath("static/chat.html").read_text(encoding="utf-8")
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+def _refusal(request: web.Request) -> web.Response | None:
+    """401 unless the request carries the configured bearer token (compared in constant time)."""
+    header = request.headers.get("Authorization", "")
+    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    if not given or not hmac.compare_digest(given.encode(), request.app[TOKEN].encode()):
+        return web.json_response({"error": texts.WEB_UNAUTHORISED}, status=401)
+    return None
+
+
+async def history(request: web.Request) -> web.Response:
+    """The conversation's earlier turns, for the page to show after a reload."""
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    conversation_id = request.match_info["conversation_id"]
+    if not CONVERSATION_ID.match(conversation_id):
+        return web.json_response({"error": texts.WEB_BAD_CONVERSATION}, status=400)
+    turns = await request.app[ANSWERER].store.turns(f"web:{conversation_id}")
+    return web.json_response({"turns": [{"role": t.role, "text": t.text} for t in turns]})
+
+
+async def chat(request: web.Request) -> web.StreamResponse:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    answerer = request.app[ANSWERER]
+    try:
+        message, conversation_id = _parse(await request.read(), answerer)
+    except ValueError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",  # proxies such as nginx must not buffer the stream
+        }
+    )
+    await response.prepare(request)
+    await _send(response, "start", {"conversation_id": conversation_id})
+    await _answer(answerer, response, message, conversation_id)
+    return response
+
+
+def _parse(raw: bytes, answerer: Answerer) -> tuple[str, str]:
+    try:
+        body = json.loads(raw or b"null")
+    except json.JSONDecodeError:
+        raise ValueError(texts.WEB_BAD_JSON) from None
+    if not isinstance(body, dict):
+        raise ValueError(texts.WEB_BAD_JSON)
+    message = body.get("message")
+    if not isinstance(message, str) or not message.strip():
+        raise ValueError(texts.WEB_NO_MESSAGE)
+    limit = answerer.gate.limits.max_question_chars
+    if len(message) > limit:
+        raise ValueError(texts.too_long(len(message), limit))
+    conversation_id = body.get("conversation_id") or uuid.uuid4().hex
+    if not isinstance(conversation_id, str) or not CONVERSATION_ID.match(conversation_id):
+        raise ValueError(texts.WEB_BAD_CONVERSATION)
+    return message.strip(), conversation_id
+
+
+async def _send(response: web.StreamResponse, event: str, data: dict[str, Any]) -> None:
+    await response.write(
+        f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+    )
+
+
+async def _answer(
+    answerer: Answerer, response: web.StreamResponse, message: str, conversation_id: str
+) -> None:
+    config = answerer.config
+    key = f"web:{conversation_id}"
+    history_turns = await answerer.store.turns(key)
+    request = ModelRequest(
+        model=config.model,
+        max_tokens=config.max_tokens,
+        system=config.system_prompt,
+        messages=build_messages(history_turns, message, config.history_tokens),
+    )
+    progress = claude.Progress()
+    text = ""
+    question = Question("web", "web", "web", message, Surface.WEB, uuid.uuid4().hex, key)
+    stream = claude.stream_answer(
+        answerer.model, request, answerer.clock, progress, config.tools, config.tool_rounds
+    )
+    try:
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                text += event.text
+                await _send(response, "text", {"text": event.text})
+            elif isinstance(event, ToolCall):
+                await _send(response, "status", {"status": status_line(event.name, event.args)})
+            elif isinstance(event, Finished):
+                await _finish(answerer, response, question, event, progress)
+    except ModelError as exc:
+        ending = ending_for(None, exc, usd_inr=config.usd_inr)
+        await _send(response, "error", {"error": _plain(ending.notices[0])})
+    except (ConnectionResetError, ConnectionError):
+        # The browser went away: leaving the loop closed the model stream.
+        log.info("browser disconnected; model stream closed")
+        stats = progress.partial_stats(text, answerer.clock, "stopped")
+        await answerer.record(question, stats, "stopped", None, 0)
+    finally:
+        await stream.aclose()
+        turns = [Turn("user", message)] + ([Turn("assistant", text)] if text else [])
+        await answerer.store.add_turns(key, turns)
+
+
+async def _finish(
+    answerer: Answerer,
+    response: web.StreamResponse,
+    question: Question,
+    event: Finished,
+    progress: claude.Progress,
+) -> None:
+    stats = event.stats
+    config = answerer.config
+    cost = texts.cost_text(cost_usd(stats.model, stats.usage, config.prices), config.usd_inr)
+    notices = ending_for(stats, None, usd_inr=config.usd_inr, prices=config.prices).notices
+    await _send(
+        response,
+        "done",
+        {
+            "input_tokens": stats.usage.input_tokens,
+            "output_tokens": stats.usage.output_tokens,
+            "cache_read_tokens": stats.usage.cache_read_tokens,
+            "cache_write_tokens": stats.usage.cache_write_tokens,
+            "duration_s": round(stats.duration_s, 3),
+            "ttft_s": None if stats.ttft_s is None else round(stats.ttft_s, 3),
+            "stop_reason": stats.stop_reason,
+            "cost": cost,
+            "notices": [_plain(n) for n in notices],
+        },
+    )
+    await answerer.record(question, stats, "ok", progress.ttft, 0)
+
+
+def _plain(mrkdwn: str) -> str:
+    """A Slack notice as plain text for the browser (no emoji codes or underscores)."""
+    return re.sub(r":[a-z_]+: ", "", mrkdwn).strip("_")
