@@ -22,7 +22,9 @@ def web_app(services: Services, *, serve_slack: bool) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     if services.settings.web_token:
-        webchat.add_routes(app, services.answerer, services.settings.web_token)
+        webchat.add_routes(
+            app, services.answerer, services.settings.web_token, services.settings.timezone
+        )
     return app
 
 

@@ -17,18 +17,22 @@ import hmac
 import json
 import logging
 import re
+import time
 import uuid
+from datetime import tzinfo
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot import claude, texts
+from bot import claude, report, texts
 from bot.answer import Answerer
 from bot.claude import Finished, ModelRequest, TextDelta, ToolCall
 from bot.conversation import Turn, build_messages
 from bot.ending import ending_for
 from bot.errors import ModelError
+from bot.ledger import LedgerRow
 from bot.pricing import cost_usd
 from bot.question import Question, Surface
 from bot.tools import status_line
@@ -38,19 +42,46 @@ log = logging.getLogger(__name__)
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 ANSWERER = web.AppKey("answerer", Answerer)
 TOKEN = web.AppKey("web_token", str)
+TIMEZONE = web.AppKey("timezone", str)
 
 
-def add_routes(app: web.Application, answerer: Answerer, token: str) -> None:
+def add_routes(app: web.Application, answerer: Answerer, token: str, timezone: str) -> None:
     app[ANSWERER] = answerer
     app[TOKEN] = token
+    app[TIMEZONE] = timezone
     app.router.add_get("/chat", chat_page)
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/api/conversations/{conversation_id}", history)
+    app.router.add_get("/dashboard", dashboard_page)
+    app.router.add_get("/api/dashboard", dashboard_data)
 
 
 async def chat_page(request: web.Request) -> web.Response:
-    page = resources.files("bot").joinpath("static/chat.html").read_text(encoding="utf-8")
+    return _static("chat.html")
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
+    return _static("dashboard.html")
+
+
+def _static(name: str) -> web.Response:
+    page = resources.files("bot").joinpath(f"static/{name}").read_text(encoding="utf-8")
     return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+async def dashboard_data(request: web.Request) -> web.Response:
+    """The ledger of the last `days` (default 14) for the dashboard's charts."""
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    try:
+        days = max(1, min(int(request.query.get("days", "14")), 90))
+    except ValueError:
+        return web.json_response({"error": "days must be a whole number"}, status=400)
+    answerer = request.app[ANSWERER]
+    rows = await answerer.store.ledger(time.time() - days * 86400)
+    tz = ZoneInfo(request.app[TIMEZONE])
+    return web.json_response(dashboard(rows, tz))
 
 
 def _refusal(request: web.Request) -> web.Response | None:
@@ -189,6 +220,26 @@ async def _finish(
         },
     )
     await answerer.record(question, stats, "ok", progress.ttft, 0)
+
+
+def dashboard(rows: list[LedgerRow], tz: tzinfo) -> dict[str, Any]:
+    """What the dashboard draws: per day, and the top channels and users. Pure."""
+    days = report.grouped(rows, "day", tz)
+    return {
+        "days": [
+            {"day": day, "answers": t.answers, "cost_usd": round(t.cost_usd, 6),
+             "ttft_p50_ms": t.ttft_p50_ms, "ttft_p95_ms": t.ttft_p95_ms}
+            for day, t in days
+        ],
+        "top_channels": [
+            {"name": n, "answers": t.answers, "cost_usd": round(t.cost_usd, 6)}
+            for n, t in report.grouped(rows, "channel", tz)[:8]
+        ],
+        "top_users": [
+            {"name": n, "answers": t.answers, "cost_usd": round(t.cost_usd, 6)}
+            for n, t in report.grouped(rows, "user", tz)[:8]
+        ],
+    }
 
 
 def _plain(mrkdwn: str) -> str:

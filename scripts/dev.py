@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -49,8 +50,25 @@ def run(args: list[str]) -> int:
     return subprocess.call([str(BIN / "shopmax-bot"), "run", *args], cwd=Path.cwd())
 
 
+def ensure_browser() -> None:
+    """The browser tests drive the system's Chromium; install it where we can (root with apt,
+    as in CI). Elsewhere those tests skip and say why."""
+    if any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("No Chromium found: the browser tests will be skipped.", flush=True)
+        return
+    print("Installing Chromium for the browser tests ...", flush=True)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.call(["apt-get", "update", "-qq"], env=env, **quiet)
+    if subprocess.call(["apt-get", "install", "-y", "-qq", "chromium"], env=env, **quiet) != 0:
+        print("Could not install Chromium: the browser tests will be skipped.", flush=True)
+
+
 def test(args: list[str]) -> int:
     ensure_installed("test")
+    ensure_browser()
     linted = [d for d in ("bot", "tests", "bench", "scripts") if (ROOT / d).is_dir()]
     steps = [
         [str(PYTHON), "-m", "ruff", "check", *linted],

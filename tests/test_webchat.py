@@ -190,3 +190,14 @@ async def test_without_a_web_token_there_is_no_chat(make_bot: BotFactory) -> Non
                 assert r.status in (404, 405)
     finally:
         await runner.cleanup()
+
+
+async def test_dashboard_data_needs_the_token_and_sums_per_day(
+    chat_url: str,
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{chat_url}/api/dashboard") as r:
+            assert r.status == 401
+        async with http.get(f"{chat_url}/api/dashboard?days=7", headers=AUTH) as r:
+            data = await r.json()
+    assert data == {"days": [], "top_channels": [], "top_users": []}
