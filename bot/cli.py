@@ -18,6 +18,7 @@ from bot.app import model_client, toolbox
 from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.claude import ModelRequest
 from bot.conversation import build_messages
+from bot.describe import describe
 from bot.errors import CatalogError, ModelError, SettingsError
 from bot.pricing import cost_usd
 from bot.prompt import system_prompt
@@ -36,6 +37,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     catalog_commands = catalog_parser.add_subparsers(dest="catalog_command", required=True)
     check_parser = catalog_commands.add_parser("check", help="validate a catalog file")
     check_parser.add_argument("file", type=Path)
+    describe_parser = catalog_commands.add_parser(
+        "describe", help="write product descriptions (Message Batches API by default)"
+    )
+    describe_parser.add_argument(
+        "--only-missing", action="store_true", help="skip products that already have a description"
+    )
+    describe_parser.add_argument("--limit", type=int, help="describe at most N products")
+    describe_parser.add_argument("--model", help="model to use (default SHOPMAX_MODEL)")
+    describe_parser.add_argument(
+        "--no-batch",
+        action="store_true",
+        help="concurrent messages.create calls instead of a batch",
+    )
     search_parser = catalog_commands.add_parser("search", help="search the configured catalog")
     search_parser.add_argument("query", nargs="?", default="")
     search_parser.add_argument("--category", choices=list(CATEGORIES))
@@ -71,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def catalog_command(settings: Settings, args: argparse.Namespace) -> int:
     """`catalog check FILE` and `catalog search ...`; prints and returns the exit status."""
+    if args.catalog_command == "describe":
+        settings.require_anthropic()
+        return asyncio.run(describe_command(settings, args))
     if args.catalog_command == "check":
         products = load_catalog(args.file)  # CatalogError lists every problem
         cities = sorted({city for p in products for city in p.stock})
@@ -91,6 +108,32 @@ def catalog_command(settings: Settings, args: argparse.Namespace) -> int:
     if not found:
         print("no products match")
     return 0
+
+
+async def describe_command(settings: Settings, args: argparse.Namespace) -> int:
+    products = load_catalog(settings.catalog or SAMPLE_CATALOG)
+    store = await open_store(settings.database_url)
+    client = model_client(settings)
+    try:
+        result = await describe(
+            client,
+            store,
+            products,
+            model=args.model or settings.model,
+            use_batch=not args.no_batch,
+            only_missing=args.only_missing,
+            limit=args.limit,
+            usd_inr=settings.usd_inr,
+            prices=settings.prices,
+            poll_seconds=settings.batch_poll_seconds,
+        )
+    finally:
+        await store.close()
+        await client.close()
+    print(f"{result.written} written, {result.skipped} skipped, {len(result.failed)} failed")
+    for sku, reason in sorted(result.failed.items()):
+        print(f"  failed: {sku} ({reason}); run again with --only-missing to retry")
+    return 1 if result.failed else 0
 
 
 def _since(raw: str) -> float:

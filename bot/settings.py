@@ -66,6 +66,7 @@ class Settings:
     catalog_enabled: bool = True
     tool_rounds: int = 4
     web_token: str | None = None
+    batch_poll_seconds: float = 10.0
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
 
     @property
@@ -146,6 +147,7 @@ def load_settings(
         catalog_enabled=_parse(env, "SHOPMAX_CATALOG_TOOLS", True, _on_off),
         tool_rounds=_parse(env, "SHOPMAX_TOOL_ROUNDS", 4, _positive_int),
         web_token=_parse(env, "SHOPMAX_WEB_TOKEN", None, _web_token),
+        batch_poll_seconds=_parse(env, "SHOPMAX_BATCH_POLL_SECONDS", 10.0, _positive_float),
         prices=_parse(env, "SHOPMAX_PRICES", dict(PRICES), with_overrides),
     )
 

@@ -227,8 +227,13 @@ def dashboard(rows: list[LedgerRow], tz: tzinfo) -> dict[str, Any]:
     days = report.grouped(rows, "day", tz)
     return {
         "days": [
-            {"day": day, "answers": t.answers, "cost_usd": round(t.cost_usd, 6),
-             "ttft_p50_ms": t.ttft_p50_ms, "ttft_p95_ms": t.ttft_p95_ms}
+            {
+                "day": day,
+                "answers": t.answers,
+                "cost_usd": round(t.cost_usd, 6),
+                "ttft_p50_ms": t.ttft_p50_ms,
+                "ttft_p95_ms": t.ttft_p95_ms,
+            }
             for day, t in days
         ],
         "top_channels": [

@@ -83,6 +83,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (answer_id, user)
     );
     """,
+    """
+    CREATE TABLE descriptions (
+        sku TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        model TEXT NOT NULL,
+        written_at REAL NOT NULL
+    );
+    CREATE TABLE jobs (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -235,6 +247,33 @@ class SqliteStore:
             "SELECT user, rating FROM feedback WHERE answer_id = ?", (answer_id,)
         ) as cursor:
             return {user: rating for user, rating in await cursor.fetchall()}
+
+    async def save_description(self, sku: str, text: str, model: str) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO descriptions VALUES (?, ?, ?, ?)",
+            (sku, text, model, time.time()),
+        )
+        await self._db.commit()
+
+    async def descriptions(self) -> dict[str, str]:
+        async with self._db.execute("SELECT sku, text FROM descriptions") as cursor:
+            return {sku: text for sku, text in await cursor.fetchall()}
+
+    async def pending_batch(self) -> str | None:
+        async with self._db.execute(
+            "SELECT value FROM jobs WHERE name = 'describe_batch'"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_pending_batch(self, batch_id: str | None) -> None:
+        if batch_id is None:
+            await self._db.execute("DELETE FROM jobs WHERE name = 'describe_batch'")
+        else:
+            await self._db.execute(
+                "INSERT OR REPLACE INTO jobs VALUES ('describe_batch', ?)", (batch_id,)
+            )
+        await self._db.commit()
 
     async def close(self) -> None:
         await self._db.close()

@@ -61,6 +61,12 @@ class FakeAnthropic:
     def __init__(self) -> None:
         self.scripts: list[Script] = []
         self.by_question: dict[str, Script] = {}  # answers chosen by the last user message
+        # Message Batches: requests per batch, polls before a batch ends, custom ids that fail.
+        self.batches: dict[str, list[dict[str, Any]]] = {}
+        self.batch_polls: dict[str, int] = {}
+        self.polls_until_done = 2
+        self.failing: set[str] = set()
+        self.created: list[dict[str, Any]] = []  # non-streaming messages.create bodies
         self.default = Script()
         self.calls: list[ModelCall] = []
         self._runner: web.AppRunner | None = None
@@ -69,6 +75,9 @@ class FakeAnthropic:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/messages", self._messages)
+        app.router.add_post("/v1/messages/batches", self._batch_create)
+        app.router.add_get("/v1/messages/batches/{id}", self._batch_get)
+        app.router.add_get("/v1/messages/batches/{id}/results", self._batch_results)
         self._runner, self.url = await serve(app)
 
     async def close(self) -> None:
@@ -80,6 +89,8 @@ class FakeAnthropic:
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        if not body.get("stream"):
+            return self._created(body)
         call = ModelCall(body=body, headers=dict(request.headers))
         self.calls.append(call)
         question = body["messages"][-1]["content"] if body.get("messages") else ""
@@ -100,6 +111,68 @@ class FakeAnthropic:
             call.disconnected = True
             raise
         return response
+
+    def _created(self, body: dict[str, Any]) -> web.Response:
+        """A non-streaming `messages.create`: the whole message as one JSON body."""
+        self.created.append(body)
+        product = _product_name(body)
+        if product in self.failing:
+            return _error_response(500)
+        return web.json_response(_message(body, f"{product}: a description."))
+
+    async def _batch_create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        batch_id = f"msgbatch_{len(self.batches) + 1:03d}"
+        self.batches[batch_id] = body["requests"]
+        self.batch_polls[batch_id] = 0
+        return web.json_response(self._batch(batch_id, request))
+
+    async def _batch_get(self, request: web.Request) -> web.Response:
+        batch_id = request.match_info["id"]
+        if batch_id not in self.batches:
+            return _error_response(404)
+        self.batch_polls[batch_id] += 1
+        return web.json_response(self._batch(batch_id, request))
+
+    def _batch(self, batch_id: str, request: web.Request) -> dict[str, Any]:
+        count = len(self.batches[batch_id])
+        ended = self.batch_polls[batch_id] >= self.polls_until_done
+        failed = sum(1 for r in self.batches[batch_id] if r["custom_id"] in self.failing)
+        return {
+            "id": batch_id,
+            "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": {
+                "processing": 0 if ended else count,
+                "succeeded": count - failed if ended else 0,
+                "errored": failed if ended else 0,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": "2026-11-23T10:00:00Z",
+            "expires_at": "2026-11-24T10:00:00Z",
+            "ended_at": "2026-11-23T10:05:00Z" if ended else None,
+            "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": f"{self.url}/v1/messages/batches/{batch_id}/results" if ended else None,
+        }
+
+    async def _batch_results(self, request: web.Request) -> web.Response:
+        lines = []
+        for item in self.batches[request.match_info["id"]]:
+            if item["custom_id"] in self.failing:
+                result = {
+                    "type": "errored",
+                    "error": {
+                        "type": "error",
+                        "error": {"type": "api_error", "message": "Internal error"},
+                    },
+                }
+            else:
+                text = f"{_product_name(item['params'])}: a description."
+                result = {"type": "succeeded", "message": _message(item["params"], text)}
+            lines.append(json.dumps({"custom_id": item["custom_id"], "result": result}))
+        return web.Response(text="\n".join(lines) + "\n", content_type="application/binary")
 
     async def _tool_use(
         self,
@@ -219,6 +292,30 @@ class FakeAnthropic:
         )
         await send("message_stop", {"type": "message_stop"})
         await response.write_eof()
+
+
+def _product_name(body: dict[str, Any]) -> str:
+    """The SKU a description request is about (the first line of its user message)."""
+    content = body["messages"][-1]["content"]
+    return str(content).splitlines()[0].removeprefix("SKU: ")
+
+
+def _message(body: dict[str, Any], text: str) -> dict[str, Any]:
+    return {
+        "id": "msg_created",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "claude-haiku-5-5"),
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 150,
+            "output_tokens": 40,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
+    }
 
 
 def _pieces(text: str, size: int = 7) -> list[str]:
