@@ -17,7 +17,6 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import anthropic
 
@@ -27,10 +26,11 @@ from bot.conversation import Turn, build_messages, with_thread_context
 from bot.ending import Ending, ending_for
 from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
 from bot.gate import Gate
-from bot.ledger import LedgerRow
+from bot.ledger import row_for
 from bot.logs import correlation_id
 from bot.metrics import Metrics
-from bot.pricing import PRICES, ModelPrice, cost_usd
+from bot.pricing import PRICES, ModelPrice
+from bot.private import answer_privately
 from bot.question import Question, Surface
 from bot.reply import Recipient, StreamingReply
 from bot.scheduler import Schedulers
@@ -41,7 +41,6 @@ from bot.usage import AnswerStats
 
 log = logging.getLogger(__name__)
 
-MAX_PRIVATE_PIECES = 4
 THREAD_CONTEXT_CHARS = 12_000
 ASSISTANT_WAIT = 60.0
 
@@ -269,7 +268,11 @@ class Answerer:
             if not question.response_url:
                 log.warning("cannot post the answer in %s", question.channel)
                 return Outcome(reply.text, stats, CannotPost("not a member", code="cannot_post"))
-            outcome = await self._answer_privately(question, reply.text, stats, error)
+            ending = ending_for(
+                stats, error, usd_inr=self.config.usd_inr, prices=self.config.prices
+            )
+            outcome = Outcome(reply.text, stats, error)
+            await answer_privately(self.slack, question, reply.text, ending)
             await self._record(question, stats, error, running, reply, received)
             return outcome
         except SlackError as exc:
@@ -417,27 +420,17 @@ class Answerer:
         slack_calls: int,
     ) -> None:
         """Write an answer to the usage ledger and metrics; warn about a slow first token."""
-        usd = cost_usd(stats.model, stats.usage, self.config.prices)
-        inr = usd * Decimal(str(self.config.usd_inr)) if usd is not None else None
-        row = LedgerRow(
-            at=time.time(),
+        row = row_for(
             team=question.team,
             channel=question.channel,
             user=question.user,
             surface=question.surface.value,
-            model=stats.model,
-            input_tokens=stats.usage.input_tokens,
-            output_tokens=stats.usage.output_tokens,
-            cache_write_tokens=stats.usage.cache_write_tokens,
-            cache_read_tokens=stats.usage.cache_read_tokens,
-            ttft_ms=None if stats.ttft_s is None else stats.ttft_s * 1000,
-            first_visible_ms=None if first_visible_s is None else first_visible_s * 1000,
-            duration_ms=stats.duration_s * 1000,
-            slack_edits=slack_calls,
-            stop_reason=stats.stop_reason,
+            stats=stats,
             outcome=outcome,
-            cost_usd=None if usd is None else float(usd),
-            cost_inr=None if inr is None else float(inr),
+            usd_inr=self.config.usd_inr,
+            prices=self.config.prices,
+            first_visible_s=first_visible_s,
+            slack_calls=slack_calls,
         )
         await self.store.record(row)
         self.metrics.observe(row)
@@ -450,39 +443,6 @@ class Answerer:
                 correlation_id.get(),
                 stats.request_id,
             )
-
-    async def _answer_privately(
-        self,
-        question: Question,
-        text: str,
-        stats: AnswerStats | None,
-        error: Exception | None,
-    ) -> Outcome:
-        """The bot cannot post here: answer once, whole, through the command's `response_url`.
-
-        A `response_url` takes five messages; an answer longer than four pieces is cut there
-        with a notice rather than lost silently.
-        """
-        ending = ending_for(stats, error, usd_inr=self.config.usd_inr, prices=self.config.prices)
-        pieces = render.split_pieces(text) if text else [""]
-        notices = [texts.CANNOT_POST, *ending.notices]
-        if len(pieces) > MAX_PRIVATE_PIECES:
-            pieces = pieces[:MAX_PRIVATE_PIECES]
-            notices.append(texts.NOTICE_PRIVATE_TRUNCATED)
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            header = render.header_block(question.user, question.text) if index == 0 else None
-            await self.slack.respond(
-                question.response_url,
-                render.render_piece(
-                    piece,
-                    in_progress=False,
-                    header=header,
-                    notices=tuple(notices) if last else (),
-                    footer=ending.footer if last else None,
-                ),
-            )
-        return Outcome(text, stats, error)
 
 
 def outcome_label(outcome: Outcome, running: Running) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,10 +21,10 @@ from typing import Any, TextIO
 import anthropic
 
 from bot.catalog import Product
-from bot.ledger import LedgerRow
-from bot.pricing import PRICES, ModelPrice, cost_usd
+from bot.ledger import row_for
+from bot.pricing import PRICES, ModelPrice
 from bot.store import Store
-from bot.usage import Usage
+from bot.usage import AnswerStats, Usage
 
 PROMPT = (
     "You write product descriptions for ShopMax India's store listings. Write two or three "
@@ -189,27 +188,17 @@ class _Ledger:
             cache_write_tokens=usage.cache_creation_input_tokens or 0,
             cache_read_tokens=usage.cache_read_input_tokens or 0,
         )
-        usd = cost_usd(model, counted, self.prices)
-        usd = None if usd is None else usd * discount
+        stats = AnswerStats(model, counted, "end_turn", duration_s=0.0, ttft_s=None)
         await self.store.record(
-            LedgerRow(
-                at=time.time(),
+            row_for(
                 team="batch",
                 channel="catalog",
                 user="batch",
                 surface="batch",
-                model=model,
-                input_tokens=counted.input_tokens,
-                output_tokens=counted.output_tokens,
-                cache_write_tokens=counted.cache_write_tokens,
-                cache_read_tokens=counted.cache_read_tokens,
-                ttft_ms=None,
-                first_visible_ms=None,
-                duration_ms=0.0,
-                slack_edits=0,
-                stop_reason="end_turn",
+                stats=stats,
                 outcome="ok",
-                cost_usd=None if usd is None else float(usd),
-                cost_inr=None if usd is None else float(usd * Decimal(str(self.usd_inr))),
+                usd_inr=self.usd_inr,
+                prices=self.prices,
+                discount=discount,
             )
         )
