@@ -283,8 +283,9 @@ def _api_url(raw: str) -> str:
 
 
 def _database_url(raw: str) -> str:
-    if not raw.startswith("sqlite:///"):
+    if not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise SettingsError(
-            f"DATABASE_URL={raw!r} is not valid: expected sqlite:///path/to/file.db"
+            f"DATABASE_URL={raw!r} is not valid: expected sqlite:///path/to/file.db or "
+            "postgresql://user@host/db"
         )
     return raw

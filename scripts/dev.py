@@ -66,9 +66,26 @@ def ensure_browser() -> None:
         print("Could not install Chromium: the browser tests will be skipped.", flush=True)
 
 
+def ensure_postgres() -> None:
+    """Start the machine's PostgreSQL cluster if it is installed but stopped (as root); the
+    PostgreSQL tests skip, saying why, where none can be reached."""
+    if not shutil.which("pg_lsclusters") or os.name != "posix" or os.geteuid() != 0:
+        return
+    clusters = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
+    for line in clusters.splitlines():
+        version, name, _port, status = line.split()[:4]
+        if status != "online":
+            subprocess.call(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, name, "start"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+
 def test(args: list[str]) -> int:
     ensure_installed("test")
     ensure_browser()
+    ensure_postgres()
     linted = [d for d in ("bot", "tests", "bench", "scripts") if (ROOT / d).is_dir()]
     steps = [
         [str(PYTHON), "-m", "ruff", "check", *linted],

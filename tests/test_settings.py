@@ -53,7 +53,8 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
         (
             "DATABASE_URL",
             "mysql://x",
-            "DATABASE_URL='mysql://x' is not valid: expected sqlite:///path/to/file.db",
+            "DATABASE_URL='mysql://x' is not valid: expected sqlite:///path/to/file.db or "
+            "postgresql://user@host/db",
         ),
         (
             "SHOPMAX_SYSTEM_PROMPT_FILE",

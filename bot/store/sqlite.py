@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Sequence
 
@@ -106,21 +108,38 @@ class SqliteStore:
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
-        db = await aiosqlite.connect(path)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA busy_timeout=5000")
+        db = await aiosqlite.connect(path, timeout=10.0)
+        # Switching a new database to WAL can fail at once ("locked") while another process
+        # does the same, without waiting for the busy timeout: try again briefly.
+        for attempt in range(50):
+            try:
+                await db.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError:
+                if attempt == 49:
+                    raise
+                await asyncio.sleep(0.05)
         store = cls(db)
         await store._migrate()
         return store
 
     async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        version = int(row[0]) if row else 0
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.executescript(
-                f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;"
-            )
+        """Bring the schema up to date. `BEGIN IMMEDIATE` takes the write lock first (waiting
+        up to the busy timeout), so processes starting together migrate once, in turn."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            async with self._db.execute("PRAGMA user_version") as cursor:
+                row = await cursor.fetchone()
+            version = int(row[0]) if row else 0
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+            await self._db.commit()
+        except BaseException:
+            await self._db.rollback()
+            raise
 
     async def claim(self, key: str) -> bool:
         cursor = await self._db.execute(

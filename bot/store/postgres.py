@@ -1,0 +1,267 @@
+"""The PostgreSQL store (`DATABASE_URL=postgresql://...`), for several replicas sharing one
+database. Same behaviour as the SQLite store, kept by the same contract tests.
+
+Migrations run at start-up inside one transaction holding an advisory lock, so replicas that
+start together migrate once, in turn. Deduplication is a primary-key insert (`ON CONFLICT DO
+NOTHING`), never a read-then-write, so two replicas given the same Slack event answer once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from bot.conversation import Turn
+from bot.ledger import LedgerRow
+from bot.question import Question, Surface
+from bot.store.base import Unfinished
+
+MIGRATION_LOCK = 0x5A0B_0001  # any constant; all replicas take the same advisory lock
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE claimed_messages (key TEXT PRIMARY KEY, claimed_at DOUBLE PRECISION NOT NULL);
+    CREATE TABLE turns (
+        id BIGSERIAL PRIMARY KEY,
+        thread_key TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        text TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX turns_by_thread ON turns (thread_key, id);
+    """,
+    """
+    CREATE TABLE questions (
+        id TEXT PRIMARY KEY, team TEXT NOT NULL, channel TEXT NOT NULL, "user" TEXT NOT NULL,
+        text TEXT NOT NULL, surface TEXT NOT NULL, ts TEXT NOT NULL, thread_ts TEXT NOT NULL,
+        response_url TEXT NOT NULL, asked_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX questions_by_user ON questions (team, "user", asked_at);
+    CREATE TABLE in_flight (
+        answer_id TEXT PRIMARY KEY, team TEXT NOT NULL, channel TEXT NOT NULL, ts TEXT NOT NULL,
+        text TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE ledger (
+        id BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, team TEXT NOT NULL,
+        channel TEXT NOT NULL, "user" TEXT NOT NULL, surface TEXT NOT NULL, model TEXT NOT NULL,
+        input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+        cache_write_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+        ttft_ms DOUBLE PRECISION, first_visible_ms DOUBLE PRECISION,
+        duration_ms DOUBLE PRECISION NOT NULL, slack_edits INTEGER NOT NULL, stop_reason TEXT,
+        outcome TEXT NOT NULL, cost_usd DOUBLE PRECISION, cost_inr DOUBLE PRECISION
+    );
+    CREATE INDEX ledger_by_user ON ledger (team, "user", at);
+    """,
+    """
+    CREATE TABLE feedback (
+        answer_id TEXT NOT NULL, "user" TEXT NOT NULL,
+        rating TEXT NOT NULL CHECK (rating IN ('good', 'bad')), at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (answer_id, "user")
+    );
+    """,
+    """
+    CREATE TABLE descriptions (
+        sku TEXT PRIMARY KEY, text TEXT NOT NULL, model TEXT NOT NULL,
+        written_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE jobs (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+
+LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
+LEDGER_COLUMNS = ", ".join('"user"' if f == "user" else f for f in LEDGER_FIELDS)
+
+
+class PostgresStore:
+    """`Store` on PostgreSQL through an asyncpg connection pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str, *, schema: str | None = None) -> PostgresStore:
+        """Connect and migrate; `schema` (tests) keeps the tables in a schema of their own."""
+        settings = {"search_path": schema} if schema else None
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=5, server_settings=settings)
+        store = cls(pool)
+        await store._migrate()
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._pool.acquire() as db, db.transaction():
+            await db.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            version = await db.fetchval("SELECT max(version) FROM schema_version") or 0
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                await db.execute(script)
+                await db.execute("INSERT INTO schema_version VALUES ($1)", number)
+
+    async def claim(self, key: str) -> bool:
+        status = await self._pool.execute(
+            "INSERT INTO claimed_messages VALUES ($1, $2) ON CONFLICT DO NOTHING", key, time.time()
+        )
+        return bool(status == "INSERT 0 1")
+
+    async def turns(self, thread_key: str) -> list[Turn]:
+        rows = await self._pool.fetch(
+            "SELECT role, text FROM turns WHERE thread_key = $1 ORDER BY id", thread_key
+        )
+        return [Turn(row["role"], row["text"]) for row in rows]
+
+    async def add_turns(self, thread_key: str, turns: Sequence[Turn]) -> None:
+        now = time.time()
+        await self._pool.executemany(
+            "INSERT INTO turns (thread_key, role, text, created_at) VALUES ($1, $2, $3, $4)",
+            [(thread_key, t.role, t.text, now) for t in turns],
+        )
+
+    async def has_thread(self, thread_key: str) -> bool:
+        found = await self._pool.fetchval(
+            "SELECT 1 FROM turns WHERE thread_key = $1 LIMIT 1", thread_key
+        )
+        return found is not None
+
+    async def save_question(self, question_id: str, question: Question) -> None:
+        await self._pool.execute(
+            "INSERT INTO questions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+            "ON CONFLICT (id) DO NOTHING",
+            question_id,
+            question.team,
+            question.channel,
+            question.user,
+            question.text,
+            question.surface.value,
+            question.ts,
+            question.thread_ts,
+            question.response_url,
+            time.time(),
+        )
+
+    async def question(self, question_id: str) -> Question | None:
+        row = await self._pool.fetchrow(
+            'SELECT team, channel, "user", text, surface, ts, thread_ts, response_url '
+            "FROM questions WHERE id = $1",
+            question_id,
+        )
+        if row is None:
+            return None
+        return Question(
+            row["team"],
+            row["channel"],
+            row["user"],
+            row["text"],
+            Surface(row["surface"]),
+            row["ts"],
+            row["thread_ts"],
+            row["response_url"],
+        )
+
+    async def questions_since(self, team: str, user: str, since: float) -> int:
+        count = await self._pool.fetchval(
+            'SELECT count(*) FROM questions WHERE team = $1 AND "user" = $2 AND asked_at >= $3',
+            team,
+            user,
+            since,
+        )
+        return int(count or 0)
+
+    async def begin_answer(self, answer_id: str, team: str, channel: str, ts: str) -> None:
+        await self._pool.execute(
+            "INSERT INTO in_flight VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT (answer_id) "
+            "DO UPDATE SET ts = EXCLUDED.ts",
+            answer_id,
+            team,
+            channel,
+            ts,
+            time.time(),
+        )
+
+    async def answer_progress(self, answer_id: str, ts: str, text: str) -> None:
+        await self._pool.execute(
+            "UPDATE in_flight SET ts = $2, text = $3 WHERE answer_id = $1", answer_id, ts, text
+        )
+
+    async def end_answer(self, answer_id: str) -> None:
+        await self._pool.execute("DELETE FROM in_flight WHERE answer_id = $1", answer_id)
+
+    async def unfinished_answers(self) -> list[Unfinished]:
+        rows = await self._pool.fetch(
+            "SELECT answer_id, team, channel, ts, text FROM in_flight ORDER BY started_at"
+        )
+        return [Unfinished(*row) for row in rows]
+
+    async def record(self, row: LedgerRow) -> None:
+        placeholders = ", ".join(f"${n}" for n in range(1, len(LEDGER_FIELDS) + 1))
+        await self._pool.execute(
+            f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({placeholders})",
+            *[getattr(row, name) for name in LEDGER_FIELDS],
+        )
+
+    async def ledger(self, since: float) -> list[LedgerRow]:
+        rows = await self._pool.fetch(
+            f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE at >= $1 ORDER BY at, id", since
+        )
+        return [LedgerRow(*row) for row in rows]
+
+    async def tokens_since(self, team: str, user: str, since: float) -> int:
+        total = await self._pool.fetchval(
+            "SELECT COALESCE(sum(input_tokens + output_tokens + cache_write_tokens "
+            '+ cache_read_tokens), 0) FROM ledger WHERE team = $1 AND "user" = $2 AND at >= $3',
+            team,
+            user,
+            since,
+        )
+        return int(total or 0)
+
+    async def rate(self, answer_id: str, user: str, rating: str) -> None:
+        await self._pool.execute(
+            'INSERT INTO feedback VALUES ($1, $2, $3, $4) ON CONFLICT (answer_id, "user") '
+            "DO UPDATE SET rating = EXCLUDED.rating, at = EXCLUDED.at",
+            answer_id,
+            user,
+            rating,
+            time.time(),
+        )
+
+    async def feedback(self, answer_id: str) -> dict[str, str]:
+        rows = await self._pool.fetch(
+            'SELECT "user", rating FROM feedback WHERE answer_id = $1', answer_id
+        )
+        return {row["user"]: row["rating"] for row in rows}
+
+    async def save_description(self, sku: str, text: str, model: str) -> None:
+        await self._pool.execute(
+            "INSERT INTO descriptions VALUES ($1, $2, $3, $4) ON CONFLICT (sku) DO UPDATE "
+            "SET text = EXCLUDED.text, model = EXCLUDED.model, written_at = EXCLUDED.written_at",
+            sku,
+            text,
+            model,
+            time.time(),
+        )
+
+    async def descriptions(self) -> dict[str, str]:
+        rows = await self._pool.fetch("SELECT sku, text FROM descriptions")
+        return {row["sku"]: row["text"] for row in rows}
+
+    async def pending_batch(self) -> str | None:
+        value: Any = await self._pool.fetchval(
+            "SELECT value FROM jobs WHERE name = 'describe_batch'"
+        )
+        return None if value is None else str(value)
+
+    async def set_pending_batch(self, batch_id: str | None) -> None:
+        if batch_id is None:
+            await self._pool.execute("DELETE FROM jobs WHERE name = 'describe_batch'")
+        else:
+            await self._pool.execute(
+                "INSERT INTO jobs VALUES ('describe_batch', $1) ON CONFLICT (name) "
+                "DO UPDATE SET value = EXCLUDED.value",
+                batch_id,
+            )
+
+    async def close(self) -> None:
+        await self._pool.close()
