@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -130,6 +134,24 @@ class Bot:
             return found if len(found) >= count else []
 
         return list(await self.slack.wait_for(done))
+
+
+async def run_bot(*args: str, env: dict[str, str], cwd: Path | str = "/") -> tuple[int, str, str]:
+    """Run `python -m bot ARGS` as a real process with only `env` (and PATH); return its exit
+    status, stdout and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
 
 
 def ledger_row(**changes: Any) -> LedgerRow:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.errors import CatalogError
+from tests.conftest import run_bot
 
 
 @pytest.fixture(scope="module")
@@ -134,21 +131,7 @@ def test_unusable_files_say_why(tmp_path: Path, name: str, content: str, message
 
 
 async def run_cli(*args: str) -> tuple[int, str, str]:
-    env = {"PATH": os.environ.get("PATH", "")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "catalog",
-        *args,
-        env=env,
-        cwd="/",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_bot("catalog", *args, env={})
 
 
 async def test_catalog_check_command(tmp_path: Path) -> None:

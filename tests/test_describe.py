@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from bot.catalog import SAMPLE_CATALOG, load_catalog
 from bot.describe import describe
 from bot.settings import Settings
 from bot.store import Store, open_store
+from tests.conftest import run_bot
 from tests.fakes.anthropic_server import FakeAnthropic
 
 PRODUCTS = load_catalog(SAMPLE_CATALOG)[:6]
@@ -139,26 +137,12 @@ async def test_the_describe_command(
     model: FakeAnthropic, settings: Settings, tmp_path: Path
 ) -> None:
     env = {
-        "PATH": os.environ.get("PATH", ""),
         "ANTHROPIC_API_KEY": "sk-ant-test",
         "ANTHROPIC_BASE_URL": model.url,
         "DATABASE_URL": settings.database_url,
         "SHOPMAX_BATCH_POLL_SECONDS": "0.01",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "catalog",
-        "describe",
-        "--limit",
-        "5",
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
-    assert out.decode().strip() == "5 written, 0 skipped, 0 failed"
-    assert "5/5" in err.decode()
+    code, out, err = await run_bot("catalog", "describe", "--limit", "5", env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert out.strip() == "5 written, 0 skipped, 0 failed"
+    assert "5/5" in err
