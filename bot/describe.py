@@ -95,7 +95,7 @@ async def describe(
     pending = await store.pending_batch()
     if not todo and pending is None:
         return report
-    ledger = _Ledger(store, model, usd_inr, prices)
+    ledger = _Ledger(store, usd_inr, prices)
     if use_batch:
         await _by_batch(client, store, todo, model, report, ledger, pending, poll_seconds, out)
     else:
@@ -176,10 +176,8 @@ def _text(content: Any) -> str:
 class _Ledger:
     """Each call's usage as a ledger row (surface `batch`), batch calls at half price."""
 
-    def __init__(
-        self, store: Store, model: str, usd_inr: float, prices: dict[str, ModelPrice]
-    ) -> None:
-        self.store, self.model, self.usd_inr, self.prices = store, model, usd_inr, prices
+    def __init__(self, store: Store, usd_inr: float, prices: dict[str, ModelPrice]) -> None:
+        self.store, self.usd_inr, self.prices = store, usd_inr, prices
 
     async def add(self, model: str, usage: Any, *, discount: Decimal) -> None:
         counted = Usage(

@@ -100,6 +100,7 @@ class StreamingReply:
     _text_shown: bool = False
     _streamed_whole: bool = False  # the native stream was stopped with the complete answer
     _status: str | None = None  # what is being looked up right now
+    _last_piece: str = ""  # the raw text of the last message's piece (for crash recovery)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -154,6 +155,7 @@ class StreamingReply:
         ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
         self._sent(bool(text))
         self._messages.append(_Posted(ts, rendered))
+        self._last_piece = pieces[0]
         return ts
 
     def _sent(self, with_text: bool) -> None:
@@ -241,9 +243,7 @@ class StreamingReply:
         if self.streaming and self._stream is not None:
             await self.on_shown(self._stream.ts, self.text[: self._stream.sent])
             return
-        text = self._update_text()
-        pieces = render.split_pieces(text) if text else [""]
-        await self.on_shown(self._messages[-1].ts, pieces[-1])
+        await self.on_shown(self._messages[-1].ts, self._last_piece)
 
     async def _sync_stream(self) -> int:
         assert self._stream is not None
@@ -308,6 +308,7 @@ class StreamingReply:
         text = self._update_text()
         pieces = render.split_pieces(text) if text else [""]
         self._text_shown = self._text_shown or bool(self.text)
+        self._last_piece = pieces[-1]
         updates = 0
         for number, piece in enumerate(pieces):
             index = self._update_from + number

@@ -162,24 +162,28 @@ def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str
         raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from None
 
 
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError("expected a whole number") from None
-    if value <= 0:
-        raise ValueError("expected a number above 0")
-    return value
+def _number(convert: Callable[[str], T], *, zero_allowed: bool) -> Callable[[str], T]:
+    """A converter for a whole number (`int`) or any number (`float`) above 0, or from 0."""
+    kind = "a whole number" if convert is int else "a number"
+
+    def parse(raw: str) -> T:
+        try:
+            value = convert(raw)
+        except ValueError:
+            raise ValueError(f"expected {kind}") from None
+        if not (value >= 0 if zero_allowed else value > 0):  # type: ignore[operator]
+            raise ValueError(
+                "expected a number of 0 or more" if zero_allowed else "expected a number above 0"
+            )
+        return value
+
+    return parse
 
 
-def _non_negative_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError("expected a whole number") from None
-    if value < 0:
-        raise ValueError("expected a number of 0 or more")
-    return value
+_positive_int = _number(int, zero_allowed=False)
+_non_negative_int = _number(int, zero_allowed=True)
+_positive_float = _number(float, zero_allowed=False)
+_non_negative_float = _number(float, zero_allowed=True)
 
 
 def _ids(raw: str) -> frozenset[str]:
@@ -189,26 +193,6 @@ def _ids(raw: str) -> frozenset[str]:
     if bad:
         raise ValueError(f"expected Slack ids separated by commas, not {bad[0]!r}")
     return ids
-
-
-def _positive_float(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError("expected a number") from None
-    if not value > 0:
-        raise ValueError("expected a number above 0")
-    return value
-
-
-def _non_negative_float(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError("expected a number") from None
-    if not value >= 0:
-        raise ValueError("expected a number of 0 or more")
-    return value
 
 
 def _port(raw: str) -> int:

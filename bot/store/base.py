@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.conversation import Turn
 from bot.ledger import LedgerRow
-from bot.question import Question
+from bot.question import Question, Surface
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,28 @@ class Unfinished:
     channel: str
     ts: str
     text: str
+
+
+def question_values(question_id: str, question: Question, asked_at: float) -> tuple[Any, ...]:
+    """A question's columns in the `questions` table, in order (every backend stores the same)."""
+    return (
+        question_id,
+        question.team,
+        question.channel,
+        question.user,
+        question.text,
+        question.surface.value,
+        question.ts,
+        question.thread_ts,
+        question.response_url,
+        asked_at,
+    )
+
+
+def question_from(row: Sequence[Any]) -> Question:
+    """A question from (team, channel, user, text, surface, ts, thread_ts, response_url)."""
+    team, channel, user, text, surface, ts, thread_ts, response_url = row
+    return Question(team, channel, user, text, Surface(surface), ts, thread_ts, response_url)
 
 
 class Store(Protocol):

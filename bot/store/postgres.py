@@ -17,8 +17,8 @@ import asyncpg
 
 from bot.conversation import Turn
 from bot.ledger import LedgerRow
-from bot.question import Question, Surface
-from bot.store.base import Unfinished
+from bot.question import Question
+from bot.store.base import Unfinished, question_from, question_values
 
 MIGRATION_LOCK = 0x5A0B_0001  # any constant; all replicas take the same advisory lock
 
@@ -129,16 +129,7 @@ class PostgresStore:
         await self._pool.execute(
             "INSERT INTO questions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
             "ON CONFLICT (id) DO NOTHING",
-            question_id,
-            question.team,
-            question.channel,
-            question.user,
-            question.text,
-            question.surface.value,
-            question.ts,
-            question.thread_ts,
-            question.response_url,
-            time.time(),
+            *question_values(question_id, question, time.time()),
         )
 
     async def question(self, question_id: str) -> Question | None:
@@ -147,18 +138,7 @@ class PostgresStore:
             "FROM questions WHERE id = $1",
             question_id,
         )
-        if row is None:
-            return None
-        return Question(
-            row["team"],
-            row["channel"],
-            row["user"],
-            row["text"],
-            Surface(row["surface"]),
-            row["ts"],
-            row["thread_ts"],
-            row["response_url"],
-        )
+        return None if row is None else question_from(tuple(row))
 
     async def questions_since(self, team: str, user: str, since: float) -> int:
         count = await self._pool.fetchval(

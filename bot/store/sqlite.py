@@ -12,8 +12,8 @@ import aiosqlite
 
 from bot.conversation import Turn
 from bot.ledger import LedgerRow
-from bot.question import Question, Surface
-from bot.store.base import Unfinished
+from bot.question import Question
+from bot.store.base import Unfinished, question_from, question_values
 
 # Each entry moves the schema one version forward; never edit a shipped entry, append one.
 MIGRATIONS: tuple[str, ...] = (
@@ -172,18 +172,7 @@ class SqliteStore:
     async def save_question(self, question_id: str, question: Question) -> None:
         await self._db.execute(
             "INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                question_id,
-                question.team,
-                question.channel,
-                question.user,
-                question.text,
-                question.surface.value,
-                question.ts,
-                question.thread_ts,
-                question.response_url,
-                time.time(),
-            ),
+            question_values(question_id, question, time.time()),
         )
         await self._db.commit()
 
@@ -194,10 +183,7 @@ class SqliteStore:
             (question_id,),
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None:
-            return None
-        team, channel, user, text, surface, ts, thread_ts, response_url = row
-        return Question(team, channel, user, text, Surface(surface), ts, thread_ts, response_url)
+        return None if row is None else question_from(row)
 
     async def questions_since(self, team: str, user: str, since: float) -> int:
         async with self._db.execute(
