@@ -7,7 +7,7 @@ if none arrives within `thinking_after` seconds), so a typical answer's first wo
 
 Every answer ends in a message a store-staff user understands, whatever happens: the model
 failing before or during the answer, the asker pressing Stop, the message being deleted, the
-bot shutting down (`shutdown`) or having crashed (`recover` at the next start).
+bot shutting down (`shutdown`) or a replica having crashed (`bot/recovery.py`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import anthropic
 
-from bot import claude, render, texts
+from bot import claude, render
 from bot.claude import Clock, Finished, ModelRequest, Progress, TextDelta, ToolCall
 from bot.conversation import Turn, build_messages, with_thread_context
-from bot.ending import Ending, ending_for
+from bot.ending import ending_for
 from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
 from bot.gate import Gate
 from bot.ledger import row_for
@@ -32,6 +32,7 @@ from bot.metrics import Metrics
 from bot.pricing import PRICES, ModelPrice
 from bot.private import answer_privately
 from bot.question import Question, Surface
+from bot.recovery import Leases
 from bot.reply import Recipient, StreamingReply
 from bot.scheduler import Schedulers
 from bot.slack_api import SlackApi
@@ -100,6 +101,7 @@ class Answerer:
         schedulers: Schedulers,
         metrics: Metrics,
         gate: Gate,
+        leases: Leases,
         clock: Clock = time.monotonic,
     ) -> None:
         self.config = config
@@ -109,6 +111,7 @@ class Answerer:
         self.schedulers = schedulers
         self.metrics = metrics
         self.gate = gate
+        self.leases = leases
         self.clock = clock
         self.running: dict[str, Running] = {}
         self.closing = False
@@ -135,22 +138,6 @@ class Answerer:
             running.shutting_down = True
             running.cut()
         await self.wait_idle(10)
-
-    async def recover(self) -> int:
-        """Finish answers a crash left streaming (found in the store); returns how many."""
-        unfinished = await self.store.unfinished_answers()
-        for answer in unfinished:
-            if not answer.ts:  # it never reached Slack: nothing to finish
-                await self.store.end_answer(answer.answer_id)
-                continue
-            ending = Ending((texts.NOTICE_RESTARTING,))
-            rendered = render.render_piece(answer.text, in_progress=False, notices=ending.notices)
-            try:
-                await self.slack.update(answer.channel, answer.ts, rendered)
-            except SlackError as exc:
-                log.warning("could not finish an interrupted answer: %s", exc)
-            await self.store.end_answer(answer.answer_id)
-        return sum(1 for answer in unfinished if answer.ts)
 
     # ---- buttons -------------------------------------------------------------------------
 
@@ -239,8 +226,8 @@ class Answerer:
         received = self.clock()
         await self.store.save_question(answer_id, question)
         # Recorded before anything is posted, ended after the answer is finished: a crash in
-        # between leaves the row for `recover` to find.
-        await self.store.begin_answer(answer_id, question.team, question.channel, "")
+        # between leaves the row for another replica (or the next start) to finish.
+        await self.leases.begin(answer_id, question.team, question.channel)
         reply = self._reply(answer_id, question)
         # In an assistant thread Slack shows its own "thinking…" status, so post nothing
         # until there is something to say.

@@ -22,9 +22,11 @@ from bot.claude import Clock
 from bot.gate import Gate, Limits
 from bot.metrics import Metrics
 from bot.prompt import system_prompt
+from bot.recovery import Leases
 from bot.reports import UsageReports
 from bot.scheduler import Schedulers
 from bot.settings import Settings
+from bot.shared_budget import SharedBudgets
 from bot.slack_api import SlackApi
 from bot.store import Store, open_store
 from bot.tools import Toolbox
@@ -42,6 +44,8 @@ class Services:
     answerer: Answerer
     bolt: AsyncApp
     metrics: Metrics
+    leases: Leases
+    shared_budgets: SharedBudgets | None = None
     shutting_down: bool = False
 
     async def close(self, grace: float = 10.0) -> None:
@@ -49,7 +53,10 @@ class Services:
         then release everything."""
         self.shutting_down = True
         await self.answerer.shutdown(grace)
+        await self.leases.close()
         await self.schedulers.close()
+        if self.shared_budgets is not None:
+            await self.shared_budgets.close()
         await self.store.close()
         await self.model.close()
 
@@ -111,6 +118,9 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     store = await open_store(settings.database_url)
     model = model_client(settings)
     slack_client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    shared_budgets = None
+    if settings.redis_url:
+        shared_budgets = SharedBudgets(settings.redis_url, settings.replica_id, clock=clock)
     schedulers = Schedulers(
         per_minute={
             "chat.update": settings.updates_per_minute,
@@ -119,16 +129,20 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         burst=settings.update_burst,
         min_interval=settings.update_interval,
         clock=clock,
+        budgets=shared_budgets,
     )
     metrics = Metrics()
+    slack = SlackApi(slack_client, metrics)
+    leases = Leases(store, slack, replica=settings.replica_id, lease=settings.answer_lease)
     answerer = Answerer(
         config=answer_config(settings, tools),
-        slack=SlackApi(slack_client, metrics),
+        slack=slack,
         model=model,
         store=store,
         schedulers=schedulers,
         metrics=metrics,
         gate=Gate(limits(settings), store),
+        leases=leases,
         clock=clock,
     )
     bolt = AsyncApp(
@@ -148,4 +162,6 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         answerer=answerer,
         bolt=bolt,
         metrics=metrics,
+        leases=leases,
+        shared_budgets=shared_budgets,
     )

@@ -1,4 +1,4 @@
-"""One scheduler per workspace decides when each answer message is edited.
+"""One scheduler per workspace and method decides when each answer message is edited.
 
 Slack limits `chat.update` per app, per workspace (Tier 3, about 50 a minute), and every answer
 in flight shares that budget; a per-message timer alone runs twenty answers into a wall of 429s.
@@ -6,23 +6,24 @@ So no reply edits Slack on its own: it marks its message *dirty* and the schedul
 reply's `sync` when the message's turn comes. `sync` renders the newest text at that moment,
 so edits coalesce (latest wins) and no intermediate version is ever queued.
 
-The decisions are pure (`SchedulerCore`, tested with a fake clock):
+Which message goes next is decided purely (`SchedulerCore`, tested with a fake clock):
 
-* Slack's budget per workspace and method: at most `per_minute` calls in any minute and
-  `burst` in any second;
-* routine edits of one message are spaced by its fair share of that budget (never closer than
+* routine edits of one message are spaced by its fair share of the budget (never closer than
   `min_interval`): with one answer in flight that is about a second, with twenty about forty
-  seconds, keeping one call per message in reserve for its final answer;
+  seconds, keeping one call per message in reserve for its final answer. "In flight" counts
+  the answers streaming on every replica when the budget is shared;
 * urgent edits (the first text and the final answer) skip the spacing and go first;
 * otherwise the message that has waited longest since its first unsent change goes first,
   which is the one whose visible text lags furthest behind;
-* a 429 pauses the whole workspace for `Retry-After` and the message stays dirty: it is sent
-  afterwards with whatever its newest text is then;
+* a 429 keeps the message dirty: it is sent after the pause with whatever its newest text is;
 * at most one edit per message is in flight, so an older version never lands after a newer one.
 
-`UpdateScheduler` is the async driver around the core: one worker task per workspace that
-sleeps until the core says something can be sent, and runs each `sync` as its own task so a slow
-Slack call for one message never holds up the others (or the model stream).
+Whether a call may go *now* is the `Budget`'s decision (`bot/budget.py`): Slack's per-minute and
+per-second windows and any 429 pause, kept in this process or shared through Redis.
+
+`UpdateScheduler` is the async driver: one worker task per workspace and method that sleeps until
+the core has a message due and the budget has a call, and runs each `sync` as its own task so a
+slow Slack call for one message never holds up the others (or the model stream).
 """
 
 from __future__ import annotations
@@ -31,18 +32,20 @@ import asyncio
 import functools
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
+from bot.budget import WINDOW, Budget, Clock, Grant, LocalBudget
+
 log = logging.getLogger(__name__)
 
-WINDOW = 60.0  # Slack counts calls per method per minute
-BURST_WINDOW = 1.0
-
-Clock = Callable[[], float]
 Sync = Callable[[], Awaitable[int]]
 """Sends a message's newest state to Slack; returns how many budgeted calls it made."""
+
+BudgetFactory = Callable[[str, str, int, int], Budget]
+"""Makes the budget of (workspace, method, per_minute, burst)."""
+
+REPORT_EVERY = 10.0  # seconds between telling a shared budget how many answers stream here
 
 
 class RateLimited(Exception):
@@ -66,18 +69,16 @@ class _Slot:
 
 @dataclass
 class SchedulerCore:
-    """Pure scheduling decisions for one workspace and method. Times are clock seconds.
+    """Pure decisions about which message of one workspace and method to edit next.
 
-    The budget is Slack's own rule: at most `per_minute` calls in any 60 seconds, and at most
-    `burst` in any one second. Routine edits are paced so that the minute's budget, less one
-    call per message for its final answer, is shared equally by the messages in flight.
+    Routine edits are paced so that the minute's budget, less one call per message for its
+    final answer, is shared equally by the messages in flight here and (`elsewhere`) on the
+    other replicas.
     """
 
     per_minute: int
-    burst: int
     min_interval: float
-    sent: deque[float] = field(default_factory=deque, init=False)
-    paused_until: float = field(default=0.0, init=False)
+    elsewhere: int = 0
     slots: dict[Hashable, _Slot] = field(default_factory=dict, init=False)
 
     def mark(self, key: Hashable, now: float, *, urgent: bool = False) -> None:
@@ -96,51 +97,50 @@ class SchedulerCore:
 
     def spacing(self) -> float:
         """Seconds between routine edits of one message: its fair share of the budget."""
-        active = len(self.slots)
+        active = len(self.slots) + self.elsewhere
         spare = max(self.per_minute - active, self.per_minute // 4, 1)
         return max(self.min_interval, active * WINDOW / spare)
 
-    def pick(self, now: float) -> tuple[Hashable | None, float | None]:
-        """The message to edit now, or None and when to ask again (None: when marked)."""
-        if now < self.paused_until:
-            return None, self.paused_until
+    def due(self, now: float) -> tuple[Hashable | None, float | None]:
+        """The message to edit next if the budget allows, or None and when to ask again
+        (None: when something is marked)."""
         spacing = self.spacing()
         ready, wake = [], None
         for key, slot in self.slots.items():
             if slot.dirty_since is None or slot.in_flight:
                 continue
-            due = now if slot.urgent else slot.last_sent + spacing
-            if due <= now:
+            at = now if slot.urgent else slot.last_sent + spacing
+            if at <= now:
                 ready.append((not slot.urgent, slot.dirty_since, key))
             else:
-                wake = due if wake is None else min(wake, due)
+                wake = at if wake is None else min(wake, at)
         if not ready:
             return None, wake
-        budget_at = self._budget_at(now)
-        if budget_at > now:
-            return None, budget_at
-        _, _, key = min(ready, key=lambda item: (item[0], item[1]))
+        return min(ready, key=lambda item: (item[0], item[1]))[2], None
+
+    def sending(self, key: Hashable, now: float) -> None:
+        """An edit of `key` is going to Slack now."""
         slot = self.slots[key]
         assert slot.dirty_since is not None
         slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
         slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
         slot.last_sent = now
-        self.sent.append(now)
-        return key, None
 
-    def done(self, key: Hashable, now: float, calls: int = 1) -> None:
-        """The edit picked for `key` made `calls` budgeted calls: one was counted at `pick`;
-        more are counted now, and none (nothing had changed) gives it back."""
+    def pick(self, now: float) -> tuple[Hashable | None, float | None]:
+        """`due`, and if something is, mark it as sending (for callers without a budget)."""
+        key, wake = self.due(now)
+        if key is not None:
+            self.sending(key, now)
+        return key, wake
+
+    def done(self, key: Hashable) -> None:
+        """The edit of `key` went through (or failed for good)."""
         slot = self.slots.get(key)
-        if calls == 0 and slot is not None and slot.last_sent in self.sent:
-            self.sent.remove(slot.last_sent)
-        self.sent.extend([now] * max(calls - 1, 0))
         if slot is not None:
             slot.in_flight = False
 
-    def rate_limited(self, key: Hashable, now: float, retry_after: float) -> None:
-        """Slack said 429: pause the workspace and keep the message's changes pending."""
-        self.paused_until = max(self.paused_until, now + retry_after)
+    def rate_limited(self, key: Hashable) -> None:
+        """Slack said 429: keep the message's changes pending with their original lag."""
         slot = self.slots.get(key)
         if slot is None:
             return
@@ -148,18 +148,6 @@ class SchedulerCore:
         slot.urgent = slot.urgent or slot.sending_urgent
         since = slot.sending_since
         slot.dirty_since = since if slot.dirty_since is None else min(slot.dirty_since, since)
-
-    def _budget_at(self, now: float) -> float:
-        """When the next call fits in both windows (now, if it does already)."""
-        while self.sent and self.sent[0] <= now - WINDOW:
-            self.sent.popleft()
-        at = now
-        if len(self.sent) >= self.per_minute:
-            at = max(at, self.sent[-self.per_minute] + WINDOW)
-        recent = [t for t in self.sent if t > now - BURST_WINDOW]
-        if len(recent) >= self.burst:
-            at = max(at, recent[-self.burst] + BURST_WINDOW)
-        return at
 
 
 @dataclass
@@ -174,15 +162,21 @@ class _Track:
 
 
 class UpdateScheduler:
-    """Runs a `SchedulerCore` for one workspace. Create with `start()`, end with `close()`."""
+    """Runs a `SchedulerCore` for one workspace and method against its `Budget`.
 
-    def __init__(self, core: SchedulerCore, clock: Clock = time.monotonic) -> None:
+    Create with `start()`, end with `close()`.
+    """
+
+    def __init__(self, core: SchedulerCore, budget: Budget, clock: Clock = time.monotonic) -> None:
         self._core = core
+        self._budget = budget
         self._clock = clock
         self._tracks: dict[Hashable, _Track] = {}
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
+        self._reported_at = float("-inf")
+        self._reported = 0
 
     def start(self) -> None:
         if self._worker is None:
@@ -224,48 +218,88 @@ class UpdateScheduler:
         """The message is finished: drop its state."""
         self._tracks.pop(key, None)
         self._core.forget(key)
+        self._wake.set()
 
     async def _run(self) -> None:
         while True:
-            key, wake_at = self._core.pick(self._clock())
+            await self._report_if_due()
+            key, wake_at = self._core.due(self._clock())
             if key is not None:
-                task = asyncio.create_task(self._send(key))
+                grant = await self._budget.acquire(len(self._core.slots))
+                self._heard(grant.active)
+                if not grant.granted:
+                    # Nothing sooner can help: the budget is what binds, so new marks need
+                    # not wake us (and a shared budget is not asked again per text delta).
+                    await asyncio.sleep(grant.wait)
+                    continue
+                if key not in self._core.slots:  # forgotten while we asked
+                    await self._budget.settle(grant, 0)
+                    continue
+                self._core.sending(key, self._clock())
+                task = asyncio.create_task(self._send(key, grant))
                 self._sends.add(task)
                 task.add_done_callback(self._sends.discard)
                 continue
             self._wake.clear()
             timeout = None if wake_at is None else max(wake_at - self._clock(), 0.0)
+            if self._core.slots:  # keep the other replicas' count of our answers fresh
+                timeout = min(timeout if timeout is not None else REPORT_EVERY, REPORT_EVERY)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 pass
 
-    async def _send(self, key: Hashable) -> None:
+    def _heard(self, active: int) -> None:
+        """The workspace's streaming messages, as the budget counted them just now."""
+        mine = len(self._core.slots)
+        self._core.elsewhere = max(active - mine, 0)
+        self._reported, self._reported_at = mine, self._clock()
+
+    async def _report_if_due(self) -> None:
+        mine = len(self._core.slots)
+        stale = self._clock() - self._reported_at >= REPORT_EVERY
+        if (mine and stale) or (mine == 0 and self._reported):
+            self._heard(await self._budget.report(mine))
+
+    async def _send(self, key: Hashable, grant: Grant) -> None:
         track = self._tracks.get(key)
         if track is None:
-            self._core.done(key, self._clock())
+            self._core.done(key)
+            await self._budget.settle(grant, 0)
             return
         generation = track.requested
         try:
             calls = await track.sync()
         except RateLimited as exc:
             log.warning("Slack rate limit: pausing edits for %.1fs", exc.retry_after)
-            self._core.rate_limited(key, self._clock(), exc.retry_after)
+            self._core.rate_limited(key)
+            await self._budget.pause(exc.retry_after)
         except Exception as exc:  # the reply decides what a failed edit means
             track.error = exc
-            self._core.done(key, self._clock())
+            self._core.done(key)
             track.changed.set()
         else:
             track.delivered = max(track.delivered, generation)
-            self._core.done(key, self._clock(), calls)
+            self._core.done(key)
+            await self._budget.settle(grant, calls)
             track.changed.set()
         self._wake.set()
+
+
+def local_budget(clock: Clock) -> BudgetFactory:
+    """Budgets kept by this process alone (one replica, or Redis not configured)."""
+
+    def make(team: str, method: str, per_minute: int, burst: int) -> Budget:
+        return LocalBudget(per_minute, burst, clock)
+
+    return make
 
 
 class Schedulers:
     """One `UpdateScheduler` per workspace and Slack method, created on first use.
 
     `per_minute` maps each method to its budget; Slack counts each method separately.
+    `budgets` makes each one's `Budget` (by default kept in this process).
     """
 
     def __init__(
@@ -275,22 +309,24 @@ class Schedulers:
         burst: int,
         min_interval: float,
         clock: Clock = time.monotonic,
+        budgets: BudgetFactory | None = None,
     ) -> None:
         self._per_minute = dict(per_minute)
         self._burst = burst
         self._min_interval = min_interval
         self._clock = clock
+        self._budgets = budgets or local_budget(clock)
         self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
 
     def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
         scheduler = self._schedulers.get((team, method))
         if scheduler is None:
-            core = SchedulerCore(
-                per_minute=self._per_minute[method],
-                burst=self._burst,
-                min_interval=self._min_interval,
+            per_minute = self._per_minute[method]
+            core = SchedulerCore(per_minute=per_minute, min_interval=self._min_interval)
+            budget = self._budgets(team, method, per_minute, self._burst)
+            scheduler = self._schedulers[team, method] = UpdateScheduler(
+                core, budget, self._clock
             )
-            scheduler = self._schedulers[team, method] = UpdateScheduler(core, self._clock)
             scheduler.start()
         return scheduler
 

@@ -7,6 +7,7 @@ Nothing else in the package reads the environment: the composition root calls
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,9 @@ class Settings:
     web_token: str | None = None
     batch_poll_seconds: float = 10.0
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
+    redis_url: str | None = None  # None: each process keeps its own Slack budget
+    replica_id: str = field(default_factory=lambda: default_replica_id())
+    answer_lease: float = 15.0
 
     @property
     def socket_mode(self) -> bool:
@@ -149,6 +153,9 @@ def load_settings(
         web_token=_parse(env, "SHOPMAX_WEB_TOKEN", None, _web_token),
         batch_poll_seconds=_parse(env, "SHOPMAX_BATCH_POLL_SECONDS", 10.0, _positive_float),
         prices=_parse(env, "SHOPMAX_PRICES", dict(PRICES), with_overrides),
+        redis_url=_parse(env, "SHOPMAX_REDIS_URL", None, _redis_url),
+        replica_id=_parse(env, "SHOPMAX_REPLICA_ID", default_replica_id(), _replica_id),
+        answer_lease=_parse(env, "SHOPMAX_ANSWER_LEASE", 15.0, _lease),
     )
 
 
@@ -264,6 +271,31 @@ def _api_url(raw: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise SettingsError(f"SLACK_API_URL={raw!r} is not valid: expected an http(s) URL")
     return raw if raw.endswith("/") else raw + "/"
+
+
+def default_replica_id() -> str:
+    """Host name and process id: unique among processes running at once, and a container
+    restarted under its old host name (PID 1 again) keeps its id and finishes its own answers."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _replica_id(raw: str) -> str:
+    if len(raw) > 100 or not all(c.isalnum() or c in "-_.:" for c in raw):
+        raise ValueError("use up to 100 letters, digits, '-', '_', '.' or ':'")
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected redis://host:6379/0 (or rediss:// for TLS)")
+    return raw
+
+
+def _lease(raw: str) -> float:
+    value = _positive_float(raw)
+    if value < 3:
+        raise ValueError("use 3 seconds or more (the lease is renewed every third of it)")
+    return value
 
 
 def _database_url(raw: str) -> str:

@@ -26,6 +26,7 @@ from bot.ledger import LedgerRow
 from bot.settings import Settings
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
+from tests.services import POSTGRES_URL, drop_schema, fresh_redis, postgres_schema
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"
@@ -235,6 +236,20 @@ async def make_bot(settings: Settings, slack: FakeSlack) -> AsyncIterator[BotFac
     yield make
     for services in built:
         await services.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A database URL on the machine's PostgreSQL with a schema of this test's own."""
+    schema = await postgres_schema()
+    yield f"{POSTGRES_URL}?search_path={schema}"
+    await drop_schema(schema)
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """The machine's Redis (an emptied test database)."""
+    return await fresh_redis()
 
 
 @pytest.fixture

@@ -220,16 +220,17 @@ async def test_shutdown_ends_unfinished_answers_with_a_notice(
 async def test_answers_in_flight_at_a_crash_are_finished_at_the_next_start(
     make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
-    """What kill -9 leaves behind (an answer recorded as streaming) is finished by recover()."""
-    crashed = await make_bot()
+    """What kill -9 leaves behind (an answer recorded as streaming) is finished when the
+    replica starts again under the same id, without waiting for the lease."""
+    crashed = await make_bot(replica_id="replica-1", answer_lease=60.0)
     model.script(Script(chunks=[f"Step {n}. " for n in range(500)], delay=0.02))
     await ask(crashed)
     message = await slack.wait_for(lambda: slack.messages and slack.messages[0])
     await slack.wait_for(lambda: len(message.versions) >= 3)
-    unfinished = await crashed.services.store.unfinished_answers()
-    assert [u.ts for u in unfinished] == [message.ts]
-    restarted = await make_bot()
-    assert await restarted.services.answerer.recover() == 1
+    other = await make_bot(replica_id="replica-2", answer_lease=60.0)
+    assert await other.services.leases.sweep() == 0  # replica-1's lease still runs
+    restarted = await make_bot(replica_id="replica-1", answer_lease=60.0)
+    assert await restarted.services.leases.sweep(own_too=True) == 1
     assert any("restarted" in text for text in message.context)
     assert markdown_of(message.latest).startswith("Step 0.")
-    assert await restarted.services.store.unfinished_answers() == []
+    assert await restarted.services.leases.sweep(own_too=True) == 0

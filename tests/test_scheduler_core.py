@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bot.budget import Window
 from bot.scheduler import SchedulerCore
 
 
-def core(per_minute: int = 600, burst: int = 100, min_interval: float = 1.0) -> SchedulerCore:
-    return SchedulerCore(per_minute=per_minute, burst=burst, min_interval=min_interval)
+def core(per_minute: int = 600, min_interval: float = 1.0) -> SchedulerCore:
+    return SchedulerCore(per_minute=per_minute, min_interval=min_interval)
 
 
 def test_nothing_to_send_until_marked() -> None:
@@ -22,7 +23,7 @@ def test_routine_edits_of_a_message_wait_for_the_interval() -> None:
     c.mark("a", 0.0)
     assert c.pick(0.5) == (None, 1.0)
     assert c.pick(1.0)[0] == "a"
-    c.done("a", 1.1)
+    c.done("a")
     c.mark("a", 1.2)
     assert c.pick(1.5) == (None, 2.0)
 
@@ -66,49 +67,61 @@ def test_routine_spacing_is_a_fair_share_of_the_minute() -> None:
     assert single.spacing() == 60 / 49
 
 
+def test_replicas_share_the_minute_by_their_answers_in_flight() -> None:
+    """Seven answers here and thirteen on other replicas space edits like twenty in one."""
+    c = core(per_minute=50)
+    for n in range(7):
+        c.mark(n, 0.0)
+    c.elsewhere = 13
+    assert c.spacing() == 20 * 60 / 30
+
+
 def test_never_more_than_the_minute_allows() -> None:
-    """Urgent or not, the 51st call in a minute waits until the first one is a minute old."""
-    c = core(per_minute=50, burst=50)
-    for n in range(51):
-        c.mark(n, 0.0, urgent=True)
-    picked = [c.pick(float(n) / 10)[0] for n in range(50)]
-    assert None not in picked
-    assert c.pick(10.0) == (None, 60.0)
-    assert c.pick(60.0)[0] == 50
+    """The 51st call in a minute waits until the first one is a minute old."""
+    w = Window(per_minute=50, burst=50)
+    for n in range(50):
+        assert w.available_at(n / 10) == n / 10
+        w.take(n / 10)
+    assert w.available_at(10.0) == 60.0
+    assert w.available_at(60.0) == 60.0
 
 
 def test_bursts_are_limited_per_second() -> None:
-    c = core(burst=3)
-    for key in "abcd":
-        c.mark(key, 0.0, urgent=True)
-    assert [c.pick(0.0)[0] for _ in range(3)] == ["a", "b", "c"]
-    assert c.pick(0.2) == (None, 1.0)
-    assert c.pick(1.0)[0] == "d"
+    w = Window(per_minute=600, burst=3)
+    for _ in range(3):
+        assert w.available_at(0.0) == 0.0
+        w.take(0.0)
+    assert w.available_at(0.2) == 1.0
+    assert w.available_at(1.0) == 1.0
 
 
 def test_extra_calls_count_and_no_op_edits_give_their_call_back() -> None:
     """A rollover edit that made two calls counts twice; an edit that changed nothing, never."""
-    c = core(per_minute=3, burst=10)
-    c.mark("a", 0.0, urgent=True)
-    c.pick(0.0)
-    c.done("a", 0.0, calls=2)
-    c.mark("b", 0.0, urgent=True)
-    c.pick(0.0)
-    c.done("b", 0.0, calls=0)
-    c.mark("c", 0.0, urgent=True)
-    assert c.pick(0.0)[0] == "c"
-    c.mark("d", 0.0, urgent=True)
-    assert c.pick(0.0) == (None, 60.0)
+    w = Window(per_minute=3, burst=10)
+    w.take(0.0)
+    w.add(0.0, 1)
+    w.take(0.5)
+    w.give_back(0.5)
+    assert w.available_at(0.5) == 0.5
+    w.take(0.5)
+    assert w.available_at(0.6) == 60.0
 
 
-def test_a_429_pauses_the_workspace_and_keeps_the_edit_pending() -> None:
-    """After Retry-After the message is edited again, still first in line, with its old lag."""
+def test_a_429_pauses_the_budget() -> None:
+    w = Window(per_minute=600, burst=100)
+    w.pause(3.1, retry_after=5)
+    assert w.available_at(4.0) == 8.1
+    w.pause(4.0, retry_after=1)  # a shorter pause never shortens the current one
+    assert w.available_at(4.0) == 8.1
+
+
+def test_a_429_keeps_the_edit_pending_and_first_in_line() -> None:
+    """After the pause the message is edited again, still first, with its old lag."""
     c = core()
     c.mark("a", 1.0, urgent=True)
     c.mark("b", 2.0, urgent=True)
     assert c.pick(3.0)[0] == "a"
-    c.rate_limited("a", 3.1, retry_after=5)
-    assert c.pick(4.0) == (None, 8.1)
+    c.rate_limited("a")
     assert c.pick(8.1)[0] == "a"
 
 
@@ -119,5 +132,5 @@ def test_one_edit_in_flight_per_message() -> None:
     assert c.pick(0.0)[0] == "a"
     c.mark("a", 0.1, urgent=True)
     assert c.pick(0.2) == (None, None)
-    c.done("a", 0.3)
+    c.done("a")
     assert c.pick(0.3)[0] == "a"

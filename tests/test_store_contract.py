@@ -4,11 +4,8 @@ reachable (SHOPMAX_TEST_POSTGRES_URL, default the local test database)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import asyncpg
 import pytest
 
 from bot.conversation import Turn
@@ -18,30 +15,10 @@ from bot.store.postgres import PostgresStore
 from tests.conftest import BotFactory, ledger_row, payload
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.slack_server import BOT_USER, FakeSlack
+from tests.services import POSTGRES_URL, drop_schema, postgres_schema
 
-POSTGRES_URL = os.environ.get(
-    "SHOPMAX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 Opener = Callable[[], Awaitable[Store]]
 TS = "1700013000.000100"
-
-
-async def postgres_schema() -> str:
-    """A fresh schema for one test, or skip (with the reason) when PostgreSQL is not there."""
-    try:
-        db = await asyncio.wait_for(asyncpg.connect(POSTGRES_URL), 5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
-    schema = f"shopmax_test_{uuid.uuid4().hex[:12]}"
-    await db.execute(f"CREATE SCHEMA {schema}")
-    await db.close()
-    return schema
-
-
-async def drop_schema(schema: str) -> None:
-    db = await asyncpg.connect(POSTGRES_URL)
-    await db.execute(f"DROP SCHEMA {schema} CASCADE")
-    await db.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -98,14 +75,60 @@ async def test_questions_are_kept_for_retry_and_counted_for_limits(opener: Opene
     assert await store.questions_since("T1", "U2", 0) == 0
 
 
-async def test_answers_in_flight_are_tracked_until_ended(opener: Opener) -> None:
+async def test_a_live_replicas_answers_are_not_taken_over(opener: Opener) -> None:
     store = await opener()
-    await store.begin_answer("a1", "T1", "C1", "")
+    await store.begin_answer("a1", "T1", "C1", "", owner="r1", lease=60)
     await store.answer_progress("a1", "9.9", "partial text")
-    [unfinished] = await store.unfinished_answers()
-    assert (unfinished.answer_id, unfinished.ts, unfinished.text) == ("a1", "9.9", "partial text")
+    assert await store.take_over("r2", 60, own_too=False) == []
     await store.end_answer("a1")
-    assert await store.unfinished_answers() == []
+    assert await store.take_over("r1", 60, own_too=True) == []
+
+
+async def test_an_expired_lease_hands_the_answer_to_a_survivor_with_its_text(
+    opener: Opener,
+) -> None:
+    store = await opener()
+    await store.begin_answer("a1", "T1", "C1", "", owner="r1", lease=0.05)
+    await store.answer_progress("a1", "9.9", "partial text")
+    await asyncio.sleep(0.1)
+    [taken] = await store.take_over("r2", 60, own_too=False)
+    assert (taken.answer_id, taken.channel, taken.ts, taken.text) == (
+        "a1",
+        "C1",
+        "9.9",
+        "partial text",
+    )
+    # Now r2 holds it: nobody else takes it again while r2's lease runs.
+    assert await store.take_over("r3", 60, own_too=False) == []
+
+
+async def test_renewing_keeps_a_replicas_answers(opener: Opener) -> None:
+    store = await opener()
+    await store.begin_answer("a1", "T1", "C1", "", owner="r1", lease=0.3)
+    await store.begin_answer("b1", "T1", "C1", "", owner="r2", lease=0.3)
+    await asyncio.sleep(0.2)
+    await store.renew_leases("r1", 60)
+    await asyncio.sleep(0.2)
+    assert [u.answer_id for u in await store.take_over("r3", 60, own_too=False)] == ["b1"]
+
+
+async def test_a_restarted_replica_takes_back_its_own_answers_at_once(opener: Opener) -> None:
+    store = await opener()
+    await store.begin_answer("a1", "T1", "C1", "", owner="r1", lease=60)
+    await store.begin_answer("b1", "T1", "C1", "", owner="r2", lease=60)
+    assert [u.answer_id for u in await store.take_over("r1", 60, own_too=True)] == ["a1"]
+
+
+async def test_survivors_sweeping_at_once_never_take_the_same_answer(opener: Opener) -> None:
+    stores = [await opener() for _ in range(3)]
+    for n in range(12):
+        await stores[0].begin_answer(f"a{n}", "T1", "C1", "", owner="dead", lease=0.01)
+    await asyncio.sleep(0.05)
+    taken = await asyncio.gather(
+        *(s.take_over(f"r{i}", 60, own_too=False) for i, s in enumerate(stores))
+    )
+    ids = [u.answer_id for batch in taken for u in batch]
+    assert sorted(ids) == sorted(f"a{n}" for n in range(12))
 
 
 async def test_the_ledger_round_trips_and_sums_tokens(opener: Opener) -> None:

@@ -75,8 +75,11 @@ class Store(Protocol):
         """How many questions the user asked since the Unix time `since`."""
         ...
 
-    async def begin_answer(self, answer_id: str, team: str, channel: str, ts: str) -> None:
-        """Record an answer as streaming, so a crash leaves a trace to finish it by."""
+    async def begin_answer(
+        self, answer_id: str, team: str, channel: str, ts: str, *, owner: str, lease: float
+    ) -> None:
+        """Record an answer as streaming on replica `owner`, held for `lease` seconds, so a
+        crash leaves a trace to finish it by."""
         ...
 
     async def answer_progress(self, answer_id: str, ts: str, text: str) -> None:
@@ -85,8 +88,16 @@ class Store(Protocol):
 
     async def end_answer(self, answer_id: str) -> None: ...
 
-    async def unfinished_answers(self) -> list[Unfinished]:
-        """Answers still recorded as streaming: at start-up, those a crash cut off."""
+    async def renew_leases(self, owner: str, lease: float) -> None:
+        """Replica `owner` is alive: hold all its streaming answers for `lease` more seconds."""
+        ...
+
+    async def take_over(self, owner: str, lease: float, *, own_too: bool) -> list[Unfinished]:
+        """Hand `owner` the streaming answers whose lease ran out (a replica died), and with
+        `own_too` those already recorded as `owner`'s (its previous life, at start-up).
+
+        Atomic: replicas sweeping at once never take the same answer.
+        """
         ...
 
     async def record(self, row: LedgerRow) -> None:

@@ -20,6 +20,9 @@ from bot.ledger import LedgerRow
 from bot.question import Question
 from bot.store.base import Unfinished, question_from, question_values
 
+# Lease times come from the database's clock, so replicas whose clocks drift still agree.
+NOW = "extract(epoch FROM clock_timestamp())"
+
 MIGRATION_LOCK = 0x5A0B_0001  # any constant; all replicas take the same advisory lock
 
 MIGRATIONS: tuple[str, ...] = (
@@ -69,6 +72,11 @@ MIGRATIONS: tuple[str, ...] = (
         written_at DOUBLE PRECISION NOT NULL
     );
     CREATE TABLE jobs (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    """
+    ALTER TABLE in_flight ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE in_flight ADD COLUMN lease_until DOUBLE PRECISION NOT NULL DEFAULT 0;
+    CREATE INDEX in_flight_by_lease ON in_flight (lease_until);
     """,
 )
 
@@ -149,15 +157,20 @@ class PostgresStore:
         )
         return int(count or 0)
 
-    async def begin_answer(self, answer_id: str, team: str, channel: str, ts: str) -> None:
+    async def begin_answer(
+        self, answer_id: str, team: str, channel: str, ts: str, *, owner: str, lease: float
+    ) -> None:
         await self._pool.execute(
-            "INSERT INTO in_flight VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT (answer_id) "
-            "DO UPDATE SET ts = EXCLUDED.ts",
+            "INSERT INTO in_flight (answer_id, team, channel, ts, text, started_at, owner, "
+            f"lease_until) VALUES ($1, $2, $3, $4, '', {NOW}, $5, {NOW} + $6) "
+            "ON CONFLICT (answer_id) DO UPDATE SET ts = EXCLUDED.ts, owner = EXCLUDED.owner, "
+            "lease_until = EXCLUDED.lease_until",
             answer_id,
             team,
             channel,
             ts,
-            time.time(),
+            owner,
+            lease,
         )
 
     async def answer_progress(self, answer_id: str, ts: str, text: str) -> None:
@@ -168,9 +181,20 @@ class PostgresStore:
     async def end_answer(self, answer_id: str) -> None:
         await self._pool.execute("DELETE FROM in_flight WHERE answer_id = $1", answer_id)
 
-    async def unfinished_answers(self) -> list[Unfinished]:
+    async def renew_leases(self, owner: str, lease: float) -> None:
+        await self._pool.execute(
+            f"UPDATE in_flight SET lease_until = {NOW} + $2 WHERE owner = $1", owner, lease
+        )
+
+    async def take_over(self, owner: str, lease: float, *, own_too: bool) -> list[Unfinished]:
+        # SKIP LOCKED: replicas sweeping at the same moment take disjoint rows.
         rows = await self._pool.fetch(
-            "SELECT answer_id, team, channel, ts, text FROM in_flight ORDER BY started_at"
+            f"UPDATE in_flight SET owner = $1, lease_until = {NOW} + $2 WHERE answer_id IN ("
+            f"SELECT answer_id FROM in_flight WHERE lease_until < {NOW} OR ($3 AND owner = $1) "
+            "FOR UPDATE SKIP LOCKED) RETURNING answer_id, team, channel, ts, text",
+            owner,
+            lease,
+            own_too,
         )
         return [Unfinished(*row) for row in rows]
 

@@ -97,6 +97,10 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE in_flight ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE in_flight ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -193,10 +197,14 @@ class SqliteStore:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    async def begin_answer(self, answer_id: str, team: str, channel: str, ts: str) -> None:
+    async def begin_answer(
+        self, answer_id: str, team: str, channel: str, ts: str, *, owner: str, lease: float
+    ) -> None:
+        now = time.time()
         await self._db.execute(
-            "INSERT OR REPLACE INTO in_flight VALUES (?, ?, ?, ?, '', ?)",
-            (answer_id, team, channel, ts, time.time()),
+            "INSERT OR REPLACE INTO in_flight (answer_id, team, channel, ts, text, started_at, "
+            "owner, lease_until) VALUES (?, ?, ?, ?, '', ?, ?, ?)",
+            (answer_id, team, channel, ts, now, owner, now + lease),
         )
         await self._db.commit()
 
@@ -210,11 +218,24 @@ class SqliteStore:
         await self._db.execute("DELETE FROM in_flight WHERE answer_id = ?", (answer_id,))
         await self._db.commit()
 
-    async def unfinished_answers(self) -> list[Unfinished]:
+    async def renew_leases(self, owner: str, lease: float) -> None:
+        await self._db.execute(
+            "UPDATE in_flight SET lease_until = ? WHERE owner = ?", (time.time() + lease, owner)
+        )
+        await self._db.commit()
+
+    async def take_over(self, owner: str, lease: float, *, own_too: bool) -> list[Unfinished]:
+        # One statement, so it is atomic on the shared connection and across processes.
+        now = time.time()
         async with self._db.execute(
-            "SELECT answer_id, team, channel, ts, text FROM in_flight ORDER BY started_at"
+            "UPDATE in_flight SET owner = ?, lease_until = ? "
+            "WHERE lease_until < ? OR (? AND owner = ?) "
+            "RETURNING answer_id, team, channel, ts, text",
+            (owner, now + lease, now, own_too, owner),
         ) as cursor:
-            return [Unfinished(*row) for row in await cursor.fetchall()]
+            rows = await cursor.fetchall()
+        await self._db.commit()
+        return [Unfinished(*row) for row in rows]
 
     async def record(self, row: LedgerRow) -> None:
         fields = [f.name for f in dataclasses.fields(LedgerRow)]
