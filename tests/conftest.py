@@ -134,7 +134,7 @@ class Bot:
             found = [m for m in self.slack.messages if _matches(m, where) and _finished(m)]
             return found if len(found) >= count else []
 
-        return list(await self.slack.wait_for(done))
+        return list(await self.slack.wait_for(done, within=30))
 
 
 async def run_bot(*args: str, env: dict[str, str], cwd: Path | str = "/") -> tuple[int, str, str]:
