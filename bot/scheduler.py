@@ -324,9 +324,7 @@ class Schedulers:
             per_minute = self._per_minute[method]
             core = SchedulerCore(per_minute=per_minute, min_interval=self._min_interval)
             budget = self._budgets(team, method, per_minute, self._burst)
-            scheduler = self._schedulers[team, method] = UpdateScheduler(
-                core, budget, self._clock
-            )
+            scheduler = self._schedulers[team, method] = UpdateScheduler(core, budget, self._clock)
             scheduler.start()
         return scheduler
 

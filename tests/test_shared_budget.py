@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import subprocess
 from collections.abc import AsyncIterator
 
 import pytest
@@ -92,29 +91,45 @@ async def test_budgets_of_other_workspaces_and_methods_are_separate(
     assert not (await update.acquire(1)).granted
 
 
+async def start_redis(port: int) -> asyncio.subprocess.Process:
+    """A password-protected Redis of the test's own, once it answers."""
+    server = await asyncio.create_subprocess_exec(
+        *["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        *["--appendonly", "no", "--requirepass", "secret-pw"],
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    probe = SharedBudgets(f"redis://:secret-pw@127.0.0.1:{port}/0", "probe")
+    try:
+        for _ in range(100):
+            if await probe.ping():
+                return server
+            await asyncio.sleep(0.05)
+    finally:
+        await probe.close()
+    raise AssertionError("redis-server did not start")
+
+
+async def stop(server: asyncio.subprocess.Process) -> None:
+    if server.returncode is None:
+        server.terminate()
+        await server.wait()
+
+
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 async def test_without_redis_each_replica_keeps_a_share_and_says_so(
-    tmp_path: object, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A Redis of the test's own is stopped and started again: the replica warns once, keeps
     answering within its share of the budget, and shares again (saying so) when Redis is back."""
     port = free_port()
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--requirepass", "secret-pw"]
-    server = subprocess.Popen([*command, "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    server = await start_redis(port)
     shared = [SharedBudgets(f"redis://:secret-pw@127.0.0.1:{port}/0", f"r{n}") for n in range(2)]
     try:
         first, second = [s(TEAM, "chat.update", 10, 100) for s in shared]
-        for _ in range(100):  # until the server accepts connections
-            if await shared[0].ping():
-                break
-            await asyncio.sleep(0.05)
-        assert await shared[0].ping()
         await second.report(1)  # Redis now knows of two replicas
         assert (await first.acquire(1)).granted
         assert not caplog.records
-        server.terminate()
-        server.wait()
+        await stop(server)
         with caplog.at_level(logging.WARNING, logger="bot.shared_budget"):
             grants = [await first.acquire(1) for _ in range(8)]
         # Half of the workspace's 10 for each of the two replicas Redis last knew about.
@@ -122,17 +137,12 @@ async def test_without_redis_each_replica_keeps_a_share_and_says_so(
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1 and "5 calls a minute" in warnings[0]
         assert "secret-pw" not in caplog.text
-        server = subprocess.Popen([*command, "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        for _ in range(100):
-            if await shared[1].ping():
-                break
-            await asyncio.sleep(0.05)
+        server = await start_redis(port)
         await asyncio.sleep(5.1)  # the fallback tries Redis again every 5 seconds
         with caplog.at_level(logging.INFO, logger="bot.shared_budget"):
             assert (await first.acquire(1)).granted
         assert "is back" in caplog.text
     finally:
-        server.terminate()
-        server.wait()
+        await stop(server)
         for s in shared:
             await s.close()
