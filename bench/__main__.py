@@ -7,7 +7,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bench import catalog, scheduler
+from bench import catalog, replicas, scheduler
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "scheduler", "catalog"],
+        choices=["all", "scheduler", "catalog", "replicas"],
         help="which benchmark to run (all)",
     )
     parser.add_argument("--answers", type=int, default=20, help="concurrent answers (20)")
@@ -41,6 +41,9 @@ def main() -> None:
         f"{0.6 * config.seconds:g}-{config.seconds:g} s.",
         flush=True,
     )
+    if args.which == "replicas":
+        run_replicas(config)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         results = asyncio.run(scheduler.main(config, Path(tmp)))
     print(scheduler.table(results))
@@ -50,6 +53,19 @@ def main() -> None:
         f"allows (target <= 1.25x); 429s {100 * ours.throttled / max(ours.calls, 1):.1f}% of calls "
         f"(target <= 1%); {ours.complete}/{ours.answers} answers complete."
     )
+    if args.which == "all":
+        print(flush=True)
+        run_replicas(config)
+
+
+def run_replicas(config: scheduler.Config) -> None:
+    print(
+        f"Replica benchmark: the same {config.answers} answers delivered to real bot processes "
+        "in HTTP mode, round-robin, each mention also as a retry and a message twin on other "
+        "replicas.",
+        flush=True,
+    )
+    print(replicas.report(asyncio.run(replicas.main(config)), config))
 
 
 if __name__ == "__main__":

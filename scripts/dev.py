@@ -15,8 +15,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -82,10 +85,49 @@ def ensure_postgres() -> None:
             )
 
 
+def answers(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:`port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_redis() -> None:
+    """Start a local Redis on 6379 (installing Debian's redis-server as root with apt if it is
+    missing) when none answers there; the Redis tests skip, saying why, where none can be."""
+    if answers(6379):
+        return
+    if not shutil.which("redis-server") and os.name == "posix" and os.geteuid() == 0:
+        print("Installing Redis for the replica tests ...", flush=True)
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.call(["apt-get", "install", "-y", "-qq", "redis-server"], env=env, **quiet)
+    if not shutil.which("redis-server"):
+        print("No Redis found: the Redis tests will be skipped.", flush=True)
+        return
+    scratch = tempfile.gettempdir()  # nothing is saved; the log goes there too
+    server = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379"]
+    options = ["--save", "", "--appendonly", "no", "--dir", scratch]
+    log = ["--logfile", str(Path(scratch) / "shopmax-redis.log")]
+    subprocess.call([*server, *options, *log], stdout=subprocess.DEVNULL)
+    for _ in range(50):
+        if answers(6379):
+            return
+        time.sleep(0.1)
+    print("Redis did not start: the Redis tests will be skipped.", flush=True)
+
+
+def ensure_services() -> None:
+    ensure_postgres()
+    ensure_redis()
+
+
 def test(args: list[str]) -> int:
     ensure_installed("test")
     ensure_browser()
-    ensure_postgres()
+    ensure_services()
     linted = [d for d in ("bot", "tests", "bench", "scripts") if (ROOT / d).is_dir()]
     steps = [
         [str(PYTHON), "-m", "ruff", "check", *linted],
@@ -106,6 +148,7 @@ def test(args: list[str]) -> int:
 
 def bench(args: list[str]) -> int:
     ensure_installed("test")
+    ensure_services()
     return subprocess.call([str(PYTHON), "-m", "bench", *args], cwd=ROOT)
 
 
