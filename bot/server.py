@@ -38,8 +38,18 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    if request.app[SERVICES].shutting_down:
+    """503 while shutting down (the load balancer stops sending); otherwise 200, saying so when
+    Redis is unreachable. That stays 200 on purpose: the replica still answers, within a share
+    of the budget, and failing every replica's check over a Redis blip would stop them all."""
+    services = request.app[SERVICES]
+    if services.shutting_down:
         return web.Response(status=503, text="shutting down")
+    shared = services.shared_budgets
+    if shared is not None and not await shared.ping():
+        return web.Response(
+            text=f"ok, but Redis at {shared.address} is unreachable: each replica keeps its own "
+            "share of the Slack budget"
+        )
     return web.Response(text="ok")
 
 

@@ -7,8 +7,12 @@ import signal
 import time
 from pathlib import Path
 
+import aiohttp
+
+from bot.server import web_app
 from tests.conftest import BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.serve import serve
 from tests.fakes.slack_server import BOT_USER, FakeSlack
 from tests.test_process import bot_env, free_port, start_bot, wait_healthy
 
@@ -103,3 +107,21 @@ async def test_a_replica_stopped_with_sigterm_hands_nothing_over(
     assert "Step 29." in answer.markdown and answer.context
     assert not any("restarted" in t for t in answer.context)
     assert await survivor.services.store.take_over("replica-b", 3.0, own_too=False) == []
+
+
+async def test_health_says_when_redis_is_unreachable_but_stays_up(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    """Health checks keep a replica in the load balancer while Redis is away (it still
+    answers, within its share of the budget) and say what is wrong."""
+    port = free_port()  # nothing listens there
+    bot = await make_bot(redis_url=f"redis://:pw-123@127.0.0.1:{port}/0")
+    runner, url = await serve(web_app(bot.services, serve_slack=True))
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as r:
+            body = await r.text()
+        assert r.status == 200
+        assert body.startswith("ok, but Redis at 127.0.0.1:") and "unreachable" in body
+        assert "pw-123" not in body
+    finally:
+        await runner.cleanup()

@@ -166,28 +166,24 @@ async def test_migrations_are_safe_to_run_again_and_at_once(opener: Opener) -> N
 
 
 async def test_the_bot_answers_on_postgres_and_two_replicas_answer_a_mention_once(
-    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic, postgres_url: str
 ) -> None:
     """Two bots on one PostgreSQL database get the app_mention and its message twin: one answer."""
-    schema = await postgres_schema()
-    try:
-        url = f"{POSTGRES_URL}?search_path={schema}"
-        first, second = await make_bot(database_url=url), await make_bot(database_url=url)
-        text = f"<@{BOT_USER}> fridge under 30k?"
-        await asyncio.gather(
-            first.event(payload("app_mention", text=text, ts=TS)),
-            second.event(payload("message", text=text, ts=TS, thread_ts=TS)),
-            second.event(payload("app_mention", text=text, ts=TS)),
-        )
-        await first.handled(1)
-        await second.handled(2)
-        await first.services.answerer.wait_idle(10)
-        await second.services.answerer.wait_idle(10)
-        assert len(model.calls) == 1
-        assert len(slack.calls_to("chat.postMessage")) == 1
-        rows = await first.services.store.ledger(0)
-        assert [r.outcome for r in rows] == ["ok"]
-        await first.services.close()
-        await second.services.close()
-    finally:
-        await drop_schema(schema)
+    first, second = (
+        await make_bot(database_url=postgres_url),
+        await make_bot(database_url=postgres_url),
+    )
+    text = f"<@{BOT_USER}> fridge under 30k?"
+    await asyncio.gather(
+        first.event(payload("app_mention", text=text, ts=TS)),
+        second.event(payload("message", text=text, ts=TS, thread_ts=TS)),
+        second.event(payload("app_mention", text=text, ts=TS)),
+    )
+    await first.handled(1)
+    await second.handled(2)
+    await first.services.answerer.wait_idle(10)
+    await second.services.answerer.wait_idle(10)
+    assert len(model.calls) == 1
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    rows = await first.services.store.ledger(0)
+    assert [r.outcome for r in rows] == ["ok"]
