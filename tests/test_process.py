@@ -47,6 +47,8 @@ def bot_env(slack: FakeSlack, model: FakeAnthropic, tmp_path: Path, port: int) -
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        # Stable across restarts, so a restarted bot finishes its own cut-off answers at once.
+        "SHOPMAX_REPLICA_ID": "test-replica",
     }
 
 
