@@ -183,7 +183,7 @@ class RedisBudget:
         token = self._shared.token()
         result = await self._run_acquire(active, token)
         if result is None:
-            return self._fallback.take(active)
+            return self._fallback.take(active)  # this replica's share, see `_call`
         granted, wait_ms, total, _ = result
         return Grant(wait=0.0 if granted else wait_ms / 1000, active=total, token=token)
 
@@ -218,12 +218,13 @@ class RedisBudget:
 
     async def _call(self, command: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a Redis command; None (and the fallback) if Redis cannot be reached."""
+        # While Redis is away, this replica keeps its share of the workspace's budget.
+        self._fallback.window.per_minute = max(self._per_minute // self._replicas, 1)
         if not self._shared.reachable:
             return None
         try:
             result = await command(*args, **kwargs)
         except (RedisError, OSError) as exc:
-            self._fallback.window.per_minute = max(self._per_minute // self._replicas, 1)
             self._shared.failed(exc, self._fallback.window.per_minute)
             return None
         self._shared.succeeded()
