@@ -8,6 +8,8 @@ fake Slack enforces 50 `chat.update` a minute for the whole workspace.
 
 * **1 process** is the default single deployment: SQLite and a budget kept in the process.
 * **3 replicas** share PostgreSQL (dedup, leases, ledger) and Redis (the Slack budget).
+* **3, no Redis** shares PostgreSQL only, each replica keeping Slack's whole budget to itself:
+  what the shared budget saves a deployment from.
 
 Figures are those of `bench/scheduler.py` (lag per model chunk against the least mean lag the
 budget allows) plus how many questions were answered exactly once.
@@ -54,7 +56,8 @@ REDIS_URL = os.environ.get("SHOPMAX_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14
 class Deployment:
     name: str
     replicas: int
-    shared: bool  # PostgreSQL + Redis, or SQLite + a budget of the process's own
+    postgres: bool  # PostgreSQL, or SQLite (one process)
+    redis: bool  # the Slack budget in Redis, or each process's own
 
 
 @dataclass(frozen=True)
@@ -155,17 +158,16 @@ async def run(deployment: Deployment, config: Config, tmp: Path) -> Outcome:
         "SHOPMAX_UPDATES_PER_MINUTE": str(config.per_minute),
         "SHOPMAX_LOG_LEVEL": "WARNING",
     }
-    if deployment.shared:
-        db = await asyncpg.connect(POSTGRES_URL)
-        await db.execute(f"CREATE SCHEMA {schema}")
-        await db.close()
+    if deployment.redis:
         client = aioredis.Redis.from_url(REDIS_URL)
         await client.flushdb()
         await client.aclose()
-        base |= {
-            "DATABASE_URL": f"{POSTGRES_URL}?search_path={schema}",
-            "SHOPMAX_REDIS_URL": REDIS_URL,
-        }
+        base["SHOPMAX_REDIS_URL"] = REDIS_URL
+    if deployment.postgres:
+        db = await asyncpg.connect(POSTGRES_URL)
+        await db.execute(f"CREATE SCHEMA {schema}")
+        await db.close()
+        base["DATABASE_URL"] = f"{POSTGRES_URL}?search_path={schema}"
     else:
         base["DATABASE_URL"] = f"sqlite:///{tmp / (deployment.name.replace(' ', '-') + '.db')}"
     ports = [free_port() for _ in range(deployment.replicas)]
@@ -208,7 +210,7 @@ async def run(deployment: Deployment, config: Config, tmp: Path) -> Outcome:
         await asyncio.gather(*(p.wait() for p in processes))
         await slack.close()
         await model.close()
-        if deployment.shared:
+        if deployment.postgres:
             db = await asyncpg.connect(POSTGRES_URL)
             await db.execute(f"DROP SCHEMA {schema} CASCADE")
             await db.close()
@@ -234,13 +236,14 @@ def table(outcomes: list[Outcome], config: Config) -> str:
 
 async def main(config: Config) -> list[Outcome]:
     with tempfile.TemporaryDirectory() as tmp:
-        one = await run(Deployment("1 process", 1, shared=False), config, Path(tmp))
-        three = await run(Deployment("3 replicas", 3, shared=True), config, Path(tmp))
-    return [one, three]
+        one = await run(Deployment("1 process", 1, False, False), config, Path(tmp))
+        three = await run(Deployment("3 replicas", 3, True, True), config, Path(tmp))
+        alone = await run(Deployment("3, no Redis", 3, True, False), config, Path(tmp))
+    return [one, three, alone]
 
 
 def report(outcomes: list[Outcome], config: Config) -> str:
-    one, three = outcomes
+    one, three, _ = outcomes
     ratio_one = one.result.mean_lag / one.result.least_mean_lag
     ratio_three = three.result.mean_lag / three.result.least_mean_lag
     r = three.result
