@@ -3,6 +3,7 @@
 
     python3 scripts/dev.py run      install what the bot needs, then start it (shopmax-bot run)
     python3 scripts/dev.py test     install the test tools, then lint, type-check and run pytest
+                                    (the bot tests twice: on SQLite, and on PostgreSQL if running)
     python3 scripts/dev.py bench    install, then run the benchmarks in bench/
 
 Everything goes into `.venv/` beside this repository's pyproject.toml; the install step is
@@ -124,23 +125,32 @@ def ensure_services() -> None:
     ensure_redis()
 
 
+# Run again on PostgreSQL: every test that builds a bot, not those with a store of their own
+# (the contract and replica tests already cover both; the process tests bring their own SQLite).
+OWN_STORE = ["test_browser", "test_process", "test_store_contract", "test_shared_budget"]
+OWN_STORE += ["test_replicas", "test_terminal"]
+
+
 def test(args: list[str]) -> int:
     ensure_installed("test")
     ensure_browser()
     ensure_services()
     linted = [d for d in ("bot", "tests", "bench", "scripts") if (ROOT / d).is_dir()]
-    steps = [
-        [str(PYTHON), "-m", "ruff", "check", *linted],
-        [str(PYTHON), "-m", "mypy"],
-        [str(PYTHON), "-m", "pytest", *args],
+    pytest = [str(PYTHON), "-m", "pytest"]
+    ignored = [f"--ignore=tests/{name}.py" for name in OWN_STORE]
+    steps: list[tuple[dict[str, str], list[str]]] = [
+        ({}, [str(PYTHON), "-m", "ruff", "check", *linted]),
+        ({}, [str(PYTHON), "-m", "mypy"]),
+        ({}, [*pytest, *args]),
     ]
-    for step in steps:
-        print(
-            "$",
-            " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
-            flush=True,
-        )
-        code = subprocess.call(step, cwd=ROOT)
+    if answers(5432):
+        steps.append(({"SHOPMAX_TEST_STORE": "postgres"}, [*pytest, *ignored, *args]))
+    else:
+        print("No PostgreSQL on 127.0.0.1:5432: the bot tests run on SQLite only.", flush=True)
+    for env, step in steps:
+        shown = [f"{k}={v}" for k, v in env.items()] + [Path(step[0]).name, *step[1:]]
+        print("$", " ".join(shown), flush=True)
+        code = subprocess.call(step, cwd=ROOT, env={**os.environ, **env})
         if code != 0:
             return code
     return 0

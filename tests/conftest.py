@@ -205,14 +205,27 @@ async def model() -> AsyncIterator[FakeAnthropic]:
 
 
 @pytest.fixture
-def settings(slack: FakeSlack, model: FakeAnthropic, tmp_path: Path) -> Settings:
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """The store every bot of a test shares: a SQLite file, or with SHOPMAX_TEST_STORE=postgres
+    a fresh schema on the machine's PostgreSQL (`scripts/dev.py test` runs the bot tests both
+    ways)."""
+    if os.environ.get("SHOPMAX_TEST_STORE", "sqlite") != "postgres":
+        yield f"sqlite:///{tmp_path / 'shopmax.db'}"
+        return
+    schema = await postgres_schema()
+    yield f"{POSTGRES_URL}?search_path={schema}"
+    await drop_schema(schema)
+
+
+@pytest.fixture
+def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str) -> Settings:
     return Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,
         anthropic_api_key="sk-ant-test-key",
         anthropic_base_url=model.url,
-        database_url=f"sqlite:///{tmp_path / 'shopmax.db'}",
+        database_url=database_url,
         update_interval=0.05,
         updates_per_minute=6000,
         appends_per_minute=6000,
