@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import anthropic
 
-from bot import claude, render
+from bot import claude, render, texts
 from bot.claude import Clock, Finished, ModelRequest, Progress, TextDelta, ToolCall
 from bot.conversation import Turn, build_messages, with_thread_context
 from bot.ending import ending_for
@@ -143,7 +143,7 @@ class Answerer:
 
     def stop(self, answer_id: str, user: str) -> bool | None:
         """Stop a streaming answer: True if stopped, False if `user` may not, None if it is
-        not running (any more). The asker and admins may stop an answer."""
+        not running here. The asker and admins may stop an answer."""
         running = self.running.get(answer_id)
         if running is None:
             return None
@@ -152,6 +152,31 @@ class Answerer:
         running.stopped_by = user
         running.cut()
         return True
+
+    async def press_stop(self, answer_id: str, user: str) -> None:
+        """Someone pressed Stop. The press may land on any replica; one that is not streaming
+        the answer relays it to the others through the store."""
+        if answer_id in self.running:
+            await self.stop_here(answer_id, user)
+        else:
+            await self.store.relay_stop(answer_id, user)
+
+    async def stop_here(self, answer_id: str, user: str) -> None:
+        """Apply a Stop press to an answer if it streams here (relayed presses arrive here
+        on every replica); tell someone who may not stop it why nothing happened."""
+        running = self.running.get(answer_id)
+        if running is None or self.stop(answer_id, user) is not False:
+            return
+        question = running.question
+        try:
+            await self.slack.post_ephemeral(
+                question.channel,
+                user,
+                texts.NOT_YOURS_TO_STOP,
+                thread_ts=question.thread_ts or None,
+            )
+        except SlackError as exc:
+            log.warning("could not tell %s they may not stop the answer: %s", user, exc)
 
     async def retry(self, question_id: str, user: str, pressed_ts: str) -> Outcome | None:
         """Ask a failed question again, in the same thread, for whoever pressed Retry."""

@@ -48,6 +48,14 @@ class Services:
     shared_budgets: SharedBudgets | None = None
     shutting_down: bool = False
 
+    async def start(self) -> None:
+        """Start what runs beside answering: the lease heartbeat and sweep (after finishing
+        this replica's own cut-off answers) and the listener for Stop presses relayed from
+        other replicas."""
+        await self.leases.sweep(own_too=True)
+        self.leases.start()
+        await self.store.listen_stops(self.answerer.stop_here)
+
     async def close(self, grace: float = 10.0) -> None:
         """Let answers in flight finish (up to `grace` seconds), end the rest with a notice,
         then release everything."""

@@ -24,8 +24,7 @@ async def run(settings: Settings) -> None:
     seconds to finish and are otherwise ended with a notice, then the process exits 0.
     """
     services = await build_services(settings)
-    await services.leases.sweep(own_too=True)
-    services.leases.start()
+    await services.start()
     runner = web.AppRunner(web_app(services, serve_slack=not settings.socket_mode))
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.server import web_app
-from tests.conftest import BotFactory, payload
+from tests.conftest import USER, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import serve
 from tests.fakes.slack_server import BOT_USER, FakeSlack
@@ -125,3 +125,28 @@ async def test_health_says_when_redis_is_unreachable_but_stays_up(
         assert "pw-123" not in body
     finally:
         await runner.cleanup()
+
+
+async def test_stop_pressed_on_another_replica_stops_the_answer(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic, postgres_url: str
+) -> None:
+    """Slack hands a button press to any replica: the one that is not streaming the answer
+    relays it, and the one that is applies it (or tells a stranger why not)."""
+    streaming_bot = await make_bot(database_url=postgres_url, replica_id="replica-a")
+    other = await make_bot(database_url=postgres_url, replica_id="replica-b")
+    for bot in (streaming_bot, other):
+        await bot.services.start()
+    model.script(Script(chunks=[f"Point {n}. " for n in range(300)], delay=0.02))
+    await streaming_bot.event(payload("app_mention", text=f"<@{BOT_USER}> TVs?"))
+    streaming = await slack.wait_for(
+        lambda: next((m for m in slack.messages if "stop_answer" in str(m.blocks)), None)
+    )
+    await other.press(streaming, "stop_answer", user="U0STRANGER")
+    notice = await slack.wait_for(lambda: slack.ephemeral)
+    assert notice[0]["user"] == "U0STRANGER" and "Only the person who asked" in notice[0]["text"]
+    assert streaming_bot.services.answerer.running, "still streaming"
+    await other.press(streaming, "stop_answer", user=USER)
+    [answer] = await streaming_bot.finished_answers(1)
+    assert any(f"Stopped by <@{USER}>" in text for text in answer.context)
+    await slack.wait_for(lambda: model.calls[0].disconnected)
+    assert not model.calls[0].finished

@@ -15,14 +15,7 @@ def register(app: AsyncApp, answerer: Answerer) -> None:
     @app.action(STOP_ACTION)
     async def on_stop(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body["user"]["id"]
-        allowed = answerer.stop(body["actions"][0]["value"], user)
-        if allowed is False:
-            channel = body["channel"]["id"]
-            thread_ts = body.get("message", {}).get("thread_ts")
-            await answerer.slack.post_ephemeral(
-                channel, user, texts.NOT_YOURS_TO_STOP, thread_ts=thread_ts
-            )
+        await answerer.press_stop(body["actions"][0]["value"], body["user"]["id"])
 
     @app.action(FEEDBACK_GOOD)
     @app.action(FEEDBACK_BAD)

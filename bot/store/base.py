@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,6 +42,10 @@ def question_from(row: Sequence[Any]) -> Question:
     """A question from (team, channel, user, text, surface, ts, thread_ts, response_url)."""
     team, channel, user, text, surface, ts, thread_ts, response_url = row
     return Question(team, channel, user, text, Surface(surface), ts, thread_ts, response_url)
+
+
+OnStop = Callable[[str, str], Coroutine[Any, Any, None]]
+"""Called with (answer_id, user) for a Stop press relayed from another replica."""
 
 
 class Store(Protocol):
@@ -131,5 +135,13 @@ class Store(Protocol):
         ...
 
     async def set_pending_batch(self, batch_id: str | None) -> None: ...
+
+    async def relay_stop(self, answer_id: str, user: str) -> None:
+        """`user` pressed Stop on `answer_id`, which does not stream here: tell the replicas."""
+        ...
+
+    async def listen_stops(self, on_stop: OnStop) -> None:
+        """From now until `close`, call `on_stop` for every Stop a replica relays."""
+        ...
 
     async def close(self) -> None: ...

@@ -8,7 +8,9 @@ NOTHING`), never a read-then-write, so two replicas given the same Slack event a
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +20,12 @@ import asyncpg
 from bot.conversation import Turn
 from bot.ledger import LedgerRow
 from bot.question import Question
-from bot.store.base import Unfinished, question_from, question_values
+from bot.store.base import OnStop, Unfinished, question_from, question_values
+
+log = logging.getLogger(__name__)
+
+# Stop presses that land on another replica than the one streaming the answer travel here.
+STOP_CHANNEL = "shopmax_stop"
 
 # Lease times come from the database's clock, so replicas whose clocks drift still agree.
 NOW = "extract(epoch FROM clock_timestamp())"
@@ -87,15 +94,22 @@ LEDGER_COLUMNS = ", ".join('"user"' if f == "user" else f for f in LEDGER_FIELDS
 class PostgresStore:
     """`Store` on PostgreSQL through an asyncpg connection pool."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, url: str, settings: dict[str, str] | None = None
+    ) -> None:
         self._pool = pool
+        self._url = url
+        self._settings = settings
+        self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self._relayed: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(cls, url: str, *, schema: str | None = None) -> PostgresStore:
         """Connect and migrate; `schema` (tests) keeps the tables in a schema of their own."""
         settings = {"search_path": schema} if schema else None
         pool = await asyncpg.create_pool(url, min_size=1, max_size=5, server_settings=settings)
-        store = cls(pool)
+        store = cls(pool, url, settings)
         await store._migrate()
         return store
 
@@ -267,5 +281,45 @@ class PostgresStore:
                 batch_id,
             )
 
+    async def relay_stop(self, answer_id: str, user: str) -> None:
+        await self._pool.execute("SELECT pg_notify($1, $2)", STOP_CHANNEL, f"{answer_id} {user}")
+
+    async def listen_stops(self, on_stop: OnStop) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(on_stop), name="stop-listener")
+        await asyncio.wait_for(self._listening.wait(), 10)
+
+    async def _listen(self, on_stop: OnStop) -> None:
+        """LISTEN on a connection of its own (a pooled one would be handed to queries), and
+        connect again whenever that connection is lost."""
+
+        def notified(_db: object, _pid: int, _channel: str, payload: object) -> None:
+            answer_id, _, user = str(payload).partition(" ")
+            task = asyncio.create_task(on_stop(answer_id, user))
+            self._relayed.add(task)
+            task.add_done_callback(self._relayed.discard)
+
+        while True:
+            try:
+                db = await asyncpg.connect(self._url, server_settings=self._settings)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("cannot listen for Stop presses (%s); trying again", exc)
+                await asyncio.sleep(1)
+                continue
+            lost = asyncio.Event()
+            db.add_termination_listener(lambda _db, lost=lost: lost.set())
+            try:
+                await db.add_listener(STOP_CHANNEL, notified)
+                self._listening.set()
+                await lost.wait()
+                log.warning("lost the connection that listens for Stop presses; reconnecting")
+            finally:
+                if not db.is_closed():
+                    await db.close()
+            await asyncio.sleep(1)
+
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
         await self._pool.close()

@@ -13,7 +13,7 @@ import aiosqlite
 from bot.conversation import Turn
 from bot.ledger import LedgerRow
 from bot.question import Question
-from bot.store.base import Unfinished, question_from, question_values
+from bot.store.base import OnStop, Unfinished, question_from, question_values
 
 # Each entry moves the schema one version forward; never edit a shipped entry, append one.
 MIGRATIONS: tuple[str, ...] = (
@@ -300,6 +300,12 @@ class SqliteStore:
                 "INSERT OR REPLACE INTO jobs VALUES ('describe_batch', ?)", (batch_id,)
             )
         await self._db.commit()
+
+    async def relay_stop(self, answer_id: str, user: str) -> None:
+        """One process serves a SQLite store: an answer not streaming here has ended."""
+
+    async def listen_stops(self, on_stop: OnStop) -> None:
+        """Nothing to listen to: see `relay_stop`."""
 
     async def close(self) -> None:
         await self._db.close()
