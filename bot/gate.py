@@ -33,23 +33,20 @@ class Gate:
     def __init__(self, limits: Limits, store: Store) -> None:
         self.limits = limits
         self.store = store
-        self._told_not_enabled: set[tuple[str, str, str]] = set()
 
     async def refusal(self, question: Question) -> str | None:
         """None when the question may be answered; otherwise what to tell the asker.
 
         A question from outside the allowlists gets its answer once per person and channel;
-        after that it is ignored (the empty string), so the bot never nags.
+        after that it is ignored (the empty string), so the bot never nags. "Once" is kept in
+        the store, so it holds across restarts and replicas.
         """
         limits = self.limits
         if (limits.allowed_teams and question.team not in limits.allowed_teams) or (
             limits.allowed_channels and question.channel not in limits.allowed_channels
         ):
-            told = (question.team, question.channel, question.user)
-            if told in self._told_not_enabled:
-                return ""
-            self._told_not_enabled.add(told)
-            return texts.NOT_ENABLED_HERE
+            told = f"not-enabled:{question.team}:{question.channel}:{question.user}"
+            return texts.NOT_ENABLED_HERE if await self.store.claim(told) else ""
         if not question.text.strip():
             return texts.FILES_ONLY if question.files else texts.EMPTY_QUESTION
         if len(question.text) > limits.max_question_chars:

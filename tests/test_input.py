@@ -128,10 +128,14 @@ async def test_tokens_per_day_are_limited_per_person(
 async def test_outside_the_allowlist_the_bot_says_so_once(
     make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
+    """Once per person and channel, even across a restart or another replica on the store."""
     bot = await make_bot(allowed_channels=frozenset({"C0ALLOWED"}))
     for n in range(2):
         await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts=f"{TS}{n}"))
         await bot.handled(n + 1)
+    replica = await make_bot(allowed_channels=frozenset({"C0ALLOWED"}))
+    await replica.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts=f"{TS}3"))
+    await replica.handled(1)
     assert model.calls == []
     [notice] = slack.ephemeral
     assert "not enabled in this channel" in notice["text"]
