@@ -7,7 +7,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bench import catalog, replicas, scheduler
+from bench import budget, catalog, replicas, scheduler
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "scheduler", "catalog", "replicas"],
+        choices=["all", "scheduler", "catalog", "budget", "replicas"],
         help="which benchmark to run (all)",
     )
     parser.add_argument("--answers", type=int, default=20, help="concurrent answers (20)")
@@ -26,7 +26,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.which in ("all", "catalog"):
         print(catalog.run(), end="\n\n", flush=True)
-    if args.which == "catalog":
+    if args.which in ("all", "budget"):
+        print(budget.run(), end="\n\n", flush=True)
+    if args.which in ("catalog", "budget"):
         return
     config = scheduler.Config(
         answers=args.answers,
