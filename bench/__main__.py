@@ -11,7 +11,7 @@ from bench import budget, catalog, replicas, scheduler
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="bench", description=scheduler.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     parser.add_argument(
         "which",
         nargs="?",
