@@ -42,6 +42,7 @@ def ending_for(
     retry = False
     if shutting_down:
         notices.append(texts.NOTICE_RESTARTING)
+        retry = True
     elif stopped_by:
         notices.append(texts.stopped_by(stopped_by))
     elif isinstance(error, ModelInterrupted):

@@ -5,7 +5,7 @@ and a lease: the time until which that replica vouches for it. A live replica re
 of all its answers every third of `lease` seconds. When a replica dies (kill -9, OOM, a lost
 node), its leases stop being renewed; after at most `lease` seconds another replica's sweep
 takes the rows over — atomically, so two survivors never finish the same answer — and ends each
-half-written Slack message with the text it had and a "restarted, ask again" notice.
+half-written Slack message with the text it had, a "restarted" notice and a Retry button.
 
 At start-up a replica also takes back rows recorded under its own id at once: with a stable
 `SHOPMAX_REPLICA_ID` they are its previous life's, which cannot still be streaming.
@@ -48,8 +48,13 @@ class Leases:
         for answer in await self.store.take_over(self.replica, self.lease, own_too=own_too):
             if answer.ts:  # an answer that never reached Slack has nothing to finish
                 ending = Ending((texts.NOTICE_RESTARTING,))
+                # The question was saved under the answer's id: Retry asks it again on any
+                # replica.
                 rendered = render.render_piece(
-                    answer.text, in_progress=False, notices=ending.notices
+                    answer.text,
+                    in_progress=False,
+                    notices=ending.notices,
+                    actions=render.retry_button(answer.answer_id),
                 )
                 try:
                     await self.slack.update(answer.channel, answer.ts, rendered)

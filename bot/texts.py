@@ -70,7 +70,7 @@ NOTICE_STALLED = (
 )
 NOTICE_RESTARTING = (
     ":arrows_counterclockwise: The assistant restarted before finishing this answer. "
-    "Please ask again."
+    "Press Retry to ask again."
 )
 RETRY_LABEL = "Retry"
 GOOD_LABEL = "👍"

@@ -214,7 +214,7 @@ async def test_shutdown_ends_unfinished_answers_with_a_notice(
     await bot.services.close(grace=0.2)
     [answer] = slack.messages
     assert any("restarted" in text for text in answer.context)
-    assert "▍" not in answer.markdown and buttons(answer) == []
+    assert "▍" not in answer.markdown and buttons(answer) == ["retry_answer"]
 
 
 async def test_answers_in_flight_at_a_crash_are_finished_at_the_next_start(
@@ -234,3 +234,11 @@ async def test_answers_in_flight_at_a_crash_are_finished_at_the_next_start(
     assert any("restarted" in text for text in message.context)
     assert markdown_of(message.latest).startswith("Step 0.")
     assert await restarted.services.leases.sweep(own_too=True) == 0
+    # One press asks the cut-off question again, in the same thread.
+    model.script(Script(chunks=["A full answer this time."]))
+    await restarted.press(message, "retry_answer")
+    again = await slack.wait_for(
+        lambda: next((m for m in slack.messages if m.ts != message.ts and m.context), None)
+    )
+    assert again.markdown == "A full answer this time."
+    assert again.thread_ts == message.thread_ts

@@ -75,6 +75,7 @@ async def test_a_replica_killed_mid_answer_is_finished_by_a_survivor_after_its_l
     await slack.wait_for(lambda: any("restarted" in t for t in message.context), 15)
     took = time.monotonic() - killed_at
     assert "▍" not in message.markdown and message.markdown.startswith("Step 0.")
+    assert "retry_answer" in str(message.blocks), "one press asks it again"
     assert took <= 3.0 + 1.0 + 2.0  # the lease, one sweep interval, and some slack
     assert len(slack.messages) == 1
     assert await survivor.services.leases.sweep() == 0
