@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 import anthropic
 
 from bot import claude, render, texts
+from bot.bookkeeping import Bookkeeper
 from bot.claude import Clock, Finished, ModelRequest, Progress, TextDelta, ToolCall
 from bot.conversation import Turn, build_messages, with_thread_context
 from bot.ending import ending_for
 from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
 from bot.gate import Gate
-from bot.ledger import row_for
 from bot.logs import correlation_id
 from bot.metrics import Metrics
 from bot.pricing import PRICES, ModelPrice
@@ -102,6 +102,7 @@ class Answerer:
         metrics: Metrics,
         gate: Gate,
         leases: Leases,
+        bookkeeper: Bookkeeper,
         clock: Clock = time.monotonic,
     ) -> None:
         self.config = config
@@ -112,6 +113,7 @@ class Answerer:
         self.metrics = metrics
         self.gate = gate
         self.leases = leases
+        self.bookkeeper = bookkeeper
         self.clock = clock
         self.running: dict[str, Running] = {}
         self.closing = False
@@ -421,40 +423,7 @@ class Answerer:
         stats = stats or running.progress.partial_stats(reply.text, self.clock, "error")
         first_visible = reply.first_text_at - received if reply.first_text_at else None
         outcome = outcome_label(Outcome(reply.text, stats, error), running)
-        await self.record(question, stats, outcome, first_visible, reply.calls)
-
-    async def record(
-        self,
-        question: Question,
-        stats: AnswerStats,
-        outcome: str,
-        first_visible_s: float | None,
-        slack_calls: int,
-    ) -> None:
-        """Write an answer to the usage ledger and metrics; warn about a slow first token."""
-        row = row_for(
-            team=question.team,
-            channel=question.channel,
-            user=question.user,
-            surface=question.surface.value,
-            stats=stats,
-            outcome=outcome,
-            usd_inr=self.config.usd_inr,
-            prices=self.config.prices,
-            first_visible_s=first_visible_s,
-            slack_calls=slack_calls,
-        )
-        await self.store.record(row)
-        self.metrics.observe(row)
-        if row.ttft_ms is not None and row.ttft_ms > self.config.ttft_warn_ms:
-            log.warning(
-                "slow first token: %.0f ms, over %d ms (usually network latency to the API, "
-                "not the model); question %s, model request %s",
-                row.ttft_ms,
-                self.config.ttft_warn_ms,
-                correlation_id.get(),
-                stats.request_id,
-            )
+        await self.bookkeeper.record(question, stats, outcome, first_visible, reply.calls)
 
 
 def outcome_label(outcome: Outcome, running: Running) -> str:

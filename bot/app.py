@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.answer import AnswerConfig, Answerer
+from bot.bookkeeping import Bookkeeper
 from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
 from bot.claude import Clock
 from bot.gate import Gate, Limits
@@ -151,6 +152,13 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         metrics=metrics,
         gate=Gate(limits(settings), store),
         leases=leases,
+        bookkeeper=Bookkeeper(
+            store,
+            metrics,
+            usd_inr=settings.usd_inr,
+            prices=settings.prices,
+            ttft_warn_ms=settings.ttft_warn_ms,
+        ),
         clock=clock,
     )
     bolt = AsyncApp(

@@ -186,7 +186,7 @@ async def _answer(
         # The browser went away: leaving the loop closed the model stream.
         log.info("browser disconnected; model stream closed")
         stats = progress.partial_stats(text, answerer.clock, "stopped")
-        await answerer.record(question, stats, "stopped", None, 0)
+        await answerer.bookkeeper.record(question, stats, "stopped", None, 0)
     finally:
         await stream.aclose()
         turns = [Turn("user", message)] + ([Turn("assistant", text)] if text else [])
@@ -219,7 +219,7 @@ async def _finish(
             "notices": [_plain(n) for n in notices],
         },
     )
-    await answerer.record(question, stats, "ok", progress.ttft, 0)
+    await answerer.bookkeeper.record(question, stats, "ok", progress.ttft, 0)
 
 
 def dashboard(rows: list[LedgerRow], tz: tzinfo) -> dict[str, Any]:
