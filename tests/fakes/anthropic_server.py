@@ -107,7 +107,9 @@ class FakeAnthropic:
         try:
             await self._stream(response, script, body, call)
             call.finished = True
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:  # the client went away mid-stream, as a Stop does
+            call.disconnected = True
+        except asyncio.CancelledError:
             call.disconnected = True
             raise
         return response
