@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import USER, Bot, BotFactory, payload
+from bot import render
+from bot.question import Question, Surface
+from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
-from tests.fakes.slack_server import BOT_USER, FakeSlack, Message, markdown_of
+from tests.fakes.slack_server import BOT_USER, TEAM, FakeSlack, Message, markdown_of
 
 ROOT = "1700007000.000100"
 
@@ -220,19 +222,27 @@ async def test_shutdown_ends_unfinished_answers_with_a_notice(
 async def test_answers_in_flight_at_a_crash_are_finished_at_the_next_start(
     make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
-    """What kill -9 leaves behind (an answer recorded as streaming) is finished when the
-    replica starts again under the same id, without waiting for the lease."""
+    """What kill -9 leaves behind — a half-written message and its row in the store — is
+    finished when the replica starts again under the same id, without waiting for the lease.
+    (`test_process.py` and `test_replicas.py` kill real processes; here the leftovers are made
+    directly so no live stream races the check.)"""
     crashed = await make_bot(replica_id="replica-1", answer_lease=60.0)
-    model.script(Script(chunks=[f"Step {n}. " for n in range(500)], delay=0.02))
-    await ask(crashed)
-    message = await slack.wait_for(lambda: slack.messages and slack.messages[0])
-    await slack.wait_for(lambda: len(message.versions) >= 3)
+    store, slack_api = crashed.services.store, crashed.services.answerer.slack
+    question = Question(TEAM, CHANNEL, USER, "which TV?", Surface.MENTION, ROOT, ROOT)
+    await store.save_question("a1", question)
+    await store.begin_answer("a1", TEAM, CHANNEL, "", owner="replica-1", lease=60.0)
+    partial = "Step 0. Step 1. Step 2."
+    ts = await slack_api.post(
+        CHANNEL, render.render_piece(partial, in_progress=True), thread_ts=ROOT
+    )
+    await store.answer_progress("a1", ts, partial)
+    [message] = slack.messages
     other = await make_bot(replica_id="replica-2", answer_lease=60.0)
     assert await other.services.leases.sweep() == 0  # replica-1's lease still runs
     restarted = await make_bot(replica_id="replica-1", answer_lease=60.0)
     assert await restarted.services.leases.sweep(own_too=True) == 1
     assert any("restarted" in text for text in message.context)
-    assert markdown_of(message.latest).startswith("Step 0.")
+    assert message.markdown == partial and "▍" not in markdown_of(message.latest)
     assert await restarted.services.leases.sweep(own_too=True) == 0
     # One press asks the cut-off question again, in the same thread.
     model.script(Script(chunks=["A full answer this time."]))
@@ -241,4 +251,4 @@ async def test_answers_in_flight_at_a_crash_are_finished_at_the_next_start(
         lambda: next((m for m in slack.messages if m.ts != message.ts and m.context), None)
     )
     assert again.markdown == "A full answer this time."
-    assert again.thread_ts == message.thread_ts
+    assert again.thread_ts == ROOT
