@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -34,18 +33,10 @@ import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 
-from bench.scheduler import (
-    Config,
-    Result,
-    channel_for,
-    deadline,
-    questions,
-    scripts,
-    summarise,
-)
+from bench.scheduler import Config, Result, channel_for, deadline, start_fakes, summarise
 from tests.conftest import signed_headers
-from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack, Message
+from tests.fakes.serve import free_port, wait_healthy
+from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, Message
 
 SIGNING_SECRET = "bench-signing-secret"
 POSTGRES_URL = os.environ.get("SHOPMAX_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
@@ -116,35 +107,8 @@ async def start_replica(env: dict[str, str], log: Path) -> asyncio.subprocess.Pr
         )
 
 
-async def healthy(
-    http: aiohttp.ClientSession, port: int, process: asyncio.subprocess.Process
-) -> None:
-    for _ in range(600):
-        if process.returncode is not None:
-            raise RuntimeError("a replica exited during start-up; see its log")
-        try:
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-                if r.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError("a replica never became healthy")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def run(deployment: Deployment, config: Config, tmp: Path) -> Outcome:
-    slack, model = FakeSlack(), FakeAnthropic()
-    await slack.start()
-    await model.start()
-    plan = dict(zip(questions(config), scripts(config), strict=True))
-    model.by_question.update(plan)
-    slack.per_minute["chat.update"] = config.per_minute
+    slack, model, plan = await start_fakes(config)
     schema = f"shopmax_bench_{uuid.uuid4().hex[:10]}"
     base = {
         "PATH": os.environ.get("PATH", ""),
@@ -178,7 +142,8 @@ async def run(deployment: Deployment, config: Config, tmp: Path) -> Outcome:
                 env = base | {"PORT": str(port), "SHOPMAX_REPLICA_ID": f"replica-{n}"}
                 processes.append(await start_replica(env, tmp / f"{deployment.name}-{n}.log"))
             for port, process in zip(ports, processes, strict=True):
-                await healthy(http, port, process)
+                if await wait_healthy(f"http://127.0.0.1:{port}/healthz", process) != 200:
+                    raise RuntimeError(f"the replica on port {port} is not healthy")
             started = time.monotonic()
             deliveries = []
             for n, question in enumerate(plan):

@@ -184,14 +184,21 @@ def questions(config: Config) -> list[str]:
     return [f"Question #{n} about ShopMax TVs" for n in range(config.answers)]
 
 
-async def run_scheduler(config: Config, tmp: Path) -> Result:
-    """The real bot, end to end through Bolt."""
+async def start_fakes(config: Config) -> tuple[FakeSlack, FakeAnthropic, dict[str, Script]]:
+    """The fake Slack enforcing the `chat.update` limit and the fake model streaming each
+    question's script, started; and that plan (question -> script)."""
     slack, model = FakeSlack(), FakeAnthropic()
     await slack.start()
     await model.start()
     plan = dict(zip(questions(config), scripts(config), strict=True))
     model.by_question.update(plan)
     slack.per_minute["chat.update"] = config.per_minute
+    return slack, model, plan
+
+
+async def run_scheduler(config: Config, tmp: Path) -> Result:
+    """The real bot, end to end through Bolt."""
+    slack, model, plan = await start_fakes(config)
     settings = Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SIGNING_SECRET,
@@ -264,15 +271,10 @@ async def naive_answer(
 
 
 async def run_naive(config: Config) -> Result:
-    slack, model = FakeSlack(), FakeAnthropic()
-    await slack.start()
-    await model.start()
-    plan = dict(zip(questions(config), scripts(config), strict=True))
-    slack.per_minute["chat.update"] = config.per_minute
+    slack, model, plan = await start_fakes(config)
     slack_api = SlackApi(AsyncWebClient(token=TOKEN, base_url=slack.api_url))
     started = time.monotonic()
     try:
-        model.by_question.update(plan)
         tasks = [
             asyncio.create_task(naive_answer(slack_api, model.url, channel_for(q), q, config))
             for q in plan

@@ -17,7 +17,6 @@ import asyncio
 import logging
 
 from bot import render, texts
-from bot.ending import Ending
 from bot.errors import SlackError
 from bot.slack_api import SlackApi
 from bot.store import Store
@@ -47,13 +46,12 @@ class Leases:
         finished = 0
         for answer in await self.store.take_over(self.replica, self.lease, own_too=own_too):
             if answer.ts:  # an answer that never reached Slack has nothing to finish
-                ending = Ending((texts.NOTICE_RESTARTING,))
                 # The question was saved under the answer's id: Retry asks it again on any
                 # replica.
                 rendered = render.render_piece(
                     answer.text,
                     in_progress=False,
-                    notices=ending.notices,
+                    notices=(texts.NOTICE_RESTARTING,),
                     actions=render.retry_button(answer.answer_id),
                 )
                 try:

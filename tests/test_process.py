@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,26 +13,8 @@ import aiohttp
 
 from tests.conftest import payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.serve import free_port, wait_healthy
 from tests.fakes.slack_server import APP_TOKEN, BOT_USER, TOKEN, FakeSlack
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> int:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            if process.returncode is not None:
-                raise AssertionError("the bot exited during start-up")
-            try:
-                async with http.get(url) as r:
-                    return r.status
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.05)
-    raise AssertionError("the bot never answered /healthz")
 
 
 def bot_env(slack: FakeSlack, model: FakeAnthropic, tmp_path: Path, port: int) -> dict[str, str]:

@@ -12,9 +12,9 @@ import aiohttp
 from bot.server import web_app
 from tests.conftest import USER, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
-from tests.fakes.serve import serve
+from tests.fakes.serve import free_port, serve, wait_healthy
 from tests.fakes.slack_server import BOT_USER, FakeSlack
-from tests.test_process import bot_env, free_port, start_bot, wait_healthy
+from tests.test_process import bot_env, start_bot
 
 
 async def test_a_429_seen_by_one_replica_holds_back_the_other(

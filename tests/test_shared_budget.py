@@ -12,7 +12,7 @@ import pytest
 
 from bot.budget import Budget
 from bot.shared_budget import SharedBudgets
-from tests.test_process import free_port
+from tests.fakes.serve import free_port
 
 TEAM = "T0SHOPMAX"
 
