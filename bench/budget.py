@@ -14,14 +14,14 @@ import os
 import statistics
 import time
 
-from bot.budget import Budget, LocalBudget
-from bot.shared_budget import SharedBudgets
+from bot.delivery.pacing.redis_window import RedisWindows
+from bot.delivery.pacing.window import CallWindow, LocalWindow
 
 REDIS_URL = os.environ.get("SHOPMAX_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PAIRS = 2000
 
 
-async def timed(budget: Budget, pairs: int) -> list[float]:
+async def timed(budget: CallWindow, pairs: int) -> list[float]:
     """Seconds per acquire + settle pair (a no-op edit gives its call back, so the window
     never fills)."""
     times = []
@@ -40,8 +40,8 @@ def line(name: str, times: list[float]) -> str:
 
 
 async def main(pairs: int = PAIRS) -> str:
-    local = await timed(LocalBudget(10**9, 10**9), pairs)
-    shared = SharedBudgets(REDIS_URL, "bench")
+    local = await timed(LocalWindow(10**9, 10**9), pairs)
+    shared = RedisWindows(REDIS_URL, "bench")
     try:
         await shared.client.flushdb()
         redis = await timed(shared("T0BENCH", "chat.update", 10**9, 10**9), pairs)
@@ -51,7 +51,7 @@ async def main(pairs: int = PAIRS) -> str:
     ratio = statistics.median(redis) / statistics.median(local)
     return "\n".join(
         [
-            f"Budget benchmark: {pairs} acquire + settle pairs, each budget in the same run.",
+            f"CallWindow benchmark: {pairs} acquire + settle pairs, each budget in the same run.",
             f"{'budget':<14} {'median':>13} {'p99':>13}",
             line("in-process", local),
             line("Redis (shared)", redis),

@@ -29,13 +29,12 @@ import anthropic
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import claude, render
 from bot.app import build_services
-from bot.claude import ModelRequest
-from bot.errors import ShopMaxError
-from bot.scheduler import RateLimited
+from bot.delivery.slack_api import SlackApi
+from bot.errors import RateLimited, ShopMaxError
+from bot.model.stream import ModelRequest, TextDelta, stream_answer
 from bot.settings import Settings
-from bot.slack_api import SlackApi
+from bot.wording import markdown
 from tests.conftest import signed_headers
 from tests.fakes.anthropic_server import FakeAnthropic, ModelCall, Script
 from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack, Message
@@ -93,7 +92,7 @@ def visible_length(message: Message, version: int) -> int:
     text = "".join(b["text"] for b in payload.get("blocks") or [] if b["type"] == "markdown")
     if text.startswith("_Thinking"):
         return 0
-    return len(text.removesuffix(" " + render.texts.CURSOR).rstrip())
+    return len(text.removesuffix(" " + markdown.texts.CURSOR).rstrip())
 
 
 def lags(call: ModelCall, script: Script, messages: list[Message], cutoff: float) -> list[float]:
@@ -245,12 +244,12 @@ async def naive_answer(
     """Post, then edit from inside the token loop at most once a second; sleep out 429s."""
 
     client = anthropic.AsyncAnthropic(api_key="sk-ant-bench", base_url=model_url)
-    ts = await slack_api.post(channel, render.render_piece("", in_progress=True), thread_ts="1.0")
+    ts = await slack_api.post(channel, markdown.render_piece("", in_progress=True), thread_ts="1.0")
     text, last = "", 0.0
     request = ModelRequest("claude-haiku-5-5", 4096, "", [{"role": "user", "content": question}])
 
     async def edit(final: bool) -> None:
-        rendered = render.render_piece(
+        rendered = markdown.render_piece(
             text, in_progress=not final, footer="done" if final else None
         )
         while True:
@@ -260,8 +259,8 @@ async def naive_answer(
             except RateLimited as exc:
                 await asyncio.sleep(exc.retry_after)
 
-    async for event in claude.stream_answer(client, request):
-        if isinstance(event, claude.TextDelta):
+    async for event in stream_answer(client, request):
+        if isinstance(event, TextDelta):
             text += event.text
             if time.monotonic() - last >= config.interval:
                 last = time.monotonic()

@@ -15,22 +15,22 @@ import httpx2
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import listeners
-from bot.answer import AnswerConfig, Answerer
-from bot.bookkeeping import Bookkeeper
+from bot.accounting.metrics import Metrics
+from bot.answering.answerer import AnswerConfig, Answerer
+from bot.answering.bookkeeping import Bookkeeper
+from bot.answering.gate import Gate, Limits
+from bot.answering.prompt import system_prompt
+from bot.answering.recovery import Leases
 from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
-from bot.claude import Clock
-from bot.gate import Gate, Limits
-from bot.metrics import Metrics
-from bot.prompt import system_prompt
-from bot.recovery import Leases
-from bot.reports import UsageReports
-from bot.scheduler import Schedulers
+from bot.catalog.tools import Toolbox
+from bot.delivery.pacing.redis_window import RedisWindows
+from bot.delivery.pacing.scheduler import Schedulers
+from bot.delivery.slack_api import SlackApi
+from bot.model.stream import Clock
 from bot.settings import Settings
-from bot.shared_budget import SharedBudgets
-from bot.slack_api import SlackApi
 from bot.store import Store, open_store
-from bot.tools import Toolbox
+from bot.surfaces import slack as listeners
+from bot.surfaces.slack.usage_views import UsageReports
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Services:
     bolt: AsyncApp
     metrics: Metrics
     leases: Leases
-    shared_budgets: SharedBudgets | None = None
+    redis_windows: RedisWindows | None = None
     shutting_down: bool = False
 
     async def start(self) -> None:
@@ -64,8 +64,8 @@ class Services:
         await self.answerer.shutdown(grace)
         await self.leases.close()
         await self.schedulers.close()
-        if self.shared_budgets is not None:
-            await self.shared_budgets.close()
+        if self.redis_windows is not None:
+            await self.redis_windows.close()
         await self.store.close()
         await self.model.close()
 
@@ -127,9 +127,9 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     store = await open_store(settings.database_url)
     model = model_client(settings)
     slack_client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    shared_budgets = None
+    redis_windows = None
     if settings.redis_url:
-        shared_budgets = SharedBudgets(settings.redis_url, settings.replica_id, clock=clock)
+        redis_windows = RedisWindows(settings.redis_url, settings.replica_id, clock=clock)
     schedulers = Schedulers(
         per_minute={
             "chat.update": settings.updates_per_minute,
@@ -138,7 +138,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         burst=settings.update_burst,
         min_interval=settings.update_interval,
         clock=clock,
-        budgets=shared_budgets,
+        windows=redis_windows,
     )
     metrics = Metrics()
     slack = SlackApi(slack_client, metrics)
@@ -179,5 +179,5 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         bolt=bolt,
         metrics=metrics,
         leases=leases,
-        shared_budgets=shared_budgets,
+        redis_windows=redis_windows,
     )

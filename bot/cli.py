@@ -13,18 +13,20 @@ from zoneinfo import ZoneInfo
 
 import anthropic
 
-from bot import claude, logs, report, texts
+from bot import logs
+from bot.accounting.totals import GROUPS, as_csv, as_table, grouped
+from bot.answering.conversation import build_messages
+from bot.answering.prompt import system_prompt
 from bot.app import model_client, toolbox
 from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
-from bot.claude import ModelRequest
-from bot.conversation import build_messages
-from bot.describe import describe
+from bot.catalog.describe import describe
 from bot.errors import CatalogError, ModelError, SettingsError
-from bot.pricing import cost_usd
-from bot.prompt import system_prompt
+from bot.model.pricing import cost_usd
+from bot.model.stream import Finished, ModelRequest, TextDelta, stream_answer
 from bot.runner import run
 from bot.settings import Settings, load_settings
 from bot.store import open_store
+from bot.wording import texts
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     search_parser.add_argument("--limit", type=int, default=10)
     usage_parser = commands.add_parser("usage", help="answers, tokens and cost from the ledger")
     usage_parser.add_argument("--since", default="7d", type=_since, help="e.g. 24h, 7d, 30d")
-    usage_parser.add_argument("--by", default="day", choices=report.GROUPS)
+    usage_parser.add_argument("--by", default="day", choices=GROUPS)
     usage_parser.add_argument("--csv", action="store_true", help="CSV for a spreadsheet")
     args = parser.parse_args(argv)
     try:
@@ -151,8 +153,8 @@ async def usage(settings: Settings, since_s: float, by: str, *, csv: bool) -> st
         rows = await store.ledger(time.time() - since_s)
     finally:
         await store.close()
-    groups = report.grouped(rows, by, ZoneInfo(settings.timezone))
-    return report.as_csv(groups, by) if csv else report.as_table(groups, by)
+    groups = grouped(rows, by, ZoneInfo(settings.timezone))
+    return as_csv(groups, by) if csv else as_table(groups, by)
 
 
 async def ask(
@@ -173,14 +175,14 @@ async def ask(
     out.write(texts.TERMINAL_PREFIX)
     out.flush()
     try:
-        stream = claude.stream_answer(
+        stream = stream_answer(
             client, request, time.monotonic, tools=tools, max_rounds=settings.tool_rounds
         )
         async for event in stream:
-            if isinstance(event, claude.TextDelta):
+            if isinstance(event, TextDelta):
                 out.write(event.text)
                 out.flush()
-            elif isinstance(event, claude.Finished):
+            elif isinstance(event, Finished):
                 stats = event.stats
                 usage = stats.usage
                 cost = texts.cost_text(

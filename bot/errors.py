@@ -6,12 +6,13 @@
     ├── ModelError                  the model could not give (all of) an answer
     │   ├── ModelUnavailable        failed before the first token (after the SDK's own retries)
     │   └── ModelInterrupted        failed after text had started to arrive; the partial text stands
-    └── SlackError                  Slack refused a call we cannot simply retry
-        ├── CannotPost              the bot may not post in that conversation (not a member, ...)
-        └── MessageGone             the message we were editing was deleted
+    ├── SlackError                  Slack refused a call we cannot simply retry
+    │   ├── CannotPost              the bot may not post in that conversation (not a member, ...)
+    │   └── MessageGone             the message we were editing was deleted
+    └── RateLimited                 Slack answered 429: wait `retry_after` seconds, then send again
 
 Each error's message says what happened in words an operator can act on; the user-facing
-wording for each lives in `bot.texts`, never here.
+wording for each lives in `bot.wording.texts`, never here.
 """
 
 from __future__ import annotations
@@ -67,3 +68,12 @@ class CannotPost(SlackError):
 
 class MessageGone(SlackError):
     """The message being edited no longer exists (`message_not_found`): someone deleted it."""
+
+
+class RateLimited(ShopMaxError):
+    """Slack answered 429 (or `ratelimited`). The scheduler pauses the workspace's calls of that
+    method for `retry_after` seconds and sends the message's newest state afterwards."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after}s")
+        self.retry_after = retry_after

@@ -1,9 +1,13 @@
-"""What every Slack surface is turned into: one `Question`, the unit the rest of the bot answers."""
+"""The units every layer passes around: the `Question` each surface turns its input into, and
+the `Turn`s of a conversation (what was asked and answered before)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
+
+Role = Literal["user", "assistant"]
 
 
 class Surface(StrEnum):
@@ -40,3 +44,11 @@ class Question:
     @property
     def thread_key(self) -> str:
         return f"{self.team}:{self.channel}:{self.thread_ts}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One stored message of a conversation."""
+
+    role: Role
+    text: str

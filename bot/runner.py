@@ -10,8 +10,8 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import build_services
-from bot.server import web_app
 from bot.settings import Settings
+from bot.surfaces.http import web_app
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.errors import SettingsError
-from bot.pricing import PRICES, ModelPrice, with_overrides
+from bot.model.pricing import PRICES, ModelPrice, with_overrides
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MODEL = "claude-haiku-5-5"

@@ -125,10 +125,9 @@ def ensure_services() -> None:
     ensure_redis()
 
 
-# Run again on PostgreSQL: every test that builds a bot, not those with a store of their own
-# (the contract and replica tests already cover both; the process tests bring their own SQLite).
-OWN_STORE = ["test_browser", "test_process", "test_store_contract", "test_shared_budget"]
-OWN_STORE += ["test_replicas", "test_terminal"]
+# Run again on PostgreSQL: the scenario tests that build a bot in this process (the contract
+# tests already cover both stores; the process, replica and browser tests bring their own).
+OWN_STORE = ["test_browser", "test_process", "test_replicas", "test_terminal"]
 
 
 def test(args: list[str]) -> int:
@@ -137,14 +136,15 @@ def test(args: list[str]) -> int:
     ensure_services()
     linted = [d for d in ("bot", "tests", "bench", "scripts") if (ROOT / d).is_dir()]
     pytest = [str(PYTHON), "-m", "pytest"]
-    ignored = [f"--ignore=tests/{name}.py" for name in OWN_STORE]
+    ignored = [f"--ignore=tests/scenarios/{name}.py" for name in OWN_STORE]
     steps: list[tuple[dict[str, str], list[str]]] = [
         ({}, [str(PYTHON), "-m", "ruff", "check", *linted]),
         ({}, [str(PYTHON), "-m", "mypy"]),
         ({}, [*pytest, *args]),
     ]
     if answers(5432):
-        steps.append(({"SHOPMAX_TEST_STORE": "postgres"}, [*pytest, *ignored, *args]))
+        rerun = [*pytest, "tests/scenarios", *ignored, *args]
+        steps.append(({"SHOPMAX_TEST_STORE": "postgres"}, rerun))
     else:
         print("No PostgreSQL on 127.0.0.1:5432: the bot tests run on SQLite only.", flush=True)
     for env, step in steps:

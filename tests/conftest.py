@@ -21,8 +21,8 @@ import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.accounting.ledger import LedgerRow
 from bot.app import Services, build_services
-from bot.ledger import LedgerRow
 from bot.settings import Settings
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message

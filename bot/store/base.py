@@ -6,9 +6,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.conversation import Turn
-from bot.ledger import LedgerRow
-from bot.question import Question, Surface
+from bot.accounting.ledger import LedgerRow
+from bot.question import Question, Surface, Turn
 
 
 @dataclass(frozen=True)

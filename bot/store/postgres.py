@@ -17,9 +17,8 @@ from typing import Any
 
 import asyncpg
 
-from bot.conversation import Turn
-from bot.ledger import LedgerRow
-from bot.question import Question
+from bot.accounting.ledger import LedgerRow
+from bot.question import Question, Turn
 from bot.store.base import OnStop, Unfinished, question_from, question_values
 
 log = logging.getLogger(__name__)

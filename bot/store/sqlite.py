@@ -10,9 +10,8 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.conversation import Turn
-from bot.ledger import LedgerRow
-from bot.question import Question
+from bot.accounting.ledger import LedgerRow
+from bot.question import Question, Turn
 from bot.store.base import OnStop, Unfinished, question_from, question_values
 
 # Each entry moves the schema one version forward; never edit a shipped entry, append one.

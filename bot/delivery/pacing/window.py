@@ -1,0 +1,130 @@
+"""Slack's call budget for one workspace and method, kept by this process or shared by replicas.
+
+Slack allows about 50 `chat.update` calls a minute per workspace (and separate counts for other
+methods), and answers 429 with `Retry-After` beyond that. The scheduler (`bot/scheduler.py`)
+decides *which* message to edit next; a `CallWindow` decides *whether a call may go now*.
+
+* `RollingWindow` is the pure rule: at most `per_minute` calls in any 60 seconds, at most
+  `burst` in any one second, nothing while a 429 pause lasts. Tested with a fake clock.
+* `LocalWindow` is one process's budget: a `RollingWindow` on the monotonic clock.
+* `redis_window.RedisWindow` keeps the same window in Redis so that every replica of the bot
+  draws from one budget (see that module).
+
+A grant also reports how many answers are streaming in the workspace (on every replica), because
+the scheduler spaces routine edits by each message's fair share of the minute.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+WINDOW = 60.0  # Slack counts calls per method per minute
+BURST_WINDOW = 1.0
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The answer to "may one call go now?".
+
+    `wait` is 0 when the call was granted (and counted), else the seconds until one may be.
+    `active` is the number of messages streaming in the workspace across all replicas.
+    `token` identifies the counted call so it can be given back.
+    """
+
+    wait: float
+    active: int
+    token: object = None
+
+    @property
+    def granted(self) -> bool:
+        return self.wait <= 0
+
+
+class CallWindow(Protocol):
+    async def acquire(self, active: int) -> Grant:
+        """Take one call if the budget allows; `active` is this replica's streaming messages."""
+        ...
+
+    async def settle(self, grant: Grant, calls: int) -> None:
+        """The granted edit made `calls` calls: 0 gives the call back, more than 1 adds."""
+        ...
+
+    async def pause(self, retry_after: float) -> None:
+        """Slack answered 429: no call on this workspace and method for `retry_after` s."""
+        ...
+
+    async def report(self, active: int) -> int:
+        """Tell the others how many messages stream here; returns the workspace's total."""
+        ...
+
+
+@dataclass
+class RollingWindow:
+    """Slack's rule for one workspace and method, in clock seconds (pure)."""
+
+    per_minute: int
+    burst: int
+    sent: deque[float] = field(default_factory=deque, init=False)
+    paused_until: float = field(default=0.0, init=False)
+
+    def available_at(self, now: float) -> float:
+        """When the next call fits both windows and any pause (`now` if it does already)."""
+        while self.sent and self.sent[0] <= now - WINDOW:
+            self.sent.popleft()
+        at = max(now, self.paused_until)
+        if len(self.sent) >= self.per_minute:
+            at = max(at, self.sent[-self.per_minute] + WINDOW)
+        recent = [t for t in self.sent if t > now - BURST_WINDOW]
+        if len(recent) >= self.burst:
+            at = max(at, recent[-self.burst] + BURST_WINDOW)
+        return at
+
+    def take(self, now: float) -> None:
+        self.sent.append(now)
+
+    def give_back(self, at: float) -> None:
+        if at in self.sent:
+            self.sent.remove(at)
+
+    def add(self, now: float, calls: int) -> None:
+        self.sent.extend([now] * calls)
+
+    def pause(self, now: float, retry_after: float) -> None:
+        self.paused_until = max(self.paused_until, now + retry_after)
+
+
+class LocalWindow:
+    """One process's budget: a `RollingWindow` on `clock`. The token of a grant is its time."""
+
+    def __init__(self, per_minute: int, burst: int, clock: Clock = time.monotonic) -> None:
+        self.window = RollingWindow(per_minute, burst)
+        self._clock = clock
+
+    async def acquire(self, active: int) -> Grant:
+        return self.take(active)
+
+    def take(self, active: int) -> Grant:
+        now = self._clock()
+        at = self.window.available_at(now)
+        if at > now:
+            return Grant(wait=at - now, active=active)
+        self.window.take(now)
+        return Grant(wait=0.0, active=active, token=now)
+
+    async def settle(self, grant: Grant, calls: int) -> None:
+        if calls == 0 and isinstance(grant.token, float):
+            self.window.give_back(grant.token)
+        elif calls > 1:
+            self.window.add(self._clock(), calls - 1)
+
+    async def pause(self, retry_after: float) -> None:
+        self.window.pause(self._clock(), retry_after)
+
+    async def report(self, active: int) -> int:
+        return active

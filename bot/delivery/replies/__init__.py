@@ -1,0 +1,1 @@
+"""The replies an answer streams into, one class per transport."""

@@ -1,0 +1,1 @@
+"""Claude: the streaming request with tools, token usage, and what tokens cost."""

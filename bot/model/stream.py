@@ -1,0 +1,265 @@
+"""Claude's streaming answer as our own small events, with the SDK's errors mapped to ours.
+
+`stream_answer` yields `TextDelta` for every piece of text as it arrives and ends with one
+`Finished` carrying the final message's usage. Time to first token is taken at the first text
+delta, not at `message_start`: newer models think before they write, and staff wait for words.
+
+Failures before any text raise `ModelUnavailable` (after the SDK's own retries, which happen on
+entering the stream); failures after text has arrived raise `ModelInterrupted`, because after
+the first byte nothing is retried. Leaving the `async with` early (the caller stops iterating)
+closes the HTTP stream, so a stopped answer stops costing tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import httpx2
+
+from bot.catalog.tools import Toolbox
+from bot.errors import ModelInterrupted, ModelUnavailable
+from bot.model.usage import AnswerStats, Usage, estimate_tokens
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """Claude asked for a catalog tool; it runs right after this event."""
+
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The model is done; `text` is all text it wrote, `stats` what the footer shows."""
+
+    text: str
+    stats: AnswerStats
+
+
+ModelEvent = TextDelta | ToolCall | Finished
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """What one answer asks of the model."""
+
+    model: str
+    max_tokens: int
+    system: str
+    messages: Sequence[dict[str, Any]]
+
+
+@dataclass
+class Progress:
+    """What is known of an answer while it streams, for a footer if it never finishes."""
+
+    started: float = 0.0
+    input_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    ttft: float | None = None
+    request_id: str | None = None
+    model: str = ""
+
+    def partial_stats(self, text: str, clock: Clock, stop_reason: str) -> AnswerStats:
+        """Stats of an answer cut short: output tokens are estimated from its text."""
+        return AnswerStats(
+            model=self.model,
+            usage=Usage(
+                input_tokens=self.input_tokens,
+                output_tokens=estimate_tokens(text) if text else 0,
+                cache_write_tokens=self.cache_write_tokens,
+                cache_read_tokens=self.cache_read_tokens,
+            ),
+            stop_reason=stop_reason,
+            duration_s=clock() - self.started,
+            ttft_s=self.ttft,
+            request_id=self.request_id,
+            output_estimated=True,
+        )
+
+
+async def stream_answer(
+    client: anthropic.AsyncAnthropic,
+    request: ModelRequest,
+    clock: Clock = time.monotonic,
+    progress: Progress | None = None,
+    tools: Toolbox | None = None,
+    max_rounds: int = 4,
+) -> AsyncGenerator[ModelEvent, None]:
+    """Stream one answer. See the module docstring for the error contract.
+
+    With `tools`, a `tool_use` stop runs the tools (a `ToolCall` event each, for the status
+    line), sends their results back and streams on; after `max_rounds` rounds Claude must
+    answer without tools. Usage adds up across rounds. `progress`, when given, is kept up to
+    date as the stream goes.
+    """
+    progress = progress or Progress()
+    progress.started, progress.model = clock(), request.model
+    messages = list(request.messages)
+    turn = _Turn(clock, progress)
+    for round_number in range(max_rounds + 1):
+        params: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens,
+            "system": cached_system(request.system),
+            "messages": messages,
+        }
+        if tools is not None:
+            params["tools"] = tools.schemas
+            if round_number == max_rounds:
+                params["tool_choice"] = {"type": "none"}
+        async for delta in turn.stream(client, params):
+            yield delta
+        final = turn.final
+        assert final is not None
+        if final.stop_reason != "tool_use" or tools is None:
+            yield Finished(text=turn.text, stats=turn.stats(final, request.model))
+            return
+        results = []
+        for block in final.content:
+            if block.type != "tool_use":
+                continue
+            args = dict(block.input) if isinstance(block.input, dict) else {}
+            yield ToolCall(block.name, args)
+            result = tools.run(block.name, args)
+            results.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": block.id,
+                    "content": result.content,
+                    "is_error": result.is_error,
+                }
+            )
+        messages = [
+            *messages,
+            {"role": "assistant", "content": [b.to_dict() for b in final.content]},
+            {"role": "user", "content": results},
+        ]
+    raise AssertionError("unreachable: the last round runs without tools")
+
+
+class _Turn:
+    """The rounds of one answer: their text, summed usage, and errors mapped to ours."""
+
+    def __init__(self, clock: Clock, progress: Progress) -> None:
+        self.clock = clock
+        self.progress = progress
+        self.parts: list[str] = []
+        self.usage = Usage()
+        self.final: Any = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    async def stream(
+        self, client: anthropic.AsyncAnthropic, params: dict[str, Any]
+    ) -> AsyncIterator[TextDelta]:
+        progress, separate = self.progress, bool(self.parts)
+        request_id: str | None = None
+        try:
+            async with client.messages.stream(**params) as stream:
+                request_id = progress.request_id = stream.request_id
+                async for event in stream:
+                    if event.type == "text":
+                        if progress.ttft is None:
+                            progress.ttft = self.clock() - progress.started
+                        text = event.text
+                        if separate and not self.text.endswith(("\n", " ")):
+                            text = "\n\n" + text  # a new round's text starts a new paragraph
+                        separate = False
+                        self.parts.append(text)
+                        yield TextDelta(text)
+                    elif event.type == "message_start":
+                        usage = event.message.usage
+                        progress.input_tokens = self.usage.input_tokens + (usage.input_tokens or 0)
+                        progress.cache_write_tokens = self.usage.cache_write_tokens + (
+                            usage.cache_creation_input_tokens or 0
+                        )
+                        progress.cache_read_tokens = self.usage.cache_read_tokens + (
+                            usage.cache_read_input_tokens or 0
+                        )
+                self.final = await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            raise _status_error(exc, text_started=bool(self.parts)) from exc
+        except anthropic.APIConnectionError as exc:
+            raise _connection_error(
+                exc, text_started=bool(self.parts), request_id=request_id
+            ) from exc
+        except httpx2.HTTPError as exc:
+            # A connection dropped mid-stream surfaces as the HTTP library's own read error.
+            raise _connection_error(
+                exc, text_started=bool(self.parts), request_id=request_id
+            ) from exc
+        if self.final.stop_reason is None:
+            # The body ended without `message_delta`/`message_stop`: the stream was cut off.
+            raise ModelInterrupted(
+                "the model stream ended before the message was complete",
+                kind="incomplete_stream",
+                request_id=request_id,
+            )
+        self.usage = self.usage + _usage(self.final.usage)
+
+    def stats(self, final: Any, model: str) -> AnswerStats:
+        return AnswerStats(
+            model=final.model or model,
+            usage=self.usage,
+            stop_reason=final.stop_reason,
+            duration_s=self.clock() - self.progress.started,
+            ttft_s=self.progress.ttft,
+            request_id=self.progress.request_id,
+        )
+
+
+def cached_system(system: str) -> list[dict[str, Any]]:
+    """The system prompt as a cacheable block: every question starts with the same prompt, so
+    after the first, its tokens are read from Anthropic's cache (cheaper, and faster to the
+    first token). Prompts shorter than the model's minimum cacheable length are simply not
+    cached; the request is the same."""
+    return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+
+
+def _usage(usage: Any) -> Usage:
+    return Usage(
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cache_write_tokens=usage.cache_creation_input_tokens or 0,
+        cache_read_tokens=usage.cache_read_input_tokens or 0,
+    )
+
+
+def _status_error(exc: anthropic.APIStatusError, *, text_started: bool) -> Exception:
+    # A mid-stream `error` event arrives as APIStatusError with the stream's 200 status;
+    # its `type` (overloaded_error, api_error, ...) says what happened.
+    kind = exc.type or f"http_{exc.status_code}"
+    message = f"model request failed: {kind} (HTTP {exc.status_code})"
+    if text_started:
+        return ModelInterrupted(message, kind=kind, request_id=exc.request_id)
+    return ModelUnavailable(message, kind=kind, request_id=exc.request_id)
+
+
+def _connection_error(exc: Exception, *, text_started: bool, request_id: str | None) -> Exception:
+    if isinstance(exc, httpx2.TimeoutException):
+        # The read timeout is the idle timeout: nothing, not even a ping, for that long.
+        kind = "stalled"
+    elif isinstance(exc, anthropic.APITimeoutError):
+        kind = "timeout"
+    else:
+        kind = "connection"
+    message = f"model connection failed: {type(exc).__name__}"
+    if text_started:
+        return ModelInterrupted(message, kind=kind, request_id=request_id)
+    return ModelUnavailable(message, kind=kind, request_id=request_id)

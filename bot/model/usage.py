@@ -1,0 +1,50 @@
+"""Token usage and timings of one answer, as read off the model's final message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Claude's tokenizers average a little under four characters per token for English; counting
+# four is a slight over-estimate of the length, which keeps budgets on the safe side.
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens of `text`, estimated from its length (where no real count is known)."""
+    return -(-len(text) // CHARS_PER_TOKEN) + 4
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts from the final message. Cache fields are 0 when caching was not used."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+        )
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every input token of the request, cached or not (decides the long-prompt price tier)."""
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
+
+
+@dataclass(frozen=True)
+class AnswerStats:
+    """What the usage footer and the terminal's stream stats show."""
+
+    model: str
+    usage: Usage
+    stop_reason: str | None
+    duration_s: float
+    ttft_s: float | None
+    request_id: str | None = None
+    output_estimated: bool = False  # the answer was cut short before the final usage arrived

@@ -1,0 +1,51 @@
+"""The `/shopmax` slash command: help, or a question answered in the channel.
+
+Subcommands: `help` (or nothing), `usage`. Text starting with `-` is an option we do not
+have and gets help; anything else is a question.
+
+Slack needs the ack within three seconds and Bolt does not send it for commands, so `ack()`
+comes first; help rides on the ack itself as an ephemeral reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from bot.answering.answerer import Answerer
+from bot.question import Question, Surface
+from bot.surfaces.slack.usage_views import UsageReports
+from bot.wording import texts
+
+HELP_WORDS = frozenset({"", "help", "?"})
+
+
+def register(app: AsyncApp, answerer: Answerer, reports: UsageReports) -> None:
+    @app.command("/shopmax")
+    async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+        text = (command.get("text") or "").strip()
+        if text.lower() in HELP_WORDS:
+            await ack(text=texts.HELP, response_type="ephemeral")
+            return
+        if text.lower() == "usage":
+            report = await reports.command_text(
+                context.team_id or command.get("team_id", ""), command["user_id"]
+            )
+            await ack(text=report, response_type="ephemeral")
+            return
+        if text.startswith("-"):
+            # Options are not questions: `/shopmax --reset` gets help, not an answer.
+            await ack(text=texts.unknown_option(text.split()[0]), response_type="ephemeral")
+            return
+        await ack()
+        question = Question(
+            team=context.team_id or command.get("team_id", ""),
+            channel=command["channel_id"],
+            user=command["user_id"],
+            text=text,
+            surface=Surface.COMMAND,
+            ts=command.get("trigger_id", ""),
+            response_url=command.get("response_url", ""),
+        )
+        await answerer.answer(question)

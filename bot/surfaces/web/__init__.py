@@ -1,0 +1,1 @@
+"""The browser surfaces: the chat (Server-Sent Events) and the usage dashboard."""

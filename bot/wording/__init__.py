@@ -1,0 +1,1 @@
+"""Every word people read, and how Markdown becomes Slack text. Pure."""

@@ -1,0 +1,82 @@
+"""How an answer ends, in words: the notices and the usage footer under it. Pure.
+
+Every way an answer can end maps to something a store-staff user understands: a normal
+ending shows only the footer; a stop reason other than `end_turn` says what it means; a
+failure says what happened and what to do; a stop says who stopped it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.errors import ModelError, ModelInterrupted, ShopMaxError
+from bot.model.pricing import PRICES, ModelPrice, cost_usd
+from bot.model.usage import AnswerStats
+from bot.wording import texts
+
+BUSY_KINDS = frozenset({"overloaded_error", "rate_limit_error", "http_429", "http_529"})
+
+
+@dataclass(frozen=True)
+class Ending:
+    """Notices (mrkdwn) and the footer for the last message of an answer; `retry` asks for a
+    Retry button."""
+
+    notices: tuple[str, ...] = ()
+    footer: str | None = None
+    retry: bool = False
+    feedback: bool = False  # a complete answer: ask for 👍 / 👎
+
+
+def ending_for(
+    stats: AnswerStats | None,
+    error: Exception | None,
+    *,
+    usd_inr: float,
+    stopped_by: str | None = None,
+    shutting_down: bool = False,
+    prices: dict[str, ModelPrice] = PRICES,
+) -> Ending:
+    """The notices and footer for an answer that ended this way."""
+    notices: list[str] = []
+    retry = False
+    if shutting_down:
+        notices.append(texts.NOTICE_RESTARTING)
+        retry = True
+    elif stopped_by:
+        notices.append(texts.stopped_by(stopped_by))
+    elif isinstance(error, ModelInterrupted):
+        notices.append(
+            texts.NOTICE_STALLED if error.kind == "stalled" else texts.NOTICE_INTERRUPTED
+        )
+        retry = True
+    elif isinstance(error, ModelError):
+        if error.kind in BUSY_KINDS:
+            notices.append(texts.NOTICE_MODEL_BUSY)
+        elif error.kind == "stalled":
+            notices.append(texts.NOTICE_STALLED)
+        else:
+            notices.append(texts.NOTICE_MODEL_FAILED)
+        retry = True
+    elif isinstance(error, ShopMaxError):
+        notices.append(texts.NOTICE_SLACK_FAILED)
+    if stats is not None and stats.stop_reason in texts.STOP_REASON_NOTICES:
+        notices.append(texts.STOP_REASON_NOTICES[stats.stop_reason])
+    footer = footer_for(stats, usd_inr, prices) if stats is not None else None
+    complete = error is None and not (stopped_by or shutting_down) and stats is not None
+    return Ending(tuple(notices), footer, retry, feedback=complete)
+
+
+def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice] = PRICES) -> str:
+    usage = stats.usage
+    return texts.footer(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        output_estimated=stats.output_estimated,
+        cache_read_tokens=usage.cache_read_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+        duration_s=stats.duration_s,
+        ttft_s=stats.ttft_s,
+        stop_reason=stats.stop_reason,
+        cost=texts.cost_text(cost_usd(stats.model, usage, prices), usd_inr),
+    )

@@ -1,0 +1,148 @@
+"""Slack's budget shared by replicas through the machine's real Redis, and the fallback when
+Redis goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.delivery.pacing.redis_window import RedisWindows
+from bot.delivery.pacing.window import CallWindow
+from tests.fakes.serve import free_port
+
+TEAM = "T0SHOPMAX"
+
+
+@pytest.fixture
+async def replicas(redis_url: str) -> AsyncIterator[list[RedisWindows]]:
+    """Three replicas' connections to one Redis."""
+    opened = [RedisWindows(redis_url, f"replica-{n}") for n in range(3)]
+    yield opened
+    for shared in opened:
+        await shared.close()
+
+
+def budgets(replicas: list[RedisWindows], per_minute: int, burst: int) -> list[CallWindow]:
+    return [r(TEAM, "chat.update", per_minute, burst) for r in replicas]
+
+
+async def test_replicas_together_never_take_more_than_the_minute_allows(
+    replicas: list[RedisWindows],
+) -> None:
+    """30 racing requests from three replicas for a 10-a-minute budget: exactly 10 granted,
+    and the rest told to wait until the first call is a minute old."""
+    shared = budgets(replicas, per_minute=10, burst=100)
+    grants = await asyncio.gather(*(b.acquire(1) for b in shared for _ in range(10)))
+    granted = [g for g in grants if g.granted]
+    assert len(granted) == 10
+    assert all(59 < g.wait <= 60 for g in grants if not g.granted)
+
+
+async def test_the_burst_limit_is_shared_too(replicas: list[RedisWindows]) -> None:
+    shared = budgets(replicas, per_minute=100, burst=3)
+    grants = [await shared[n % 3].acquire(1) for n in range(4)]
+    assert [g.granted for g in grants] == [True, True, True, False]
+    assert 0 < grants[3].wait <= 1
+
+
+async def test_a_429_on_one_replica_pauses_them_all(replicas: list[RedisWindows]) -> None:
+    first, second, _ = budgets(replicas, per_minute=100, burst=100)
+    await first.pause(2.0)
+    grant = await second.acquire(1)
+    assert not grant.granted and 1.5 < grant.wait <= 2.0
+    await second.pause(0.5)  # a shorter pause never cuts the longer one short
+    assert (await first.acquire(1)).wait > 1.0
+
+
+async def test_calls_given_back_or_added_change_what_is_left(
+    replicas: list[RedisWindows],
+) -> None:
+    first, second, _ = budgets(replicas, per_minute=3, burst=100)
+    unused = await first.acquire(1)
+    await first.settle(unused, 0)  # the edit changed nothing: its call comes back
+    rollover = await second.acquire(1)
+    await second.settle(rollover, 2)  # the edit posted a second message: two calls
+    assert (await first.acquire(1)).granted
+    assert not (await second.acquire(1)).granted
+
+
+async def test_every_replica_learns_how_many_answers_stream_in_the_workspace(
+    replicas: list[RedisWindows],
+) -> None:
+    """The fair share of the minute counts answers on all replicas."""
+    first, second, third = budgets(replicas, per_minute=50, burst=100)
+    await first.report(7)
+    await second.report(6)
+    assert (await third.acquire(7)).active == 20
+    assert await first.report(0) == 13
+
+
+async def test_budgets_of_other_workspaces_and_methods_are_separate(
+    replicas: list[RedisWindows],
+) -> None:
+    update = replicas[0](TEAM, "chat.update", 1, 10)
+    append = replicas[1](TEAM, "chat.appendStream", 1, 10)
+    other = replicas[2]("T0OTHER", "chat.update", 1, 10)
+    assert all([(await b.acquire(1)).granted for b in (update, append, other)])
+    assert not (await update.acquire(1)).granted
+
+
+async def start_redis(port: int) -> asyncio.subprocess.Process:
+    """A password-protected Redis of the test's own, once it answers."""
+    server = await asyncio.create_subprocess_exec(
+        *["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        *["--appendonly", "no", "--requirepass", "secret-pw"],
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    probe = RedisWindows(f"redis://:secret-pw@127.0.0.1:{port}/0", "probe")
+    try:
+        for _ in range(100):
+            if await probe.ping():
+                return server
+            await asyncio.sleep(0.05)
+    finally:
+        await probe.close()
+    raise AssertionError("redis-server did not start")
+
+
+async def stop(server: asyncio.subprocess.Process) -> None:
+    if server.returncode is None:
+        server.terminate()
+        await server.wait()
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+async def test_without_redis_each_replica_keeps_a_share_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Redis of the test's own is stopped and started again: the replica warns once, keeps
+    answering within its share of the budget, and shares again (saying so) when Redis is back."""
+    port = free_port()
+    server = await start_redis(port)
+    shared = [RedisWindows(f"redis://:secret-pw@127.0.0.1:{port}/0", f"r{n}") for n in range(2)]
+    try:
+        first, second = [s(TEAM, "chat.update", 10, 100) for s in shared]
+        await second.report(1)  # Redis now knows of two replicas
+        assert (await first.acquire(1)).granted
+        assert not caplog.records
+        await stop(server)
+        with caplog.at_level(logging.WARNING, logger="bot.delivery.pacing.redis_window"):
+            grants = [await first.acquire(1) for _ in range(8)]
+        # Half of the workspace's 10 for each of the two replicas Redis last knew about.
+        assert [g.granted for g in grants] == [True] * 5 + [False] * 3
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "5 calls a minute" in warnings[0]
+        assert "secret-pw" not in caplog.text
+        server = await start_redis(port)
+        await asyncio.sleep(5.1)  # the fallback tries Redis again every 5 seconds
+        with caplog.at_level(logging.INFO, logger="bot.delivery.pacing.redis_window"):
+            assert (await first.acquire(1)).granted
+        assert "is back" in caplog.text
+    finally:
+        await stop(server)
+        for s in shared:
+            await s.close()

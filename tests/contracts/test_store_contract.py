@@ -1,0 +1,188 @@
+"""The store contract, run against every backend: SQLite always, PostgreSQL where one is
+reachable (SHOPMAX_TEST_POSTGRES_URL, default the local test database)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from bot.question import Question, Surface, Turn
+from bot.store import Store, open_store
+from bot.store.postgres import PostgresStore
+from tests.conftest import BotFactory, ledger_row, payload
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.slack_server import BOT_USER, FakeSlack
+from tests.services import POSTGRES_URL, drop_schema, postgres_schema
+
+Opener = Callable[[], Awaitable[Store]]
+TS = "1700013000.000100"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def opener(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Opener]:
+    """Opens stores on one fresh database of the backend under test."""
+    opened: list[Store] = []
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/contract.db"
+
+        async def open_one() -> Store:
+            opened.append(await open_store(url))
+            return opened[-1]
+    else:
+        schema = await postgres_schema()
+
+        async def open_one() -> Store:
+            opened.append(await PostgresStore.open(POSTGRES_URL, schema=schema))
+            return opened[-1]
+
+    yield open_one
+    for store in opened:
+        await store.close()
+    if schema:
+        await drop_schema(schema)
+
+
+async def test_a_message_is_claimed_once_even_by_racing_replicas(opener: Opener) -> None:
+    stores = [await opener() for _ in range(3)]
+    results = await asyncio.gather(*(s.claim("T1:C1:1.0") for s in stores for _ in range(4)))
+    assert sorted(results) == [False] * 11 + [True]
+
+
+async def test_turns_come_back_in_order_per_thread(opener: Opener) -> None:
+    store = await opener()
+    await store.add_turns("t1", [Turn("user", "q1"), Turn("assistant", "a1")])
+    await store.add_turns("t2", [Turn("user", "other")])
+    await store.add_turns("t1", [Turn("user", "q2")])
+    assert await store.turns("t1") == [
+        Turn("user", "q1"),
+        Turn("assistant", "a1"),
+        Turn("user", "q2"),
+    ]
+    assert await store.has_thread("t2") and not await store.has_thread("t3")
+
+
+async def test_questions_are_kept_for_retry_and_counted_for_limits(opener: Opener) -> None:
+    store = await opener()
+    question = Question("T1", "C1", "U1", "price?", Surface.COMMAND, "1.1", "1.0", "https://r")
+    await store.save_question("q1", question)
+    assert await store.question("q1") == question
+    assert await store.question("nope") is None
+    assert await store.questions_since("T1", "U1", 0) == 1
+    assert await store.questions_since("T1", "U2", 0) == 0
+
+
+async def test_a_live_replicas_answers_are_not_taken_over(opener: Opener) -> None:
+    store = await opener()
+    await store.begin_answer("a1", "T1", "C1", "", owner="r1", lease=60)
+    await store.answer_progress("a1", "9.9", "partial text")
+    assert await store.take_over("r2", 60, own_too=False) == []
+    await store.end_answer("a1")
+    assert await store.take_over("r1", 60, own_too=True) == []
+
+
+async def test_an_expired_lease_hands_the_answer_to_a_survivor_with_its_text(
+    opener: Opener,
+) -> None:
+    store = await opener()
+    await store.begin_answer("a1", "T1", "C1", "", owner="r1", lease=0.05)
+    await store.answer_progress("a1", "9.9", "partial text")
+    await asyncio.sleep(0.1)
+    [taken] = await store.take_over("r2", 60, own_too=False)
+    assert (taken.answer_id, taken.channel, taken.ts, taken.text) == (
+        "a1",
+        "C1",
+        "9.9",
+        "partial text",
+    )
+    # Now r2 holds it: nobody else takes it again while r2's lease runs.
+    assert await store.take_over("r3", 60, own_too=False) == []
+
+
+async def test_renewing_keeps_a_replicas_answers(opener: Opener) -> None:
+    store = await opener()
+    await store.begin_answer("a1", "T1", "C1", "", owner="r1", lease=0.3)
+    await store.begin_answer("b1", "T1", "C1", "", owner="r2", lease=0.3)
+    await asyncio.sleep(0.2)
+    await store.renew_leases("r1", 60)
+    await asyncio.sleep(0.2)
+    assert [u.answer_id for u in await store.take_over("r3", 60, own_too=False)] == ["b1"]
+
+
+async def test_a_restarted_replica_takes_back_its_own_answers_at_once(opener: Opener) -> None:
+    store = await opener()
+    await store.begin_answer("a1", "T1", "C1", "", owner="r1", lease=60)
+    await store.begin_answer("b1", "T1", "C1", "", owner="r2", lease=60)
+    assert [u.answer_id for u in await store.take_over("r1", 60, own_too=True)] == ["a1"]
+
+
+async def test_survivors_sweeping_at_once_never_take_the_same_answer(opener: Opener) -> None:
+    stores = [await opener() for _ in range(3)]
+    for n in range(12):
+        await stores[0].begin_answer(f"a{n}", "T1", "C1", "", owner="dead", lease=0.01)
+    await asyncio.sleep(0.05)
+    taken = await asyncio.gather(
+        *(s.take_over(f"r{i}", 60, own_too=False) for i, s in enumerate(stores))
+    )
+    ids = [u.answer_id for batch in taken for u in batch]
+    assert sorted(ids) == sorted(f"a{n}" for n in range(12))
+
+
+async def test_the_ledger_round_trips_and_sums_tokens(opener: Opener) -> None:
+    store = await opener()
+    row = ledger_row(team="T1", user="U1")
+    await store.record(row)
+    await store.record(ledger_row(team="T1", user="U2", cost_usd=None, cost_inr=None))
+    rows = await store.ledger(0)
+    assert rows[0] == row and rows[1].cost_usd is None
+    assert await store.tokens_since("T1", "U1", 0) == 1500
+
+
+async def test_feedback_descriptions_and_the_pending_batch(opener: Opener) -> None:
+    store = await opener()
+    await store.rate("a1", "U1", "bad")
+    await store.rate("a1", "U1", "good")
+    assert await store.feedback("a1") == {"U1": "good"}
+    await store.save_description("SKU-1", "first", "m")
+    await store.save_description("SKU-1", "second", "m")
+    assert await store.descriptions() == {"SKU-1": "second"}
+    assert await store.pending_batch() is None
+    await store.set_pending_batch("msgbatch_1")
+    assert await store.pending_batch() == "msgbatch_1"
+    await store.set_pending_batch(None)
+    assert await store.pending_batch() is None
+
+
+async def test_migrations_are_safe_to_run_again_and_at_once(opener: Opener) -> None:
+    """Replicas starting together migrate once; a restart migrates nothing and keeps data."""
+    first, second = await asyncio.gather(opener(), opener())
+    await first.add_turns("t", [Turn("user", "kept")])
+    third = await opener()
+    assert await third.turns("t") == [Turn("user", "kept")]
+    assert await second.has_thread("t")
+
+
+async def test_the_bot_answers_on_postgres_and_two_replicas_answer_a_mention_once(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic, postgres_url: str
+) -> None:
+    """Two bots on one PostgreSQL database get the app_mention and its message twin: one answer."""
+    first, second = (
+        await make_bot(database_url=postgres_url),
+        await make_bot(database_url=postgres_url),
+    )
+    text = f"<@{BOT_USER}> fridge under 30k?"
+    await asyncio.gather(
+        first.event(payload("app_mention", text=text, ts=TS)),
+        second.event(payload("message", text=text, ts=TS, thread_ts=TS)),
+        second.event(payload("app_mention", text=text, ts=TS)),
+    )
+    await first.handled(1)
+    await second.handled(2)
+    await first.services.answerer.wait_idle(10)
+    await second.services.answerer.wait_idle(10)
+    assert len(model.calls) == 1
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    rows = await first.services.store.ledger(0)
+    assert [r.outcome for r in rows] == ["ok"]

@@ -1,0 +1,130 @@
+"""SHOPMAX_STREAM_TRANSPORT=native: Slack's chat.*Stream methods, and the chat.update fallbacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.wording.markdown import WORD_JOINER
+from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
+from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.slack_server import BOT_USER, TEAM, FakeSlack
+
+ROOT = "1700005000.000100"
+
+
+@pytest.fixture
+async def native(make_bot: BotFactory) -> Bot:
+    return await make_bot(stream_transport="native")
+
+
+def methods(slack: FakeSlack) -> list[str]:
+    return [c.method for c in slack.calls if c.method != "auth.test"]
+
+
+async def test_channel_answer_streams_natively_with_recipient_and_footer_blocks(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """startStream (with the asker as recipient), appends of new text only, stopStream + footer."""
+    chunks = ["The Whirlpool", " 265 L", " is ₹24,990."]
+    model.script(Script(chunks=chunks, delay=0.05, output_tokens=7))
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> fridge?", ts=ROOT))
+    [answer] = await native.finished_answers()
+    assert answer.markdown == "".join(chunks)
+    assert " · 7 out · " in answer.context[-1]
+    start = slack.calls_to("chat.startStream")[0].payload
+    assert (start["channel"], start["thread_ts"]) == (CHANNEL, ROOT)
+    assert (start["recipient_user_id"], start["recipient_team_id"]) == (USER, TEAM)
+    assert "chat.update" not in methods(slack)
+    assert methods(slack)[-1] == "chat.stopStream"
+    appended = "".join(c.payload["markdown_text"] for c in slack.calls_to("chat.appendStream"))
+    stopped = slack.calls_to("chat.stopStream")[0].payload.get("markdown_text", "")
+    assert (start.get("markdown_text") or "") + appended + stopped == "".join(chunks)
+
+
+async def test_direct_message_streams_without_recipient_ids(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    model.script(Script(chunks=["Open till", " 9 pm."]))
+    await native.event(
+        payload("message", text="store hours?", ts=ROOT, channel="D0PRIYA", channel_type="im")
+    )
+    [answer] = await native.finished_answers()
+    assert answer.markdown == "Open till 9 pm."
+    start = slack.calls_to("chat.startStream")[0].payload
+    assert "recipient_user_id" not in start
+
+
+async def test_a_ping_split_across_deltas_is_never_appended(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Appends cannot be taken back, so a half-written <!chan… waits until it is complete."""
+
+    async def shown(text: str) -> None:
+        await slack.wait_for(lambda: any(text in m.markdown for m in slack.messages))
+
+    model.script(
+        Script(
+            chunks=["Tell <!chan", "nel> about @ever", "yone's offer."],
+            before_chunk={1: lambda: shown("Tell"), 2: lambda: shown("Tell")},
+        )
+    )
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> announce", ts=ROOT))
+    [answer] = await native.finished_answers()
+    for version in answer.versions:
+        text = "".join(b.get("text", "") for b in version["blocks"] if b["type"] == "markdown")
+        assert "<!" not in text and "@everyone" not in text
+    assert answer.markdown == f"Tell @{WORD_JOINER}channel about @{WORD_JOINER}everyone's offer."
+
+
+async def test_refused_at_start_falls_back_to_chat_update(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """channel_type_not_supported: the answer is posted and edited the usual way instead."""
+    slack.no_streaming.add(CHANNEL)
+    model.script(Script(chunks=["Fallback", " works."], delay=0.05))
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts=ROOT))
+    [answer] = await native.finished_answers(streaming=False)
+    assert answer.markdown == "Fallback works."
+    assert "chat.postMessage" in methods(slack)
+
+
+async def test_stream_ended_by_slack_mid_answer_continues_by_update_without_loss(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """message_not_in_streaming_state: the same message is edited with the whole answer."""
+    slack.streams_end_after = 1
+    chunks = [f"Part {n}. " for n in range(12)]
+    model.script(Script(chunks=chunks, delay=0.03))
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> parts", ts=ROOT))
+    [answer] = await native.finished_answers()
+    assert answer.markdown == "".join(chunks)
+    assert "chat.update" in methods(slack)
+    assert len(slack.messages) == 1
+
+
+async def test_long_native_answer_continues_below_in_update_messages(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Past one message's size the stream stops and the rest follows in the thread, whole."""
+    lines = [f"Line {n}: Samsung 1.5 ton inverter split AC, ₹{30_000 + n:,}\n" for n in range(600)]
+    text = "".join(lines)
+    model.script(Script(chunks=[text[i : i + 50] for i in range(0, len(text), 50)]))
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> list", ts=ROOT))
+    await native.finished_answers()
+    await native.services.answerer.wait_idle(10)
+    messages = slack.in_thread(CHANNEL, ROOT)
+    assert len(messages) >= 3
+    assert [c.error for c in slack.calls if c.error] == []
+    shown = "".join(m.markdown.strip() + "\n" for m in messages)
+    assert [line for line in shown.splitlines() if line] == text.splitlines()
+    assert messages[-1].context and not any(m.context for m in messages[:-1])
+
+
+async def test_slash_command_answers_use_chat_update_even_when_native(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    model.script(Script(chunks=["Top-level", " answer."]))
+    await native.command("warranty on Sony TVs?")
+    [answer] = await native.finished_answers()
+    assert answer.markdown == "Top-level answer."
+    assert "chat.startStream" not in methods(slack)
