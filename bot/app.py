@@ -1,4 +1,4 @@
-"""The composition root: builds every dependency once and wires them together.
+"""The composition root: builds every dependency once, wires them together, and runs the bot.
 
 Nothing below this module constructs a client, opens a database or reads a setting; it is all
 passed in from here, which is what lets the tests swap Slack and Anthropic for local fakes.
@@ -6,12 +6,17 @@ passed in from here, which is what lets the tests swap Slack and Anthropic for l
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import anthropic
 import httpx2
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,7 +35,10 @@ from bot.model.stream import Clock
 from bot.settings import Settings
 from bot.store import Store, open_store
 from bot.surfaces import slack as listeners
+from bot.surfaces.http import web_app
 from bot.surfaces.slack.usage_views import UsageReports
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -181,3 +189,49 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         leases=leases,
         redis_windows=redis_windows,
     )
+
+
+def http_app(services: Services) -> web.Application:
+    """The bot's HTTP server for these services: Slack's requests only in HTTP mode."""
+    settings = services.settings
+    return web_app(
+        services,
+        serve_slack=not settings.socket_mode,
+        web_token=settings.web_token,
+        timezone=settings.timezone,
+    )
+
+
+async def run(settings: Settings) -> None:
+    """Run the bot in Socket Mode (when `SLACK_APP_TOKEN` is set) or HTTP mode.
+
+    On SIGTERM or SIGINT: `/healthz` and `/slack/events` answer 503 (Slack retries elsewhere
+    or later), the Socket Mode connection closes, answers in flight get `SHOPMAX_SHUTDOWN_GRACE`
+    seconds to finish and are otherwise ended with a notice, then the process exits 0.
+    """
+    services = await build_services(settings)
+    await services.start()
+    runner = web.AppRunner(http_app(services))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    socket_mode = None
+    if settings.socket_mode:
+        socket_mode = AsyncSocketModeHandler(services.bolt, settings.slack_app_token)
+        await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
+        log.info("connected to Slack in Socket Mode; health on port %s", settings.port)
+    else:
+        log.info("listening for Slack on http://%s:%s/slack/events", settings.host, settings.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down: finishing answers in flight")
+    services.shutting_down = True
+    try:
+        if socket_mode is not None:
+            await socket_mode.close_async()  # type: ignore[no-untyped-call]
+        await services.close(settings.shutdown_grace)
+    finally:
+        await runner.cleanup()

@@ -17,13 +17,12 @@ from bot import logs
 from bot.accounting.totals import GROUPS, as_csv, as_table, grouped
 from bot.answering.conversation import build_messages
 from bot.answering.prompt import system_prompt
-from bot.app import model_client, toolbox
+from bot.app import model_client, run, toolbox
 from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.catalog.describe import describe
 from bot.errors import CatalogError, ModelError, SettingsError
 from bot.model.pricing import cost_usd
 from bot.model.stream import Finished, ModelRequest, TextDelta, stream_answer
-from bot.runner import run
 from bot.settings import Settings, load_settings
 from bot.store import open_store
 from bot.wording import texts

@@ -25,7 +25,7 @@ from bot.answering.bookkeeping import Bookkeeper
 from bot.answering.conversation import build_messages, with_thread_context
 from bot.answering.gate import Gate
 from bot.answering.recovery import Leases
-from bot.catalog.tools import Toolbox, status_line
+from bot.catalog.tools import status_line
 from bot.delivery.pacing.scheduler import Schedulers
 from bot.delivery.private import answer_privately
 from bot.delivery.replies.slack_message import Recipient, StreamingReply
@@ -42,6 +42,7 @@ from bot.model.stream import (
     ToolCall,
     stream_answer,
 )
+from bot.model.tools import Tools
 from bot.model.usage import AnswerStats
 from bot.question import Question, Surface, Turn
 from bot.store import Store
@@ -67,7 +68,7 @@ class AnswerConfig:
     native_streaming: bool = False
     admins: frozenset[str] = frozenset()
     ttft_warn_ms: int = 800
-    tools: Toolbox | None = None
+    tools: Tools | None = None
     tool_rounds: int = 4
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
 

@@ -8,10 +8,10 @@ Tools never raise into the answer: a bad input or an unknown SKU becomes a tool 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from bot.catalog import CATEGORIES, CITIES, Catalog, SearchFilters
+from bot.model.tools import ToolResult
 from bot.wording import texts
 
 MAX_RESULTS = 10
@@ -65,12 +65,6 @@ SCHEMAS: list[dict[str, Any]] = [
 ]
 
 
-@dataclass(frozen=True)
-class ToolResult:
-    content: str
-    is_error: bool = False
-
-
 class Toolbox:
     """Runs catalog tool calls for Claude."""
 
@@ -79,7 +73,7 @@ class Toolbox:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
 
-    def run(self, name: str, args: dict[str, Any]) -> ToolResult:
+    async def run(self, name: str, args: dict[str, Any]) -> ToolResult:
         try:
             if name == "search_products":
                 return self._search(args)

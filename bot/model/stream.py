@@ -20,8 +20,8 @@ from typing import Any
 import anthropic
 import httpx2
 
-from bot.catalog.tools import Toolbox
 from bot.errors import ModelInterrupted, ModelUnavailable
+from bot.model.tools import Tools
 from bot.model.usage import AnswerStats, Usage, estimate_tokens
 
 Clock = Callable[[], float]
@@ -96,7 +96,7 @@ async def stream_answer(
     request: ModelRequest,
     clock: Clock = time.monotonic,
     progress: Progress | None = None,
-    tools: Toolbox | None = None,
+    tools: Tools | None = None,
     max_rounds: int = 4,
 ) -> AsyncGenerator[ModelEvent, None]:
     """Stream one answer. See the module docstring for the error contract.
@@ -134,7 +134,7 @@ async def stream_answer(
                 continue
             args = dict(block.input) if isinstance(block.input, dict) else {}
             yield ToolCall(block.name, args)
-            result = tools.run(block.name, args)
+            result = await tools.run(block.name, args)
             results.append(
                 {
                     "type": "tool_result",

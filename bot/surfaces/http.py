@@ -3,28 +3,49 @@ the browser chat (`/chat`, `/api/chat`) when `SHOPMAX_WEB_TOKEN` is set."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
 
-from bot.app import Services
+from bot.accounting.metrics import Metrics
+from bot.answering.answerer import Answerer
+from bot.delivery.pacing.redis_window import RedisWindows
 from bot.surfaces.web import chat as webchat
 
-SERVICES = web.AppKey("services", Services)
+
+class Served(Protocol):
+    """What the server needs of the running bot (the composition root's `Services`)."""
+
+    bolt: AsyncApp
+    answerer: Answerer
+    metrics: Metrics
+    redis_windows: RedisWindows | None
+    shutting_down: bool
 
 
-def web_app(services: Services, *, serve_slack: bool) -> web.Application:
-    """Routes: `POST /slack/events` (HTTP mode only), `GET /healthz`, `GET /metrics`."""
+SERVICES = web.AppKey("services", Served)
+
+
+def web_app(
+    services: Served,
+    *,
+    serve_slack: bool,
+    web_token: str | None = None,
+    timezone: str = "Asia/Kolkata",
+) -> web.Application:
+    """Routes: `POST /slack/events` (HTTP mode only), `GET /healthz`, `GET /metrics`, and the
+    browser chat and dashboard when `web_token` is given."""
     app = web.Application()
     app[SERVICES] = services
     if serve_slack:
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    if services.settings.web_token:
-        webchat.add_routes(
-            app, services.answerer, services.settings.web_token, services.settings.timezone
-        )
+    if web_token:
+        webchat.add_routes(app, services.answerer, web_token, timezone)
     return app
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.surfaces.http import web_app
+from bot.app import http_app
 from tests.conftest import Bot, BotFactory, ledger_row
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import serve
@@ -60,7 +60,7 @@ async def browser() -> AsyncIterator[Any]:
 @pytest.fixture
 async def site(make_bot: BotFactory) -> AsyncIterator[tuple[str, Bot]]:
     bot = await make_bot(web_token=TOKEN)
-    runner, url = await serve(web_app(bot.services, serve_slack=False))
+    runner, url = await serve(http_app(bot.services))
     yield url, bot
     await runner.cleanup()
 

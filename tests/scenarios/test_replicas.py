@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.surfaces.http import web_app
+from bot.app import http_app
 from tests.conftest import USER, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import free_port, serve, wait_healthy
@@ -117,7 +117,7 @@ async def test_health_says_when_redis_is_unreachable_but_stays_up(
     answers, within its share of the budget) and say what is wrong."""
     port = free_port()  # nothing listens there
     bot = await make_bot(redis_url=f"redis://:pw-123@127.0.0.1:{port}/0")
-    runner, url = await serve(web_app(bot.services, serve_slack=True))
+    runner, url = await serve(http_app(bot.services))
     try:
         async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as r:
             body = await r.text()

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.surfaces.http import web_app
+from bot.app import http_app
 from tests.conftest import BotFactory
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import serve
@@ -22,7 +22,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture
 async def chat_url(make_bot: BotFactory) -> AsyncIterator[str]:
     bot = await make_bot(web_token=TOKEN)
-    runner, url = await serve(web_app(bot.services, serve_slack=False))
+    runner, url = await serve(http_app(bot.services))
     yield url
     await runner.cleanup()
 
@@ -183,7 +183,7 @@ async def test_the_chat_page_is_served(chat_url: str) -> None:
 
 async def test_without_a_web_token_there_is_no_chat(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    runner, url = await serve(web_app(bot.services, serve_slack=False))
+    runner, url = await serve(http_app(bot.services))
     try:
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{url}/api/chat", json={"message": "hi"}) as r:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import SettingsError
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "ANTHROPIC_API_KEY": "k"}
 
@@ -53,7 +54,7 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
         (
             "DATABASE_URL",
             "mysql://x",
-            "DATABASE_URL='mysql://x' is not valid: expected sqlite:///path/to/file.db or "
+            "DATABASE_URL is not valid: expected sqlite:///path/to/file.db or "
             "postgresql://user@host/db",
         ),
         (
@@ -67,6 +68,35 @@ def test_malformed_settings_name_themselves(name: str, value: str, message: str)
     with pytest.raises(SettingsError) as caught:
         load_settings({name: value}, dotenv_path=None)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://admin:DbPassSECRET@db/shop"),
+        ("SHOPMAX_REDIS_URL", "http://:RedisPassSECRET@cache:6379/0"),
+        ("SHOPMAX_WEB_TOKEN", "SECRETshort"),
+    ],
+)
+def test_a_setting_that_can_hold_a_secret_is_never_repeated_in_its_error(
+    name: str, value: str
+) -> None:
+    """An operator's typo must not print a password into a terminal or a log collector: the
+    error names the setting and what is wrong, and leaves the value out."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings({name: value}, dotenv_path=None)
+    assert str(caught.value).startswith(f"{name} is not valid: ")
+    assert "SECRET" not in str(caught.value)
+
+
+def test_every_default_is_written_once() -> None:
+    """The dataclass field is the one place a default lives: building `Settings()` directly
+    and loading an empty environment give the same object."""
+    assert load_settings({}, dotenv_path=None) == replace_replica(Settings())
+
+
+def replace_replica(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, replica_id=load_settings({}, dotenv_path=None).replica_id)
 
 
 def test_slack_settings_are_required_to_serve_slack() -> None:
