@@ -11,18 +11,17 @@ import logging
 import signal
 import time
 from dataclasses import dataclass
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import anthropic
-import httpx2
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounting.metrics import Metrics
-from bot.answering.answerer import AnswerConfig, Answerer
-from bot.answering.bookkeeping import Bookkeeper
+from bot.answering.answerer import AnswerConfig, Answerer, ThreadReader
 from bot.answering.gate import Gate, Limits
 from bot.answering.prompt import system_prompt
 from bot.answering.recovery import Leases
@@ -30,13 +29,21 @@ from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
 from bot.catalog.tools import Toolbox
 from bot.delivery.pacing.redis_window import RedisWindows
 from bot.delivery.pacing.scheduler import Schedulers
+from bot.delivery.replies.base import ReplyFor
+from bot.delivery.replies.slack import SlackReplies
 from bot.delivery.slack_api import SlackApi
 from bot.model.stream import Clock
 from bot.settings import Settings
 from bot.store import Store, open_store
-from bot.surfaces import slack as listeners
+from bot.surfaces import terminal
 from bot.surfaces.http import web_app
-from bot.surfaces.slack.usage_views import UsageReports
+from bot.surfaces.slack import SlackSurface, StopPresses
+from bot.surfaces.slack import register as register_slack
+from bot.surfaces.slack.usage_views import UsageViews
+from bot.surfaces.web.access import Access, is_loopback
+from bot.surfaces.web.chat import Chat
+from bot.surfaces.web.dashboard import Dashboard
+from bot.surfaces.web.sessions import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +56,13 @@ class Services:
     store: Store
     model: anthropic.AsyncAnthropic
     slack_client: AsyncWebClient
+    slack: SlackApi
     schedulers: Schedulers
     answerer: Answerer
     bolt: AsyncApp
     metrics: Metrics
     leases: Leases
+    stops: StopPresses
     redis_windows: RedisWindows | None = None
     shutting_down: bool = False
 
@@ -63,7 +72,7 @@ class Services:
         other replicas."""
         await self.leases.sweep(own_too=True)
         self.leases.start()
-        await self.store.listen_stops(self.answerer.stop_here)
+        await self.store.listen_stops(self.stops.relayed)
 
     async def close(self, grace: float = 10.0) -> None:
         """Let answers in flight finish (up to `grace` seconds), end the rest with a notice,
@@ -95,11 +104,11 @@ def answer_config(settings: Settings, tools: Toolbox | None = None) -> AnswerCon
         tool_rounds=settings.tool_rounds,
         history_tokens=settings.history_tokens,
         usd_inr=settings.usd_inr,
-        thinking_after=settings.thinking_after,
-        native_streaming=settings.stream_transport == "native",
         admins=settings.admin_users,
         ttft_warn_ms=settings.ttft_warn_ms,
         prices=settings.prices,
+        replica=settings.replica_id,
+        lease=settings.answer_lease,
     )
 
 
@@ -123,7 +132,31 @@ def model_client(settings: Settings) -> anthropic.AsyncAnthropic:
         api_key=settings.anthropic_api_key,
         base_url=settings.anthropic_base_url,
         max_retries=settings.model_retries,
-        timeout=httpx2.Timeout(connect=10.0, read=idle, write=30.0, pool=30.0),
+        timeout=anthropic.Timeout(connect=10.0, read=idle, write=30.0, pool=30.0),
+    )
+
+
+def answerer_for(
+    settings: Settings,
+    store: Store,
+    model: anthropic.AsyncAnthropic,
+    metrics: Metrics,
+    *,
+    tools: Toolbox | None,
+    replies: ReplyFor | None = None,
+    threads: ThreadReader | None = None,
+    clock: Clock = time.monotonic,
+) -> Answerer:
+    """The one answering path every surface uses."""
+    return Answerer(
+        config=answer_config(settings, tools),
+        model=model,
+        store=store,
+        metrics=metrics,
+        gate=Gate(limits(settings), store),
+        replies=replies,
+        threads=threads,
+        clock=clock,
     )
 
 
@@ -131,7 +164,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     """Build the bot from settings (Slack and Anthropic settings must be present)."""
     settings.require_slack()
     settings.require_anthropic()
-    tools = toolbox(settings)
+    tools = toolbox(settings)  # a bad catalog stops start-up before anything is opened
     store = await open_store(settings.database_url)
     model = model_client(settings)
     slack_client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
@@ -150,23 +183,22 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     )
     metrics = Metrics()
     slack = SlackApi(slack_client, metrics)
-    leases = Leases(store, slack, replica=settings.replica_id, lease=settings.answer_lease)
-    answerer = Answerer(
-        config=answer_config(settings, tools),
-        slack=slack,
-        model=model,
-        store=store,
-        schedulers=schedulers,
-        metrics=metrics,
-        gate=Gate(limits(settings), store),
-        leases=leases,
-        bookkeeper=Bookkeeper(
-            store,
-            metrics,
-            usd_inr=settings.usd_inr,
-            prices=settings.prices,
-            ttft_warn_ms=settings.ttft_warn_ms,
-        ),
+    replies = SlackReplies(
+        slack,
+        schedulers,
+        store,
+        native=settings.stream_transport == "native",
+        thinking_after=settings.thinking_after,
+        clock=clock,
+    )
+    answerer = answerer_for(
+        settings,
+        store,
+        model,
+        metrics,
+        tools=tools,
+        replies=replies,
+        threads=slack.thread,
         clock=clock,
     )
     bolt = AsyncApp(
@@ -175,31 +207,56 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         # Bolt acks events before running listeners, so a long answer never delays the ack.
         process_before_response=False,
     )
-    reports = UsageReports(store, settings.admin_users, ZoneInfo(settings.timezone))
-    listeners.register(bolt, answerer, reports)
+    views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
+    surface = SlackSurface(answerer, store, slack, metrics, views)
+    stops = StopPresses(surface)
+    register_slack(bolt, surface, stops)
     return Services(
         settings=settings,
         store=store,
         model=model,
         slack_client=slack_client,
+        slack=slack,
         schedulers=schedulers,
         answerer=answerer,
         bolt=bolt,
         metrics=metrics,
-        leases=leases,
+        leases=Leases(store, slack, replica=settings.replica_id, lease=settings.answer_lease),
+        stops=stops,
         redis_windows=redis_windows,
     )
 
 
 def http_app(services: Services) -> web.Application:
-    """The bot's HTTP server for these services: Slack's requests only in HTTP mode."""
+    """The bot's HTTP server for these services: Slack's requests only in HTTP mode, and the
+    browser pages that are on."""
     settings = services.settings
-    return web_app(
-        services,
-        serve_slack=not settings.socket_mode,
-        web_token=settings.web_token,
-        timezone=settings.timezone,
+    access = Access(
+        chat_token=settings.web_token,
+        dashboard_token=settings.dashboard_token,
+        loopback=is_loopback(settings.host),
     )
+    web_chat = board = None
+    if access.chat_on:
+        sessions = Sessions.for_token(settings.web_token, settings.web_session_hours * 3600)
+        web_chat = Chat(services.answerer, services.store, sessions, access)
+    if access.dashboard_on:
+        board = Dashboard(services.store, access, settings.timezone)
+    return web_app(services, serve_slack=not settings.socket_mode, web_chat=web_chat, board=board)
+
+
+async def ask(settings: Settings, text: str, out: TextIO) -> int:
+    """`shopmax-bot ask`: one question from the terminal, through the one answering path
+    (the gate and the ledger included), printed as it streams."""
+    tools = toolbox(settings)
+    store = await open_store(settings.database_url)
+    model = model_client(settings)
+    try:
+        answerer = answerer_for(settings, store, model, Metrics(), tools=tools)
+        return await terminal.ask(answerer, text, out)
+    finally:
+        await store.close()
+        await model.close()
 
 
 async def run(settings: Settings) -> None:

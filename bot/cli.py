@@ -8,24 +8,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 from zoneinfo import ZoneInfo
-
-import anthropic
 
 from bot import logs
 from bot.accounting.totals import GROUPS, as_csv, as_table, grouped
-from bot.answering.conversation import build_messages
-from bot.answering.prompt import system_prompt
-from bot.app import model_client, run, toolbox
+from bot.app import ask, model_client, run
 from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.catalog.describe import describe
-from bot.errors import CatalogError, ModelError, SettingsError
-from bot.model.pricing import cost_usd
-from bot.model.stream import Finished, ModelRequest, TextDelta, stream_answer
+from bot.errors import CatalogError, SettingsError
 from bot.settings import Settings, load_settings
 from bot.store import open_store
-from bot.wording import texts
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,55 +146,3 @@ async def usage(settings: Settings, since_s: float, by: str, *, csv: bool) -> st
         await store.close()
     groups = grouped(rows, by, ZoneInfo(settings.timezone))
     return as_csv(groups, by) if csv else as_table(groups, by)
-
-
-async def ask(
-    settings: Settings,
-    question: str,
-    out: TextIO,
-    model: anthropic.AsyncAnthropic | None = None,
-) -> int:
-    """Stream one answer to `out` the way the original ShopMax example did."""
-    client = model or model_client(settings)
-    tools = toolbox(settings)
-    request = ModelRequest(
-        model=settings.model,
-        max_tokens=settings.max_tokens,
-        system=system_prompt(settings.system_prompt_file, catalog=tools is not None),
-        messages=build_messages([], question, settings.history_tokens),
-    )
-    out.write(texts.TERMINAL_PREFIX)
-    out.flush()
-    try:
-        stream = stream_answer(
-            client, request, time.monotonic, tools=tools, max_rounds=settings.tool_rounds
-        )
-        async for event in stream:
-            if isinstance(event, TextDelta):
-                out.write(event.text)
-                out.flush()
-            elif isinstance(event, Finished):
-                stats = event.stats
-                usage = stats.usage
-                cost = texts.cost_text(
-                    cost_usd(stats.model, usage, settings.prices), settings.usd_inr
-                )
-                out.write(
-                    "\n\n"
-                    + texts.terminal_stats(
-                        input_tokens=usage.input_tokens,
-                        output_tokens=usage.output_tokens,
-                        duration_s=stats.duration_s,
-                        ttft_s=stats.ttft_s,
-                        stop_reason=stats.stop_reason,
-                        cost=cost,
-                    )
-                    + "\n"
-                )
-    except ModelError as exc:
-        out.write(f"\n\n{texts.NOTICE_MODEL_FAILED} ({exc})\n")
-        return 1
-    finally:
-        if model is None:
-            await client.close()
-    return 0

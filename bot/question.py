@@ -1,5 +1,6 @@
-"""The units every layer passes around: the `Question` each surface turns its input into, and
-the `Turn`s of a conversation (what was asked and answered before)."""
+"""The units every layer passes around: the `Question` each surface turns its input into, the
+`Refusal` it gets when it may not be answered, and the `Turn`s of a conversation (what was asked
+and answered before)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Surface(StrEnum):
     FOLLOW_UP = "follow-up"
     ASSISTANT = "assistant"
     WEB = "web"
+    TERMINAL = "terminal"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,30 @@ class Question:
     @property
     def thread_key(self) -> str:
         return f"{self.team}:{self.channel}:{self.thread_ts}"
+
+
+class RefusalKind(StrEnum):
+    """Why a question is not answered; surfaces map it (the browser to an HTTP status)."""
+
+    NOT_ENABLED = "not_enabled"  # outside the allowed workspaces or channels
+    EMPTY = "empty"  # nothing to answer: an empty mention, only a file
+    TOO_LONG = "too_long"
+    TOO_MANY = "too_many"  # the person's questions per window are used up
+    TOKENS_USED_UP = "tokens_used_up"  # the person's tokens per day are used up
+    CLOSING = "closing"  # the bot is shutting down
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A question that will not be answered, and what to tell the asker.
+
+    `tell` is False when the asker has been told before and the bot should stay quiet (the
+    "not enabled here" notice is given once per person and channel).
+    """
+
+    kind: RefusalKind
+    reason: str
+    tell: bool = True
 
 
 @dataclass(frozen=True)

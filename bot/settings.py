@@ -218,6 +218,8 @@ class Settings:
     catalog_enabled: bool = setting("SHOPMAX_CATALOG_TOOLS", True, _on_off)
     tool_rounds: int = setting("SHOPMAX_TOOL_ROUNDS", 4, _positive_int)
     web_token: str | None = setting("SHOPMAX_WEB_TOKEN", None, _web_token, secret=True)
+    dashboard_token: str | None = setting("SHOPMAX_DASHBOARD_TOKEN", None, _web_token, secret=True)
+    web_session_hours: float = setting("SHOPMAX_WEB_SESSION_HOURS", 12.0, _positive_float)
     batch_poll_seconds: float = setting("SHOPMAX_BATCH_POLL_SECONDS", 10.0, _positive_float)
     prices: dict[str, ModelPrice] = setting(
         "SHOPMAX_PRICES", parse=with_overrides, factory=lambda: dict(PRICES)

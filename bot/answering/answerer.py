@@ -1,13 +1,17 @@
-"""Answer one `Question`: the conversation so far, Claude's stream, the Slack reply, the store.
+"""Answer one `Question`, from any surface, through the same stages:
 
-This is where the pieces meet; each piece stays ignorant of the others. The model request is
-opened at once; the Slack message is posted with the first text (or a "Thinking…" placeholder
-if none arrives within `thinking_after` seconds), so a typical answer's first words cost one
-`chat.postMessage` and nothing from the shared `chat.update` budget.
+    gate → conversation → model stream (with tools) → reply → ending → ledger and metrics
 
-Every answer ends in a message a store-staff user understands, whatever happens: the model
-failing before or during the answer, the asker pressing Stop, the message being deleted, the
-bot shutting down (`shutdown`) or a replica having crashed (`bot/recovery.py`).
+Surfaces differ only in how a question arrives and which reply it streams into (a Slack
+message, Server-Sent Events, the terminal: see `bot.delivery.replies`). Every answer ends in
+something the asker understands, whatever happens: a refusal with its reason, the model failing
+before or during the answer, the asker pressing Stop, the message being deleted or the browser
+leaving, the bot shutting down (`shutdown`) or a replica crashing (`bot.answering.recovery`).
+Every answer given, and every failure, is one row in the ledger under its asker.
+
+The model request is opened at once and the reply opened beside it; the reply's first post
+usually carries the first words, so they cost one post and nothing from Slack's shared
+`chat.update` budget.
 """
 
 from __future__ import annotations
@@ -16,43 +20,37 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
 
 import anthropic
 
+from bot.accounting.ledger import row_for
 from bot.accounting.metrics import Metrics
-from bot.answering.bookkeeping import Bookkeeper
 from bot.answering.conversation import build_messages, with_thread_context
 from bot.answering.gate import Gate
-from bot.answering.recovery import Leases
 from bot.catalog.tools import status_line
-from bot.delivery.pacing.scheduler import Schedulers
-from bot.delivery.private import answer_privately
-from bot.delivery.replies.slack_message import Recipient, StreamingReply
-from bot.delivery.slack_api import SlackApi
-from bot.errors import CannotPost, MessageGone, ModelError, ModelInterrupted, SlackError
+from bot.delivery.replies.base import Reply, ReplyFor
+from bot.errors import ModelError, ModelInterrupted, SlackError
 from bot.logs import correlation_id
 from bot.model.pricing import PRICES, ModelPrice
-from bot.model.stream import (
-    Clock,
-    Finished,
-    ModelRequest,
-    Progress,
-    TextDelta,
-    ToolCall,
-    stream_answer,
-)
+from bot.model.stream import Clock, Finished, ModelRequest, Partial, TextDelta, ToolCall
+from bot.model.stream import stream_answer as model_stream
 from bot.model.tools import Tools
 from bot.model.usage import AnswerStats
-from bot.question import Question, Surface, Turn
+from bot.question import Question, Refusal, RefusalKind, Surface, Turn
 from bot.store import Store
-from bot.wording import markdown, texts
-from bot.wording.ending import ending_for
+from bot.wording import texts
+from bot.wording.ending import Ending, ending_for
 
 log = logging.getLogger(__name__)
 
 THREAD_CONTEXT_CHARS = 12_000
-ASSISTANT_WAIT = 60.0
+
+ThreadReader = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
+"""(channel, thread_ts) → the thread's messages, oldest first (Slack's conversations.replies)."""
 
 
 @dataclass(frozen=True)
@@ -64,33 +62,59 @@ class AnswerConfig:
     system_prompt: str
     history_tokens: int
     usd_inr: float
-    thinking_after: float = 0.7
-    native_streaming: bool = False
     admins: frozenset[str] = frozenset()
     ttft_warn_ms: int = 800
     tools: Tools | None = None
     tool_rounds: int = 4
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
+    replica: str = "local"  # whose answer it is, for crash recovery
+    lease: float = 15.0
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Answered:
     """How one answer ended, for the caller and for tests."""
 
+    answer_id: str
     text: str
     stats: AnswerStats | None
-    error: Exception | None = None
+    error: Exception | None
+    outcome: str  # as the ledger names it: ok, stopped, interrupted or error
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """What the model stream gave: the final stats (or those of an answer cut short) and the
+    model's failure, if any."""
+
+    stats: AnswerStats | None
+    error: ModelError | None = None
+
+
+class Stop(Enum):
+    """What a Stop press did."""
+
+    STOPPED = "stopped"
+    NOT_ALLOWED = "not_allowed"  # only the asker and admins may stop an answer
+    NOT_HERE = "not_here"  # not streaming in this process (another replica, or finished)
 
 
 @dataclass
 class Running:
     """An answer streaming right now, and how it may be cut short."""
 
+    answer_id: str
     question: Question
-    consumer: asyncio.Task[tuple[AnswerStats | None, Exception | None]] | None = None
+    reply: Reply
+    received: float
+    consumer: asyncio.Task[Streamed] | None = None
     stopped_by: str | None = None
     shutting_down: bool = False
-    progress: Progress = field(default_factory=Progress)
+    partial: Partial = field(default_factory=Partial)
+
+    @property
+    def cut_short(self) -> bool:
+        return bool(self.stopped_by or self.shutting_down)
 
     def cut(self) -> None:
         if self.consumer is not None:
@@ -98,38 +122,281 @@ class Running:
 
 
 class Answerer:
-    """Answers questions from any surface; one instance serves the whole app."""
+    """Answers questions from every surface; one instance serves the whole process."""
 
     def __init__(
         self,
         *,
         config: AnswerConfig,
-        slack: SlackApi,
         model: anthropic.AsyncAnthropic,
         store: Store,
-        schedulers: Schedulers,
         metrics: Metrics,
         gate: Gate,
-        leases: Leases,
-        bookkeeper: Bookkeeper,
+        replies: ReplyFor | None = None,
+        threads: ThreadReader | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
         self.config = config
-        self.slack = slack
         self.model = model
         self.store = store
-        self.schedulers = schedulers
         self.metrics = metrics
         self.gate = gate
-        self.leases = leases
-        self.bookkeeper = bookkeeper
+        self.replies = replies
+        self.threads = threads
         self.clock = clock
         self.running: dict[str, Running] = {}
         self.closing = False
         self._idle = asyncio.Event()
         self._idle.set()
 
-    # ---- lifecycle -----------------------------------------------------------------------
+    # ---- the stages ----------------------------------------------------------------------
+
+    async def answer(
+        self, question: Question, reply_for: ReplyFor | None = None
+    ) -> Answered | Refusal:
+        """Answer `question` in the reply `reply_for` makes (Slack's by default), or refuse it
+        with a reason the asker is told. Never raises for model or Slack failures: those end
+        the answer with a notice."""
+        make = reply_for or self.replies
+        assert make is not None, "no reply for this surface"
+        answer_id = uuid.uuid4().hex
+        reply = make(question, answer_id)
+        refusal = self._closing() or await self.gate.check(question)
+        if refusal is not None:
+            await self._refuse(reply, refusal)
+            return refusal
+        correlation_id.set(answer_id)
+        log.info(
+            "answering a %s question from %s in %s",
+            question.surface,
+            question.user,
+            question.channel,
+        )
+        running = self._track(Running(answer_id, question, reply, received=self.clock()))
+        outcome = "error"
+        try:
+            answered = await self._answer(running)
+            outcome = answered.outcome
+            return answered
+        finally:
+            self._untrack(running, outcome)
+
+    async def _answer(self, running: Running) -> Answered:
+        await self._begin(running)
+        opening = asyncio.create_task(running.reply.open())
+        request = await self._conversation(running.question)
+        streamed = await self._stream(request, running)
+        ending = self._ending(streamed, running)
+        shown = await self._show(opening, running, ending)
+        await self._remember(running)
+        return await self._record(running, streamed, shown)
+
+    async def _begin(self, running: Running) -> None:
+        """Keep the question (Retry asks it again on any replica) and record the answer as
+        streaming here before anything is shown: a crash in between leaves the row for another
+        replica, or the next start, to finish."""
+        question = running.question
+        await self.store.save_question(running.answer_id, question)
+        await self.store.begin_answer(
+            running.answer_id,
+            question.team,
+            question.channel,
+            "",
+            owner=self.config.replica,
+            lease=self.config.lease,
+        )
+
+    async def _conversation(self, question: Question) -> ModelRequest:
+        """The thread's earlier turns and the question, trimmed to the history budget. A
+        mention in a thread the bot was not part of gets that thread as context."""
+        history = await self.store.turns(question.thread_key) if question.thread_ts else []
+        asked = question.text
+        first_in_thread = not history and question.thread_ts not in ("", question.ts)
+        if question.surface is Surface.MENTION and first_in_thread:
+            asked = await self._with_thread(question)
+        config = self.config
+        messages = build_messages(history, asked, config.history_tokens)
+        return ModelRequest(config.model, config.max_tokens, config.system_prompt, messages)
+
+    async def _stream(self, request: ModelRequest, running: Running) -> Streamed:
+        """Feed the model's text into the reply. A Stop or a shutdown cancels the consumer,
+        which closes the HTTP stream (so billing stops) and keeps the partial text."""
+        running.consumer = asyncio.create_task(self._consume(request, running))
+        try:
+            return await running.consumer
+        except asyncio.CancelledError:
+            if not running.cut_short:
+                raise
+            reason = "stopped" if running.stopped_by else "restarting"
+            return Streamed(running.partial.stats(running.reply.text, self.clock, reason))
+
+    async def _consume(self, request: ModelRequest, running: Running) -> Streamed:
+        reply, config = running.reply, self.config
+        stream = model_stream(
+            self.model, request, self.clock, running.partial, config.tools, config.tool_rounds
+        )
+        try:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    reply.add(event.text)
+                    if reply.gone:  # deleted, or the browser left: leaving closes the stream
+                        return Streamed(running.partial.stats(reply.text, self.clock, "stopped"))
+                elif isinstance(event, ToolCall):
+                    reply.status(status_line(event.name, event.args))
+                elif isinstance(event, Finished):
+                    return Streamed(event.stats)
+        except ModelError as exc:
+            log.warning("model failed: %s (request %s)", exc, exc.request_id)
+            self.metrics.errors.labels(f"model_{exc.kind}").inc()
+            return Streamed(None, exc)
+        finally:
+            await stream.aclose()
+        return Streamed(None)
+
+    def _ending(self, streamed: Streamed, running: Running) -> Ending:
+        config = self.config
+        return ending_for(
+            streamed.stats,
+            streamed.error,
+            usd_inr=config.usd_inr,
+            stopped_by=running.stopped_by,
+            shutting_down=running.shutting_down,
+            prices=config.prices,
+        )
+
+    async def _show(
+        self, opening: asyncio.Task[None], running: Running, ending: Ending
+    ) -> SlackError | None:
+        """Finish the reply with its ending; the reply's own failure, if it had one. The
+        answer's trace for crash recovery ends here, shown or not."""
+        try:
+            return await self._finish(opening, running.reply, ending)
+        finally:
+            await self.store.end_answer(running.answer_id)
+
+    async def _finish(
+        self, opening: asyncio.Task[None], reply: Reply, ending: Ending
+    ) -> SlackError | None:
+        try:
+            await opening
+        except SlackError as exc:
+            reply.abandon()
+            log.warning("could not post the answer: %s", exc)
+            return exc
+        if reply.gone:
+            reply.abandon()  # deleted while streaming, or the browser left: show nothing
+            return None
+        try:
+            await reply.finish(ending)
+        except SlackError as exc:
+            log.warning("could not finish the answer in Slack: %s", exc)
+            return exc
+        return None
+
+    async def _remember(self, running: Running) -> None:
+        """The question and its answer as turns of the conversation a follow-up continues."""
+        thread_ts = running.reply.thread_ts
+        if not thread_ts:
+            return
+        question = running.question
+        turns = [Turn("user", question.text)]
+        if running.reply.text:
+            turns.append(Turn("assistant", running.reply.text))
+        await self.store.add_turns(replace(question, thread_ts=thread_ts).thread_key, turns)
+
+    async def _record(
+        self, running: Running, streamed: Streamed, shown: SlackError | None
+    ) -> Answered:
+        """One ledger row and the metrics for every answer, whatever happened to it."""
+        question, reply, config = running.question, running.reply, self.config
+        stats = streamed.stats or running.partial.stats(reply.text, self.clock, "error")
+        error: Exception | None = streamed.error or shown
+        outcome = _outcome(error, stopped=running.cut_short or reply.gone)
+        first = reply.first_shown_at
+        row = row_for(
+            team=question.team,
+            channel=question.channel,
+            user=question.user,
+            surface=question.surface.value,
+            stats=stats,
+            outcome=outcome,
+            usd_inr=config.usd_inr,
+            prices=config.prices,
+            first_visible_s=None if first is None else first - running.received,
+            slack_calls=reply.calls,
+        )
+        await self.store.record(row)
+        self.metrics.observe(row)
+        if row.ttft_ms is not None and row.ttft_ms > config.ttft_warn_ms:
+            log.warning(
+                "slow first token: %.0f ms, over %d ms (usually network latency to the API, "
+                "not the model); question %s, model request %s",
+                row.ttft_ms,
+                config.ttft_warn_ms,
+                running.answer_id,
+                stats.request_id,
+            )
+        return Answered(running.answer_id, reply.text, streamed.stats, error, outcome)
+
+    # ---- helpers of the stages ------------------------------------------------------------
+
+    def _closing(self) -> Refusal | None:
+        if self.closing:
+            return Refusal(RefusalKind.CLOSING, texts.RESTARTING_ASK_AGAIN)
+        return None
+
+    async def _refuse(self, reply: Reply, refusal: Refusal) -> None:
+        try:
+            await reply.refuse(refusal)
+        except SlackError as exc:
+            log.warning("could not tell the asker why the question was refused: %s", exc)
+
+    async def _with_thread(self, question: Question) -> str:
+        """A mention in a thread the bot was not part of: the thread so far is the context."""
+        if self.threads is None:
+            return question.text
+        try:
+            messages = await self.threads(question.channel, question.thread_ts)
+        except SlackError as exc:
+            log.warning("could not read the thread for context: %s", exc)
+            return question.text
+        earlier = [
+            (m.get("user") or m.get("bot_id") or "someone", m.get("text", ""))
+            for m in messages
+            if m.get("ts") != question.ts and m.get("text")
+        ]
+        return with_thread_context(question.text, earlier, THREAD_CONTEXT_CHARS)
+
+    def _track(self, running: Running) -> Running:
+        self.running[running.answer_id] = running
+        self._idle.clear()
+        self.metrics.in_flight.inc()
+        return running
+
+    def _untrack(self, running: Running, outcome: str) -> None:
+        self.metrics.in_flight.dec()
+        self.metrics.answers.labels(running.question.surface.value, outcome).inc()
+        del self.running[running.answer_id]
+        if not self.running:
+            self._idle.set()
+
+    # ---- Stop, and the end of the process --------------------------------------------------
+
+    def stop(self, answer_id: str, user: str) -> Stop:
+        """Stop a streaming answer: the asker and admins may."""
+        running = self.running.get(answer_id)
+        if running is None:
+            return Stop.NOT_HERE
+        if user != running.question.user and user not in self.config.admins:
+            return Stop.NOT_ALLOWED
+        running.stopped_by = user
+        running.cut()
+        return Stop.STOPPED
+
+    def question_of(self, answer_id: str) -> Question | None:
+        """The question of an answer streaming here."""
+        running = self.running.get(answer_id)
+        return None if running is None else running.question
 
     async def wait_idle(self, grace: float) -> bool:
         """Wait up to `grace` seconds for answers in flight to finish; True when none is left."""
@@ -150,295 +417,11 @@ class Answerer:
             running.cut()
         await self.wait_idle(10)
 
-    # ---- buttons -------------------------------------------------------------------------
 
-    def stop(self, answer_id: str, user: str) -> bool | None:
-        """Stop a streaming answer: True if stopped, False if `user` may not, None if it is
-        not running here. The asker and admins may stop an answer."""
-        running = self.running.get(answer_id)
-        if running is None:
-            return None
-        if user != running.question.user and user not in self.config.admins:
-            return False
-        running.stopped_by = user
-        running.cut()
-        return True
-
-    async def press_stop(self, answer_id: str, user: str) -> None:
-        """Someone pressed Stop. The press may land on any replica; one that is not streaming
-        the answer relays it to the others through the store."""
-        if answer_id in self.running:
-            await self.stop_here(answer_id, user)
-        else:
-            await self.store.relay_stop(answer_id, user)
-
-    async def stop_here(self, answer_id: str, user: str) -> None:
-        """Apply a Stop press to an answer if it streams here (relayed presses arrive here
-        on every replica); tell someone who may not stop it why nothing happened."""
-        running = self.running.get(answer_id)
-        if running is None or self.stop(answer_id, user) is not False:
-            return
-        question = running.question
-        try:
-            await self.slack.post_ephemeral(
-                question.channel,
-                user,
-                texts.NOT_YOURS_TO_STOP,
-                thread_ts=question.thread_ts or None,
-            )
-        except SlackError as exc:
-            log.warning("could not tell %s they may not stop the answer: %s", user, exc)
-
-    async def retry(self, question_id: str, user: str, pressed_ts: str) -> Outcome | None:
-        """Ask a failed question again, in the same thread, for whoever pressed Retry."""
-        question = await self.store.question(question_id)
-        if question is None or not await self.store.claim(f"retry:{question_id}:{pressed_ts}"):
-            return None
-        again = Question(
-            team=question.team,
-            channel=question.channel,
-            user=user,
-            text=question.text,
-            surface=question.surface,
-            ts=f"retry:{pressed_ts}",
-            thread_ts=question.thread_ts,
-            response_url=question.response_url,
-        )
-        return await self.answer(again)
-
-    # ---- answering -----------------------------------------------------------------------
-
-    async def claim(self, question: Question) -> bool:
-        """True once per user message: Slack retries and the mention's `message` twin lose."""
-        return await self.store.claim(f"{question.team}:{question.channel}:{question.ts}")
-
-    async def answer(self, question: Question) -> Outcome | None:
-        """Answer in Slack, or tell the asker why not (None). Never raises for model or Slack
-        failures: those end the answer with a notice."""
-        if self.closing:
-            return None
-        refusal = await self.gate.refusal(question)
-        if refusal is not None:
-            if refusal:
-                await self.tell(question, refusal)
-            return None
-        answer_id = uuid.uuid4().hex
-        correlation_id.set(answer_id)
-        log.info(
-            "answering a %s question from %s in %s",
-            question.surface,
-            question.user,
-            question.channel,
-        )
-        running = self.running[answer_id] = Running(question)
-        self._idle.clear()
-        self.metrics.in_flight.inc()
-        label = "error"
-        try:
-            outcome = await self._answer(answer_id, running)
-            label = outcome_label(outcome, running)
-            return outcome
-        finally:
-            self.metrics.in_flight.dec()
-            self.metrics.answers.labels(question.surface.value, label).inc()
-            del self.running[answer_id]
-            if not self.running:
-                self._idle.set()
-
-    async def tell(self, question: Question, text: str) -> None:
-        """A message for the asker alone."""
-        try:
-            if question.response_url:
-                await self.slack.respond(question.response_url, markdown.Rendered(text, []))
-            else:
-                await self.slack.post_ephemeral(
-                    question.channel, question.user, text, thread_ts=question.thread_ts or None
-                )
-        except SlackError as exc:
-            log.warning("could not tell the asker: %s", exc)
-
-    async def _answer(self, answer_id: str, running: Running) -> Outcome:
-        question = running.question
-        received = self.clock()
-        await self.store.save_question(answer_id, question)
-        # Recorded before anything is posted, ended after the answer is finished: a crash in
-        # between leaves the row for another replica (or the next start) to finish.
-        await self.leases.begin(answer_id, question.team, question.channel)
-        reply = self._reply(answer_id, question)
-        # In an assistant thread Slack shows its own "thinking…" status, so post nothing
-        # until there is something to say.
-        wait = (
-            ASSISTANT_WAIT if question.surface is Surface.ASSISTANT else self.config.thinking_after
-        )
-        posting = asyncio.create_task(reply.start(wait))
-        history = await self.store.turns(question.thread_key) if question.thread_ts else []
-        asked = question.text
-        if (
-            question.surface is Surface.MENTION
-            and not history
-            and question.thread_ts != question.ts
-        ):
-            asked = await self._with_thread(question)
-        consumer = asyncio.create_task(
-            self._consume(self._request(history, asked), reply, running.progress)
-        )
-        running.consumer = consumer
-        stats, error = await self._wait(consumer, running, reply)
-        try:
-            await posting
-        except CannotPost:
-            reply.abandon()
-            if not question.response_url:
-                log.warning("cannot post the answer in %s", question.channel)
-                return Outcome(reply.text, stats, CannotPost("not a member", code="cannot_post"))
-            ending = ending_for(
-                stats, error, usd_inr=self.config.usd_inr, prices=self.config.prices
-            )
-            outcome = Outcome(reply.text, stats, error)
-            await answer_privately(self.slack, question, reply.text, ending)
-            await self._record(question, stats, error, running, reply, received)
-            return outcome
-        except SlackError as exc:
-            reply.abandon()
-            log.warning("could not post the answer: %s", exc)
-            return Outcome(reply.text, stats, exc)
-        ending = ending_for(
-            stats,
-            error,
-            usd_inr=self.config.usd_inr,
-            stopped_by=running.stopped_by,
-            shutting_down=running.shutting_down,
-            prices=self.config.prices,
-        )
-        if isinstance(reply.error, MessageGone):
-            reply.abandon()  # deleted while streaming: nothing is re-posted
-        else:
-            try:
-                await reply.finish(ending)
-            except SlackError as exc:
-                log.warning("could not finish the answer in Slack: %s", exc)
-                error = error or exc
-        await self.store.end_answer(answer_id)
-        await self._remember(question, reply)
-        await self._record(question, stats, error, running, reply, received)
-        return Outcome(reply.text, stats, error or reply.error)
-
-    def _reply(self, answer_id: str, question: Question) -> StreamingReply:
-        header = None
-        if question.surface is Surface.COMMAND:
-            header = markdown.header_block(question.user, question.text)
-        # Slack streams replies in threads; a /shopmax answer is a top-level message.
-        native = self.config.native_streaming and question.surface is not Surface.COMMAND
-
-        async def shown(ts: str, text: str) -> None:
-            await self.store.answer_progress(answer_id, ts, text)
-
-        return StreamingReply(
-            self.slack,
-            self.schedulers.for_answer(question.team),
-            question.channel,
-            question.thread_ts or None,
-            header=header,
-            native=Recipient(question.user, question.team) if native else None,
-            answer_id=answer_id,
-            question_id=answer_id,
-            on_shown=shown,
-        )
-
-    async def _with_thread(self, question: Question) -> str:
-        """A mention in a thread the bot was not part of: the thread so far is the context."""
-        try:
-            messages = await self.slack.thread(question.channel, question.thread_ts)
-        except SlackError as exc:
-            log.warning("could not read the thread for context: %s", exc)
-            return question.text
-        earlier = [
-            (m.get("user") or m.get("bot_id") or "someone", m.get("text", ""))
-            for m in messages
-            if m.get("ts") != question.ts and m.get("text")
-        ]
-        return with_thread_context(question.text, earlier, THREAD_CONTEXT_CHARS)
-
-    def _request(self, history: list[Turn], text: str) -> ModelRequest:
-        return ModelRequest(
-            model=self.config.model,
-            max_tokens=self.config.max_tokens,
-            system=self.config.system_prompt,
-            messages=build_messages(history, text, self.config.history_tokens),
-        )
-
-    async def _consume(
-        self, request: ModelRequest, reply: StreamingReply, progress: Progress
-    ) -> tuple[AnswerStats | None, Exception | None]:
-        """Feed the model's text into the reply; the Slack side never holds this loop up."""
-        try:
-            stream = stream_answer(
-                self.model,
-                request,
-                self.clock,
-                progress,
-                self.config.tools,
-                self.config.tool_rounds,
-            )
-            async for event in stream:
-                if isinstance(event, TextDelta):
-                    reply.add(event.text)
-                    if isinstance(reply.error, MessageGone):
-                        # Someone deleted the answer: leaving the loop closes the model stream.
-                        return None, reply.error
-                elif isinstance(event, ToolCall):
-                    reply.status(status_line(event.name, event.args))
-                elif isinstance(event, Finished):
-                    return event.stats, None
-        except ModelError as exc:
-            log.warning("model failed: %s (request %s)", exc, exc.request_id)
-            self.metrics.errors.labels(f"model_{exc.kind}").inc()
-            return None, exc
-        return None, None
-
-    async def _wait(
-        self,
-        consumer: asyncio.Task[tuple[AnswerStats | None, Exception | None]],
-        running: Running,
-        reply: StreamingReply,
-    ) -> tuple[AnswerStats | None, Exception | None]:
-        """The model's outcome; a Stop or a shutdown cancels the consumer, which closes the
-        HTTP stream (so billing stops) and leaves the partial text."""
-        try:
-            return await consumer
-        except asyncio.CancelledError:
-            if not (running.stopped_by or running.shutting_down):
-                raise
-            reason = "stopped" if running.stopped_by else "restarting"
-            return running.progress.partial_stats(reply.text, self.clock, reason), None
-
-    async def _remember(self, question: Question, reply: StreamingReply) -> None:
-        if reply.thread_ts is None:
-            return
-        turns = [Turn("user", question.text)]
-        if reply.text:
-            turns.append(Turn("assistant", reply.text))
-        await self.store.add_turns(f"{question.team}:{question.channel}:{reply.thread_ts}", turns)
-
-    async def _record(
-        self,
-        question: Question,
-        stats: AnswerStats | None,
-        error: Exception | None,
-        running: Running,
-        reply: StreamingReply,
-        received: float,
-    ) -> None:
-        stats = stats or running.progress.partial_stats(reply.text, self.clock, "error")
-        first_visible = reply.first_text_at - received if reply.first_text_at else None
-        outcome = outcome_label(Outcome(reply.text, stats, error), running)
-        await self.bookkeeper.record(question, stats, outcome, first_visible, reply.calls)
-
-
-def outcome_label(outcome: Outcome, running: Running) -> str:
+def _outcome(error: Exception | None, *, stopped: bool) -> str:
     """ok, stopped, interrupted or error: how the ledger and metrics name an answer's end."""
-    if running.stopped_by or running.shutting_down:
+    if stopped:
         return "stopped"
-    if isinstance(outcome.error, ModelInterrupted):
+    if isinstance(error, ModelInterrupted):
         return "interrupted"
-    return "ok" if outcome.error is None else "error"
+    return "ok" if error is None else "error"

@@ -34,12 +34,6 @@ class Leases:
         self.lease = lease
         self._task: asyncio.Task[None] | None = None
 
-    async def begin(self, answer_id: str, team: str, channel: str) -> None:
-        """Record an answer as streaming here (before anything is posted)."""
-        await self.store.begin_answer(
-            answer_id, team, channel, "", owner=self.replica, lease=self.lease
-        )
-
     async def sweep(self, *, own_too: bool = False) -> int:
         """Take over answers whose lease ran out (and, at start-up, this replica's own) and
         finish them in Slack; returns how many messages were finished."""

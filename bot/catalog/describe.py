@@ -23,7 +23,7 @@ import anthropic
 from bot.accounting.ledger import row_for
 from bot.catalog import Product
 from bot.model.pricing import PRICES, ModelPrice
-from bot.model.usage import AnswerStats, Usage
+from bot.model.usage import AnswerStats, usage_from
 from bot.store import Store
 
 PROMPT = (
@@ -36,7 +36,7 @@ POLL_SECONDS = 10.0
 
 
 @dataclass
-class Report:
+class Described:
     written: int = 0
     skipped: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # sku -> reason
@@ -56,7 +56,7 @@ def request_for(product: Product, model: str) -> dict[str, Any]:
     }
 
 
-class Progress:
+class ProgressBar:
     """A one-line progress bar on a terminal stream."""
 
     def __init__(self, total: int, out: TextIO = sys.stderr) -> None:
@@ -85,22 +85,22 @@ async def describe(
     prices: dict[str, ModelPrice] = PRICES,
     poll_seconds: float = POLL_SECONDS,
     out: TextIO = sys.stderr,
-) -> Report:
-    report = Report()
+) -> Described:
+    result = Described()
     done = await store.descriptions()
     todo = [p for p in products if not (only_missing and p.sku in done)]
-    report.skipped = len(products) - len(todo)
+    result.skipped = len(products) - len(todo)
     if limit is not None:
         todo = todo[:limit]
     pending = await store.pending_batch()
     if not todo and pending is None:
-        return report
-    ledger = _Ledger(store, usd_inr, prices)
+        return result
+    costs = _CostRows(store, usd_inr, prices)
     if use_batch:
-        await _by_batch(client, store, todo, model, report, ledger, pending, poll_seconds, out)
+        await _by_batch(client, store, todo, model, result, costs, pending, poll_seconds, out)
     else:
-        await _concurrently(client, store, todo, model, report, ledger, concurrency, out)
-    return report
+        await _concurrently(client, store, todo, model, result, costs, concurrency, out)
+    return result
 
 
 async def _by_batch(
@@ -108,8 +108,8 @@ async def _by_batch(
     store: Store,
     todo: Sequence[Product],
     model: str,
-    report: Report,
-    ledger: _Ledger,
+    result: Described,
+    costs: _CostRows,
     pending: str | None,
     poll_seconds: float,
     out: TextIO,
@@ -128,15 +128,17 @@ async def _by_batch(
             break
         await asyncio.sleep(poll_seconds)
     counts = batch.request_counts
-    progress = Progress(counts.succeeded + counts.errored + counts.canceled + counts.expired, out)
+    progress = ProgressBar(
+        counts.succeeded + counts.errored + counts.canceled + counts.expired, out
+    )
     async for item in await client.messages.batches.results(pending):
         if item.result.type == "succeeded":
             message = item.result.message
             await store.save_description(item.custom_id, _text(message.content), message.model)
-            await ledger.add(message.model, message.usage, discount=BATCH_DISCOUNT)
-            report.written += 1
+            await costs.add(message.model, message.usage, discount=BATCH_DISCOUNT)
+            result.written += 1
         else:
-            report.failed[item.custom_id] = item.result.type
+            result.failed[item.custom_id] = item.result.type
         progress.advance()
     await store.set_pending_batch(None)
 
@@ -146,12 +148,12 @@ async def _concurrently(
     store: Store,
     todo: Sequence[Product],
     model: str,
-    report: Report,
-    ledger: _Ledger,
+    result: Described,
+    costs: _CostRows,
     concurrency: int,
     out: TextIO,
 ) -> None:
-    progress = Progress(len(todo), out)
+    progress = ProgressBar(len(todo), out)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(product: Product) -> None:
@@ -159,11 +161,11 @@ async def _concurrently(
             try:
                 message = await client.messages.create(**request_for(product, model))
             except anthropic.APIError as exc:
-                report.failed[product.sku] = type(exc).__name__
+                result.failed[product.sku] = type(exc).__name__
             else:
                 await store.save_description(product.sku, _text(message.content), message.model)
-                await ledger.add(message.model, message.usage, discount=Decimal(1))
-                report.written += 1
+                await costs.add(message.model, message.usage, discount=Decimal(1))
+                result.written += 1
             progress.advance()
 
     await asyncio.gather(*(one(p) for p in todo))
@@ -173,20 +175,14 @@ def _text(content: Any) -> str:
     return "".join(block.text for block in content if block.type == "text").strip()
 
 
-class _Ledger:
+class _CostRows:
     """Each call's usage as a ledger row (surface `batch`), batch calls at half price."""
 
     def __init__(self, store: Store, usd_inr: float, prices: dict[str, ModelPrice]) -> None:
         self.store, self.usd_inr, self.prices = store, usd_inr, prices
 
     async def add(self, model: str, usage: Any, *, discount: Decimal) -> None:
-        counted = Usage(
-            input_tokens=usage.input_tokens or 0,
-            output_tokens=usage.output_tokens or 0,
-            cache_write_tokens=usage.cache_creation_input_tokens or 0,
-            cache_read_tokens=usage.cache_read_input_tokens or 0,
-        )
-        stats = AnswerStats(model, counted, "end_turn", duration_s=0.0, ttft_s=None)
+        stats = AnswerStats(model, usage_from(usage), "end_turn", duration_s=0.0, ttft_s=None)
         await self.store.record(
             row_for(
                 team="batch",

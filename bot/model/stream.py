@@ -22,7 +22,7 @@ import httpx2
 
 from bot.errors import ModelInterrupted, ModelUnavailable
 from bot.model.tools import Tools
-from bot.model.usage import AnswerStats, Usage, estimate_tokens
+from bot.model.usage import AnswerStats, Usage, estimate_tokens, usage_from
 
 Clock = Callable[[], float]
 
@@ -62,8 +62,8 @@ class ModelRequest:
 
 
 @dataclass
-class Progress:
-    """What is known of an answer while it streams, for a footer if it never finishes."""
+class Partial:
+    """What is known of an answer while it streams: enough for its stats if it never finishes."""
 
     started: float = 0.0
     input_tokens: int = 0
@@ -73,7 +73,7 @@ class Progress:
     request_id: str | None = None
     model: str = ""
 
-    def partial_stats(self, text: str, clock: Clock, stop_reason: str) -> AnswerStats:
+    def stats(self, text: str, clock: Clock, stop_reason: str) -> AnswerStats:
         """Stats of an answer cut short: output tokens are estimated from its text."""
         return AnswerStats(
             model=self.model,
@@ -95,7 +95,7 @@ async def stream_answer(
     client: anthropic.AsyncAnthropic,
     request: ModelRequest,
     clock: Clock = time.monotonic,
-    progress: Progress | None = None,
+    partial: Partial | None = None,
     tools: Tools | None = None,
     max_rounds: int = 4,
 ) -> AsyncGenerator[ModelEvent, None]:
@@ -103,13 +103,13 @@ async def stream_answer(
 
     With `tools`, a `tool_use` stop runs the tools (a `ToolCall` event each, for the status
     line), sends their results back and streams on; after `max_rounds` rounds Claude must
-    answer without tools. Usage adds up across rounds. `progress`, when given, is kept up to
+    answer without tools. Usage adds up across rounds. `partial`, when given, is kept up to
     date as the stream goes.
     """
-    progress = progress or Progress()
-    progress.started, progress.model = clock(), request.model
+    partial = partial or Partial()
+    partial.started, partial.model = clock(), request.model
     messages = list(request.messages)
-    turn = _Turn(clock, progress)
+    turn = _Turn(clock, partial)
     for round_number in range(max_rounds + 1):
         params: dict[str, Any] = {
             "model": request.model,
@@ -154,9 +154,9 @@ async def stream_answer(
 class _Turn:
     """The rounds of one answer: their text, summed usage, and errors mapped to ours."""
 
-    def __init__(self, clock: Clock, progress: Progress) -> None:
+    def __init__(self, clock: Clock, partial: Partial) -> None:
         self.clock = clock
-        self.progress = progress
+        self.partial = partial
         self.parts: list[str] = []
         self.usage = Usage()
         self.final: Any = None
@@ -168,15 +168,15 @@ class _Turn:
     async def stream(
         self, client: anthropic.AsyncAnthropic, params: dict[str, Any]
     ) -> AsyncIterator[TextDelta]:
-        progress, separate = self.progress, bool(self.parts)
+        partial, separate = self.partial, bool(self.parts)
         request_id: str | None = None
         try:
             async with client.messages.stream(**params) as stream:
-                request_id = progress.request_id = stream.request_id
+                request_id = partial.request_id = stream.request_id
                 async for event in stream:
                     if event.type == "text":
-                        if progress.ttft is None:
-                            progress.ttft = self.clock() - progress.started
+                        if partial.ttft is None:
+                            partial.ttft = self.clock() - partial.started
                         text = event.text
                         if separate and not self.text.endswith(("\n", " ")):
                             text = "\n\n" + text  # a new round's text starts a new paragraph
@@ -185,11 +185,11 @@ class _Turn:
                         yield TextDelta(text)
                     elif event.type == "message_start":
                         usage = event.message.usage
-                        progress.input_tokens = self.usage.input_tokens + (usage.input_tokens or 0)
-                        progress.cache_write_tokens = self.usage.cache_write_tokens + (
+                        partial.input_tokens = self.usage.input_tokens + (usage.input_tokens or 0)
+                        partial.cache_write_tokens = self.usage.cache_write_tokens + (
                             usage.cache_creation_input_tokens or 0
                         )
-                        progress.cache_read_tokens = self.usage.cache_read_tokens + (
+                        partial.cache_read_tokens = self.usage.cache_read_tokens + (
                             usage.cache_read_input_tokens or 0
                         )
                 self.final = await stream.get_final_message()
@@ -211,16 +211,16 @@ class _Turn:
                 kind="incomplete_stream",
                 request_id=request_id,
             )
-        self.usage = self.usage + _usage(self.final.usage)
+        self.usage = self.usage + usage_from(self.final.usage)
 
     def stats(self, final: Any, model: str) -> AnswerStats:
         return AnswerStats(
             model=final.model or model,
             usage=self.usage,
             stop_reason=final.stop_reason,
-            duration_s=self.clock() - self.progress.started,
-            ttft_s=self.progress.ttft,
-            request_id=self.progress.request_id,
+            duration_s=self.clock() - self.partial.started,
+            ttft_s=self.partial.ttft,
+            request_id=self.partial.request_id,
         )
 
 
@@ -230,15 +230,6 @@ def cached_system(system: str) -> list[dict[str, Any]]:
     first token). Prompts shorter than the model's minimum cacheable length are simply not
     cached; the request is the same."""
     return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
-
-
-def _usage(usage: Any) -> Usage:
-    return Usage(
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
-        cache_write_tokens=usage.cache_creation_input_tokens or 0,
-        cache_read_tokens=usage.cache_read_input_tokens or 0,
-    )
 
 
 def _status_error(exc: anthropic.APIStatusError, *, text_started: bool) -> Exception:

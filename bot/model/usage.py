@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # Claude's tokenizers average a little under four characters per token for English; counting
 # four is a slight over-estimate of the length, which keeps budgets on the safe side.
@@ -48,3 +49,13 @@ class AnswerStats:
     ttft_s: float | None
     request_id: str | None = None
     output_estimated: bool = False  # the answer was cut short before the final usage arrived
+
+
+def usage_from(sdk_usage: Any) -> Usage:
+    """Our `Usage` from the SDK's usage object (a final message's, or a batch result's)."""
+    return Usage(
+        input_tokens=sdk_usage.input_tokens or 0,
+        output_tokens=sdk_usage.output_tokens or 0,
+        cache_write_tokens=getattr(sdk_usage, "cache_creation_input_tokens", 0) or 0,
+        cache_read_tokens=getattr(sdk_usage, "cache_read_input_tokens", 0) or 0,
+    )

@@ -1,5 +1,5 @@
 """The bot's HTTP server: Slack's requests in HTTP mode, health and metrics in both modes, and
-the browser chat (`/chat`, `/api/chat`) when `SHOPMAX_WEB_TOKEN` is set."""
+the browser chat and dashboard where they are on (`bot.surfaces.web`)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.accounting.metrics import Metrics
-from bot.answering.answerer import Answerer
 from bot.delivery.pacing.redis_window import RedisWindows
-from bot.surfaces.web import chat as webchat
+from bot.surfaces.web import chat, dashboard
 
 
 class Served(Protocol):
     """What the server needs of the running bot (the composition root's `Services`)."""
 
     bolt: AsyncApp
-    answerer: Answerer
     metrics: Metrics
     redis_windows: RedisWindows | None
     shutting_down: bool
@@ -33,19 +31,21 @@ def web_app(
     services: Served,
     *,
     serve_slack: bool,
-    web_token: str | None = None,
-    timezone: str = "Asia/Kolkata",
+    web_chat: chat.Chat | None = None,
+    board: dashboard.Dashboard | None = None,
 ) -> web.Application:
     """Routes: `POST /slack/events` (HTTP mode only), `GET /healthz`, `GET /metrics`, and the
-    browser chat and dashboard when `web_token` is given."""
+    browser chat and dashboard where they are on."""
     app = web.Application()
     app[SERVICES] = services
     if serve_slack:
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    if web_token:
-        webchat.add_routes(app, services.answerer, web_token, timezone)
+    if web_chat is not None:
+        chat.add_routes(app, web_chat)
+    if board is not None:
+        dashboard.add_routes(app, board)
     return app
 
 

@@ -19,13 +19,16 @@ BUSY_KINDS = frozenset({"overloaded_error", "rate_limit_error", "http_429", "htt
 
 @dataclass(frozen=True)
 class Ending:
-    """Notices (mrkdwn) and the footer for the last message of an answer; `retry` asks for a
-    Retry button."""
+    """How an answer ends, built once and shown by every transport in its own form: notices
+    (mrkdwn) and the footer under the answer in Slack, the stats line in the browser, the
+    stream stats in the terminal. `retry` asks for a Retry button, `feedback` for 👍 / 👎."""
 
     notices: tuple[str, ...] = ()
     footer: str | None = None
     retry: bool = False
     feedback: bool = False  # a complete answer: ask for 👍 / 👎
+    stats: AnswerStats | None = None
+    cost: str | None = None  # the cost as people read it, e.g. "$0.0012 (₹0.10)"
 
 
 def ending_for(
@@ -63,8 +66,13 @@ def ending_for(
     if stats is not None and stats.stop_reason in texts.STOP_REASON_NOTICES:
         notices.append(texts.STOP_REASON_NOTICES[stats.stop_reason])
     footer = footer_for(stats, usd_inr, prices) if stats is not None else None
+    cost = None if stats is None else cost_for(stats, usd_inr, prices)
     complete = error is None and not (stopped_by or shutting_down) and stats is not None
-    return Ending(tuple(notices), footer, retry, feedback=complete)
+    return Ending(tuple(notices), footer, retry, complete, stats, cost)
+
+
+def cost_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice] = PRICES) -> str:
+    return texts.cost_text(cost_usd(stats.model, stats.usage, prices), usd_inr)
 
 
 def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice] = PRICES) -> str:
@@ -78,5 +86,5 @@ def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice]
         duration_s=stats.duration_s,
         ttft_s=stats.ttft_s,
         stop_reason=stats.stop_reason,
-        cost=texts.cost_text(cost_usd(stats.model, usage, prices), usd_inr),
+        cost=cost_for(stats, usd_inr, prices),
     )

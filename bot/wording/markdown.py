@@ -259,3 +259,15 @@ def fallback_text(markdown: str) -> str:
     if len(plain) > FALLBACK_LIMIT:
         plain = plain[: FALLBACK_LIMIT - 1].rstrip() + "…"
     return escape_mrkdwn(plain)
+
+
+_EMOJI_CODE = re.compile(r":[a-z0-9_+-]+: ?")
+
+
+def plain(mrkdwn: str) -> str:
+    """A Slack notice or footer as plain text, for the browser and the terminal (no emoji codes,
+    no italics underscores, no `&lt;` escapes)."""
+    text = _EMOJI_CODE.sub("", mrkdwn).strip()
+    if len(text) > 1 and text.startswith("_") and text.endswith("_"):
+        text = text[1:-1]
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

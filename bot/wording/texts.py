@@ -72,6 +72,10 @@ NOTICE_RESTARTING = (
     ":arrows_counterclockwise: The assistant restarted before finishing this answer. "
     "Press Retry to ask again."
 )
+RESTARTING_ASK_AGAIN = (
+    "ShopMax Assistant is restarting and could not take your question. Please ask again in a "
+    "minute."
+)
 RETRY_LABEL = "Retry"
 GOOD_LABEL = "👍"
 BAD_LABEL = "👎"
@@ -223,7 +227,12 @@ HOME_HINT = (
 
 # ---- browser chat --------------------------------------------------------------------------
 
-WEB_UNAUTHORISED = "Sign in with the ShopMax web token to use the chat."
+WEB_UNAUTHORISED = "Sign in with your name (and the ShopMax web token) to use the chat."
+WEB_WRONG_TOKEN = "That is not the ShopMax web token. Ask your store manager for it."
+WEB_BAD_NAME = "Type your name (up to 64 characters) so your answers are counted as yours."
 WEB_BAD_JSON = 'Send JSON like {"message": "your question"}.'
 WEB_NO_MESSAGE = "The message is empty: type a question."
-WEB_BAD_CONVERSATION = "conversation_id must be 8-64 letters, digits, - or _."
+WEB_BAD_TEXT = "The message has characters that cannot be read. Please type it again."
+WEB_BAD_CONVERSATION = "That conversation is not yours, or it has expired: start a new one."
+DASHBOARD_UNAUTHORISED = "Sign in with the ShopMax dashboard token (admins only)."
+DASHBOARD_BAD_DAYS = "days must be a whole number from 1 to 90."

@@ -17,6 +17,7 @@ from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import serve
 
 TOKEN = "browser-test-token-0123456789"
+ADMIN = "browser-admin-token-9876543210"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,15 +60,26 @@ async def browser() -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def site(make_bot: BotFactory) -> AsyncIterator[tuple[str, Bot]]:
-    bot = await make_bot(web_token=TOKEN)
+    bot = await make_bot(web_token=TOKEN, dashboard_token=ADMIN)
     runner, url = await serve(http_app(bot.services))
     yield url, bot
     await runner.cleanup()
 
 
 async def signed_in_page(browser: Any, url: str) -> Any:
+    """The chat page after signing in as a person through its own form."""
     page = await browser.new_page()
-    await page.add_init_script(f"localStorage.setItem('shopmax-token', '{TOKEN}')")
+    await page.goto(url)
+    await page.fill("#name", "Priya")
+    await page.fill("#token", TOKEN)
+    await page.click("#signin button")
+    await page.wait_for_selector("#ask", state="visible")
+    return page
+
+
+async def admin_page(browser: Any, url: str) -> Any:
+    page = await browser.new_page()
+    await page.add_init_script(f"localStorage.setItem('shopmax.dashboard.token', '{ADMIN}')")
     await page.goto(url)
     return page
 
@@ -124,7 +136,7 @@ async def test_the_dashboard_draws_its_charts(browser: Any, site: tuple[str, Bot
         await bot.services.store.record(
             ledger_row(ttft_ms=300.0 + 50 * n, user=f"U0STAFF{n % 3}", channel=f"C0STORE{n % 2}")
         )
-    page = await signed_in_page(browser, f"{url}/dashboard")
+    page = await admin_page(browser, f"{url}/dashboard")
     await page.wait_for_selector("body[data-loaded]")
     assert await page.locator("#answers rect.bar").count() >= 1
     assert await page.locator("#cost rect.bar").count() >= 1

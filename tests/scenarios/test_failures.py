@@ -227,7 +227,7 @@ async def test_answers_in_flight_at_a_crash_are_finished_at_the_next_start(
     (`test_process.py` and `test_replicas.py` kill real processes; here the leftovers are made
     directly so no live stream races the check.)"""
     crashed = await make_bot(replica_id="replica-1", answer_lease=60.0)
-    store, slack_api = crashed.services.store, crashed.services.answerer.slack
+    store, slack_api = crashed.services.store, crashed.services.slack
     question = Question(TEAM, CHANNEL, USER, "which TV?", Surface.MENTION, ROOT, ROOT)
     await store.save_question("a1", question)
     await store.begin_answer("a1", TEAM, CHANNEL, "", owner="replica-1", lease=60.0)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from tests.conftest import CHANNEL, Bot, payload
+from tests.conftest import CHANNEL, Bot, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER, FakeSlack, markdown_of
 
@@ -110,11 +108,10 @@ async def test_model_text_never_pings_anyone(
 
 
 async def test_quick_first_words_arrive_with_the_post_itself(
-    bot: Bot, slack: FakeSlack, model: FakeAnthropic
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
     """No "Thinking…" flash and no chat.update spent when the first words come quickly."""
-    answerer = bot.services.answerer
-    answerer.config = replace(answerer.config, thinking_after=30)
+    bot = await make_bot(thinking_after=30)
     model.script(Script(chunks=["Quick", " answer."]))
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts=QUESTION_TS))
     [answer] = await bot.finished_answers()

@@ -19,9 +19,10 @@ from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import
 from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_sdk.errors import SlackApiError
 
-from bot.answering.answerer import Answerer
 from bot.errors import SlackError
-from bot.question import Question, Surface
+from bot.question import Question, Refusal, Surface
+from bot.surfaces.slack.events import message_key
+from bot.surfaces.slack.surface import SlackSurface
 from bot.surfaces.slack.text import question_text
 from bot.wording import markdown, texts
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 TITLE_LIMIT = 60
 
 
-def register(app: AsyncApp, answerer: Answerer) -> None:
+def register(app: AsyncApp, surface: SlackSurface) -> None:
     assistant = AsyncAssistant()
 
     @assistant.thread_started
@@ -41,14 +42,14 @@ def register(app: AsyncApp, answerer: Answerer) -> None:
             texts.ASSISTANT_GREETING, [markdown.markdown_block(texts.ASSISTANT_GREETING)]
         )
         try:
-            await answerer.slack.post(thread["channel_id"], greeting, thread_ts=thread["thread_ts"])
+            await surface.slack.post(thread["channel_id"], greeting, thread_ts=thread["thread_ts"])
             await set_suggested_prompts(
                 prompts=[{"title": t, "message": m} for t, m in texts.SUGGESTED_PROMPTS],
                 title=texts.SUGGESTIONS_TITLE,
             )
         except (SlackError, SlackApiError) as exc:
             log.warning("could not greet the assistant thread: %s", exc)
-        answerer.metrics.events.labels("assistant_thread_started", "greeted").inc()
+        surface.metrics.events.labels("assistant_thread_started", "greeted").inc()
 
     @assistant.thread_context_changed
     async def on_context_changed() -> None:
@@ -66,20 +67,20 @@ def register(app: AsyncApp, answerer: Answerer) -> None:
             question = _question(payload, context)
             if question is None:
                 return
-            if not await answerer.claim(question):
+            if not await surface.store.claim(message_key(question)):
                 result = "duplicate"
                 return
-            first = not await answerer.store.has_thread(question.thread_key)
+            first = not await surface.store.has_thread(question.thread_key)
             try:
                 await set_status(texts.ASSISTANT_STATUS)
                 if first and question.text:
                     await set_title(question.text[:TITLE_LIMIT])
             except SlackApiError as exc:
                 log.warning("could not set the assistant status or title: %s", exc)
-            outcome = await answerer.answer(question)
-            result = "refused" if outcome is None else "answered"
+            answered = await surface.answerer.answer(question)
+            result = "refused" if isinstance(answered, Refusal) else "answered"
         finally:
-            answerer.metrics.events.labels("assistant_message", result).inc()
+            surface.metrics.events.labels("assistant_message", result).inc()
 
     app.use(assistant)
 

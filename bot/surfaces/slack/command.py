@@ -13,15 +13,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.answering.answerer import Answerer
 from bot.question import Question, Surface
-from bot.surfaces.slack.usage_views import UsageReports
+from bot.surfaces.slack.surface import SlackSurface
 from bot.wording import texts
 
 HELP_WORDS = frozenset({"", "help", "?"})
 
 
-def register(app: AsyncApp, answerer: Answerer, reports: UsageReports) -> None:
+def register(app: AsyncApp, surface: SlackSurface) -> None:
     @app.command("/shopmax")
     async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         text = (command.get("text") or "").strip()
@@ -29,7 +28,7 @@ def register(app: AsyncApp, answerer: Answerer, reports: UsageReports) -> None:
             await ack(text=texts.HELP, response_type="ephemeral")
             return
         if text.lower() == "usage":
-            report = await reports.command_text(
+            report = await surface.views.command_text(
                 context.team_id or command.get("team_id", ""), command["user_id"]
             )
             await ack(text=report, response_type="ephemeral")
@@ -48,4 +47,4 @@ def register(app: AsyncApp, answerer: Answerer, reports: UsageReports) -> None:
             ts=command.get("trigger_id", ""),
             response_url=command.get("response_url", ""),
         )
-        await answerer.answer(question)
+        await surface.answerer.answer(question)

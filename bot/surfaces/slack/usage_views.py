@@ -18,7 +18,7 @@ from bot.wording import texts
 WEEK = 7 * 24 * 60 * 60
 
 
-class UsageReports:
+class UsageViews:
     def __init__(self, store: Store, admins: frozenset[str], tz: tzinfo) -> None:
         self.store = store
         self.admins = admins

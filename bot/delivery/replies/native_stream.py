@@ -1,0 +1,198 @@
+"""An answer in Slack streamed with `chat.startStream` / `chat.appendStream` /
+`chat.stopStream`: only the new text is sent (Tier 4, twice the budget of `chat.update`), and
+the footer arrives in blocks at stop.
+
+Where Slack will not stream, the answer carries on as an `UpdatedMessage`, whole:
+
+* refused at start (`channel_type_not_supported`, …): a normal post and edits;
+* refused later (`message_not_in_streaming_state`, `streaming_state_conflict`): edits of the
+  stream's own message, with the whole text;
+* an answer that outgrows one message: the stream stops at a line boundary (closing an open code
+  fence) and the rest continues in new messages below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.delivery.replies.slack_reply import APPEND, Destination, SlackReply
+from bot.delivery.replies.updated_message import UpdatedMessage
+from bot.errors import SlackError
+from bot.wording import markdown
+from bot.wording.ending import Ending
+from bot.wording.markdown import Block
+
+STREAM_LIMIT = markdown.PIECE_LIMIT - 16  # room for a closing code fence
+SOFT_ZONE = 2_000  # characters before the limit where a stream sends whole lines only
+REFUSED_AT_START = frozenset(
+    {"channel_type_not_supported", "not_allowed", "unknown_method", "feature_not_enabled"}
+)
+REFUSED_MID_STREAM = frozenset({"message_not_in_streaming_state", "streaming_state_conflict"})
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a native stream is for; Slack requires it outside DMs."""
+
+    user: str
+    team: str
+
+
+class NativeStream(SlackReply):
+    method = APPEND
+
+    def __init__(self, to: Destination, *, recipient: Recipient) -> None:
+        super().__init__(to)
+        self.recipient = recipient
+        self.stream_ts: str | None = None
+        self.streamed = 0  # characters of `text` Slack has
+        self.then: UpdatedMessage | None = None  # where the answer continues by update
+
+    # ---- what the answerer sees, summed with the continuation --------------------------
+
+    @property
+    def gone(self) -> bool:
+        return super().gone or (self.then is not None and self.then.gone)
+
+    def add(self, delta: str) -> None:
+        if self.then is not None:
+            self.text += delta
+            self.then.add(delta)
+        else:
+            super().add(delta)
+
+    def request(self) -> None:
+        if self.then is None:
+            super().request()
+
+    def status(self, line: str) -> None:
+        if self.then is not None:
+            self.then.status(line)
+        else:
+            super().status(line)
+
+    async def finish(self, ending: Ending) -> None:
+        if self.then is None:
+            await super().finish(ending)
+        if self.then is not None:  # also when Slack stopped streaming during the final sync
+            await self.then.finish(ending)
+        self._merge()
+
+    def abandon(self) -> None:
+        super().abandon()
+        if self.then is not None:
+            self.then.abandon()
+            self._merge()
+
+    # ---- the stream ---------------------------------------------------------------------
+
+    async def _open(self, text: str) -> None:
+        if self.thread_ts is None:
+            await self._continue(adopt=None, base=0, reopen=None)
+            return
+        end = self._appendable_end(0)
+        in_dm = self.channel.startswith("D")
+        try:
+            ts = await self.slack.start_stream(
+                self.channel,
+                self.thread_ts,
+                markdown_text=markdown.neutralise(text[:end]),
+                recipient=None if in_dm else (self.recipient.user, self.recipient.team),
+            )
+        except SlackError as exc:
+            if exc.code not in REFUSED_AT_START:
+                raise
+            await self._continue(adopt=None, base=0, reopen=None)
+            return
+        self.sent(with_text=end > 0)
+        self.stream_ts, self.streamed = ts, end
+
+    def shown(self) -> tuple[str, str] | None:
+        if self.stream_ts is None:
+            return None
+        return self.stream_ts, self.text[: self.streamed]
+
+    async def _sync(self) -> int:
+        if self.then is not None:
+            return 0  # the continuation has its own scheduler
+        assert self.stream_ts is not None
+        final = self.ending is not None
+        end = len(self.text) if final else self._appendable_end(self.streamed)
+        self.text_shown = self.text_shown or end > 0
+        try:
+            if len(self.text) > STREAM_LIMIT:
+                await self._stop_at_limit()
+                return 1
+            delta = markdown.neutralise(self.text[self.streamed : end])
+            if final:
+                await self.slack.stop_stream(
+                    self.channel, self.stream_ts, markdown_text=delta, blocks=self._ending_blocks()
+                )
+                self.sent(with_text=end > 0)
+                self.streamed = end
+                return 1
+            if not delta:
+                return 0
+            await self.slack.append_stream(self.channel, self.stream_ts, delta)
+            self.sent(with_text=True)
+            self.streamed = end
+            await self.report_shown()
+            return 1
+        except SlackError as exc:
+            if exc.code not in REFUSED_MID_STREAM:
+                raise
+            # Slack no longer streams this message: show the whole answer in it by update.
+            await self._continue(adopt=self.stream_ts, base=0, reopen=None)
+            return 1
+
+    def _appendable_end(self, sent: int) -> int:
+        """How much of the text a stream may have now: never half a ping (see
+        `markdown.stream_safe_end`), and near the size limit only whole lines, so the stream
+        can stop at a line boundary."""
+        end = markdown.stream_safe_end(self.text, sent)
+        if end > STREAM_LIMIT - SOFT_ZONE:
+            last_newline = self.text.rfind("\n", sent, min(end, STREAM_LIMIT))
+            end = last_newline + 1 if last_newline >= 0 else min(end, STREAM_LIMIT)
+        return max(end, sent)
+
+    async def _stop_at_limit(self) -> None:
+        """The answer outgrew one message: stop the stream at a boundary at or after what
+        Slack already has, closing an open code fence; the rest continues below."""
+        assert self.stream_ts is not None
+        cut = max(markdown.cut_point(self.text, STREAM_LIMIT), self.streamed)
+        state = markdown.fence_state(self.text[:cut])
+        closing = "\n" + markdown.closing_fence(state.open_fence) if state.open_fence else ""
+        delta = markdown.neutralise(self.text[self.streamed : cut]) + closing
+        await self.slack.stop_stream(self.channel, self.stream_ts, markdown_text=delta)
+        self.sent(with_text=True)
+        self.streamed = cut
+        await self._continue(adopt=None, base=cut, reopen=state.open_fence)
+
+    async def _continue(self, *, adopt: str | None, base: int, reopen: str | None) -> None:
+        """Carry on by `chat.update`: in the stream's own message (`adopt`), or in new
+        messages from `base` on (posted now)."""
+        super().abandon()  # the append scheduler is done with this answer
+        then = UpdatedMessage(self.to, base=base, reopen=reopen, adopt=adopt)
+        then.text, then.ending, then.status_line = self.text, self.ending, self.status_line
+        self.then = then
+        if adopt is None:
+            then.wait = 0.0
+            await then.open()
+        else:
+            then.request()
+
+    def _merge(self) -> None:
+        """After the end, count the continuation's calls and first text as the answer's."""
+        if self.then is not None:
+            self.calls += self.then.calls
+            self.then.calls = 0
+            if self.first_shown_at is None:
+                self.first_shown_at = self.then.first_shown_at
+
+    def _ending_blocks(self) -> list[Block]:
+        ending = self.ending or Ending()
+        blocks = [markdown.context_block(notice) for notice in ending.notices]
+        if ending.footer:
+            blocks.append(markdown.context_block(ending.footer))
+        actions = self.buttons.row(self.ending)
+        return [*blocks, actions] if actions else blocks

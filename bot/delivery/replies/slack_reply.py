@@ -1,0 +1,201 @@
+"""What the two Slack transports share: the text so far, the status line, the buttons, and the
+scheduler that decides when Slack hears of a change.
+
+The token loop does no rendering and no Slack I/O: adding a delta is an append and a request
+to the workspace's scheduler, which later calls the transport's `_sync` with the newest text
+(latest wins). The first post waits up to `wait` seconds for the first words, so they usually
+go out with the post itself and cost nothing from the workspace's shared `chat.update` budget;
+a model that thinks longer gets a "Thinking…" placeholder first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.delivery.pacing.scheduler import UpdateScheduler
+from bot.delivery.slack_api import SlackApi
+from bot.errors import MessageGone
+from bot.question import Question, Refusal
+from bot.wording import markdown
+from bot.wording.ending import Ending
+from bot.wording.markdown import Block, Rendered
+
+UPDATE = "chat.update"
+APPEND = "chat.appendStream"
+
+OnShown = Callable[[str, str], Awaitable[None]]
+"""Told (last message ts, its text) whenever Slack shows more, for crash recovery."""
+
+SchedulersFor = Callable[[str], UpdateScheduler]
+"""The workspace's scheduler for a Slack method."""
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """The buttons under an answer: Stop while it streams (its value is the answer id), Retry
+    under one that failed (the question id), 👍 / 👎 under one that is complete."""
+
+    answer_id: str | None = None
+    question_id: str | None = None
+
+    def row(self, ending: Ending | None) -> Block | None:
+        if ending is None:
+            return markdown.stop_button(self.answer_id) if self.answer_id else None
+        if ending.retry and self.question_id:
+            return markdown.retry_button(self.question_id)
+        if ending.feedback and self.answer_id:
+            return markdown.feedback_buttons(self.answer_id)
+        return None
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one answer goes in Slack, and what its reply is given to get it there."""
+
+    slack: SlackApi
+    schedulers: SchedulersFor
+    question: Question
+    buttons: Buttons = Buttons()
+    on_shown: OnShown | None = None
+    wait: float = 0.0  # seconds the first post waits for words before "Thinking…"
+    clock: Callable[[], float] = time.monotonic
+
+
+class SlackReply:
+    """The part of an answer in Slack both transports share. Subclasses post the first message
+    (`_open`) and bring Slack up to date (`_sync`) in their own way."""
+
+    method = UPDATE
+
+    def __init__(self, to: Destination) -> None:
+        self.to = to
+        self.slack = to.slack
+        self.schedulers = to.schedulers
+        self.channel = to.question.channel
+        self.thread_ts: str | None = to.question.thread_ts or None
+        self.asker = to.question.user
+        self.response_url = to.question.response_url
+        self.buttons = to.buttons
+        self.on_shown = to.on_shown
+        self.wait = to.wait
+        self.clock = to.clock
+        self.text = ""
+        self.calls = 0
+        self.first_shown_at: float | None = None
+        self.error: Exception | None = None
+        self.ending: Ending | None = None
+        self.status_line: str | None = None
+        self.text_shown = False  # Slack shows some of the text (or a status) already
+        self.started = asyncio.Event()  # the first post was tried
+        self.opened = False  # ... and it went through
+        self.has_text = asyncio.Event()
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.channel, id(self))
+
+    @property
+    def gone(self) -> bool:
+        return isinstance(self.error, MessageGone)
+
+    @property
+    def scheduler(self) -> UpdateScheduler:
+        return self.schedulers(self.method)
+
+    async def refuse(self, refusal: Refusal) -> None:
+        if refusal.tell:
+            await self.tell(refusal.reason)
+
+    async def tell(self, text: str) -> None:
+        """A message for the asker alone: through the slash command's `response_url` where
+        there is one (it works where the bot is not a member), else ephemeral."""
+        if self.response_url:
+            await self.slack.respond(self.response_url, Rendered(text, []))
+        else:
+            await self.slack.post_ephemeral(
+                self.channel, self.asker, text, thread_ts=self.thread_ts
+            )
+
+    async def open(self) -> None:
+        """Post the answer's first message, with whatever text has arrived within `wait`."""
+        if self.wait > 0 and not self.text:
+            try:
+                await asyncio.wait_for(self.has_text.wait(), self.wait)
+            except TimeoutError:
+                pass
+        posted = self.text
+        try:
+            await self._open(posted)
+            self.opened = True
+        except Exception as exc:
+            self.error = exc
+            raise
+        finally:
+            self.started.set()
+        self.text_shown = bool(posted)
+        await self.report_shown()
+        if self.text != posted:
+            self.request()
+
+    def add(self, delta: str) -> None:
+        self.text += delta
+        self.status_line = None
+        self.has_text.set()
+        self.request()
+
+    def status(self, line: str) -> None:
+        self.status_line = line
+        self.has_text.set()  # worth posting now rather than "Thinking…"
+        self.request()
+
+    def request(self) -> None:
+        """Ask the scheduler for a sync once the message exists (the post itself carries
+        whatever arrived before). The first text Slack shows is urgent."""
+        if self.opened and not self.gone:
+            self.scheduler.request(self.key, self.sync, urgent=not self.text_shown)
+
+    async def finish(self, ending: Ending) -> None:
+        """Show the complete answer without the cursor, with notices and footer; wait for
+        Slack."""
+        self.ending = ending
+        try:
+            await self.scheduler.flush(self.key, self.sync)
+        finally:
+            self.abandon()
+
+    def abandon(self) -> None:
+        self.scheduler.forget(self.key)
+
+    async def sync(self) -> int:
+        """Bring Slack up to date with the newest text; returns the budgeted calls made."""
+        await self.started.wait()
+        try:
+            return await self._sync()
+        except Exception as exc:
+            self.error = exc
+            raise
+
+    def sent(self, *, with_text: bool) -> None:
+        """Count a Slack call that succeeded, and note when text first became visible."""
+        self.calls += 1
+        if with_text and self.first_shown_at is None:
+            self.first_shown_at = self.clock()
+
+    async def report_shown(self) -> None:
+        """Tell `on_shown` what Slack shows now (while streaming; the end removes the trace)."""
+        if self.on_shown is not None and self.ending is None:
+            shown = self.shown()
+            if shown is not None:
+                await self.on_shown(*shown)
+
+    def shown(self) -> tuple[str, str] | None:
+        raise NotImplementedError
+
+    async def _open(self, text: str) -> None:
+        raise NotImplementedError
+
+    async def _sync(self) -> int:
+        raise NotImplementedError
