@@ -155,9 +155,7 @@ def _sum(items: Iterable[Totals]) -> Totals:
 
 def summary_line(t: Totals) -> str:
     """One line for Slack: answers, tokens, cost (and unpriced answers), TTFT."""
-    cost = f"${t.cost_usd:.4f} (₹{t.cost_inr:.2f})"
-    if t.unpriced:
-        cost += f" + {t.unpriced} unpriced"
+    cost = texts.costs(t.cost_usd, t.cost_inr, t.unpriced)
     line = f"{texts.answers(t.answers)} · {t.tokens:,} tokens · {cost}"
     if t.ttft_p50_ms is not None and t.ttft_p95_ms is not None:
         line += f" · first token p50 {t.ttft_p50_ms:.0f} ms, p95 {t.ttft_p95_ms:.0f} ms"

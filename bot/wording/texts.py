@@ -46,7 +46,8 @@ def too_many_questions(count: int, window_s: float) -> str:
     minutes = round(window_s / 60)
     span = "hour" if minutes == 60 else f"{minutes} minutes"
     return (
-        f"You have asked {count} questions in the last {span}, the most allowed. "
+        f"You have asked {count} question{'' if count == 1 else 's'} in the last {span}, "
+        "the most allowed. "
         "Please wait a little before asking again."
     )
 
@@ -144,7 +145,14 @@ def cost_text(usd: Decimal | None, usd_inr: float) -> str:
     """`$0.00015 (₹0.013)`: small amounts keep two significant digits instead of reading 0."""
     if usd is None:
         return "cost unknown"
-    return f"${money(usd)} (₹{money(usd * Decimal(str(usd_inr)))})"
+    return costs(usd, usd * Decimal(str(usd_inr)))
+
+
+def costs(usd: Decimal | float, inr: Decimal | float, unpriced: int = 0) -> str:
+    """A cost in dollars and rupees, the one way people read money from the bot; answers on a
+    model without a price are counted beside it, so a total is never silently low."""
+    shown = f"${money(Decimal(str(usd)))} (₹{money(Decimal(str(inr)))})"
+    return shown + (f" + {unpriced} unpriced" if unpriced else "")
 
 
 def money(amount: Decimal) -> str:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from bot.settings import Settings
+from tests.conftest import run_bot
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 
 
 async def test_ask_streams_the_answer_and_prints_stream_stats(
-    model: FakeAnthropic, settings: Settings
+    model: FakeAnthropic, settings: Settings, tmp_path: Path
 ) -> None:
-    """The real command, run as a process against the fake model."""
+    """The real command, run as a process against the fake model; the answer goes through the
+    same answering path as Slack, so it is in the ledger (`shopmax-bot usage`)."""
     model.script(
         Script(chunks=["Sure: ", "the LG 8 kg", " washer."], input_tokens=77, output_tokens=12)
     )
@@ -22,6 +27,7 @@ async def test_ask_streams_the_answer_and_prints_stream_stats(
         "PATH": os.environ.get("PATH", ""),
         "ANTHROPIC_API_KEY": "sk-ant-test-key",
         "ANTHROPIC_BASE_URL": model.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shopmax.db'}",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -30,6 +36,7 @@ async def test_ask_streams_the_answer_and_prints_stream_stats(
         "ask",
         "best 8 kg washer?",
         env=env,
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -43,6 +50,31 @@ async def test_ask_streams_the_answer_and_prints_stream_stats(
     assert lines[6].startswith("Time to first token: ") and lines[6].endswith(" ms")
     assert lines[7] == "Stop reason: end_turn"
     assert model.calls[0].body["messages"] == [{"role": "user", "content": "best 8 kg washer?"}]
+    status, usage, _ = await run_bot("usage", "--by", "surface", "--csv", env=env, cwd=tmp_path)
+    assert status == 0
+    [row] = list(csv.DictReader(io.StringIO(usage)))
+    assert (row["surface"], row["answers"], row["input"], row["output"]) == (
+        "terminal",
+        "1",
+        "77",
+        "12",
+    )
+
+
+async def test_ask_is_limited_like_every_surface(model: FakeAnthropic, tmp_path: Path) -> None:
+    """The terminal goes through the same gate: over the person's question limit, it says why
+    (exit status 2) and the model is never called."""
+    env = {
+        "ANTHROPIC_API_KEY": "sk-ant-test-key",
+        "ANTHROPIC_BASE_URL": model.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shopmax.db'}",
+        "SHOPMAX_USER_QUESTIONS": "1",
+    }
+    first, _, _ = await run_bot("ask", "hi", env=env, cwd=tmp_path)
+    second, out, _ = await run_bot("ask", "again", env=env, cwd=tmp_path)
+    assert (first, second) == (0, 2)
+    assert out.startswith("You have asked 1 question in the last hour")
+    assert len(model.calls) == 1
 
 
 async def test_a_missing_key_stops_with_one_clear_line() -> None:

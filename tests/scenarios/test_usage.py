@@ -80,7 +80,7 @@ async def test_usage_command_shows_the_asker_their_day_and_month(
     await store.record(ledger_row(user="U0OTHER", cost_usd=0.05, cost_inr=4.2))
     response = await bot.command("usage")
     text = json.loads(response.body)["text"]
-    assert "*Today:* 1 answer · 1,500 tokens · $0.0100 (₹0.84)" in text
+    assert "*Today:* 1 answer · 1,500 tokens · $0.010 (₹0.84)" in text
     assert "*This month:* 1 answer" in text
     assert "Whole workspace" not in text, "only admins see the workspace"
 

@@ -77,9 +77,7 @@ def _home_line(rows: Any) -> str:
     t = totals(rows)
     p50 = "—" if t.ttft_p50_ms is None else f"{t.ttft_p50_ms:.0f} ms"
     p95 = "—" if t.ttft_p95_ms is None else f"{t.ttft_p95_ms:.0f} ms"
-    cost = f"${t.cost_usd:.4f} (₹{t.cost_inr:.2f})" + (
-        f" + {t.unpriced} unpriced" if t.unpriced else ""
-    )
+    cost = texts.costs(t.cost_usd, t.cost_inr, t.unpriced)
     return (
         f"Answers: *{t.answers}*   Tokens: *{t.tokens:,}*   Cost: *{cost}*\n"
         f"Time to first token: median *{p50}*, p95 *{p95}*"
