@@ -22,6 +22,8 @@ from bot.model.demo.answer import rupees
 from bot.model.stream import Finished, ModelRequest, TextDelta, ToolCall, stream_answer
 from bot.model.tools import Tools
 from bot.settings import Settings
+from tests.conftest import BotFactory, payload
+from tests.fakes.slack_server import BOT_USER
 
 CATALOG = Catalog(load_catalog(SAMPLE_CATALOG))
 
@@ -319,6 +321,24 @@ async def test_answers_at_the_same_time_do_not_mix(client: anthropic.AsyncAnthro
     )
     assert "SMX-TV-0002" in results[0][1] and "SMX-AC-0031" not in results[0][1]
     assert "SMX-AC-0031" in results[1][1] and "SMX-TV-0002" not in results[1][1]
+
+
+async def test_the_whole_bot_answers_a_mention_from_the_demo_model(
+    make_bot: BotFactory, demo: DemoModel
+) -> None:
+    """Gate, tools, streaming into Slack, footer and ledger, all for real: the Slack answer
+    carries the catalog's prices, and the ledger row is the demo model's, at $0."""
+    bot = await make_bot(anthropic_base_url=demo.url, anthropic_api_key=DEMO_API_KEY)
+    question = "which TV under Rs 50,000 is in stock in Mumbai?"
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> {question}", ts="1700090000.1"))
+    await bot.handled(1)
+    [message] = await bot.finished_answers()
+    cheapest = CATALOG.search("", SearchFilters("tv", max_price=50000, city="Mumbai"))[0]
+    assert cheapest.sku in message.markdown and rupees(cheapest.price) in message.markdown
+    assert "end_turn" in message.context[-1]
+    [row] = await bot.services.store.ledger(0)
+    assert (row.model, row.cost_usd, row.outcome) == (DEMO_MODEL, 0, "ok")
+    assert row.output_tokens > 0 and row.input_tokens > 0
 
 
 def _params(question: str) -> dict[str, Any]:
