@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.accounting.metrics import Metrics
 from bot.answering.answerer import Answerer
 from bot.delivery.pacing.redis_window import RedisWindows
+from bot.surfaces.web import assets
 from bot.surfaces.web import chat as webchat
 
 
@@ -46,6 +47,7 @@ def web_app(
     app.router.add_get("/metrics", metrics)
     if web_token:
         webchat.add_routes(app, services.answerer, web_token, timezone)
+        assets.add_routes(app)
     return app
 
 

@@ -178,7 +178,7 @@ async def test_the_chat_page_is_served(chat_url: str) -> None:
         async with http.get(f"{chat_url}/chat") as r:
             assert r.status == 200 and r.content_type == "text/html"
             page = await r.text()
-    assert "/api/chat" in page and 'id="stop"' in page
+    assert 'src="/static/chat.js"' in page and 'id="stop"' in page
 
 
 async def test_without_a_web_token_there_is_no_chat(make_bot: BotFactory) -> None:
