@@ -117,6 +117,23 @@ async def test_the_answer_appears_word_by_word_then_the_stats(
     assert await page.locator(".turn.user").last.text_content() == "Which TV under 50k?"
 
 
+async def test_signing_in_through_the_form_then_asking(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """A first visit shows the sign-in form only; once signed in, the question form."""
+    url, _ = site
+    model.script(Script(chunks=["Signed in."]))
+    page = await browser.new_page()
+    await page.goto(f"{url}/chat")
+    assert await page.locator("#ask").is_hidden()
+    await page.fill("#token", TOKEN)
+    await page.click("#signin button")
+    await page.fill("#message", "hello")
+    await page.click("#send")
+    assert words(await (await finished(page)).text_content()) == "Signed in."
+    assert await page.locator("#signin").is_hidden()
+
+
 async def test_stop_ends_the_answer_and_the_model_stream(
     browser: Any, site: tuple[str, Bot], model: FakeAnthropic
 ) -> None:

@@ -16,15 +16,6 @@ from bot.model.demo.plan import Exchange, Write
 from bot.model.demo.question import Wants
 
 ROWS = 5  # products in an answer's table: enough to choose from on a phone
-LABELS = {
-    "tv": "TVs",
-    "ac": "air conditioners",
-    "refrigerator": "refrigerators",
-    "washing_machine": "washing machines",
-    "phone": "phones",
-    "laptop": "laptops",
-    "small_appliance": "small appliances",
-}
 SWITCH_HINT = (
     "_Answered by the offline demo model from the ShopMax catalog. For answers written by "
     "Claude, set `ANTHROPIC_API_KEY` and restart the bot._"
@@ -102,7 +93,7 @@ def _search(wants: Wants, exchange: Exchange) -> str:
 
 def _what(wants: Wants, args: Mapping[str, Any]) -> str:
     category = args.get("category")
-    noun = LABELS.get(str(category), str(category).replace("_", " ")) if category else "products"
+    noun = _plural(str(category)) if category else "products"
     if args.get("query"):
         noun = f"{noun} matching “{_cell(str(args['query']))}”"
     if args.get("min_price") is not None and args.get("max_price") is not None:
@@ -114,6 +105,13 @@ def _what(wants: Wants, args: Mapping[str, Any]) -> str:
     if args.get("city"):
         noun += f" in stock in {_cell(str(args['city']))}"
     return noun
+
+
+def _plural(category: str) -> str:
+    """A category value as people write it: "tv" -> "TVs", "washing_machine" -> "washing
+    machines". (The catalog's own labels are a layer above the model, out of its reach.)"""
+    words = category.replace("_", " ").strip()
+    return f"{words.upper() if len(words) <= 3 else words}s"
 
 
 def _row(product: Mapping[str, Any]) -> str:

@@ -5,8 +5,6 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const api = window.ShopMaxApi;
-  const CONVERSATION = "shopmax-conversation";
-  let conversation = localStorage.getItem(CONVERSATION) || "";
   let controller = null;
 
   function turn(role, text) {
@@ -39,11 +37,13 @@
   }
 
   function showSignin(show) {
+    if (show) api.prepareSignin($("signin"));
     $("signin").hidden = !show;
     $("ask").hidden = show;
   }
 
   async function loadHistory() {
+    const conversation = api.conversation();
     if (!conversation) return;
     const r = await api.history(conversation);
     if (r.status === 401) return showSignin(true);
@@ -84,6 +84,7 @@
     controller = new AbortController();
     $("stop").disabled = false;
     $("send").disabled = true;
+    const conversation = api.conversation();
     const body = conversation ? { message, conversation_id: conversation } : { message };
     try {
       const r = await api.ask(body, controller.signal);
@@ -104,8 +105,7 @@
         if (done) break;
         buffer = parseEvents(buffer + decoder.decode(value, { stream: true }), (name, data) => {
           if (name === "start") {
-            conversation = data.conversation_id;
-            localStorage.setItem(CONVERSATION, conversation);
+            api.remember(data.conversation_id);
           } else if (name === "text") {
             answer.add(data.text);
             status.textContent = "";
@@ -132,9 +132,11 @@
     }
   }
 
-  $("signin").addEventListener("submit", (e) => {
+  $("signin").addEventListener("submit", async (e) => {
     e.preventDefault();
-    api.signIn($("token").value);
+    const problem = await api.signIn($("signin"));
+    $("signin-error").textContent = problem;
+    if (problem) return;
     showSignin(false);
     loadHistory();
   });
