@@ -18,6 +18,7 @@ import anthropic
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounting.metrics import Metrics
@@ -201,6 +202,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         threads=slack.thread,
         clock=clock,
     )
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_the_unused_token_warning)
     bolt = AsyncApp(
         client=slack_client,
         signing_secret=settings.slack_signing_secret or "",
@@ -225,6 +227,13 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         stops=stops,
         redis_windows=redis_windows,
     )
+
+
+def _not_the_unused_token_warning(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, then
+    warns at every start that the token will be unused. The client carries that same token
+    (from our settings), so the warning only reads as a misconfiguration."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def http_app(services: Services) -> web.Application:

@@ -1,4 +1,5 @@
-"""The `shopmax-bot` command: `run` serves Slack, `ask` streams one answer in the terminal."""
+"""The `shopmax-bot` command: `run` serves the bot, `ask` streams one answer in the terminal,
+`catalog` checks, searches and describes the catalog, `usage` reports from the ledger."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,18 +20,38 @@ from bot.catalog.describe import describe
 from bot.errors import CatalogError, SettingsError
 from bot.settings import Settings, load_settings
 from bot.store import open_store
+from bot.wording import texts
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="shopmax-bot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="serve Slack (Socket Mode or HTTP mode)")
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with a help text for every command, argument and option."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="shopmax-bot", description=texts.CLI_DESCRIPTION, formatter_class=raw
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="serve the bot (Socket Mode, HTTP mode or web only)",
+        description=texts.RUN_DESCRIPTION,
+        formatter_class=raw,
+    )
     ask_parser = commands.add_parser("ask", help="stream one answer in the terminal")
     ask_parser.add_argument("question", help="what to ask, in quotes")
-    catalog_parser = commands.add_parser("catalog", help="check or search a product catalog")
-    catalog_commands = catalog_parser.add_subparsers(dest="catalog_command", required=True)
-    check_parser = catalog_commands.add_parser("check", help="validate a catalog file")
-    check_parser.add_argument("file", type=Path)
+    catalog_parser = commands.add_parser(
+        "catalog", help="check a catalog file, search the catalog, describe products"
+    )
+    catalog_commands = catalog_parser.add_subparsers(
+        dest="catalog_command", required=True, metavar="CATALOG_COMMAND"
+    )
+    check_parser = catalog_commands.add_parser(
+        "check",
+        help="validate a catalog file",
+        description="Validate a catalog file: every bad row and field is named.",
+    )
+    check_parser.add_argument(
+        "file", type=Path, help="the catalog to check, .json or .csv (see README's catalog part)"
+    )
     describe_parser = catalog_commands.add_parser(
         "describe", help="write product descriptions (Message Batches API by default)"
     )
@@ -43,22 +65,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="concurrent messages.create calls instead of a batch",
     )
-    search_parser = catalog_commands.add_parser("search", help="search the configured catalog")
-    search_parser.add_argument("query", nargs="?", default="")
-    search_parser.add_argument("--category", choices=list(CATEGORIES))
-    search_parser.add_argument("--brand")
-    search_parser.add_argument("--min-price", type=int)
-    search_parser.add_argument("--max-price", type=int)
-    search_parser.add_argument("--city", choices=list(CITIES))
-    search_parser.add_argument("--limit", type=int, default=10)
+    search_parser = catalog_commands.add_parser(
+        "search",
+        help="search the configured catalog",
+        description="Search the catalog SHOPMAX_CATALOG names (default: the sample catalog), "
+        "as Claude's search_products tool does.",
+    )
+    search_parser.add_argument(
+        "query", nargs="?", default="", help="words to match, e.g. '55 inch oled' (default: all)"
+    )
+    search_parser.add_argument("--category", choices=list(CATEGORIES), help="only this category")
+    search_parser.add_argument("--brand", help="only this brand (any case), e.g. LG")
+    search_parser.add_argument("--min-price", type=int, metavar="RUPEES", help="lowest price")
+    search_parser.add_argument("--max-price", type=int, metavar="RUPEES", help="highest price")
+    search_parser.add_argument(
+        "--city", choices=list(CITIES), help="only products in stock in this store city"
+    )
+    search_parser.add_argument(
+        "--limit", type=int, default=10, metavar="N", help="most results (default 10)"
+    )
     usage_parser = commands.add_parser("usage", help="answers, tokens and cost from the ledger")
-    usage_parser.add_argument("--since", default="7d", type=_since, help="e.g. 24h, 7d, 30d")
-    usage_parser.add_argument("--by", default="day", choices=GROUPS)
+    usage_parser.add_argument(
+        "--since",
+        default="7d",
+        type=_since,
+        metavar="SPAN",
+        help="how far back from now: 90m, 24h, 7d, 30d (default 7d)",
+    )
+    usage_parser.add_argument(
+        "--by", default="day", choices=GROUPS, help="one line per ... (default day)"
+    )
     usage_parser.add_argument("--csv", action="store_true", help="CSV for a spreadsheet")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(_since_joined(sys.argv[1:] if argv is None else list(argv)))
     try:
         settings = load_settings()
-        logs.configure(settings.log_level, settings.log_format)
+        # A one-shot command's output is its answer, not a log: INFO lines stay out of it
+        # (SHOPMAX_LOG_LEVEL=DEBUG still shows everything).
+        quiet = args.command != "run" and settings.log_level == "INFO"
+        logs.configure("WARNING" if quiet else settings.log_level, settings.log_format)
         if args.command == "run":
             asyncio.run(run(settings))
             return 0
@@ -133,16 +182,39 @@ def _since(raw: str) -> float:
     """`7d`, `24h` or `90m` as seconds."""
     units = {"d": 86400, "h": 3600, "m": 60}
     if len(raw) < 2 or raw[-1] not in units or not raw[:-1].isdigit():
-        raise argparse.ArgumentTypeError(f"expected a span such as 24h, 7d or 30d, not {raw!r}")
+        raise argparse.ArgumentTypeError(texts.bad_since(raw))
+    if int(raw[:-1]) == 0:
+        raise argparse.ArgumentTypeError(texts.empty_since(raw))
     return int(raw[:-1]) * units[raw[-1]]
 
 
+def _since_joined(argv: list[str]) -> list[str]:
+    """`--since -7d` as `--since=-7d`: argparse would take `-7d` for an option and answer
+    `expected one argument`; joined, `_since` says what is wrong with it."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] == "--since" and arg.startswith("-") and arg != "--":
+            joined[-1] = f"--since={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
 async def usage(settings: Settings, since_s: float, by: str, *, csv: bool) -> str:
-    """The ledger since `since_s` seconds ago, grouped `by`, as a table or CSV."""
+    """The ledger since `since_s` seconds ago, grouped `by`, as a table with a total line or
+    CSV; a table of nothing is one line saying so."""
+    since = time.time() - since_s
     store = await open_store(settings.database_url)
     try:
-        rows = await store.ledger(time.time() - since_s)
+        rows = await store.ledger(since)
     finally:
         await store.close()
-    groups = grouped(rows, by, ZoneInfo(settings.timezone))
-    return as_csv(groups, by) if csv else as_table(groups, by)
+    tz = ZoneInfo(settings.timezone)
+    groups = grouped(rows, by, tz)
+    if csv:
+        return as_csv(groups, by)
+    if not groups:
+        return texts.no_answers_since(
+            datetime.fromtimestamp(since, tz).strftime("%Y-%m-%d %H:%M %Z")
+        )
+    return as_table(groups, by)

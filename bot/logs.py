@@ -14,6 +14,11 @@ import time
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 
+# HTTP client libraries that log every request at INFO ("HTTP Request: POST …"): one line per
+# model call and Slack call is noise in the bot's log and in `shopmax-bot ask`'s output. They
+# still log warnings, and everything at DEBUG.
+CHATTY = ("httpx", "httpx2", "httpcore", "httpcore2")
+
 
 class CorrelationFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -51,3 +56,5 @@ def configure(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else logging.WARNING)

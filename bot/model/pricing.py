@@ -65,6 +65,9 @@ PRICES: dict[str, ModelPrice] = {
     "claude-haiku-4-5": ModelPrice(base=_standard("1", "5")),
     "claude-sonnet-4-5": ModelPrice(base=_standard("3", "15")),
     "claude-opus-4-5": ModelPrice(base=_standard("5", "25")),
+    # The offline demo model (bot/model/demo) runs in the bot's own process: it really is free,
+    # and its answers count as $0 rather than "unpriced".
+    "shopmax-offline-demo": ModelPrice(base=_standard("0", "0")),
 }
 
 

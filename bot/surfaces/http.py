@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.accounting.metrics import Metrics
 from bot.delivery.pacing.redis_window import RedisWindows
-from bot.surfaces.web import chat, dashboard
+from bot.surfaces.web import assets, chat, dashboard
 
 
 class Served(Protocol):
@@ -46,6 +46,8 @@ def web_app(
         chat.add_routes(app, web_chat)
     if board is not None:
         dashboard.add_routes(app, board)
+    if web_chat is not None or board is not None:
+        assets.add_routes(app)
     return app
 
 

@@ -244,3 +244,50 @@ WEB_BAD_TEXT = "The message has characters that cannot be read. Please type it a
 WEB_BAD_CONVERSATION = "That conversation is not yours, or it has expired: start a new one."
 DASHBOARD_UNAUTHORISED = "Sign in with the ShopMax dashboard token (admins only)."
 DASHBOARD_BAD_DAYS = "days must be a whole number from 1 to 90."
+
+
+# ---- command line ---------------------------------------------------------------------------
+
+CLI_DESCRIPTION = """\
+ShopMax Assistant: ShopMax India's product, price and support assistant. `shopmax-bot run`
+serves it; `shopmax-bot COMMAND --help` tells more about each command.
+
+Settings come from the environment and from .env in the current folder (copy .env.example);
+real environment variables win over .env."""
+
+RUN_DESCRIPTION = """\
+Serve the bot on HOST:PORT (default 0.0.0.0:3000): /healthz and /metrics always, the browser
+chat when SHOPMAX_WEB_TOKEN is set and the dashboard when SHOPMAX_DASHBOARD_TOKEN is (both
+without a token when HOST is 127.0.0.1). Runs until SIGTERM or Ctrl-C, letting answers
+in flight finish for SHOPMAX_SHUTDOWN_GRACE seconds.
+
+modes (chosen by which Slack settings are set):
+  Socket Mode   SLACK_BOT_TOKEN and SLACK_APP_TOKEN: connects out to Slack, no public URL
+  HTTP mode     SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, no SLACK_APP_TOKEN: Slack sends
+                events, /shopmax and button presses to http://HOST:PORT/slack/events
+  web only      no Slack tokens: the browser chat at http://HOST:PORT/chat and the dashboard
+
+settings (environment or .env; every one is in .env.example and README's settings table):
+  SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET   Slack, as above
+  ANTHROPIC_API_KEY   the Claude API key; SHOPMAX_MODEL picks the model
+  SHOPMAX_WEB_TOKEN   turns on /chat; staff sign in with it and their name
+  SHOPMAX_DASHBOARD_TOKEN   turns on /dashboard, for admins
+  DATABASE_URL        the store (default sqlite:///shopmax.db in the current folder)
+  HOST, PORT          where the HTTP server listens
+  SHOPMAX_LOG_LEVEL   DEBUG, INFO (default), WARNING or ERROR"""
+
+
+def bad_since(raw: str) -> str:
+    """`usage --since` given something that is not a span back from now."""
+    if raw.startswith("-"):
+        return f"{raw!r} has a minus sign: write {raw[1:]}, which already means that long ago"
+    return f"expected a span back from now such as 90m, 24h, 7d or 30d, not {raw!r}"
+
+
+def empty_since(raw: str) -> str:
+    return f"{raw!r} covers no time: give at least 1m, 1h or 1d"
+
+
+def no_answers_since(since: str) -> str:
+    """What `shopmax-bot usage` prints when the ledger has nothing in the period."""
+    return f"no answers since {since}"

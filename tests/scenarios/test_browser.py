@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -66,9 +68,20 @@ async def site(make_bot: BotFactory) -> AsyncIterator[tuple[str, Bot]]:
     await runner.cleanup()
 
 
-async def signed_in_page(browser: Any, url: str) -> Any:
+async def new_page(browser: Any, *, bypass_csp: bool = False) -> Any:
+    """A fresh page. Console errors and uncaught exceptions (a script the Content Security
+    Policy refused would be one) are kept in `page.problems`."""
+    context = await browser.new_context(bypass_csp=bypass_csp)
+    page = await context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    return page
+
+
+async def signed_in_page(browser: Any, url: str, *, bypass_csp: bool = False) -> Any:
     """The chat page after signing in as a person through its own form."""
-    page = await browser.new_page()
+    page = await new_page(browser, bypass_csp=bypass_csp)
     await page.goto(url)
     await page.fill("#name", "Priya")
     await page.fill("#token", TOKEN)
@@ -78,36 +91,72 @@ async def signed_in_page(browser: Any, url: str) -> Any:
 
 
 async def admin_page(browser: Any, url: str) -> Any:
-    page = await browser.new_page()
+    """The dashboard with the admin token already saved."""
+    page = await new_page(browser)
     await page.add_init_script(f"localStorage.setItem('shopmax.dashboard.token', '{ADMIN}')")
     await page.goto(url)
     return page
+
+
+def words(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+async def finished(page: Any) -> Any:
+    """The last answer on the page, once its stats line says it is done."""
+    await page.wait_for_selector(".stats[data-done]")
+    return page.locator(".turn.assistant").last
 
 
 async def test_the_answer_appears_word_by_word_then_the_stats(
     browser: Any, site: tuple[str, Bot], model: FakeAnthropic
 ) -> None:
     url, _ = site
-    words = [f"word{n} " for n in range(25)]
-    model.script(Script(chunks=words, delay=0.08, input_tokens=64, output_tokens=25))
+    chunks = [f"word{n} " for n in range(25)]
+    model.script(Script(chunks=chunks, delay=0.08, input_tokens=64, output_tokens=25))
     page = await signed_in_page(browser, f"{url}/chat")
     await page.fill("#message", "Which TV under 50k?")
     await page.click("#send")
     seen: list[str] = []
     answer = page.locator(".turn.assistant").last
     for _ in range(200):
-        seen.append(await answer.text_content() or "")
+        seen.append(words(await answer.text_content()))
         if await page.locator(".stats[data-done]").count():
             break
         await asyncio.sleep(0.02)
-    full = "".join(words)
+    full = words("".join(chunks))
     partial = [text for text in seen if text and text != full]
     assert partial, "text showed before the answer was complete"
     assert all(full.startswith(text) for text in seen)
-    assert await answer.text_content() == full
+    assert words(await answer.text_content()) == full
+    assert page.problems == []
     stats = await page.locator(".stats").last.text_content() or ""
     assert stats.startswith("64 in · 25 out · ") and "end_turn" in stats
     assert await page.locator(".turn.user").last.text_content() == "Which TV under 50k?"
+
+
+async def test_signing_in_through_the_form_then_asking(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """A first visit shows the sign-in form only (name and token); a wrong token is said so;
+    once signed in, the question form, and the answer is in the ledger under the name."""
+    url, bot = site
+    model.script(Script(chunks=["Signed in."]))
+    page = await browser.new_page()
+    await page.goto(f"{url}/chat")
+    assert await page.locator("#ask").is_hidden()
+    await page.fill("#name", "Meena Iyer")
+    await page.fill("#token", "not-the-token-at-all-123")
+    await page.click("#signin button")
+    await page.wait_for_selector("#signin-error:has-text('not the ShopMax web token')")
+    await page.fill("#token", TOKEN)
+    await page.click("#signin button")
+    await page.fill("#message", "hello")
+    await page.click("#send")
+    assert words(await (await finished(page)).text_content()) == "Signed in."
+    assert await page.locator("#signin").is_hidden()
+    await bot.services.answerer.wait_idle(10)
+    assert [row.user for row in await bot.services.store.ledger(0)] == ["Meena Iyer"]
 
 
 async def test_stop_ends_the_answer_and_the_model_stream(
@@ -118,11 +167,10 @@ async def test_stop_ends_the_answer_and_the_model_stream(
     page = await signed_in_page(browser, f"{url}/chat")
     await page.fill("#message", "long one")
     await page.click("#send")
-    await page.wait_for_function(
-        "document.querySelector('.turn.assistant')?.textContent.length > 10"
-    )
+    # Waiting with selectors, not wait_for_function: the page's policy forbids the eval it uses.
+    await page.wait_for_selector(".turn.assistant:has-text('w5 ')")
     await page.click("#stop")
-    await page.wait_for_function("document.querySelector('.status')?.textContent === 'Stopped.'")
+    await page.wait_for_selector(".status:text-is('Stopped.')")
     for _ in range(200):
         if model.calls[0].disconnected:
             break
@@ -130,16 +178,133 @@ async def test_stop_ends_the_answer_and_the_model_stream(
     assert model.calls[0].disconnected and not model.calls[0].finished
 
 
-async def test_the_dashboard_draws_its_charts(browser: Any, site: tuple[str, Bot]) -> None:
+async def test_answers_render_as_markdown_while_they_stream(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """Bold, lists, tables and code show as such, already before the answer is complete."""
+    model.script(
+        Script(
+            chunks=[
+                "Here are **two** TVs:\n\n",
+                "- Sony `SMX-TV-0002`\n- LG\n\n",
+                "| TV | Price |\n|---|---:|\n| Sony | ₹41,990 |\n\n",
+                "```\nprint('in stock')\n```\n",
+            ],
+            delay=0.4,
+        )
+    )
+    page = await signed_in_page(browser, f"{url_of(site)}/chat")
+    await page.fill("#message", "two TVs?")
+    await page.click("#send")
+    await page.wait_for_selector(".turn.assistant strong")
+    assert await page.locator(".stats[data-done]").count() == 0, "rendered while streaming"
+    answer = await finished(page)
+    assert await answer.locator("strong").text_content() == "two"
+    assert await answer.locator("li").all_text_contents() == ["Sony SMX-TV-0002", "LG"]
+    assert await answer.locator("li code").text_content() == "SMX-TV-0002"
+    assert await answer.locator("td").all_text_contents() == ["Sony", "₹41,990"]
+    assert await answer.locator("pre code").text_content() == "print('in stock')\n"
+    assert page.problems == []
+
+
+HOSTILE = (
+    'Look: <img src=x onerror="window.pwned=1"> and <script>window.pwned=2</script>\n\n'
+    '[click me](javascript:window.pwned=3) <a href="javascript:window.pwned=4">raw link</a>\n\n'
+    '<b onmouseover="window.pwned=5">bold?</b> ![pic](x" onerror="window.pwned=6)\n\n'
+    "<div><svg onload=window.pwned=7></svg></div>\n"
+)
+
+
+async def test_nothing_the_model_writes_runs_as_html(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """Raw HTML from the model shows as the text it is, links lose `javascript:`, and no script
+    runs — checked with the Content Security Policy switched off, so the renderer and the
+    sanitiser hold on their own."""
+    model.script(Script(chunks=[HOSTILE[i : i + 9] for i in range(0, len(HOSTILE), 9)]))
+    page = await signed_in_page(browser, f"{url_of(site)}/chat", bypass_csp=True)
+    await page.fill("#message", "anything")
+    await page.click("#send")
+    answer = await finished(page)
+    shown = await answer.text_content() or ""
+    assert '<img src=x onerror="window.pwned=1">' in shown
+    assert "<script>window.pwned=2</script>" in shown and "<svg onload=window.pwned=7>" in shown
+    assert await answer.locator("img, script, svg, [onerror], [onload], [onmouseover]").count() == 0
+    assert await page.locator('a[href^="javascript:"]').count() == 0
+    await answer.get_by_text("click me").click()
+    await answer.get_by_text("bold?").hover()
+    await page.wait_for_timeout(100)
+    assert await page.evaluate("window.pwned") is None
+
+
+async def test_the_pages_run_under_their_content_security_policy(
+    browser: Any, site: tuple[str, Bot]
+) -> None:
+    """Every script and style is the bot's own file: the policy refuses nothing."""
+    url, bot = site
+    await bot.services.store.record(ledger_row())
+    chat = await signed_in_page(browser, url + "/chat")
+    dashboard = await admin_page(browser, url + "/dashboard")
+    for page, ready in [(chat, "#ask:not([hidden])"), (dashboard, "body[data-loaded]")]:
+        await page.wait_for_selector(ready)
+        policy = await page.evaluate("() => fetch(location.href).then((r) => r.headers.get("
+                                     "'content-security-policy'))")  # fmt: skip
+        assert "script-src 'self'" in policy
+        assert page.problems == []
+
+
+async def test_the_dashboard_draws_its_charts_for_the_period_chosen(
+    browser: Any, site: tuple[str, Bot]
+) -> None:
+    """Every day of the period on the axis with a readable date, answers and cost per day,
+    p50 and p95 time to first token, top channels and users; 7 days leaves out older rows."""
     url, bot = site
     for n in range(6):
         await bot.services.store.record(
             ledger_row(ttft_ms=300.0 + 50 * n, user=f"U0STAFF{n % 3}", channel=f"C0STORE{n % 2}")
         )
+    await bot.services.store.record(ledger_row(at=time.time() - 10 * 86400, user="U0OLD"))
+    page = await admin_page(browser, f"{url}/dashboard")
+    await page.wait_for_selector('body[data-loaded="14"]')
+    answers = await chart(page, "answers")
+    assert len(answers["labels"]) == 14 and sum(answers["data"][0]) == 7
+    assert all(re.match(r"^[A-Z][a-z]{2}, ", label) for label in answers["labels"])
+    assert len((await chart(page, "cost"))["data"][0]) == 14
+    ttft = await chart(page, "ttft")
+    assert ttft["series"] == ["p50", "p95"] and max(v for v in ttft["data"][1] if v) >= 300
+    assert sorted((await chart(page, "channels"))["labels"]) == ["C0STORE", "C0STORE0", "C0STORE1"]
+    assert "U0OLD" in (await chart(page, "users"))["labels"]
+    await page.click('#range button[data-days="7"]')
+    await page.wait_for_selector('body[data-loaded="7"]')
+    answers = await chart(page, "answers")
+    assert len(answers["labels"]) == 7 and sum(answers["data"][0]) == 6
+    assert "U0OLD" not in (await chart(page, "users"))["labels"]
+    assert await page.locator("#period").text_content() == "last 7 days"
+    assert page.problems == []
+
+
+async def test_an_empty_ledger_shows_an_empty_state_not_empty_charts(
+    browser: Any, site: tuple[str, Bot]
+) -> None:
+    url, _ = site
     page = await admin_page(browser, f"{url}/dashboard")
     await page.wait_for_selector("body[data-loaded]")
-    assert await page.locator("#answers rect.bar").count() >= 1
-    assert await page.locator("#cost rect.bar").count() >= 1
-    assert await page.locator("#ttft polyline.line").count() == 2
-    assert await page.locator("#channels rect.bar").count() == 2
-    assert await page.locator("#users rect.bar").count() == 3
+    assert await page.locator("#charts").is_hidden()
+    empty = await page.locator("#empty").text_content() or ""
+    assert empty.startswith("No answers in the last 14 days yet.")
+
+
+async def chart(page: Any, canvas: str) -> dict[str, Any]:
+    """What a Chart.js chart on the page draws: its labels, series names and values."""
+    return dict(
+        await page.evaluate(
+            """(id) => { const c = Chart.getChart(id);
+                return { labels: c.data.labels, series: c.data.datasets.map((d) => d.label),
+                         data: c.data.datasets.map((d) => d.data) }; }""",
+            canvas,
+        )
+    )
+
+
+def url_of(site: tuple[str, Bot]) -> str:
+    return site[0]

@@ -308,7 +308,7 @@ async def test_the_chat_page_is_served(site: Site, http: aiohttp.ClientSession) 
     async with http.get(f"{site[0]}/chat") as r:
         assert r.status == 200 and r.content_type == "text/html"
         page = await r.text()
-    assert "/api/chat" in page and 'id="stop"' in page
+    assert 'src="/static/chat.js"' in page and 'id="stop"' in page
 
 
 async def test_without_tokens_off_loopback_there_is_no_chat_and_no_dashboard(

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.model.demo import DEMO_MODEL
 from bot.model.pricing import cost_usd
 from bot.model.usage import Usage
 from bot.wording.texts import cost_text, money
@@ -51,3 +52,8 @@ def test_cost_text_in_dollars_and_rupees() -> None:
 def test_small_amounts_keep_two_significant_digits(amount: str, shown: str) -> None:
     """A cheap answer shows what it cost rather than $0.00."""
     assert money(Decimal(amount)) == shown
+
+
+def test_the_offline_demo_model_costs_nothing_rather_than_unknown() -> None:
+    """Its answers run in the bot's own process: $0 in the footer and the ledger."""
+    assert cost_usd(DEMO_MODEL, Usage(5_000, 2_000)) == 0

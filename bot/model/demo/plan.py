@@ -1,0 +1,182 @@
+"""What the demo model does next with a Messages API request: call a catalog tool, or write the
+answer. Pure.
+
+It works like Claude with tools, from the conversation alone and with no state of its own: the
+request carries the question, the tool calls made for it so far and their results. A product
+question first gets `search_products` (or `get_product` for a SKU); a search that found nothing
+is tried once more without its words; a question about stock then gets `check_stock` for the
+best matches; after that, or when tools are not offered, it writes the answer from what the
+tools returned. A question the catalog cannot answer gets a polite answer without tools.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.model.demo.question import Wants, read_question
+
+
+class BadRequest(ValueError):
+    """The request is not one the Messages API would accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One tool call made for the question, and what it gave back."""
+
+    name: str
+    input: Mapping[str, Any]
+    result: str
+    is_error: bool = False
+
+    def data(self) -> Any:
+        """The result as JSON data, or None when it is an error or not JSON."""
+        if self.is_error:
+            return None
+        try:
+            return json.loads(self.result)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of a Messages API request the demo reads."""
+
+    question: str
+    exchanges: tuple[Exchange, ...] = ()
+    tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    tools_allowed: bool = True
+    max_tokens: int = 1024
+
+    def enum(self, tool: str, prop: str) -> list[str]:
+        """The values the tool schema allows for `prop` (a category, a city)."""
+        props = self.tools.get(tool, {}).get("properties", {})
+        values = props.get(prop, {}).get("enum", []) if isinstance(props, Mapping) else []
+        return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+
+    def can_call(self, tool: str) -> bool:
+        return self.tools_allowed and tool in self.tools
+
+    def wants(self) -> Wants:
+        return read_question(
+            self.question,
+            self.enum("search_products", "category"),
+            self.enum("search_products", "city") or self.enum("check_stock", "city"),
+        )
+
+
+@dataclass(frozen=True)
+class CallTools:
+    calls: tuple[tuple[str, dict[str, Any]], ...]
+
+
+@dataclass(frozen=True)
+class Write:
+    """Write the answer; `exchanges` are what it is built from."""
+
+    wants: Wants
+    exchanges: tuple[Exchange, ...]
+    tools_offered: bool
+
+
+Step = CallTools | Write
+
+
+def read_request(body: Any, *, counting: bool = False) -> Request:
+    """The request as the demo needs it; raises `BadRequest` as the API would answer 400.
+    `counting`: a `count_tokens` request, which has no `max_tokens`."""
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("messages: at least one message is required")
+    max_tokens = 1 if counting else body.get("max_tokens")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise BadRequest("max_tokens: a whole number of 1 or more is required")
+    if not all(isinstance(m, dict) and m.get("role") in ("user", "assistant") for m in messages):
+        raise BadRequest("messages: each message needs a role of user or assistant")
+    listed = body.get("tools")
+    listed = listed if isinstance(listed, list) else []
+    tools: dict[str, Mapping[str, Any]] = {
+        t["name"]: t["input_schema"] if isinstance(t.get("input_schema"), dict) else {}
+        for t in listed
+        if isinstance(t, dict) and isinstance(t.get("name"), str)
+    }
+    choice = body.get("tool_choice")
+    question, exchanges = _question_and_exchanges(messages)
+    return Request(
+        question=question,
+        exchanges=exchanges,
+        tools=tools,
+        tools_allowed=not (isinstance(choice, dict) and choice.get("type") == "none"),
+        max_tokens=max_tokens,
+    )
+
+
+def next_step(request: Request) -> Step:
+    wants, done = request.wants(), request.exchanges
+    names = [e.name for e in done]
+    if not done:
+        if wants.skus and request.can_call("get_product"):
+            return CallTools(tuple(("get_product", {"sku": sku}) for sku in wants.skus))
+        if wants.about_products and request.can_call("search_products"):
+            return CallTools((("search_products", wants.search_args()),))
+    elif names[-1] == "search_products" and request.can_call("search_products"):
+        last = done[-1]
+        found = _count(last)
+        filtered = set(wants.search_args(with_query=False))
+        if found == 0 and "query" in last.input and filtered and names.count(names[-1]) == 1:
+            return CallTools((("search_products", wants.search_args(with_query=False)),))
+        if found and wants.about_stock and request.can_call("check_stock"):
+            skus = [p.get("sku") for p in _products(last)[:2]]
+            city = {"city": wants.city} if wants.city else {}
+            return CallTools(tuple(("check_stock", {"sku": s, **city}) for s in skus if s))
+    return Write(wants, done, tools_offered=bool(request.tools))
+
+
+def _question_and_exchanges(messages: Sequence[dict[str, Any]]) -> tuple[str, tuple[Exchange, ...]]:
+    """The last user message with text in it, and the tool calls answered after it."""
+    start = 0
+    for index, message in enumerate(messages):
+        if message["role"] == "user" and _text(message.get("content")):
+            start = index
+    calls: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    exchanges: list[Exchange] = []
+    for message in messages[start + 1 :]:
+        for block in _blocks(message.get("content")):
+            if block.get("type") == "tool_use" and isinstance(block.get("input"), dict):
+                calls[str(block.get("id"))] = (str(block.get("name")), block["input"])
+            elif block.get("type") == "tool_result" and str(block.get("tool_use_id")) in calls:
+                name, args = calls[str(block.get("tool_use_id"))]
+                result = _text(block.get("content"))
+                exchanges.append(Exchange(name, args, result, bool(block.get("is_error"))))
+    return _text(messages[start].get("content")), tuple(exchanges)
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+
+
+def _text(content: Any) -> str:
+    """The text of a message's content: a string, or the text of its text blocks."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(
+        b["text"]
+        for b in _blocks(content)
+        if b.get("type") == "text" and isinstance(b.get("text"), str)
+    )
+
+
+def _count(exchange: Exchange) -> int:
+    return len(_products(exchange))
+
+
+def _products(exchange: Exchange) -> list[dict[str, Any]]:
+    data = exchange.data()
+    products = data.get("products") if isinstance(data, dict) else None
+    return [p for p in products if isinstance(p, dict)] if isinstance(products, list) else []

@@ -1,0 +1,154 @@
+// The chat page: POST /api/chat and show its Server-Sent Events as they come, the answer
+// rendered as Markdown and re-rendered as text streams in. Sign-in and API calls are in
+// chat-api.js, the safe Markdown in render.js.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const api = window.ShopMaxApi;
+  let controller = null;
+
+  function turn(role, text) {
+    const div = document.createElement("div");
+    div.className = "turn " + role;
+    if (role === "assistant") window.ShopMaxMarkdown.render(div, text);
+    else div.textContent = text;
+    $("turns").appendChild(div);
+    return div;
+  }
+
+  /** An answer that re-renders its Markdown at most once a frame as text streams in. */
+  function streamingAnswer(element) {
+    let text = "";
+    let pending = false;
+    const draw = () => {
+      pending = false;
+      window.ShopMaxMarkdown.render(element, text);
+    };
+    return {
+      add(more) {
+        text += more;
+        if (!pending) {
+          pending = true;
+          requestAnimationFrame(draw);
+        }
+      },
+      finish: draw,
+    };
+  }
+
+  function showSignin(show) {
+    if (show) api.prepareSignin($("signin"));
+    $("signin").hidden = !show;
+    $("ask").hidden = show;
+  }
+
+  async function loadHistory() {
+    const conversation = api.conversation();
+    if (!conversation) return;
+    const r = await api.history(conversation);
+    if (r.status === 401) return showSignin(true);
+    if (!r.ok) return;
+    for (const t of (await r.json()).turns) turn(t.role === "user" ? "user" : "assistant", t.text);
+  }
+
+  function parseEvents(buffer, onEvent) {
+    const blocks = buffer.split("\n\n");
+    for (const block of blocks.slice(0, -1)) {
+      let name = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) name = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      onEvent(name, JSON.parse(data || "{}"));
+    }
+    return blocks[blocks.length - 1];
+  }
+
+  function statsLine(data) {
+    const ttft = data.ttft_s === null ? "—" : data.ttft_s.toFixed(2) + " s";
+    return `${data.input_tokens} in · ${data.output_tokens} out · ${data.duration_s.toFixed(1)} s · ` +
+      `first token ${ttft} · ${data.stop_reason} · ${data.cost}`;
+  }
+
+  async function ask(message) {
+    turn("user", message);
+    const element = turn("assistant", "");
+    const answer = streamingAnswer(element);
+    const status = document.createElement("div");
+    status.className = "status";
+    const stats = document.createElement("div");
+    stats.className = "stats";
+    element.after(status);
+    status.after(stats);
+    controller = new AbortController();
+    $("stop").disabled = false;
+    $("send").disabled = true;
+    const conversation = api.conversation();
+    const body = conversation ? { message, conversation_id: conversation } : { message };
+    try {
+      const r = await api.ask(body, controller.signal);
+      if (r.status === 401) {
+        showSignin(true);
+        element.textContent = "Please sign in again.";
+        return;
+      }
+      if (!r.ok) {
+        element.textContent = (await r.json()).error;
+        return;
+      }
+      const reader = r.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer = parseEvents(buffer + decoder.decode(value, { stream: true }), (name, data) => {
+          if (name === "start") {
+            api.remember(data.conversation_id);
+          } else if (name === "text") {
+            answer.add(data.text);
+            status.textContent = "";
+          } else if (name === "status") {
+            status.textContent = data.status.replace(/^_|_$/g, "");
+          } else if (name === "done") {
+            answer.finish(); // the whole answer is on the page before the stats say it is done
+            stats.dataset.done = "1";
+            stats.textContent = statsLine(data);
+            if (data.notices.length) status.textContent = data.notices.join(" ");
+          } else if (name === "error") {
+            answer.finish();
+            status.textContent = data.error;
+          }
+        });
+      }
+    } catch (e) {
+      status.textContent = e.name === "AbortError" ? "Stopped." : "Connection lost. Please try again.";
+    } finally {
+      answer.finish();
+      $("stop").disabled = true;
+      $("send").disabled = false;
+      controller = null;
+    }
+  }
+
+  $("signin").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const problem = await api.signIn($("signin"));
+    $("signin-error").textContent = problem;
+    if (problem) return;
+    showSignin(false);
+    loadHistory();
+  });
+  $("ask").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const m = $("message").value.trim();
+    if (m && !controller) {
+      $("message").value = "";
+      ask(m);
+    }
+  });
+  $("stop").addEventListener("click", () => controller && controller.abort());
+  showSignin(!api.signedIn());
+  if (api.signedIn()) loadHistory();
+})();

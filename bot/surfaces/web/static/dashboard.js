@@ -1,0 +1,130 @@
+// The usage dashboard: the ledger of the last 7, 14 or 30 days as Chart.js charts, with every
+// day of the period on the axis (days without answers show as 0), and an empty state.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const COLOURS = { blue: "#0b3d91", orange: "#e07a1f", green: "#2e7d32" };
+  const PERIODS = [7, 14, 30];
+  const PERIOD_KEY = "shopmax-dashboard-days";
+  const charts = {};
+  let days = PERIODS.includes(Number(localStorage.getItem(PERIOD_KEY)))
+    ? Number(localStorage.getItem(PERIOD_KEY))
+    : 14;
+
+  // The dashboard's credential: the admin token (never the chat's), typed once and kept in
+  // localStorage under a key of its own; none on a loopback demo, where the server needs none.
+  // Kept to these two functions so the way it signs in can change alone.
+  const TOKEN_KEY = "shopmax.dashboard.token";
+  let token = localStorage.getItem(TOKEN_KEY) || "";
+  const fetchUsage = (n) =>
+    fetch(`/api/dashboard?days=${n}`, {
+      headers: token ? { Authorization: "Bearer " + token } : {},
+    });
+  function signIn(value) {
+    token = value.trim();
+    localStorage.setItem(TOKEN_KEY, token);
+  }
+
+  const iso = (date) => date.toISOString().slice(0, 10);
+  const dayLabel = new Intl.DateTimeFormat(undefined, {
+    weekday: "short", day: "numeric", month: "short", timeZone: "UTC",
+  });
+
+  /** `n` consecutive days ("YYYY-MM-DD") ending today, or on the last day with data if the
+   *  server's day (its time zone) is already ahead of this browser's. */
+  function period(n, rows) {
+    const now = new Date();
+    const today = iso(new Date(Date.UTC(now.getFullYear(), now.getMonth(), now.getDate())));
+    const last = rows.reduce((latest, r) => (r.day > latest ? r.day : latest), today);
+    const end = new Date(last + "T00:00:00Z");
+    return Array.from({ length: n }, (_, i) => iso(new Date(end - (n - 1 - i) * 86400000)));
+  }
+
+  function draw(id, type, labels, datasets, options = {}) {
+    if (charts[id]) charts[id].destroy();
+    charts[id] = new Chart($(id), {
+      type,
+      data: { labels, datasets },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: datasets.length > 1 } },
+        ...options,
+      },
+    });
+  }
+
+  const whole = { beginAtZero: true, ticks: { precision: 0 } };
+  const dollars = (v) => "$" + Number(v).toPrecision(2).replace(/\.?0+$/, "");
+  const dateAxis = { ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 8 } };
+
+  function render(data) {
+    const keys = period(days, data.days);
+    const byDay = Object.fromEntries(data.days.map((d) => [d.day, d]));
+    const labels = keys.map((k) => dayLabel.format(new Date(k + "T00:00:00Z")));
+    const series = (field, missing) => keys.map((k) => (byDay[k] ? byDay[k][field] : missing));
+    const bars = (label, values, colour) => [{ label, data: values, backgroundColor: colour }];
+    draw("answers", "bar", labels, bars("Answers", series("answers", 0), COLOURS.blue), {
+      scales: { x: dateAxis, y: whole },
+    });
+    draw("cost", "bar", labels, bars("Cost (USD)", series("cost_usd", 0), COLOURS.green), {
+      scales: { x: dateAxis, y: { beginAtZero: true, ticks: { callback: dollars } } },
+    });
+    const line = (label, field, colour) => ({
+      label, data: series(field, null), borderColor: colour, backgroundColor: colour, spanGaps: true,
+    });
+    draw("ttft", "line", labels, [line("p50", "ttft_p50_ms", COLOURS.blue),
+                                  line("p95", "ttft_p95_ms", COLOURS.orange)], {
+      scales: { x: dateAxis, y: { beginAtZero: true, ticks: { callback: (v) => `${v} ms` } } },
+    });
+    for (const [id, top] of [["channels", data.top_channels], ["users", data.top_users]]) {
+      const names = top.map((t) => t.name);
+      draw(id, "bar", names, bars("Answers", top.map((t) => t.answers), COLOURS.blue), {
+        indexAxis: "y", scales: { x: whole },
+      });
+    }
+  }
+
+  function show(state, message = "") {
+    $("charts").hidden = state !== "charts";
+    $("empty").hidden = state !== "empty";
+    $("failed").hidden = state !== "failed";
+    $("signin").hidden = state !== "signin";
+    if (state === "empty") $("empty").textContent = message;
+    if (state === "failed") $("failed").textContent = message;
+  }
+
+  async function load() {
+    $("period").textContent = `last ${days} days`;
+    for (const b of $("range").querySelectorAll("button")) {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.days) === days));
+    }
+    delete document.body.dataset.loaded;
+    const r = await fetchUsage(days);
+    if (r.status === 401) return show("signin");
+    if (!r.ok) return show("failed", `The usage data could not be loaded (HTTP ${r.status}).`);
+    const data = await r.json();
+    if (!data.days.some((d) => d.answers > 0)) {
+      show("empty", `No answers in the last ${days} days yet. Ask the bot something in Slack ` +
+        "or in the chat at /chat, and it shows here.");
+    } else {
+      show("charts");
+      render(data);
+    }
+    document.body.dataset.loaded = String(days);
+  }
+
+  $("range").addEventListener("click", (e) => {
+    const chosen = Number(e.target.dataset && e.target.dataset.days);
+    if (!PERIODS.includes(chosen)) return;
+    days = chosen;
+    localStorage.setItem(PERIOD_KEY, String(days));
+    load();
+  });
+  $("signin").addEventListener("submit", (e) => {
+    e.preventDefault();
+    signIn($("token").value);
+    load();
+  });
+  load(); // the server answers 401 when it needs the token
+})();
