@@ -20,7 +20,7 @@ from bot.wording import texts
 
 MAX_RESULTS = 10
 MAX_PRICE = 10_000_000  # rupees: ₹1 crore, far above anything a store sells
-SHOWN_ARG = 40  # characters of a tool argument shown in a status line
+SHOWN_ARG = 80  # characters of a tool argument shown in a status line
 
 _PRICE = {"type": "integer", "minimum": 0, "maximum": MAX_PRICE, "description": "rupees"}
 _SKU = {
