@@ -20,7 +20,7 @@ from bot.answering.prompt import system_prompt
 from bot.app import model_client, run, toolbox
 from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.catalog.describe import describe
-from bot.errors import CatalogError, ModelError, SettingsError
+from bot.errors import CannotStart, CatalogError, ModelError, SettingsError
 from bot.model.pricing import cost_usd
 from bot.model.stream import Finished, ModelRequest, TextDelta, stream_answer
 from bot.settings import Settings, load_settings
@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CatalogError) as exc:
         print(f"shopmax-bot: {exc}", file=sys.stderr)
         return 2
+    except CannotStart as exc:  # a port in use, a database out of reach: one line, no traceback
+        print(f"shopmax-bot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
