@@ -151,7 +151,12 @@ async def run_bot(*args: str, env: dict[str, str], cwd: Path | str = "/") -> tup
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"shopmax-bot {' '.join(args)} hung for 60 s") from None
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
