@@ -195,3 +195,11 @@ async def test_native_streams_never_append_a_disguised_link_even_split_across_de
         "Fill the form (https://evil.example/form) and this (https://evil.example)."
     )
     assert_inert(slack)
+
+
+async def test_an_unknown_command_option_is_echoed_inert(bot: Bot, model: FakeAnthropic) -> None:
+    """The help for `/shopmax -<!here>` repeats the option, but it cannot ping the channel."""
+    response = await bot.command("-<!here>")
+    text = json.loads(response.body)["text"]
+    assert f"no option `-@{WJ}here`" in text
+    assert hazards(text) == [] and model.calls == []

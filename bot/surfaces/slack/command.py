@@ -17,6 +17,7 @@ from bot.answering.answerer import Answerer
 from bot.question import Question, Surface
 from bot.surfaces.slack.usage_views import UsageReports
 from bot.wording import texts
+from bot.wording.inert import neutralise
 
 HELP_WORDS = frozenset({"", "help", "?"})
 
@@ -35,8 +36,10 @@ def register(app: AsyncApp, answerer: Answerer, reports: UsageReports) -> None:
             await ack(text=report, response_type="ephemeral")
             return
         if text.startswith("-"):
-            # Options are not questions: `/shopmax --reset` gets help, not an answer.
-            await ack(text=texts.unknown_option(text.split()[0]), response_type="ephemeral")
+            # Options are not questions: `/shopmax --reset` gets help, not an answer. The ack is
+            # Bolt's reply, not a Web API call, so the echoed option is made inert here.
+            option = neutralise(text.split()[0])
+            await ack(text=texts.unknown_option(option), response_type="ephemeral")
             return
         await ack()
         question = Question(
