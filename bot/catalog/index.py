@@ -2,10 +2,10 @@
 
 The whole catalog (a few hundred products) is indexed in an in-memory SQLite database at
 start-up. An ordinary search is one indexed query of well under a millisecond (see `bench/`),
-but the work grows with the words searched for: 2,000 one-letter words took seconds. So a
-query is cut to its first `MAX_TERMS` distinct words, and `search` may be called from a worker
-thread (the Claude tool does, to keep the event loop free): the connection is shared by
-threads, one search at a time.
+but its work grows with the words searched for, and the query is whatever the model sends (a
+2,000-word one was reported to take seconds). So a query is cut to its first `MAX_TERMS`
+distinct words, and `search` may be called from a worker thread (the Claude tool does, to keep
+the event loop free): the connection is shared by threads, one search at a time.
 """
 
 from __future__ import annotations
