@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import time
 from dataclasses import dataclass
 from typing import TextIO
@@ -37,7 +38,7 @@ from bot.model.stream import Clock
 from bot.settings import Settings
 from bot.store import Store, open_store
 from bot.surfaces import terminal
-from bot.surfaces.http import web_app
+from bot.surfaces.http import listen, metrics_app, web_app
 from bot.surfaces.slack import SlackSurface, StopPresses
 from bot.surfaces.slack import register as register_slack
 from bot.surfaces.slack.usage_views import UsageViews
@@ -251,7 +252,15 @@ def http_app(services: Services) -> web.Application:
         web_chat = Chat(services.answerer, services.store, sessions, access)
     if access.dashboard_on:
         board = Dashboard(services.store, access, settings.timezone)
-    return web_app(services, serve_slack=not settings.socket_mode, web_chat=web_chat, board=board)
+    return web_app(
+        services,
+        serve_slack=not settings.socket_mode,
+        signing_secret=settings.slack_signing_secret,
+        web_chat=web_chat,
+        board=board,
+        serve_metrics=settings.metrics_port is None,
+        metrics_token=settings.metrics_token,
+    )
 
 
 async def ask(settings: Settings, text: str, out: TextIO) -> int:
@@ -268,36 +277,82 @@ async def ask(settings: Settings, text: str, out: TextIO) -> int:
         await model.close()
 
 
+def listen_all(settings: Settings) -> list[socket.socket]:
+    """Bind the HTTP port (and the metrics port, when it has one) before anything else starts:
+    a port in use stops start-up with one line, with nothing started that needs closing."""
+    settings.require_ports()
+    wanted = [(settings.host, settings.port, "PORT")]
+    if settings.metrics_port is not None:
+        host = settings.metrics_host or settings.host
+        wanted.append((host, settings.metrics_port, "SHOPMAX_METRICS_PORT"))
+    bound: list[socket.socket] = []
+    try:
+        for host, port, setting in wanted:
+            bound.append(listen(host, port, setting))
+    except BaseException:
+        for sock in bound:
+            sock.close()
+        raise
+    return bound
+
+
 async def run(settings: Settings) -> None:
     """Run the bot in Socket Mode (when `SLACK_APP_TOKEN` is set) or HTTP mode.
 
-    On SIGTERM or SIGINT: `/healthz` and `/slack/events` answer 503 (Slack retries elsewhere
-    or later), the Socket Mode connection closes, answers in flight get `SHOPMAX_SHUTDOWN_GRACE`
+    The ports are bound first and the services built next; what cannot be had (a port in use,
+    an unreachable database) stops start-up with one line and leaves nothing running. On
+    SIGTERM or SIGINT: `/healthz` and `/slack/events` answer 503 (Slack retries elsewhere or
+    later), the Socket Mode connection closes, answers in flight get `SHOPMAX_SHUTDOWN_GRACE`
     seconds to finish and are otherwise ended with a notice, then the process exits 0.
     """
-    services = await build_services(settings)
-    await services.start()
-    runner = web.AppRunner(http_app(services))
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    sockets = listen_all(settings)
+    try:
+        services = await build_services(settings)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    runners = [web.AppRunner(http_app(services))]
+    if settings.metrics_port is not None:
+        runners.append(web.AppRunner(metrics_app(services, metrics_token=settings.metrics_token)))
     socket_mode = None
-    if settings.socket_mode:
-        socket_mode = AsyncSocketModeHandler(services.bolt, settings.slack_app_token)
-        await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
-        log.info("connected to Slack in Socket Mode; health on port %s", settings.port)
-    else:
+    try:
+        await services.start()
+        for runner, sock in zip(runners, sockets, strict=True):
+            await runner.setup()
+            await web.SockSite(runner, sock).start()
+        socket_mode = await _connect(services)
+        await _signalled()
+        log.info("shutting down: finishing answers in flight")
+    finally:
+        services.shutting_down = True
+        try:
+            if socket_mode is not None:
+                await socket_mode.close_async()  # type: ignore[no-untyped-call]
+            await services.close(settings.shutdown_grace)
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+            for sock in sockets:
+                sock.close()
+
+
+async def _connect(services: Services) -> AsyncSocketModeHandler | None:
+    """Connect to Slack in Socket Mode when it is configured (None in HTTP mode)."""
+    settings = services.settings
+    if not settings.socket_mode:
         log.info("listening for Slack on http://%s:%s/slack/events", settings.host, settings.port)
+        return None
+    socket_mode = AsyncSocketModeHandler(services.bolt, settings.slack_app_token)
+    await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
+    log.info("connected to Slack in Socket Mode; health on port %s", settings.port)
+    return socket_mode
+
+
+async def _signalled() -> None:
+    """Return on the first SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    log.info("shutting down: finishing answers in flight")
-    services.shutting_down = True
-    try:
-        if socket_mode is not None:
-            await socket_mode.close_async()  # type: ignore[no-untyped-call]
-        await services.close(settings.shutdown_grace)
-    finally:
-        await runner.cleanup()

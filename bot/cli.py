@@ -17,7 +17,7 @@ from bot.accounting.totals import GROUPS, as_csv, as_table, grouped
 from bot.app import ask, model_client, run
 from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.catalog.describe import describe
-from bot.errors import CatalogError, SettingsError
+from bot.errors import CannotStart, CatalogError, SettingsError
 from bot.settings import Settings, load_settings
 from bot.store import open_store
 from bot.wording import texts
@@ -121,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CatalogError) as exc:
         print(f"shopmax-bot: {exc}", file=sys.stderr)
         return 2
+    except CannotStart as exc:  # a port in use, a database out of reach: one line, no traceback
+        print(f"shopmax-bot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -3,6 +3,9 @@
     ShopMaxError                    base: catch this to catch ours and nothing else
     ├── SettingsError               a setting is missing or malformed; start-up stops with one line
     ├── CatalogError                the catalog file cannot be used; lists each bad row and field
+    ├── CannotStart                 something the bot needs from its machine is not there
+    │   ├── CannotListen            the HTTP port is taken (or the address is not this machine's)
+    │   └── CannotOpenStore         the database cannot be reached, entered or prepared
     ├── ModelError                  the model could not give (all of) an answer
     │   ├── ModelUnavailable        failed before the first token (after the SDK's own retries)
     │   └── ModelInterrupted        failed after text had started to arrive; the partial text stands
@@ -35,6 +38,20 @@ class CatalogError(ShopMaxError):
 
     def __str__(self) -> str:
         return "\n".join([self.args[0], *(f"  - {p}" for p in self.problems)])
+
+
+class CannotStart(ShopMaxError):
+    """Start-up cannot go on; the message says what could not be had and why, in one line that
+    never holds a password."""
+
+
+class CannotListen(CannotStart):
+    """The HTTP server cannot listen on its address: the port is taken, or not ours to use."""
+
+
+class CannotOpenStore(CannotStart):
+    """The store's database cannot be reached, entered (a wrong role or password) or prepared
+    (a missing directory, a file that is not a database, no right to create tables)."""
 
 
 class ModelError(ShopMaxError):

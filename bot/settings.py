@@ -190,6 +190,11 @@ class Settings:
     database_url: str = setting("DATABASE_URL", "sqlite:///shopmax.db", _database_url, secret=True)
     host: str = setting("HOST", "0.0.0.0")
     port: int = setting("PORT", 3000, _port)
+    # None: /metrics is served on PORT with everything else
+    metrics_port: int | None = setting("SHOPMAX_METRICS_PORT", None, _port)
+    # None: the same address as HOST
+    metrics_host: str | None = setting("SHOPMAX_METRICS_HOST", None)
+    metrics_token: str | None = setting("SHOPMAX_METRICS_TOKEN", None, _web_token, secret=True)
     update_interval: float = setting("SHOPMAX_UPDATE_INTERVAL", 1.0, _positive_float)
     thinking_after: float = setting("SHOPMAX_THINKING_AFTER", 0.7, _non_negative_float)
     updates_per_minute: int = setting("SHOPMAX_UPDATES_PER_MINUTE", 50, _positive_int)
@@ -248,6 +253,14 @@ class Settings:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
                 "(or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+
+    def require_ports(self) -> None:
+        """Stop with a clear line when the metrics port would collide with the main one."""
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise SettingsError(
+                "SHOPMAX_METRICS_PORT is the same as PORT: give metrics a port of its own, "
+                "or leave it empty to serve /metrics on PORT"
             )
 
     def require_anthropic(self) -> None:

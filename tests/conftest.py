@@ -48,7 +48,7 @@ def payload(name: str, **event: Any) -> dict[str, Any]:
 
 
 def signed_headers(
-    body: str,
+    body: str | bytes,
     *,
     secret: str = SIGNING_SECRET,
     timestamp: int | None = None,
@@ -56,7 +56,8 @@ def signed_headers(
 ) -> dict[str, str]:
     """The headers Slack sends: a v0 HMAC-SHA256 signature over `v0:<timestamp>:<body>`."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    raw = body if isinstance(body, bytes) else body.encode()
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256).hexdigest()
     return {
         "content-type": content_type,
         "x-slack-request-timestamp": ts,
@@ -150,7 +151,12 @@ async def run_bot(*args: str, env: dict[str, str], cwd: Path | str = "/") -> tup
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"shopmax-bot {' '.join(args)} hung for 60 s") from None
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 

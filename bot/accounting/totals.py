@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 
 from bot.accounting.ledger import LedgerRow
 from bot.wording import texts
+from bot.wording.inert import Mentioning
 
 GROUPS = ("user", "channel", "model", "day", "surface")
 
@@ -163,7 +164,12 @@ def summary_line(t: Totals) -> str:
 
 
 def top_lines(groups: Sequence[tuple[str, Totals]], by: str, limit: int = 5) -> str:
+    """The biggest groups, one line each; people and channels by their live Slack names (ids
+    from the ledger, which Slack gave us, so the mentions are allowed through)."""
+
     def name(value: str) -> str:
         return {"user": f"<@{value}>", "channel": f"<#{value}>"}.get(by, f"`{value}`")
 
-    return "\n".join(f"• {name(n)}: {summary_line(t)}" for n, t in groups[:limit]) or texts.NO_USAGE
+    shown = groups[:limit]
+    lines = "\n".join(f"• {name(n)}: {summary_line(t)}" for n, t in shown) or texts.NO_USAGE
+    return Mentioning(lines, (n for n, _ in shown)) if by in ("user", "channel") else lines

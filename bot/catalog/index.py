@@ -1,19 +1,39 @@
 """Searching the catalog: SQLite full-text search (FTS5) with filters, in memory.
 
 The whole catalog (a few hundred products) is indexed in an in-memory SQLite database at
-start-up; a search is a single indexed query of well under a millisecond (see `bench/`), so it
-runs inline in the event loop rather than on a thread.
+start-up. An ordinary search is one indexed query of well under a millisecond (see `bench/`),
+but its work grows with the words searched for, and the query is whatever the model sends (a
+2,000-word one was reported to take seconds). So a query is cut to its first `MAX_TERMS`
+distinct words, and `search` may be called from a worker thread (the Claude tool does, to keep
+the event loop free): the connection is shared by threads, one search at a time.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 
 from bot.catalog.product import Product
 
+MAX_QUERY_CHARS = 200  # what the search tool accepts from Claude
+MAX_TERMS = 12  # words a search matches on; the rest of a longer query is ignored
+MAX_TERM_CHARS = 40
+
 _WORD = re.compile(r"[\w.]+", re.UNICODE)
+
+
+def search_terms(query: str) -> list[str]:
+    """The words a search matches on: lower-cased, each once, at most `MAX_TERMS` of them."""
+    terms: list[str] = []
+    for match in _WORD.finditer(query.lower()):
+        term = match.group(0)[:MAX_TERM_CHARS]
+        if term not in terms:
+            terms.append(term)
+            if len(terms) == MAX_TERMS:
+                break
+    return terms
 
 
 @dataclass(frozen=True)
@@ -30,7 +50,9 @@ class Catalog:
 
     def __init__(self, products: list[Product]) -> None:
         self.products = {p.sku: p for p in products}
-        self._db = sqlite3.connect(":memory:")
+        # Searches run on worker threads; the lock keeps them to one at a time.
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._lock = threading.Lock()
         self._db.execute(
             "CREATE VIRTUAL TABLE search USING fts5(sku UNINDEXED, name, brand, category, specs,"
             " tokenize='unicode61 remove_diacritics 2')"
@@ -64,17 +86,19 @@ class Catalog:
         """Products matching all words of `query` (prefixes count) and every filter, best
         match first, then cheapest."""
         where, params = self._filters(filters)
-        words = _WORD.findall(query.lower())
+        words = search_terms(query)
         if words:
             match = " ".join(f'"{w}"*' for w in words)
             sql = (
                 "SELECT product.sku FROM search JOIN product ON product.sku = search.sku "
                 f"WHERE search MATCH ? {where} ORDER BY bm25(search), product.price LIMIT ?"
             )
-            rows = self._db.execute(sql, [match, *params, limit]).fetchall()
+            values = [match, *params, limit]
         else:
             sql = f"SELECT sku FROM product WHERE 1 = 1 {where} ORDER BY price LIMIT ?"
-            rows = self._db.execute(sql, [*params, limit]).fetchall()
+            values = [*params, limit]
+        with self._lock:
+            rows = self._db.execute(sql, values).fetchall()
         return [self.products[sku] for (sku,) in rows]
 
     @staticmethod

@@ -1,8 +1,11 @@
 """The few Slack Web API calls the bot makes, with Slack's errors mapped to ours.
 
-Every post turns unfurls off and never passes `link_names`, so nothing in an answer expands
-into previews or pings. A 429 becomes `RateLimited` carrying Slack's `Retry-After`, for the
-scheduler to wait out; nothing here sleeps.
+This is where text becomes Slack text, so this is where it is made safe: every text, block,
+streamed Markdown and view passes through `inert.neutralise` on its way out, whoever built it,
+so nothing the model or a person wrote (an answer, a tool's arguments in a status line, a quoted
+question) can ping anyone or hide a link's target. Every post turns unfurls off and never passes
+`link_names`. A 429 becomes `RateLimited` carrying Slack's `Retry-After`, for the scheduler to
+wait out; nothing here sleeps.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.accounting.metrics import Metrics
 from bot.errors import CannotPost, MessageGone, RateLimited, SlackError
+from bot.wording.inert import neutralise, neutralise_blocks
 from bot.wording.markdown import Rendered
 
 CANNOT_POST = frozenset(
@@ -36,8 +40,8 @@ class SlackApi:
             "chat_postMessage",
             channel=channel,
             thread_ts=thread_ts,
-            text=rendered.text,
-            blocks=rendered.blocks,
+            text=neutralise(rendered.text),
+            blocks=neutralise_blocks(rendered.blocks),
             unfurl_links=False,
             unfurl_media=False,
         )
@@ -45,7 +49,11 @@ class SlackApi:
 
     async def update(self, channel: str, ts: str, rendered: Rendered) -> None:
         await self._call(
-            "chat_update", channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks
+            "chat_update",
+            channel=channel,
+            ts=ts,
+            text=neutralise(rendered.text),
+            blocks=neutralise_blocks(rendered.blocks),
         )
 
     async def start_stream(
@@ -65,14 +73,16 @@ class SlackApi:
             "chat_startStream",
             channel=channel,
             thread_ts=thread_ts,
-            markdown_text=markdown_text or None,
+            markdown_text=neutralise(markdown_text) or None,
             recipient_user_id=user,
             recipient_team_id=team,
         )
         return str(response["ts"])
 
     async def append_stream(self, channel: str, ts: str, markdown_text: str) -> None:
-        await self._call("chat_appendStream", channel=channel, ts=ts, markdown_text=markdown_text)
+        await self._call(
+            "chat_appendStream", channel=channel, ts=ts, markdown_text=neutralise(markdown_text)
+        )
 
     async def stop_stream(
         self, channel: str, ts: str, *, markdown_text: str = "", blocks: list[Any] | None = None
@@ -81,8 +91,8 @@ class SlackApi:
             "chat_stopStream",
             channel=channel,
             ts=ts,
-            markdown_text=markdown_text or None,
-            blocks=blocks or None,
+            markdown_text=neutralise(markdown_text) or None,
+            blocks=neutralise_blocks(blocks) or None,
         )
 
     async def thread(self, channel: str, thread_ts: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -93,13 +103,17 @@ class SlackApi:
         return list(response.get("messages") or [])
 
     async def publish_home(self, user: str, view: dict[str, Any]) -> None:
-        await self._call("views_publish", user_id=user, view=view)
+        await self._call("views_publish", user_id=user, view=neutralise_blocks(view))
 
     async def post_ephemeral(
         self, channel: str, user: str, text: str, *, thread_ts: str | None = None
     ) -> None:
         await self._call(
-            "chat_postEphemeral", channel=channel, user=user, text=text, thread_ts=thread_ts
+            "chat_postEphemeral",
+            channel=channel,
+            user=user,
+            text=neutralise(text),
+            thread_ts=thread_ts,
         )
 
     async def respond(self, response_url: str, rendered: Rendered) -> None:
@@ -110,8 +124,8 @@ class SlackApi:
         """
         webhook = AsyncWebhookClient(response_url, timeout=30)
         response = await webhook.send(
-            text=rendered.text,
-            blocks=rendered.blocks,
+            text=neutralise(rendered.text),
+            blocks=neutralise_blocks(rendered.blocks),
             response_type="ephemeral",
             replace_original=False,
         )

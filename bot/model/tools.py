@@ -1,15 +1,28 @@
-"""The tools Claude may call while it answers, as the model stream sees them.
+"""The tools Claude may call while it answers, and how one call is run.
 
 `Tools` is what `stream.stream_answer` needs: the schemas to send, and a way to run one call.
-Running never raises into the answer: whatever goes wrong becomes a `ToolResult` with
-`is_error`, which goes back to Claude as a `tool_result` so it can answer around it. The
-catalog's tools (`bot.catalog.tools`) are the ones the bot ships.
+`ToolSet` is the one way calls are run: the arguments are checked against the tool's own
+`input_schema` (with `jsonschema`, not by hand) before its handler sees them, and whatever goes
+wrong, an unknown tool, arguments of the wrong type or size, or a crash inside the handler,
+becomes a `ToolResult` with `is_error`, which goes back to Claude as a `tool_result` it can
+answer around. The model's arguments are untrusted input: nothing it sends can end an answer
+unfinished. The catalog's tools (`bot.catalog.tools`) are the ones the bot ships.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from jsonschema import Draft202012Validator
+
+log = logging.getLogger(__name__)
+
+MAX_ERRORS = 3  # validation problems told to Claude at once
+SHOWN_VALUE = 60  # characters of a bad value repeated back
 
 
 @dataclass(frozen=True)
@@ -18,6 +31,10 @@ class ToolResult:
 
     content: str
     is_error: bool = False
+
+    @classmethod
+    def json(cls, value: Any) -> ToolResult:
+        return cls(json.dumps(value, ensure_ascii=False))
 
 
 class Tools(Protocol):
@@ -29,3 +46,88 @@ class Tools(Protocol):
     async def run(self, name: str, args: dict[str, Any]) -> ToolResult:
         """Run one call; never raises."""
         ...
+
+
+Handler = Callable[[dict[str, Any]], Awaitable[ToolResult]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: its definition for the Messages API and the handler that runs a call.
+
+    The handler gets arguments that passed `input_schema`, so the schema is the tool's real
+    contract: types, lengths, bounds and `additionalProperties: false` belong there.
+    """
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    handler: Handler
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input_schema,
+        }
+
+
+class ToolSet:
+    """Runs calls to a fixed set of tools for Claude (see the module docstring)."""
+
+    def __init__(self, tools: Sequence[Tool]) -> None:
+        self._tools = {tool.name: tool for tool in tools}
+        self._validators = {}
+        for tool in tools:
+            Draft202012Validator.check_schema(tool.input_schema)  # our mistake: fail at start-up
+            self._validators[tool.name] = Draft202012Validator(tool.input_schema)
+        self.schemas = [tool.schema for tool in tools]
+
+    async def run(self, name: str, args: dict[str, Any]) -> ToolResult:
+        tool = self._tools.get(name)
+        if tool is None:
+            log.warning("the model called a tool that does not exist: %s", _short(name))
+            known = ", ".join(self._tools)
+            return ToolResult(f"There is no tool called {_short(name)}; use one of: {known}.", True)
+        problems = self._problems(name, args)
+        if problems:
+            log.warning("the model called %s with bad input: %s", name, "; ".join(problems))
+            return ToolResult(
+                f"{name} was called with bad input: {'; '.join(problems)}. "
+                "Call it again with input that fits its schema, or answer without it.",
+                True,
+            )
+        try:
+            return await tool.handler(args)
+        except Exception:
+            log.warning("the %s tool failed", name, exc_info=True)
+            return ToolResult(
+                f"{name} failed inside the tool, not because of its input. "
+                "Answer without it, and say the catalog could not be checked.",
+                True,
+            )
+
+    def _problems(self, name: str, args: dict[str, Any]) -> list[str]:
+        errors = sorted(self._validators[name].iter_errors(args), key=lambda e: e.json_path)
+        return [_described(error) for error in errors[:MAX_ERRORS]]
+
+
+def _described(error: Any) -> str:
+    """One validation error in words, with an oversized value cut short (a huge string the
+    model sent must not be sent back to it, or into the log, whole)."""
+    message = str(error.message)
+    shown = repr(error.instance)
+    if len(shown) > SHOWN_VALUE:
+        message = message.replace(shown, _short(error.instance), 1)
+    where = ".".join(str(part) for part in error.absolute_path)
+    return f"{where}: {message}" if where else message
+
+
+def _short(value: Any) -> str:
+    """`value`'s repr, cut to a readable length, saying how long it really was."""
+    shown = repr(value)
+    if len(shown) <= SHOWN_VALUE:
+        return shown
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(shown):,} long"
+    return f"{shown[: SHOWN_VALUE - 1]}… ({size})"

@@ -29,6 +29,10 @@ STOP_CHANNEL = "shopmax_stop"
 # Lease times come from the database's clock, so replicas whose clocks drift still agree.
 NOW = "extract(epoch FROM clock_timestamp())"
 
+# Seconds to wait for a connection: an address that drops packets fails start-up with a clear
+# line instead of hanging for asyncpg's default minute.
+CONNECT_TIMEOUT = 10.0
+
 MIGRATION_LOCK = 0x5A0B_0001  # any constant; all replicas take the same advisory lock
 
 MIGRATIONS: tuple[str, ...] = (
@@ -107,7 +111,9 @@ class PostgresStore:
     async def open(cls, url: str, *, schema: str | None = None) -> PostgresStore:
         """Connect and migrate; `schema` (tests) keeps the tables in a schema of their own."""
         settings = {"search_path": schema} if schema else None
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=5, server_settings=settings)
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=5, server_settings=settings, timeout=CONNECT_TIMEOUT
+        )
         store = cls(pool, url, settings)
         await store._migrate()
         return store

@@ -103,6 +103,28 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def _check_usable(path: str) -> None:
+    """Raise `sqlite3.Error` unless `path` opens as a SQLite database (or a new one)."""
+    db = sqlite3.connect(path, timeout=10.0)
+    try:
+        db.execute("PRAGMA user_version").fetchone()  # reads the header: "not a database"
+    finally:
+        db.close()
+
+
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    # Switching a new database to WAL can fail at once ("locked") while another process
+    # does the same, without waiting for the busy timeout: try again briefly.
+    for attempt in range(50):
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            await asyncio.sleep(0.05)
+
+
 class SqliteStore:
     """`Store` on SQLite through aiosqlite (the database work runs off the event loop)."""
 
@@ -111,19 +133,19 @@ class SqliteStore:
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
+        """Open and migrate; `sqlite3.Error` when the file cannot be opened or is not a
+        database, with nothing left running."""
+        # Checked first on a worker thread of our own: aiosqlite's connection thread outlives
+        # a failed connect and can hang the process's exit.
+        await asyncio.to_thread(_check_usable, path)
         db = await aiosqlite.connect(path, timeout=10.0)
-        # Switching a new database to WAL can fail at once ("locked") while another process
-        # does the same, without waiting for the busy timeout: try again briefly.
-        for attempt in range(50):
-            try:
-                await db.execute("PRAGMA journal_mode=WAL")
-                break
-            except sqlite3.OperationalError:
-                if attempt == 49:
-                    raise
-                await asyncio.sleep(0.05)
-        store = cls(db)
-        await store._migrate()
+        try:
+            await _use_wal(db)
+            store = cls(db)
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
         return store
 
     async def _migrate(self) -> None:

@@ -1,18 +1,44 @@
 """The bot's HTTP server: Slack's requests in HTTP mode, health and metrics in both modes, and
-the browser chat and dashboard where they are on (`bot.surfaces.web`)."""
+the browser chat and dashboard where they are on (`bot.surfaces.web`).
+
+`POST /slack/events` faces the internet, so nothing reads a request before Slack's signature
+over its raw bytes and its timestamp check out: junk gets 401 (unsigned, wrongly signed or
+stale) or 400 (signed, but not a body Slack sends), never a 500 and a traceback, and refusals
+are logged as one line a minute at most, so nobody can fill the logs. `GET /metrics` tells the
+spend per model: it can ask for a bearer token (`SHOPMAX_METRICS_TOKEN`), or be served on a
+port of its own instead (`metrics_app`, for `SHOPMAX_METRICS_PORT`).
+
+`listen` binds a port before the bot starts anything else, so a port already in use stops
+start-up with one line and nothing to clean up.
+"""
 
 from __future__ import annotations
 
+import errno
+import hmac
+import logging
+import socket
+import time
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 
 from bot.accounting.metrics import Metrics
 from bot.delivery.pacing.redis_window import RedisWindows
+from bot.errors import CannotListen
 from bot.surfaces.web import assets, chat, dashboard
+
+log = logging.getLogger(__name__)
+
+REFUSAL_LOG_EVERY = 60.0  # seconds between log lines about refused Slack requests
+SLACK_KEYS = frozenset({"type", "command", "ssl_check"})  # one is in every body Slack sends
 
 
 class Served(Protocol):
@@ -24,24 +50,67 @@ class Served(Protocol):
     shutting_down: bool
 
 
+class SlackCheck:
+    """Checks a request to `/slack/events` is Slack's before anything parses it, and keeps the
+    log of refusals short."""
+
+    def __init__(self, signing_secret: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.verifier = SignatureVerifier(signing_secret)
+        self.clock = clock
+        self.refused_since_log = 0
+        self.logged_at: float | None = None
+
+    def signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Slack's v0 signature over `body`, with a timestamp within five minutes."""
+        try:
+            return self.verifier.is_valid(
+                body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")
+            )
+        except ValueError:  # a timestamp that is not a number
+            return False
+
+    def refuse(self, status: int, why: str) -> web.Response:
+        self.refused_since_log += 1
+        now = self.clock()
+        if self.logged_at is None or now - self.logged_at >= REFUSAL_LOG_EVERY:
+            log.warning(
+                "refused %d request(s) to /slack/events (latest: %s); this is logged at most "
+                "once a minute",
+                self.refused_since_log,
+                why,
+            )
+            self.logged_at, self.refused_since_log = now, 0
+        return web.Response(status=status, text=why)
+
+
 SERVICES = web.AppKey("services", Served)
+SLACK_CHECK = web.AppKey("slack_check", SlackCheck)
+METRICS_TOKEN = web.AppKey("metrics_token", str)
 
 
 def web_app(
     services: Served,
     *,
     serve_slack: bool,
+    signing_secret: str | None = None,
     web_chat: chat.Chat | None = None,
     board: dashboard.Dashboard | None = None,
+    serve_metrics: bool = True,
+    metrics_token: str | None = None,
 ) -> web.Application:
-    """Routes: `POST /slack/events` (HTTP mode only), `GET /healthz`, `GET /metrics`, and the
-    browser chat and dashboard where they are on."""
+    """Routes: `POST /slack/events` (HTTP mode only; `signing_secret` required), `GET
+    /healthz`, `GET /metrics` (unless it has a port of its own), and the browser chat and
+    dashboard where they are on."""
     app = web.Application()
     app[SERVICES] = services
     if serve_slack:
+        if not signing_secret:
+            raise ValueError("serving /slack/events needs Slack's signing secret")
+        app[SLACK_CHECK] = SlackCheck(signing_secret)
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
+    if serve_metrics:
+        _add_metrics(app, metrics_token)
     if web_chat is not None:
         chat.add_routes(app, web_chat)
     if board is not None:
@@ -51,13 +120,52 @@ def web_app(
     return app
 
 
+def metrics_app(services: Served, *, metrics_token: str | None = None) -> web.Application:
+    """`GET /metrics` alone, for a port of its own (`SHOPMAX_METRICS_PORT`)."""
+    app = web.Application()
+    app[SERVICES] = services
+    _add_metrics(app, metrics_token)
+    return app
+
+
+def _add_metrics(app: web.Application, token: str | None) -> None:
+    if token:
+        app[METRICS_TOKEN] = token
+    app.router.add_get("/metrics", metrics)
+
+
 async def slack_events(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     if services.shutting_down:
         # Slack retries a 503 later, by which time another replica or the restarted bot answers.
         return web.Response(status=503, text="shutting down")
-    bolt_response = await services.bolt.async_dispatch(await to_bolt_request(request))
-    return await to_aiohttp_response(bolt_response)
+    check = request.app[SLACK_CHECK]
+    body = await request.read()
+    if not check.signed(body, request.headers):
+        return check.refuse(401, "missing, wrong or stale Slack signature")
+    text = _slack_body(body, request.content_type)
+    if text is None:
+        return check.refuse(400, "signed, but not a body Slack sends")
+    bolt_request = AsyncBoltRequest(
+        body=text,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]  # a multidict, as Bolt's adapter passes
+    )
+    return await to_aiohttp_response(await services.bolt.async_dispatch(bolt_request))
+
+
+def _slack_body(body: bytes, content_type: str) -> str | None:
+    """`body` as text when it is what Slack sends, read the way Bolt reads it: an event (JSON
+    with a `type`), a slash command (a form with `command`), a button press (a form whose
+    `payload` is JSON with a `type`) or Slack's `ssl_check`; None otherwise."""
+    try:
+        text = body.decode("utf-8")
+        parsed = parse_body(text, content_type)
+    except (ValueError, RecursionError):  # bad JSON; or nested too deep to read
+        return None
+    if not isinstance(parsed, dict) or not SLACK_KEYS.intersection(parsed):
+        return None
+    return text
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -77,5 +185,39 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    token = request.app.get(METRICS_TOKEN)
+    if token is not None and not _bearer(request.headers.get("Authorization", ""), token):
+        return web.Response(
+            status=401,
+            text="send Authorization: Bearer <SHOPMAX_METRICS_TOKEN>",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     body = request.app[SERVICES].metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _bearer(header: str, token: str) -> bool:
+    """Whether `header` is `Bearer <token>`, compared in constant time. Compared as bytes: a
+    header may carry any byte, and comparing non-ASCII text would raise."""
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(
+        given.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8")
+    )
+
+
+def listen(host: str, port: int, setting: str) -> socket.socket:
+    """A socket listening on `host:port` for `web.SockSite`; `CannotListen` names the address,
+    why, and the `setting` to change."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        return socket.create_server((host, port), family=family[0][0], backlog=128)
+    except OSError as exc:
+        reasons = {
+            errno.EADDRINUSE: f"the port is already in use; stop what holds it or set {setting}",
+            errno.EACCES: f"permission denied (ports below 1024 need root); change {setting}",
+            errno.EADDRNOTAVAIL: "that address is not one of this machine's; check the host",
+        }
+        why = reasons.get(exc.errno or 0, exc.strerror or str(exc))
+        raise CannotListen(f"cannot listen on {host}:{port}: {why}") from exc

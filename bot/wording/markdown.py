@@ -3,8 +3,8 @@
 The answer goes into a `markdown` block, Slack's own renderer for standard Markdown, so bold,
 lists, headings, links and code blocks look as Claude meant them. Three things are ours to do:
 
-* nothing the model writes may ping anyone: `<!channel>`, `<!here>`, `<!everyone>`,
-  `<!subteam^…>`, `<@U…>` and bare `@channel`-style words are made inert;
+* nothing the model writes may ping anyone or hide a link's target (`bot.wording.inert`, which
+  `bot.delivery.slack_api` also applies to everything it sends);
 * a half-written answer must still render: an open code fence, inline code or bold is closed
   in the in-progress render (never in the stored text);
 * an answer longer than one message allows is cut into pieces at paragraph or line boundaries,
@@ -19,6 +19,12 @@ from typing import Any
 
 from bot.wording import texts
 
+# Re-exported: the reply renders model text with these (their home is `bot.wording.inert`).
+from bot.wording.inert import WORD_JOINER as WORD_JOINER
+from bot.wording.inert import Mentioning
+from bot.wording.inert import neutralise as neutralise
+from bot.wording.inert import stream_safe_end as stream_safe_end
+
 # Slack's own limits (DESIGN.md): 12,000 characters across the markdown blocks of one message,
 # and `msg_blocks_too_long` seen near 13,000 in all. A piece of 10,000 leaves room for the
 # fence we may add, the cursor, the footer and a command header.
@@ -26,30 +32,9 @@ PIECE_LIMIT = 10_000
 SECTION_LIMIT = 3_000
 FALLBACK_LIMIT = 300
 
-WORD_JOINER = "\u2060"
-_SPECIAL = re.compile(r"<([!@#])([^>|]*)(?:\|([^>]*))?>")
-_BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
 _FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})(.*)$")
 
 Block = dict[str, Any]
-
-
-def neutralise(text: str) -> str:
-    """Make mentions and broadcasts in model text inert while keeping them readable."""
-
-    def inert(match: re.Match[str]) -> str:
-        sigil, body, label = match.group(1), match.group(2), match.group(3)
-        if label:
-            shown = label.lstrip("@#")
-        elif body.startswith("subteam^"):
-            shown = "group"
-        else:
-            shown = body
-        prefix = "#" if sigil == "#" else "@"
-        return f"{prefix}{WORD_JOINER}{shown}"
-
-    text = _SPECIAL.sub(inert, text)
-    return _BROADCAST.sub(lambda m: f"@{WORD_JOINER}{m.group(1)}", text)
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -144,26 +129,6 @@ def cut_point(text: str, budget: int) -> int:
     return budget
 
 
-_OPEN_TOKEN = re.compile(r"<[^>]*$")
-_TRAILING_WORD = re.compile(r"@\w*$")
-
-
-def stream_safe_end(text: str, start: int) -> int:
-    """How far an append-only stream may send `text` now (from `start`).
-
-    Appended text cannot be taken back, so a delta must never end inside something that
-    `neutralise` would change once complete: a `<…` token still waiting for its `>`, or an
-    `@word` that may yet become `@channel`. Those wait for the next delta.
-    """
-    end = len(text)
-    tail = text[start:end]
-    for pattern in (_OPEN_TOKEN, _TRAILING_WORD):
-        match = pattern.search(tail)
-        if match:
-            end = min(end, start + match.start())
-    return end
-
-
 def markdown_block(text: str) -> Block:
     return {"type": "markdown", "text": text}
 
@@ -178,9 +143,10 @@ def header_block(user: str, question: str) -> Block:
     if len(shown) > SECTION_LIMIT - 200:
         shown = shown[: SECTION_LIMIT - 201] + "…"
     quoted = "\n".join(f">{line}" for line in shown.splitlines() or [""])
+    asked = texts.asked(user)
     return {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": f"{texts.asked(user)}\n{quoted}"},
+        "text": {"type": "mrkdwn", "text": Mentioning.around(f"{asked}\n{quoted}", asked)},
     }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from bot.wording.inert import Mentioning
+
 CURSOR = "▍"
 THINKING = "_Thinking…_"
 ANSWER_FALLBACK = "ShopMax Assistant answer"
@@ -106,7 +108,7 @@ STOP_REASON_NOTICES = {
 
 
 def stopped_by(user: str) -> str:
-    return f":black_square_for_stop: Stopped by <@{user}>."
+    return Mentioning(f":black_square_for_stop: Stopped by <@{user}>.", [user])
 
 
 def looking_up(what: str) -> str:
@@ -129,7 +131,7 @@ def unknown_option(option: str) -> str:
 
 def asked(user: str) -> str:
     """The first line of a `/shopmax` answer: who asked (the question follows, quoted)."""
-    return f"*<@{user}> asked:*"
+    return Mentioning(f"*<@{user}> asked:*", [user])
 
 
 CANNOT_POST = (

@@ -15,7 +15,7 @@ import pytest
 from bot.answering.prompt import system_prompt
 from bot.app import toolbox
 from bot.catalog import SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
-from bot.catalog.tools import SCHEMAS, Toolbox
+from bot.catalog.tools import Toolbox
 from bot.errors import ModelUnavailable
 from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel, Pace, tokens
 from bot.model.demo.answer import rupees
@@ -26,6 +26,7 @@ from tests.conftest import BotFactory, payload
 from tests.fakes.slack_server import BOT_USER
 
 CATALOG = Catalog(load_catalog(SAMPLE_CATALOG))
+SCHEMAS = Toolbox(CATALOG).schemas
 
 
 @pytest.fixture

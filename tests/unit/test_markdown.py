@@ -24,7 +24,7 @@ from bot.wording.markdown import WORD_JOINER as WJ
         ("tell @channel and @Here", f"tell @{WJ}channel and @{WJ}Here"),
         ("mail sales@everyone.in", "mail sales@everyone.in"),
         ("plain **Markdown** stays", "plain **Markdown** stays"),
-        ("a <https://shopmax.in|link>", "a <https://shopmax.in|link>"),
+        ("a <https://shopmax.in|link>", "a link (https://shopmax.in)"),
     ],
 )
 def test_neutralise_makes_pings_inert(model_text: str, expected: str) -> None:

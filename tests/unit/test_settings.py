@@ -76,6 +76,7 @@ def test_malformed_settings_name_themselves(name: str, value: str, message: str)
         ("DATABASE_URL", "mysql://admin:DbPassSECRET@db/shop"),
         ("SHOPMAX_REDIS_URL", "http://:RedisPassSECRET@cache:6379/0"),
         ("SHOPMAX_WEB_TOKEN", "SECRETshort"),
+        ("SHOPMAX_METRICS_TOKEN", "SECRETshort"),
     ],
 )
 def test_a_setting_that_can_hold_a_secret_is_never_repeated_in_its_error(
@@ -148,3 +149,11 @@ def test_prices_can_be_added_or_overridden() -> None:
 def test_bad_price_overrides_say_what_is_wrong(raw: str, problem: str) -> None:
     with pytest.raises(SettingsError, match=problem):
         load_settings({"SHOPMAX_PRICES": raw}, dotenv_path=None)
+
+
+def test_metrics_cannot_share_the_main_port() -> None:
+    """Two servers on one port would fail as "port in use"; say what is really wrong."""
+    settings = load_settings({"PORT": "8000", "SHOPMAX_METRICS_PORT": "8000"}, dotenv_path=None)
+    with pytest.raises(SettingsError, match="SHOPMAX_METRICS_PORT is the same as PORT"):
+        settings.require_ports()
+    load_settings({"SHOPMAX_METRICS_PORT": "9100"}, dotenv_path=None).require_ports()

@@ -96,7 +96,7 @@ class NativeStream(SlackReply):
             ts = await self.slack.start_stream(
                 self.channel,
                 self.thread_ts,
-                markdown_text=markdown.neutralise(text[:end]),
+                markdown_text=text[:end],
                 recipient=None if in_dm else (self.recipient.user, self.recipient.team),
             )
         except SlackError as exc:
@@ -123,7 +123,7 @@ class NativeStream(SlackReply):
             if len(self.text) > STREAM_LIMIT:
                 await self._stop_at_limit()
                 return 1
-            delta = markdown.neutralise(self.text[self.streamed : end])
+            delta = self.text[self.streamed : end]
             if final:
                 await self.slack.stop_stream(
                     self.channel, self.stream_ts, markdown_text=delta, blocks=self._ending_blocks()
@@ -162,7 +162,7 @@ class NativeStream(SlackReply):
         cut = max(markdown.cut_point(self.text, STREAM_LIMIT), self.streamed)
         state = markdown.fence_state(self.text[:cut])
         closing = "\n" + markdown.closing_fence(state.open_fence) if state.open_fence else ""
-        delta = markdown.neutralise(self.text[self.streamed : cut]) + closing
+        delta = self.text[self.streamed : cut] + closing
         await self.slack.stop_stream(self.channel, self.stream_ts, markdown_text=delta)
         self.sent(with_text=True)
         self.streamed = cut

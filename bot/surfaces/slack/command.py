@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from bot.question import Question, Surface
 from bot.surfaces.slack.surface import SlackSurface
 from bot.wording import texts
+from bot.wording.inert import neutralise
 
 HELP_WORDS = frozenset({"", "help", "?"})
 
@@ -34,8 +35,10 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
             await ack(text=report, response_type="ephemeral")
             return
         if text.startswith("-"):
-            # Options are not questions: `/shopmax --reset` gets help, not an answer.
-            await ack(text=texts.unknown_option(text.split()[0]), response_type="ephemeral")
+            # Options are not questions: `/shopmax --reset` gets help, not an answer. The ack is
+            # Bolt's reply, not a Web API call, so the echoed option is made inert here.
+            option = neutralise(text.split()[0])
+            await ack(text=texts.unknown_option(option), response_type="ephemeral")
             return
         await ack()
         question = Question(

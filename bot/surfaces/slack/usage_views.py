@@ -14,6 +14,7 @@ from typing import Any
 from bot.accounting.totals import grouped, summary_line, top_lines, totals
 from bot.store import Store
 from bot.wording import texts
+from bot.wording.inert import Mentioning
 
 WEEK = 7 * 24 * 60 * 60
 
@@ -61,12 +62,9 @@ class UsageViews:
         if user in self.admins:
             blocks.append({"type": "divider"})
             blocks.append(_section(f"*{texts.WORKSPACE_WEEK}*\n" + _home_line(rows)))
-            blocks.append(
-                _section(
-                    f"*{texts.BY_CHANNEL}*\n"
-                    + top_lines(grouped(rows, "channel", self.tz), "channel")
-                )
-            )
+            channels = top_lines(grouped(rows, "channel", self.tz), "channel")
+            by_channel = Mentioning.around(f"*{texts.BY_CHANNEL}*\n{channels}", channels)
+            blocks.append(_section(by_channel))
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": texts.HOME_HINT}]}
         )
