@@ -11,7 +11,8 @@ import logging
 import signal
 import socket
 import time
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ from bot.delivery.pacing.scheduler import Schedulers
 from bot.delivery.replies.base import ReplyFor
 from bot.delivery.replies.slack import SlackReplies
 from bot.delivery.slack_api import SlackApi
+from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel
 from bot.model.stream import Clock
 from bot.settings import Settings
 from bot.store import Store, open_store
@@ -46,6 +48,7 @@ from bot.surfaces.web.access import Access, is_loopback
 from bot.surfaces.web.chat import Chat
 from bot.surfaces.web.dashboard import Dashboard
 from bot.surfaces.web.sessions import Sessions
+from bot.wording import texts
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +60,15 @@ class Services:
     settings: Settings
     store: Store
     model: anthropic.AsyncAnthropic
-    slack_client: AsyncWebClient
-    slack: SlackApi
     schedulers: Schedulers
     answerer: Answerer
-    bolt: AsyncApp
     metrics: Metrics
     leases: Leases
-    stops: StopPresses
+    # Slack's side; None in the web-only mode (no Slack tokens).
+    slack_client: AsyncWebClient | None = None
+    slack: SlackApi | None = None
+    bolt: AsyncApp | None = None
+    stops: StopPresses | None = None
     redis_windows: RedisWindows | None = None
     shutting_down: bool = False
 
@@ -74,7 +78,8 @@ class Services:
         other replicas."""
         await self.leases.sweep(own_too=True)
         self.leases.start()
-        await self.store.listen_stops(self.stops.relayed)
+        if self.stops is not None:
+            await self.store.listen_stops(self.stops.relayed)
 
     async def close(self, grace: float = 10.0) -> None:
         """Let answers in flight finish (up to `grace` seconds), end the rest with a notice,
@@ -163,13 +168,14 @@ def answerer_for(
 
 
 async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -> Services:
-    """Build the bot from settings (Slack and Anthropic settings must be present)."""
-    settings.require_slack()
+    """Build the bot from settings: Slack's side when any Slack setting is given (and then all
+    it needs must be), the web-only mode otherwise; the Anthropic settings must be present."""
+    if settings.serves_slack:
+        settings.require_slack()
     settings.require_anthropic()
     tools = toolbox(settings)  # a bad catalog stops start-up before anything is opened
     store = await open_store(settings.database_url)
     model = model_client(settings)
-    slack_client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     redis_windows = None
     if settings.redis_url:
         redis_windows = RedisWindows(settings.redis_url, settings.replica_id, clock=clock)
@@ -184,15 +190,18 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         windows=redis_windows,
     )
     metrics = Metrics()
-    slack = SlackApi(slack_client, metrics)
-    replies = SlackReplies(
-        slack,
-        schedulers,
-        store,
-        native=settings.stream_transport == "native",
-        thinking_after=settings.thinking_after,
-        clock=clock,
-    )
+    client = slack = replies = None
+    if settings.serves_slack:
+        client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        slack = SlackApi(client, metrics)
+        replies = SlackReplies(
+            slack,
+            schedulers,
+            store,
+            native=settings.stream_transport == "native",
+            thinking_after=settings.thinking_after,
+            clock=clock,
+        )
     answerer = answerer_for(
         settings,
         store,
@@ -200,12 +209,38 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         metrics,
         tools=tools,
         replies=replies,
-        threads=slack.thread,
+        threads=None if slack is None else slack.thread,
         clock=clock,
     )
+    services = Services(
+        settings=settings,
+        store=store,
+        model=model,
+        schedulers=schedulers,
+        answerer=answerer,
+        metrics=metrics,
+        leases=Leases(store, slack, replica=settings.replica_id, lease=settings.answer_lease),
+        slack_client=client,
+        slack=slack,
+        redis_windows=redis_windows,
+    )
+    if client is not None and slack is not None:
+        services.bolt, services.stops = _bolt(settings, client, answerer, slack, store, metrics)
+    return services
+
+
+def _bolt(
+    settings: Settings,
+    client: AsyncWebClient,
+    answerer: Answerer,
+    slack: SlackApi,
+    store: Store,
+    metrics: Metrics,
+) -> tuple[AsyncApp, StopPresses]:
+    """The Bolt app with every Slack listener, and the Stop presses it handles."""
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_the_unused_token_warning)
     bolt = AsyncApp(
-        client=slack_client,
+        client=client,
         signing_secret=settings.slack_signing_secret or "",
         # Bolt acks events before running listeners, so a long answer never delays the ack.
         process_before_response=False,
@@ -214,20 +249,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     surface = SlackSurface(answerer, store, slack, metrics, views)
     stops = StopPresses(surface)
     register_slack(bolt, surface, stops)
-    return Services(
-        settings=settings,
-        store=store,
-        model=model,
-        slack_client=slack_client,
-        slack=slack,
-        schedulers=schedulers,
-        answerer=answerer,
-        bolt=bolt,
-        metrics=metrics,
-        leases=Leases(store, slack, replica=settings.replica_id, lease=settings.answer_lease),
-        stops=stops,
-        redis_windows=redis_windows,
-    )
+    return bolt, stops
 
 
 def _not_the_unused_token_warning(record: logging.LogRecord) -> bool:
@@ -244,7 +266,7 @@ def http_app(services: Services) -> web.Application:
     access = Access(
         chat_token=settings.web_token,
         dashboard_token=settings.dashboard_token,
-        loopback=is_loopback(settings.host),
+        loopback=is_loopback(settings.bind_host),
     )
     web_chat = board = None
     if access.chat_on:
@@ -267,23 +289,23 @@ async def ask(settings: Settings, text: str, out: TextIO) -> int:
     """`shopmax-bot ask`: one question from the terminal, through the one answering path
     (the gate and the ledger included), printed as it streams."""
     tools = toolbox(settings)
-    store = await open_store(settings.database_url)
-    model = model_client(settings)
-    try:
+    async with AsyncExitStack() as stack:
+        settings = await model_or_demo(settings, stack, announce=False)
+        store = await open_store(settings.database_url)
+        stack.push_async_callback(store.close)
+        model = model_client(settings)
+        stack.push_async_callback(model.close)
         answerer = answerer_for(settings, store, model, Metrics(), tools=tools)
         return await terminal.ask(answerer, text, out)
-    finally:
-        await store.close()
-        await model.close()
 
 
 def listen_all(settings: Settings) -> list[socket.socket]:
     """Bind the HTTP port (and the metrics port, when it has one) before anything else starts:
     a port in use stops start-up with one line, with nothing started that needs closing."""
     settings.require_ports()
-    wanted = [(settings.host, settings.port, "PORT")]
+    wanted = [(settings.bind_host, settings.port, "PORT")]
     if settings.metrics_port is not None:
-        host = settings.metrics_host or settings.host
+        host = settings.metrics_host or settings.bind_host
         wanted.append((host, settings.metrics_port, "SHOPMAX_METRICS_PORT"))
     bound: list[socket.socket] = []
     try:
@@ -297,7 +319,9 @@ def listen_all(settings: Settings) -> list[socket.socket]:
 
 
 async def run(settings: Settings) -> None:
-    """Run the bot in Socket Mode (when `SLACK_APP_TOKEN` is set) or HTTP mode.
+    """Run the bot: Socket Mode (`SLACK_APP_TOKEN`), HTTP mode (`SLACK_SIGNING_SECRET`), or,
+    without Slack tokens, the browser chat and dashboard only; with the offline demo model
+    when there is no `ANTHROPIC_API_KEY`.
 
     The ports are bound first and the services built next; what cannot be had (a port in use,
     an unreachable database) stops start-up with one line and leaves nothing running. On
@@ -307,22 +331,46 @@ async def run(settings: Settings) -> None:
     """
     sockets = listen_all(settings)
     try:
-        services = await build_services(settings)
-    except BaseException:
+        async with AsyncExitStack() as stack:
+            settings = await model_or_demo(settings, stack)
+            await _serve(await build_services(settings), sockets)
+    finally:
         for sock in sockets:
             sock.close()
-        raise
+
+
+async def model_or_demo(
+    settings: Settings, stack: AsyncExitStack, *, announce: bool = True
+) -> Settings:
+    """The settings to answer with: as they are with an Anthropic key; without one, pointed
+    at the offline demo model, started on loopback for as long as `stack` lasts (and said so
+    in the log, unless the answer itself is the output: `ask`, whose demo answers say it)."""
+    if settings.anthropic_api_key:
+        return settings
+    demo = await stack.enter_async_context(DemoModel.start())
+    if announce:
+        log.warning(texts.DEMO_STARTED)
+    return replace(
+        settings, anthropic_api_key=DEMO_API_KEY, anthropic_base_url=demo.url, model=DEMO_MODEL
+    )
+
+
+async def _serve(services: Services, sockets: list[socket.socket]) -> None:
+    settings = services.settings
     runners = [web.AppRunner(http_app(services))]
     if settings.metrics_port is not None:
         runners.append(web.AppRunner(metrics_app(services, metrics_token=settings.metrics_token)))
     socket_mode = None
+    # Listen for SIGTERM before anything is served: a signal that comes as soon as /healthz
+    # answers must shut down cleanly, not kill the process.
+    stop = _stop_on_signals()
     try:
         await services.start()
         for runner, sock in zip(runners, sockets, strict=True):
             await runner.setup()
             await web.SockSite(runner, sock).start()
         socket_mode = await _connect(services)
-        await _signalled()
+        await stop.wait()
         log.info("shutting down: finishing answers in flight")
     finally:
         services.shutting_down = True
@@ -333,15 +381,18 @@ async def run(settings: Settings) -> None:
         finally:
             for runner in runners:
                 await runner.cleanup()
-            for sock in sockets:
-                sock.close()
 
 
 async def _connect(services: Services) -> AsyncSocketModeHandler | None:
-    """Connect to Slack in Socket Mode when it is configured (None in HTTP mode)."""
+    """Connect to Slack in Socket Mode when it is configured (None otherwise), and say in one
+    line how the bot is reached."""
     settings = services.settings
+    url = f"http://{settings.bind_host}:{settings.port}".replace("//0.0.0.0:", "//127.0.0.1:")
+    if services.bolt is None:
+        log.warning(texts.web_only(url))
+        return None
     if not settings.socket_mode:
-        log.info("listening for Slack on http://%s:%s/slack/events", settings.host, settings.port)
+        log.info("listening for Slack on %s/slack/events", url)
         return None
     socket_mode = AsyncSocketModeHandler(services.bolt, settings.slack_app_token)
     await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
@@ -349,10 +400,10 @@ async def _connect(services: Services) -> AsyncSocketModeHandler | None:
     return socket_mode
 
 
-async def _signalled() -> None:
-    """Return on the first SIGTERM or SIGINT."""
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by the first SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop

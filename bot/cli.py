@@ -104,10 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(_since_joined(sys.argv[1:] if argv is None else list(argv)))
     try:
         settings = load_settings()
-        # A one-shot command's output is its answer, not a log: INFO lines stay out of it
-        # (SHOPMAX_LOG_LEVEL=DEBUG still shows everything).
-        quiet = args.command != "run" and settings.log_level == "INFO"
-        logs.configure("WARNING" if quiet else settings.log_level, settings.log_format)
+        # A one-shot command's output is its answer, not a log: INFO lines stay out of it, and
+        # out of `ask` (whose answer says what went wrong) warnings too. SHOPMAX_LOG_LEVEL=DEBUG
+        # still shows everything.
+        level = settings.log_level
+        if args.command != "run" and level == "INFO":
+            level = "ERROR" if args.command == "ask" else "WARNING"
+        logs.configure(level, settings.log_format)
         if args.command == "run":
             asyncio.run(run(settings))
             return 0
@@ -116,7 +119,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "usage":
             print(asyncio.run(usage(settings, args.since, args.by, csv=args.csv)).rstrip("\n"))
             return 0
-        settings.require_anthropic()
         return asyncio.run(ask(settings, args.question, sys.stdout))
     except (SettingsError, CatalogError) as exc:
         print(f"shopmax-bot: {exc}", file=sys.stderr)

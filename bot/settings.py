@@ -188,7 +188,8 @@ class Settings:
     model: str = setting("SHOPMAX_MODEL", "claude-haiku-5-5")
     max_tokens: int = setting("SHOPMAX_MAX_TOKENS", 2048, _positive_int)
     database_url: str = setting("DATABASE_URL", "sqlite:///shopmax.db", _database_url, secret=True)
-    host: str = setting("HOST", "0.0.0.0")
+    # None: 0.0.0.0 when serving Slack; 127.0.0.1 without Slack tokens (the local demo)
+    host: str | None = setting("HOST")
     port: int = setting("PORT", 3000, _port)
     # None: /metrics is served on PORT with everything else
     metrics_port: int | None = setting("SHOPMAX_METRICS_PORT", None, _port)
@@ -233,6 +234,20 @@ class Settings:
     redis_url: str | None = setting("SHOPMAX_REDIS_URL", None, _redis_url, secret=True)
     replica_id: str = setting("SHOPMAX_REPLICA_ID", parse=_replica_id, factory=default_replica_id)
     answer_lease: float = setting("SHOPMAX_ANSWER_LEASE", 15.0, _lease)
+
+    @property
+    def serves_slack(self) -> bool:
+        """Slack is served when any of its tokens is set; without them the bot runs web only
+        (the browser chat and the dashboard)."""
+        return bool(self.slack_bot_token or self.slack_app_token or self.slack_signing_secret)
+
+    @property
+    def bind_host(self) -> str:
+        """Where the HTTP server listens: `HOST`, else every interface when Slack must reach
+        it and loopback only when nothing but this machine's browser needs it."""
+        if self.host:
+            return self.host
+        return "0.0.0.0" if self.serves_slack else "127.0.0.1"
 
     @property
     def socket_mode(self) -> bool:

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class Leases:
     """This replica's hold on its streaming answers, and the sweep that finishes the dead's."""
 
-    def __init__(self, store: Store, slack: SlackApi, *, replica: str, lease: float) -> None:
+    def __init__(self, store: Store, slack: SlackApi | None, *, replica: str, lease: float) -> None:
         self.store = store
         self.slack = slack
         self.replica = replica
@@ -39,7 +39,9 @@ class Leases:
         finish them in Slack; returns how many messages were finished."""
         finished = 0
         for answer in await self.store.take_over(self.replica, self.lease, own_too=own_too):
-            if answer.ts:  # an answer that never reached Slack has nothing to finish
+            # An answer that never reached Slack (or a bot without Slack: the web-only mode,
+            # which should not share a database with Slack replicas) has nothing to finish.
+            if answer.ts and self.slack is not None:
                 # The question was saved under the answer's id: Retry asks it again on any
                 # replica.
                 rendered = markdown.render_piece(

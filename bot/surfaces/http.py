@@ -44,7 +44,7 @@ SLACK_KEYS = frozenset({"type", "command", "ssl_check"})  # one is in every body
 class Served(Protocol):
     """What the server needs of the running bot (the composition root's `Services`)."""
 
-    bolt: AsyncApp
+    bolt: AsyncApp | None  # None: the web-only mode, no Slack
     metrics: Metrics
     redis_windows: RedisWindows | None
     shutting_down: bool
@@ -151,6 +151,7 @@ async def slack_events(request: web.Request) -> web.Response:
         query=request.query_string,
         headers=request.headers,  # type: ignore[arg-type]  # a multidict, as Bolt's adapter passes
     )
+    assert services.bolt is not None  # the route exists only when Slack is served
     return await to_aiohttp_response(await services.bolt.async_dispatch(bolt_request))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import ModelError, ModelInterrupted, ShopMaxError
+from bot.model.demo import DEMO_MODEL
 from bot.model.pricing import PRICES, ModelPrice, cost_usd
 from bot.model.usage import AnswerStats
 from bot.wording import texts
@@ -87,4 +88,5 @@ def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice]
         ttft_s=stats.ttft_s,
         stop_reason=stats.stop_reason,
         cost=cost_for(stats, usd_inr, prices),
+        demo=stats.model == DEMO_MODEL,
     )

@@ -175,6 +175,7 @@ def footer(
     ttft_s: float | None,
     stop_reason: str | None,
     cost: str,
+    demo: bool = False,
 ) -> str:
     """The usage footer under a finished answer (Slack mrkdwn, a context block)."""
     out = f"~{output_tokens:,}" if output_estimated else f"{output_tokens:,}"
@@ -185,7 +186,29 @@ def footer(
     parts.append("first token " + ("—" if ttft_s is None else f"{ttft_s:.2f}s"))
     parts.append(stop_reason or "no stop reason")
     parts.append(cost)
+    if demo:
+        parts.append(DEMO_LABEL)
     return " · ".join(parts)
+
+
+DEMO_LABEL = "offline demo model"
+DEMO_NOTE = (
+    "Answers come from the offline demo model (the ShopMax catalog only, no AI). "
+    "Set ANTHROPIC_API_KEY for Claude."
+)
+DEMO_STARTED = (
+    "no ANTHROPIC_API_KEY: answers come from the offline demo model (the catalog only); "
+    "set ANTHROPIC_API_KEY for Claude"
+)
+
+
+def web_only(url: str) -> str:
+    """The one line `run` logs without Slack tokens."""
+    return (
+        f"no Slack tokens: serving the browser chat only, at {url}/chat (and the dashboard at "
+        f"{url}/dashboard); set SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET "
+        "to serve Slack"
+    )
 
 
 def terminal_stats(

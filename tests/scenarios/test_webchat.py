@@ -357,7 +357,7 @@ async def test_bound_to_loopback_the_pages_need_no_credential(
     runner, url = await serve(http_app(bot.services))
     try:
         async with http.get(f"{url}/api/chat/config") as r:
-            assert (await r.json()) == {"needs_token": False}
+            assert (await r.json()) == {"needs_token": False, "demo_note": None}
         async with http.post(f"{url}/api/chat/session", json={"name": "Asha"}) as r:
             session = (await r.json())["session"]
         seen = await asked(http, url, {"Authorization": f"Bearer {session}"}, message="hi")

@@ -20,7 +20,10 @@ def test_defaults_follow_the_design_contract() -> None:
     assert settings.model == "claude-haiku-5-5"
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.database_url == "sqlite:///shopmax.db"
-    assert (settings.host, settings.port) == ("0.0.0.0", 3000)
+    assert (settings.bind_host, settings.port) == ("127.0.0.1", 3000), "no Slack: loopback"
+    slack = load_settings(SLACK, dotenv_path=None)
+    assert (slack.serves_slack, slack.bind_host) == (True, "0.0.0.0"), "Slack must reach it"
+    assert load_settings({**SLACK, "HOST": "10.0.0.5"}, dotenv_path=None).bind_host == "10.0.0.5"
     assert settings.update_interval == 1.0
     assert settings.socket_mode is False
 

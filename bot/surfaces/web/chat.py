@@ -1,7 +1,7 @@
 """The browser chat, for in-store tablets and staff without Slack.
 
     GET  /chat                        the page
-    GET  /api/chat/config             {"needs_token"}: what sign-in asks for
+    GET  /api/chat/config             {"needs_token", "demo_note"}: what the page shows first
     POST /api/chat/session            {"name", "token"} → {"session", "name"}
     POST /api/chat                    {"message", "conversation_id"?} → Server-Sent Events
     GET  /api/conversations/<id>      the conversation's turns (its owner only)
@@ -24,6 +24,7 @@ from aiohttp import web
 from bot.answering.answerer import Answerer
 from bot.delivery.replies.base import Reply
 from bot.delivery.replies.event_stream import EventStreamReply
+from bot.model.demo import DEMO_MODEL
 from bot.question import Question, Refusal, RefusalKind, Surface
 from bot.store import Store
 from bot.surfaces.web.access import Access, bearer, error, json_body, readable
@@ -73,7 +74,16 @@ async def chat_page(request: web.Request) -> web.Response:
 
 
 async def config(request: web.Request) -> web.Response:
-    return web.json_response({"needs_token": bool(request.app[CHAT].access.chat_token)})
+    """What the page needs before sign-in: whether to ask for the token, and a note when the
+    answers come from the offline demo model rather than Claude."""
+    chat = request.app[CHAT]
+    demo = chat.answerer.config.model == DEMO_MODEL
+    return web.json_response(
+        {
+            "needs_token": bool(chat.access.chat_token),
+            "demo_note": texts.DEMO_NOTE if demo else None,
+        }
+    )
 
 
 async def sign_in(request: web.Request) -> web.Response:

@@ -65,10 +65,16 @@
     return blocks[blocks.length - 1];
   }
 
-  function statsLine(data) {
-    const ttft = data.ttft_s === null ? "—" : data.ttft_s.toFixed(2) + " s";
-    return `${data.input_tokens} in · ${data.output_tokens} out · ${data.duration_s.toFixed(1)} s · ` +
-      `first token ${ttft} · ${data.stop_reason} · ${data.cost}`;
+  /** The stats line: the server's footer, the same words Slack shows under an answer. */
+  const statsLine = (data) => data.footer;
+
+  /** Say so on the page when answers come from the offline demo model, not Claude. */
+  async function showModel() {
+    const r = await fetch("/api/chat/config");
+    if (!r.ok) return;
+    const config = await r.json();
+    $("demo").textContent = config.demo_note || "";
+    $("demo").hidden = !config.demo_note;
   }
 
   async function ask(message) {
@@ -149,6 +155,7 @@
     }
   });
   $("stop").addEventListener("click", () => controller && controller.abort());
+  showModel();
   showSignin(!api.signedIn());
   if (api.signedIn()) loadHistory();
 })();
