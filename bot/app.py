@@ -31,6 +31,7 @@ from bot.catalog.tools import Toolbox
 from bot.delivery.pacing.redis_window import RedisWindows
 from bot.delivery.pacing.scheduler import Schedulers
 from bot.delivery.slack_api import SlackApi
+from bot.delivery.slack_retry import web_client
 from bot.model.stream import Clock
 from bot.settings import Settings
 from bot.store import Store, open_store
@@ -134,7 +135,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     tools = toolbox(settings)
     store = await open_store(settings.database_url)
     model = model_client(settings)
-    slack_client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
     redis_windows = None
     if settings.redis_url:
         redis_windows = RedisWindows(settings.redis_url, settings.replica_id, clock=clock)
