@@ -20,6 +20,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.accounting.health import Health
 from bot.accounting.metrics import Metrics
 from bot.answering.answerer import AnswerConfig, Answerer
 from bot.answering.bookkeeping import Bookkeeper
@@ -34,7 +35,8 @@ from bot.delivery.slack_api import SlackApi
 from bot.delivery.slack_retry import web_client
 from bot.model.stream import Clock
 from bot.settings import Settings
-from bot.store import Store, open_store
+from bot.store import Store, open_resilient_store
+from bot.store.retention import Retention
 from bot.surfaces import slack as listeners
 from bot.surfaces.http import web_app
 from bot.surfaces.slack.usage_views import UsageReports
@@ -55,16 +57,19 @@ class Services:
     bolt: AsyncApp
     metrics: Metrics
     leases: Leases
+    health: Health
+    retention: Retention
     redis_windows: RedisWindows | None = None
     shutting_down: bool = False
 
     async def start(self) -> None:
         """Start what runs beside answering: the lease heartbeat and sweep (after finishing
-        this replica's own cut-off answers) and the listener for Stop presses relayed from
-        other replicas."""
+        this replica's own cut-off answers), the listener for Stop presses relayed from
+        other replicas, and retention."""
         await self.leases.sweep(own_too=True)
         self.leases.start()
         await self.store.listen_stops(self.answerer.stop_here)
+        self.retention.start()
 
     async def close(self, grace: float = 10.0) -> None:
         """Let answers in flight finish (up to `grace` seconds), end the rest with a notice,
@@ -72,6 +77,7 @@ class Services:
         self.shutting_down = True
         await self.answerer.shutdown(grace)
         await self.leases.close()
+        await self.retention.close()
         await self.schedulers.close()
         if self.redis_windows is not None:
             await self.redis_windows.close()
@@ -133,7 +139,16 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     settings.require_slack()
     settings.require_anthropic()
     tools = toolbox(settings)
-    store = await open_store(settings.database_url)
+    metrics = Metrics()
+    health = Health(metrics)
+    store = await open_resilient_store(
+        settings.database_url,
+        spool_path=settings.spool_path,
+        spool_limit=settings.spool_limit,
+        call_timeout=settings.database_timeout,
+        redis_url=settings.redis_url,
+        health=health,
+    )
     model = model_client(settings)
     slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
     redis_windows = None
@@ -149,8 +164,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         clock=clock,
         windows=redis_windows,
     )
-    metrics = Metrics()
-    slack = SlackApi(slack_client, metrics)
+    slack = SlackApi(slack_client, metrics, health)
     leases = Leases(store, slack, replica=settings.replica_id, lease=settings.answer_lease)
     answerer = Answerer(
         config=answer_config(settings, tools),
@@ -188,6 +202,8 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         bolt=bolt,
         metrics=metrics,
         leases=leases,
+        health=health,
+        retention=Retention(store, history_days=settings.history_days),
         redis_windows=redis_windows,
     )
 

@@ -218,7 +218,9 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str) -> Settings:
+def settings(
+    slack: FakeSlack, model: FakeAnthropic, database_url: str, tmp_path: Path
+) -> Settings:
     return Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SIGNING_SECRET,
@@ -226,6 +228,7 @@ def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str) -> Setti
         anthropic_api_key="sk-ant-test-key",
         anthropic_base_url=model.url,
         database_url=database_url,
+        spool_path=tmp_path / "spool.jsonl",
         update_interval=0.05,
         updates_per_minute=6000,
         appends_per_minute=6000,
