@@ -28,6 +28,10 @@ from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
 from tests.services import POSTGRES_URL, drop_schema, fresh_redis, postgres_schema
 
+# Fixtures for every test: a PostgreSQL cluster a test may crash (from a template made once).
+from tests.services import postgres_template as postgres_template
+from tests.services import throwaway_postgres as throwaway_postgres
+
 PAYLOADS = Path(__file__).parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"
 CHANNEL = "C0SHOPFLOOR"

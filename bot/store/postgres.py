@@ -138,8 +138,10 @@ class PostgresStore:
     async def open(cls, url: str, *, schema: str | None = None) -> PostgresStore:
         """Connect and migrate; `schema` (tests) keeps the tables in a schema of their own."""
         settings = {"search_path": schema} if schema else None
+        # No floor of idle connections: asyncpg would log a traceback for each attempt to keep
+        # one while the database is away. Connections open on demand and stay for reuse.
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=5, server_settings=settings, timeout=CONNECT_TIMEOUT
+            url, min_size=0, max_size=5, server_settings=settings, timeout=CONNECT_TIMEOUT
         )
         store = cls(pool, url, settings)
         await store._migrate()

@@ -343,9 +343,13 @@ class SqliteStore:
         """Nothing to listen to: see `relay_stop`."""
 
     async def ping(self) -> None:
-        """Take the write lock and let it go: a locked, read-only or broken file fails here."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        await self._db.rollback()
+        """Take the write lock and let it go: a locked, read-only or broken file fails here.
+
+        One script, run whole on the connection's thread: a caller that stops waiting cannot
+        leave the lock taken. It first commits what a write that outlived its caller's wait
+        left open (kept writes are idempotent, so writing it again later does no harm).
+        """
+        await self._db.executescript("BEGIN IMMEDIATE; ROLLBACK;")
 
     async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
         """Delete up to `batch` rows of each kind past its time, in one short transaction."""
