@@ -35,7 +35,7 @@ from bot.delivery.slack_api import SlackApi
 from bot.delivery.slack_retry import web_client
 from bot.model.stream import Clock
 from bot.settings import Settings
-from bot.store import Store, open_resilient_store
+from bot.store import ResilientStore, open_resilient_store
 from bot.store.retention import Retention
 from bot.surfaces import slack as listeners
 from bot.surfaces.http import web_app
@@ -49,7 +49,7 @@ class Services:
     """Everything a running bot holds; `close()` releases it."""
 
     settings: Settings
-    store: Store
+    store: ResilientStore
     model: anthropic.AsyncAnthropic
     slack_client: AsyncWebClient
     schedulers: Schedulers

@@ -222,9 +222,7 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(
-    slack: FakeSlack, model: FakeAnthropic, database_url: str, tmp_path: Path
-) -> Settings:
+def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SIGNING_SECRET,

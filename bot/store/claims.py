@@ -77,9 +77,11 @@ class FallbackClaims:
             next(iter(self._memory.values())) < now or len(self._memory) >= MOST_IN_MEMORY
         ):
             self._memory.popitem(last=False)
-        if self._memory.get(key, 0.0) >= now:
+        until = self._memory.get(key)
+        if until is not None and until > now:
             return False
         self._memory[key] = now + TTL
+        self._memory.move_to_end(key)  # kept in order of expiry, oldest first
         return True
 
     def _say_degraded(self, why: str) -> None:
