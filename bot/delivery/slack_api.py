@@ -195,10 +195,17 @@ class SlackApi:
             blocks=blocks or None,
         )
 
-    async def thread(self, channel: str, thread_ts: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The messages of a thread, oldest first (its parent included)."""
+    async def thread(
+        self, channel: str, thread_ts: str, limit: int = 50, *, with_metadata: bool = False
+    ) -> list[dict[str, Any]]:
+        """The messages of a thread, oldest first (its parent included); `with_metadata`
+        marks our answers (see `bot.answering.thread_turns`)."""
         response = await self._call(
-            "conversations_replies", channel=channel, ts=thread_ts, limit=limit
+            "conversations_replies",
+            channel=channel,
+            ts=thread_ts,
+            limit=limit,
+            include_all_metadata=with_metadata or None,
         )
         return list(response.get("messages") or [])
 

@@ -15,9 +15,11 @@ import pytest
 
 from bot.accounting.health import Health
 from bot.accounting.metrics import Metrics
+from bot.answering.thread_turns import turns_from_thread
 from bot.delivery.slack_api import SlackApi
 from bot.delivery.slack_retry import web_client
 from bot.errors import CannotPost, SlackError, SlackRefused, SlackUnavailable
+from bot.question import Turn
 from bot.wording.markdown import Rendered
 from tests.fakes.slack_server import TOKEN, FakeSlack
 
@@ -208,3 +210,25 @@ async def test_one_warning_when_slack_goes_away_and_one_when_it_is_back(
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 2
     assert "Slack is unreachable" in lines[0] and "Slack answers again" in lines[1]
+
+
+async def test_a_threads_turns_can_be_read_back_from_slack(api: SlackApi, slack: FakeSlack) -> None:
+    """With the database away, the conversation so far comes from the thread itself: people's
+    messages and our answers (recognised by their metadata, pieces joined), nothing else."""
+    parent = "1699990000.000100"  # before the fake Slack's own clock starts
+    slack.threads[(CHANNEL, parent)] = [
+        {"ts": parent, "user": "U0PRIYA", "text": "fridge under 30k?"},
+        {"ts": "1699990000.000900", "user": "U0PRIYA", "text": "and in Pune?"},
+        {"ts": "1699990000.000950", "bot_id": "B0OTHER", "text": "another bot"},
+    ]
+    await api.post(CHANNEL, text("The LG 260 L."), thread_ts=parent, question_id="q1")
+    await api.post(CHANNEL, text("At ₹28,990."), thread_ts=parent, question_id="q1", piece=1)
+    messages = await api.thread(CHANNEL, parent, with_metadata=True)
+    assert turns_from_thread(messages, before_ts="1800000000.000000") == [
+        Turn("user", "fridge under 30k?"),
+        Turn("user", "and in Pune?"),
+        Turn("assistant", "The LG 260 L.\nAt ₹28,990."),
+    ]
+    assert turns_from_thread(messages, before_ts="1699990000.000900") == [
+        Turn("user", "fridge under 30k?")
+    ]
