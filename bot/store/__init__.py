@@ -63,7 +63,9 @@ async def open_resilient_store(
         health=health,
         timeout=call_timeout,
     )
-    await store.connect()
+    # PostgreSQL may be failing over while the bot starts; a SQLite file is local: if it
+    # cannot be opened, the setting is wrong.
+    await store.connect(may_start_without=_is_postgres(database_url))
     return store
 
 

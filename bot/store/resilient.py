@@ -75,13 +75,16 @@ class ResilientStore:
         self._listening: asyncio.Task[None] | None = None
         self._refused: dict[str, int] = {}  # write key -> replays the database refused
         self._replayed = 0
+        self._start_without = True
         if health is not None:
             health.watch(DATABASE)
 
-    async def connect(self) -> None:
+    async def connect(self, *, may_start_without: bool = True) -> None:
         """Open the database and write what an earlier run kept; if it is away, start
-        without it. A database that refuses us for another reason (a wrong password, a
-        failing migration) stops the start-up, as it did without this wrapper."""
+        without it (unless not `may_start_without`: a SQLite file that cannot be opened at
+        start is a setting to fix). A database that refuses us for another reason (a wrong
+        password, a failing migration) stops the start-up, as it did without this wrapper."""
+        self._start_without = may_start_without
         if await self._reconnect(at_start=True) and await self._replay():
             self._came_back()
         else:
@@ -328,7 +331,7 @@ class ResilientStore:
                     self._listening = asyncio.create_task(self._listen(self._inner))
             await asyncio.wait_for(self._inner.ping(), self.timeout)
         except Exception as exc:
-            if at_start and not self._is_away(exc):
+            if at_start and not (self._start_without and self._is_away(exc)):
                 raise
             self._went_away(exc)
             return False

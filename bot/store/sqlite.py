@@ -125,6 +125,19 @@ def unreachable(exc: BaseException) -> bool:
     return type(exc) is sqlite3.DatabaseError or isinstance(exc, OSError | ValueError)
 
 
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    """Switching a new database to WAL can fail at once ("locked") while another process
+    does the same, without waiting for the busy timeout: try again briefly."""
+    for attempt in range(50):
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            await asyncio.sleep(0.05)
+
+
 class SqliteStore:
     """`Store` on SQLite through aiosqlite (the database work runs off the event loop)."""
 
@@ -134,18 +147,13 @@ class SqliteStore:
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
         db = await aiosqlite.connect(path, timeout=10.0)
-        # Switching a new database to WAL can fail at once ("locked") while another process
-        # does the same, without waiting for the busy timeout: try again briefly.
-        for attempt in range(50):
-            try:
-                await db.execute("PRAGMA journal_mode=WAL")
-                break
-            except sqlite3.OperationalError:
-                if attempt == 49:
-                    raise
-                await asyncio.sleep(0.05)
-        store = cls(db)
-        await store._migrate()
+        try:
+            await _use_wal(db)
+            store = cls(db)
+            await store._migrate()
+        except BaseException:
+            await db.close()  # its worker thread too
+            raise
         return store
 
     async def _migrate(self) -> None:

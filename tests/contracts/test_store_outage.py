@@ -21,7 +21,7 @@ from bot.accounting.health import Health
 from bot.accounting.metrics import Metrics
 from bot.errors import StoreUnavailable
 from bot.question import Question, Surface, Turn
-from bot.store import SqliteStore, sqlite
+from bot.store import SqliteStore, open_resilient_store, sqlite
 from bot.store.base import Store
 from bot.store.claims import FallbackClaims
 from bot.store.postgres import PostgresStore, unreachable
@@ -257,3 +257,17 @@ async def test_a_sqlite_file_locked_by_another_process_is_away_until_released(
     assert [row.output_tokens for row in await store.ledger(0)] == [0, 1, 2]
     assert len(await store.turns("T1:C1:1.0")) == 4
     assert await store.take_over("r1", 60, own_too=True) == []
+
+
+async def test_a_sqlite_file_that_cannot_be_used_at_start_stops_the_start(
+    tmp_path: Path,
+) -> None:
+    """A local file that is not a database is a setting to fix, not an outage to ride out."""
+    (tmp_path / "notes.txt").write_text("not a database, " * 100)
+    with pytest.raises(sqlite3.DatabaseError):
+        await open_resilient_store(
+            f"sqlite:///{tmp_path}/notes.txt",
+            spool_path=tmp_path / "spool.jsonl",
+            spool_limit=10,
+            call_timeout=1.0,
+        )
