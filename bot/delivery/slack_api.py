@@ -126,26 +126,22 @@ class SlackApi:
         thread it reads the thread; a top-level answer (a slash command's, `thread_ts` None)
         is looked for in the channel's messages since `oldest`.
         """
+        # A thread's replies, or a top-level answer among the channel's messages.
+        method, where = (
+            ("conversations_replies", {"ts": thread_ts})
+            if thread_ts is not None
+            else ("conversations_history", {"oldest": oldest})
+        )
         cursor = None
         while True:
-            if thread_ts is not None:
-                response = await self._call(
-                    "conversations_replies",
-                    channel=channel,
-                    ts=thread_ts,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
-            else:
-                response = await self._call(
-                    "conversations_history",
-                    channel=channel,
-                    oldest=oldest,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
+            response = await self._call(
+                method,
+                channel=channel,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+                **where,
+            )
             for message in response.get("messages") or []:
                 if _answer_mark(message) == (question_id, piece):
                     return str(message["ts"])

@@ -317,10 +317,15 @@ class ResilientStore:
         while True:
             if not self._up:
                 await asyncio.sleep(self.probe_every)
-            if await self._reconnect() and await self._replay():
-                if not self._spool:  # nothing came in while the last entry was written
-                    self._came_back()
-                    return
+            try:
+                back = await self._reconnect() and await self._replay()
+            except Exception:  # the spool's disk failing, say: keep probing, say why
+                log.exception("could not write the spool to the database; trying again")
+                self._up = False
+                continue
+            if back and not self._spool:  # nothing came in while the last entry was written
+                self._came_back()
+                return
 
     async def _reconnect(self, *, at_start: bool = False) -> bool:
         """Open the database if needed and check that it answers."""
