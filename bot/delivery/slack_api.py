@@ -267,13 +267,16 @@ class SlackApi:
 
     def _reached(self) -> None:
         if self.health is not None and self.health.ok(SLACK):
-            log.warning("Slack answers again: answers that waited for it carry on")
+            log.warning("Slack answers again")
 
     def _failed(self, name: str, error: Exception) -> None:
         if isinstance(error, SlackUnavailable | SlackRefused):
             fatal = isinstance(error, SlackRefused)
             if self.health is not None and self.health.failed(SLACK, error.code, fatal=fatal):
-                log.warning("Slack is unreachable or refusing the bot: %s", error)
+                if fatal:
+                    log.error("Slack refuses the bot (%s): fix its token or installation", error)
+                else:
+                    log.warning("Slack is unreachable (%s): its calls wait for it", error)
         else:
             self._reached()  # Slack answered, if only to say no
         if self.metrics is None:
