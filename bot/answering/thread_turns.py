@@ -17,7 +17,7 @@ from bot.question import Turn
 
 
 def turns_from_thread(messages: Iterable[dict[str, Any]], *, before_ts: str) -> list[Turn]:
-    """The turns of a thread read with `SlackApi.thread(..., with_metadata=True)`, oldest
+    """The turns of a thread read with `SlackApi.thread` (metadata included), oldest
     first, up to (not including) the message at `before_ts`: people's messages as the user's
     turns, our answers (their pieces joined) as the assistant's, other bots' left out."""
     turns: list[Turn] = []

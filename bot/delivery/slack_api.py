@@ -191,17 +191,15 @@ class SlackApi:
             blocks=blocks or None,
         )
 
-    async def thread(
-        self, channel: str, thread_ts: str, limit: int = 50, *, with_metadata: bool = False
-    ) -> list[dict[str, Any]]:
-        """The messages of a thread, oldest first (its parent included); `with_metadata`
-        marks our answers (see `bot.answering.thread_turns`)."""
+    async def thread(self, channel: str, thread_ts: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The messages of a thread, oldest first (its parent included), with their metadata:
+        our answers carry theirs (see `bot.answering.thread_turns`)."""
         response = await self._call(
             "conversations_replies",
             channel=channel,
             ts=thread_ts,
             limit=limit,
-            include_all_metadata=with_metadata or None,
+            include_all_metadata=True,
         )
         return list(response.get("messages") or [])
 

@@ -153,12 +153,12 @@ async def test_posts_carry_the_question_in_metadata_returned_only_when_asked(
 ) -> None:
     """Slack keeps the metadata; conversations.replies shows it with include_all_metadata."""
     ts = await api.post(CHANNEL, text("answer"), thread_ts=THREAD, question_id="q7", piece=2)
-    assert slack.messages[0].metadata == {
-        "event_type": "shopmax_answer",
-        "event_payload": {"question_id": "q7", "piece": 2},
-    }
-    [plain] = await api.thread(CHANNEL, THREAD)
-    assert plain["ts"] == ts and "metadata" not in plain and plain["bot_id"]
+    metadata = {"event_type": "shopmax_answer", "event_payload": {"question_id": "q7", "piece": 2}}
+    assert slack.messages[0].metadata == metadata
+    plain = await api.client.conversations_replies(channel=CHANNEL, ts=THREAD)
+    assert [m["ts"] for m in plain["messages"]] == [ts] and "metadata" not in plain["messages"][0]
+    [read] = await api.thread(CHANNEL, THREAD)
+    assert read["metadata"] == metadata and read["bot_id"]
     assert await api.find_reply(CHANNEL, "q7", thread_ts=THREAD, piece=2) == ts
 
 
@@ -223,7 +223,7 @@ async def test_a_threads_turns_can_be_read_back_from_slack(api: SlackApi, slack:
     ]
     await api.post(CHANNEL, text("The LG 260 L."), thread_ts=parent, question_id="q1")
     await api.post(CHANNEL, text("At ₹28,990."), thread_ts=parent, question_id="q1", piece=1)
-    messages = await api.thread(CHANNEL, parent, with_metadata=True)
+    messages = await api.thread(CHANNEL, parent)
     assert turns_from_thread(messages, before_ts="1800000000.000000") == [
         Turn("user", "fridge under 30k?"),
         Turn("user", "and in Pune?"),
