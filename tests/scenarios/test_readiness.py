@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from bot.app import Services, build_services
+from bot.delivery.slack_api import SlackApi
 from bot.errors import SlackRefused, SlackUnavailable
 from bot.settings import Settings
 from bot.surfaces.http import web_app
@@ -48,6 +49,11 @@ async def until(condition: Callable[[], bool], within: float = 15.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "never happened"
         await asyncio.sleep(0.02)
+
+
+def slack_of(services: Services) -> SlackApi:
+    """Slack calls as the bot makes them: its client, reporting to its health board."""
+    return SlackApi(services.slack_client, services.metrics, services.health)
 
 
 async def get(url: str) -> tuple[int, Any]:
@@ -101,7 +107,7 @@ async def test_slack_refusing_the_token_makes_the_bot_unready(
     url, services = await served()
     slack.refusing = "token_revoked"
     with pytest.raises(SlackRefused):
-        await services.answerer.slack.post(CHANNEL, Rendered("hi", []))
+        await slack_of(services).post(CHANNEL, Rendered("hi", []))
     status, body = await get(f"{url}/readyz")
     assert status == 503 and body["ready"] is False
     assert body["dependencies"]["slack"] == {
@@ -118,7 +124,7 @@ async def test_slack_in_an_incident_is_down_but_the_bot_stays_ready(
     url, services = await served()
     slack.outage("503")
     with pytest.raises(SlackUnavailable):  # after the SDK's own retries
-        await services.answerer.slack.update(CHANNEL, "1.1", Rendered("hi", []))
+        await slack_of(services).update(CHANNEL, "1.1", Rendered("hi", []))
     status, body = await get(f"{url}/readyz")
     assert status == 200
     assert body["dependencies"]["slack"]["reason"] == "service_unavailable"
