@@ -8,6 +8,7 @@ next start; reads say what they can without it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import sqlite3
@@ -46,12 +47,13 @@ async def opened(tmp_path: Path) -> AsyncIterator[Opened]:
         limit: int = 1000,
         health: Health | None = None,
         call_timeout: float = 2.0,
+        spool: str = "spool.jsonl",
     ) -> ResilientStore:
         metrics = health.metrics if health else Metrics()
         store = ResilientStore(
             open_inner,
             unreachable=away,
-            spool=Spool.load(tmp_path / "spool.jsonl", limit, metrics),
+            spool=Spool.load(tmp_path / spool, limit, metrics),
             claims=FallbackClaims(),
             health=health,
             timeout=call_timeout,
@@ -77,13 +79,7 @@ async def until(condition: Callable[[], bool], within: float = 15.0) -> None:
     deadline = time.monotonic() + within
     while not condition():
         assert time.monotonic() < deadline, "never happened"
-        await _sleep(0.02)
-
-
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
+        await asyncio.sleep(0.02)
 
 
 def moment(n: int) -> float:
@@ -271,3 +267,25 @@ async def test_a_sqlite_file_that_cannot_be_used_at_start_stops_the_start(
             spool_limit=10,
             call_timeout=1.0,
         )
+
+
+async def test_the_stop_listener_reconnects_after_a_crash(
+    throwaway_postgres: ThrowawayPostgres, opened: Opened
+) -> None:
+    """A Stop press relayed by another replica after PostgreSQL came back still arrives."""
+    pressed: list[tuple[str, str]] = []
+
+    async def on_stop(answer_id: str, user: str) -> None:
+        pressed.append((answer_id, user))
+
+    listening = await opened(postgres(throwaway_postgres), spool="listening.jsonl")
+    await listening.listen_stops(on_stop)
+    await throwaway_postgres.crash()
+    await throwaway_postgres.start()
+    relaying = await opened(postgres(throwaway_postgres), spool="relaying.jsonl")
+    deadline = time.monotonic() + 15
+    while not pressed:  # until the listener is back: a NOTIFY before that reaches no one
+        assert time.monotonic() < deadline, "the listener never came back"
+        await relaying.relay_stop("a1", "U1")
+        await asyncio.sleep(0.2)
+    assert pressed[0] == ("a1", "U1")
