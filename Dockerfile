@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HOST=0.0.0.0 \
     PORT=3000 \
-    DATABASE_URL=sqlite:////data/shopmax.db
+    DATABASE_URL=sqlite:////data/shopmax.db \
+    SHOPMAX_SPOOL_FILE=/data/shopmax-spool.jsonl
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

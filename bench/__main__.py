@@ -7,7 +7,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bench import budget, catalog, replicas, scheduler
+from bench import budget, catalog, replicas, scheduler, store
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "scheduler", "catalog", "budget", "replicas"],
+        choices=["all", "scheduler", "catalog", "budget", "store", "replicas"],
         help="which benchmark to run (all)",
     )
     parser.add_argument("--answers", type=int, default=20, help="concurrent answers (20)")
@@ -28,7 +28,9 @@ def main() -> None:
         print(catalog.run(), end="\n\n", flush=True)
     if args.which in ("all", "budget"):
         print(budget.run(), end="\n\n", flush=True)
-    if args.which in ("catalog", "budget"):
+    if args.which in ("all", "store"):
+        print(store.run(), end="\n\n", flush=True)
+    if args.which in ("catalog", "budget", "store"):
         return
     config = scheduler.Config(
         answers=args.answers,

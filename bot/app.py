@@ -23,6 +23,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.accounting.health import Health
 from bot.accounting.metrics import Metrics
 from bot.answering.answerer import AnswerConfig, Answerer, ThreadReader
 from bot.answering.gate import Gate, Limits
@@ -35,10 +36,12 @@ from bot.delivery.pacing.scheduler import Schedulers
 from bot.delivery.replies.base import ReplyFor
 from bot.delivery.replies.slack import SlackReplies
 from bot.delivery.slack_api import SlackApi
+from bot.delivery.slack_retry import web_client
 from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel
 from bot.model.stream import Clock
 from bot.settings import Settings
-from bot.store import Store, open_store
+from bot.store import ResilientStore, Store, open_resilient_store, open_store
+from bot.store.retention import Retention
 from bot.surfaces import terminal
 from bot.surfaces.http import listen, metrics_app, web_app
 from bot.surfaces.slack import SlackSurface, StopPresses
@@ -58,12 +61,14 @@ class Services:
     """Everything a running bot holds; `close()` releases it."""
 
     settings: Settings
-    store: Store
+    store: ResilientStore
     model: anthropic.AsyncAnthropic
     schedulers: Schedulers
     answerer: Answerer
     metrics: Metrics
     leases: Leases
+    health: Health
+    retention: Retention
     # Slack's side; None in the web-only mode (no Slack tokens).
     slack_client: AsyncWebClient | None = None
     slack: SlackApi | None = None
@@ -74,12 +79,13 @@ class Services:
 
     async def start(self) -> None:
         """Start what runs beside answering: the lease heartbeat and sweep (after finishing
-        this replica's own cut-off answers) and the listener for Stop presses relayed from
-        other replicas."""
+        this replica's own cut-off answers), the listener for Stop presses relayed from
+        other replicas, and retention."""
         await self.leases.sweep(own_too=True)
         self.leases.start()
         if self.stops is not None:
             await self.store.listen_stops(self.stops.relayed)
+        self.retention.start()
 
     async def close(self, grace: float = 10.0) -> None:
         """Let answers in flight finish (up to `grace` seconds), end the rest with a notice,
@@ -87,6 +93,7 @@ class Services:
         self.shutting_down = True
         await self.answerer.shutdown(grace)
         await self.leases.close()
+        await self.retention.close()
         await self.schedulers.close()
         if self.redis_windows is not None:
             await self.redis_windows.close()
@@ -174,7 +181,16 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         settings.require_slack()
     settings.require_anthropic()
     tools = toolbox(settings)  # a bad catalog stops start-up before anything is opened
-    store = await open_store(settings.database_url)
+    metrics = Metrics()
+    health = Health(metrics)
+    store = await open_resilient_store(
+        settings.database_url,
+        spool_path=settings.spool_path,
+        spool_limit=settings.spool_limit,
+        call_timeout=settings.database_timeout,
+        redis_url=settings.redis_url,
+        health=health,
+    )
     model = model_client(settings)
     redis_windows = None
     if settings.redis_url:
@@ -189,11 +205,10 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         clock=clock,
         windows=redis_windows,
     )
-    metrics = Metrics()
     client = slack = replies = None
     if settings.serves_slack:
-        client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        slack = SlackApi(client, metrics)
+        client = web_client(settings.slack_bot_token, settings.slack_api_url)
+        slack = SlackApi(client, metrics, health)
         replies = SlackReplies(
             slack,
             schedulers,
@@ -220,6 +235,8 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         answerer=answerer,
         metrics=metrics,
         leases=Leases(store, slack, replica=settings.replica_id, lease=settings.answer_lease),
+        health=health,
+        retention=Retention(store, history_days=settings.history_days),
         slack_client=client,
         slack=slack,
         redis_windows=redis_windows,

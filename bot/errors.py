@@ -9,10 +9,13 @@
     ├── ModelError                  the model could not give (all of) an answer
     │   ├── ModelUnavailable        failed before the first token (after the SDK's own retries)
     │   └── ModelInterrupted        failed after text had started to arrive; the partial text stands
-    ├── SlackError                  Slack refused a call we cannot simply retry
+    ├── SlackError                  a Slack call failed; the subclasses say whether to try again
+    │   ├── SlackUnavailable        transient (5xx, timeout, no connection): wait, then try again
+    │   ├── SlackRefused            Slack refuses the bot itself (token revoked, app uninstalled)
     │   ├── CannotPost              the bot may not post in that conversation (not a member, ...)
     │   └── MessageGone             the message we were editing was deleted
-    └── RateLimited                 Slack answered 429: wait `retry_after` seconds, then send again
+    ├── RateLimited                 Slack answered 429: wait `retry_after` seconds, then send again
+    └── StoreUnavailable            the database cannot be read right now: use another source
 
 Each error's message says what happened in words an operator can act on; the user-facing
 wording for each lives in `bot.wording.texts`, never here.
@@ -72,11 +75,35 @@ class ModelInterrupted(ModelError):
 
 
 class SlackError(ShopMaxError):
-    """Slack refused a call in a way that retrying the same call will not fix."""
+    """A Slack call failed. Only `SlackUnavailable` is worth trying again; every other kind is
+    permanent for that call (retrying the same call will not fix it)."""
 
     def __init__(self, message: str, *, code: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class SlackUnavailable(SlackError):
+    """Slack could not be reached or answered 5xx, after the SDK's own short retries: an
+    incident that passes. Wait `retry_after` seconds (longer on each attempt) and send the
+    newest state again.
+
+    `may_have_landed` is true when the request may have reached Slack although no answer came
+    back (a dropped connection, a timeout, a 5xx). A post is not idempotent: before posting
+    again, look for it (`SlackApi.find_reply`), so that nothing is doubled.
+    """
+
+    def __init__(
+        self, message: str, *, code: str, retry_after: float, may_have_landed: bool
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+        self.may_have_landed = may_have_landed
+
+
+class SlackRefused(SlackError):
+    """Slack refuses the bot itself (`invalid_auth`, `token_revoked`, `account_inactive`, ...):
+    nothing can be posted anywhere until the token or the app's installation is fixed."""
 
 
 class CannotPost(SlackError):
@@ -94,3 +121,9 @@ class RateLimited(ShopMaxError):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"rate limited for {retry_after}s")
         self.retry_after = retry_after
+
+
+class StoreUnavailable(ShopMaxError):
+    """The database cannot be reached (or its answer did not come in time) and what was asked
+    cannot be answered without it. Writes never raise this: they are kept and written later.
+    Callers read elsewhere (a thread's history from Slack) or go on without."""

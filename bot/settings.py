@@ -152,6 +152,13 @@ def _lease(raw: str) -> float:
     return value
 
 
+def _spool_file(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.parent.is_dir():
+        raise ValueError(f"no such directory: {path.parent}")
+    return path
+
+
 def _database_url(raw: str) -> str:
     if not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ValueError("expected sqlite:///path/to/file.db or postgresql://user@host/db")
@@ -234,6 +241,10 @@ class Settings:
     redis_url: str | None = setting("SHOPMAX_REDIS_URL", None, _redis_url, secret=True)
     replica_id: str = setting("SHOPMAX_REPLICA_ID", parse=_replica_id, factory=default_replica_id)
     answer_lease: float = setting("SHOPMAX_ANSWER_LEASE", 15.0, _lease)
+    database_timeout: float = setting("SHOPMAX_DATABASE_TIMEOUT", 3.0, _positive_float)
+    spool_path: Path = setting("SHOPMAX_SPOOL_FILE", Path("shopmax-spool.jsonl"), _spool_file)
+    spool_limit: int = setting("SHOPMAX_SPOOL_LIMIT", 20_000, _positive_int)
+    history_days: float = setting("SHOPMAX_HISTORY_DAYS", 90.0, _positive_float)
 
     @property
     def serves_slack(self) -> bool:

@@ -28,6 +28,10 @@ from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
 from tests.services import POSTGRES_URL, drop_schema, fresh_redis, postgres_schema
 
+# Fixtures for every test: a PostgreSQL cluster a test may crash (from a template made once).
+from tests.services import postgres_template as postgres_template
+from tests.services import throwaway_postgres as throwaway_postgres
+
 PAYLOADS = Path(__file__).parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"
 CHANNEL = "C0SHOPFLOOR"
@@ -224,7 +228,7 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str) -> Settings:
+def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SIGNING_SECRET,
@@ -232,6 +236,7 @@ def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str) -> Setti
         anthropic_api_key="sk-ant-test-key",
         anthropic_base_url=model.url,
         database_url=database_url,
+        spool_path=tmp_path / "spool.jsonl",
         update_interval=0.05,
         updates_per_minute=6000,
         appends_per_minute=6000,

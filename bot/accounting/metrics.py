@@ -73,6 +73,28 @@ class Metrics:
             "shopmax_slack_429", "Slack calls answered 429, by method.", ["method"], registry=r
         )
         self.errors = Counter("shopmax_errors", "Failures, by kind.", ["kind"], registry=r)
+        self.dependency_failures = Counter(
+            "shopmax_dependency_failures",
+            "Calls that could not reach a dependency (database, redis, slack), by dependency.",
+            ["dependency"],
+            registry=r,
+        )
+        self.dependency_up = Gauge(
+            "shopmax_dependency_up",
+            "1 while a dependency answers, 0 while it is away, by dependency.",
+            ["dependency"],
+            registry=r,
+        )
+        self.spool_depth = Gauge(
+            "shopmax_spool_entries",
+            "Bookkeeping writes kept in the local spool until the database is back.",
+            registry=r,
+        )
+        self.spool_dropped = Counter(
+            "shopmax_spool_dropped",
+            "Bookkeeping writes lost: the spool was full, or the database refused one on replay.",
+            registry=r,
+        )
 
     def observe(self, row: LedgerRow) -> None:
         """Count a finished answer from its ledger row."""

@@ -6,46 +6,152 @@ so nothing the model or a person wrote (an answer, a tool's arguments in a statu
 question) can ping anyone or hide a link's target. Every post turns unfurls off and never passes
 `link_names`. A 429 becomes `RateLimited` carrying Slack's `Retry-After`, for the scheduler to
 wait out; nothing here sleeps.
+
+Failures are told apart (the SDK has already retried short blips, see `slack_retry`):
+`SlackUnavailable` for what passes (5xx, timeouts, connections refused or dropped), to be
+waited out; `SlackRefused` when Slack refuses the bot itself; `CannotPost` and `MessageGone`
+for one conversation or message. A post carries its question's id in message metadata, so
+`find_reply` can tell whether a post whose answer was lost reached the thread after all.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.accounting.health import Health
 from bot.accounting.metrics import Metrics
-from bot.errors import CannotPost, MessageGone, RateLimited, SlackError
+from bot.delivery import slack_retry
+from bot.errors import (
+    CannotPost,
+    MessageGone,
+    RateLimited,
+    SlackError,
+    SlackRefused,
+    SlackUnavailable,
+)
 from bot.wording.inert import neutralise, neutralise_blocks
 from bot.wording.markdown import Rendered
+
+log = logging.getLogger(__name__)
 
 CANNOT_POST = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
 )
 GONE = frozenset({"message_not_found", "cant_update_message"})
+# Slack refuses the bot's token or app: no conversation will work until a person fixes it.
+REFUSED = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "not_allowed_token_type",
+        "team_access_not_granted",
+        "ekm_access_denied",
+        "org_login_required",
+        "team_is_restricted",
+    }
+)
+# Slack's own words for "try again later", sometimes sent with HTTP 200.
+PASSING = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout"}
+)
+RETRY_AFTER = 1.0  # seconds before a first retry when Slack names none
+ANSWER_EVENT = "shopmax_answer"  # metadata event type on every answer message
+SLACK = "slack"  # this dependency's name on the health board
 
 
 class SlackApi:
     """Thin wrapper over `AsyncWebClient`: post, update, ephemeral, `response_url`."""
 
-    def __init__(self, client: AsyncWebClient, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        metrics: Metrics | None = None,
+        health: Health | None = None,
+    ) -> None:
         self.client = client
         self.metrics = metrics
+        self.health = health
+        if health is not None:
+            health.watch(SLACK)
 
-    async def post(self, channel: str, rendered: Rendered, *, thread_ts: str | None = None) -> str:
-        """Post a message (in `thread_ts` when given) and return its ts."""
+    async def post(
+        self,
+        channel: str,
+        rendered: Rendered,
+        *,
+        thread_ts: str | None = None,
+        question_id: str | None = None,
+        piece: int = 0,
+    ) -> str:
+        """Post a message (in `thread_ts` when given) and return its ts.
+
+        With `question_id`, the message carries it (and `piece`, its place in a long answer)
+        in metadata that `find_reply` looks for.
+        """
+        metadata = None
+        if question_id is not None:
+            payload = {"question_id": question_id, "piece": piece}
+            metadata = {"event_type": ANSWER_EVENT, "event_payload": payload}
         response = await self._call(
             "chat_postMessage",
             channel=channel,
             thread_ts=thread_ts,
             text=neutralise(rendered.text),
             blocks=neutralise_blocks(rendered.blocks),
+            metadata=metadata,
             unfurl_links=False,
             unfurl_media=False,
         )
         return str(response["ts"])
+
+    async def find_reply(
+        self,
+        channel: str,
+        question_id: str,
+        *,
+        thread_ts: str | None,
+        piece: int = 0,
+        oldest: str | None = None,
+    ) -> str | None:
+        """The ts of our message `piece` of the answer to `question_id`, if Slack has it.
+
+        Call it before posting again after `SlackUnavailable(may_have_landed=True)`. In a
+        thread it reads the thread; a top-level answer (a slash command's, `thread_ts` None)
+        is looked for in the channel's messages since `oldest`.
+        """
+        # A thread's replies, or a top-level answer among the channel's messages.
+        method, where = (
+            ("conversations_replies", {"ts": thread_ts})
+            if thread_ts is not None
+            else ("conversations_history", {"oldest": oldest})
+        )
+        cursor = None
+        while True:
+            response = await self._call(
+                method,
+                channel=channel,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+                **where,
+            )
+            for message in response.get("messages") or []:
+                if _answer_mark(message) == (question_id, piece):
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
 
     async def update(self, channel: str, ts: str, rendered: Rendered) -> None:
         await self._call(
@@ -96,9 +202,14 @@ class SlackApi:
         )
 
     async def thread(self, channel: str, thread_ts: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The messages of a thread, oldest first (its parent included)."""
+        """The messages of a thread, oldest first (its parent included), with their metadata:
+        our answers carry theirs (see `bot.answering.thread_turns`)."""
         response = await self._call(
-            "conversations_replies", channel=channel, ts=thread_ts, limit=limit
+            "conversations_replies",
+            channel=channel,
+            ts=thread_ts,
+            limit=limit,
+            include_all_metadata=True,
         )
         return list(response.get("messages") or [])
 
@@ -122,15 +233,27 @@ class SlackApi:
         It works where the bot is not a member (private channels, DMs between people), but only
         five times in thirty minutes, so it is never used for progressive edits.
         """
-        webhook = AsyncWebhookClient(response_url, timeout=30)
-        response = await webhook.send(
-            text=neutralise(rendered.text),
-            blocks=neutralise_blocks(rendered.blocks),
-            response_type="ephemeral",
-            replace_original=False,
+        webhook = AsyncWebhookClient(
+            response_url, timeout=slack_retry.TIMEOUT, retry_handlers=slack_retry.retry_handlers()
         )
+        try:
+            response = await webhook.send(
+                text=neutralise(rendered.text),
+                blocks=neutralise_blocks(rendered.blocks),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _unreachable("response_url", exc) from exc
         if response.status_code == 429:
             raise RateLimited(_retry_after(response.headers))
+        if response.status_code >= 500:
+            raise SlackUnavailable(
+                f"response_url answered HTTP {response.status_code}",
+                code=f"http_{response.status_code}",
+                retry_after=_retry_after(response.headers, RETRY_AFTER),
+                may_have_landed=True,
+            )
         if response.status_code != 200:
             raise SlackError(
                 f"response_url answered HTTP {response.status_code}: {response.body}",
@@ -143,39 +266,97 @@ class SlackApi:
         if self.metrics is not None:
             self.metrics.slack_calls.labels(name).inc()
         try:
-            return await getattr(self.client, method)(**kwargs)
+            response = await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
-            error = _mapped(method, exc)
-            if self.metrics is not None:
-                if isinstance(error, RateLimited):
-                    self.metrics.slack_throttled.labels(name).inc()
+            error = _mapped(name, exc)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            error = _unreachable(name, exc)
+        else:
+            self._reached()
+            return response
+        self._failed(name, error)
+        raise error from error.__cause__
+
+    def _reached(self) -> None:
+        if self.health is not None and self.health.ok(SLACK):
+            log.warning("Slack answers again")
+
+    def _failed(self, name: str, error: Exception) -> None:
+        if isinstance(error, SlackUnavailable | SlackRefused):
+            fatal = isinstance(error, SlackRefused)
+            if self.health is not None and self.health.failed(SLACK, error.code, fatal=fatal):
+                if fatal:
+                    log.error("Slack refuses the bot (%s): fix its token or installation", error)
                 else:
-                    self.metrics.errors.labels(f"slack_{getattr(error, 'code', 'error')}").inc()
-            raise error from exc
+                    log.warning("Slack is unreachable (%s): its calls wait for it", error)
+        else:
+            self._reached()  # Slack answered, if only to say no
+        if self.metrics is None:
+            return
+        if isinstance(error, RateLimited):
+            self.metrics.slack_throttled.labels(name).inc()
+        else:
+            self.metrics.errors.labels(f"slack_{getattr(error, 'code', 'error')}").inc()
 
 
-def _mapped(method: str, exc: SlackApiError) -> Exception:
+def _answer_mark(message: dict[str, Any]) -> tuple[str, int] | None:
+    """(question id, piece) from one of our answer messages' metadata; None for others."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != ANSWER_EVENT:
+        return None
+    payload = metadata.get("event_payload") or {}
+    try:
+        return str(payload["question_id"]), int(payload.get("piece", 0))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _mapped(name: str, exc: SlackApiError) -> Exception:
+    """Slack's answer (after the SDK's retries) as one of our errors, caused by `exc`."""
     response = exc.response
-    if response.status_code == 429:
-        return RateLimited(_retry_after(response.headers))
     data = response.data if isinstance(response.data, dict) else {}
     code = str(data.get("error") or f"http_{response.status_code}")
-    message = f"Slack {method.replace('_', '.')} failed: {code}"
-    if code in CANNOT_POST:
-        return CannotPost(message, code=code)
-    if code in GONE:
-        return MessageGone(message, code=code)
-    if code == "ratelimited":
-        return RateLimited(_retry_after(response.headers))
-    return SlackError(message, code=code)
+    message = f"Slack {name} failed: {code}"
+    error: Exception
+    if response.status_code == 429 or code == "ratelimited":
+        error = RateLimited(_retry_after(response.headers))
+    elif response.status_code >= 500 or code in PASSING:
+        retry_after = _retry_after(response.headers, RETRY_AFTER)
+        error = SlackUnavailable(message, code=code, retry_after=retry_after, may_have_landed=True)
+    elif code in REFUSED:
+        error = SlackRefused(message, code=code)
+    elif code in CANNOT_POST:
+        error = CannotPost(message, code=code)
+    elif code in GONE:
+        error = MessageGone(message, code=code)
+    else:
+        error = SlackError(message, code=code)
+    error.__cause__ = exc
+    return error
 
 
-def _retry_after(headers: Any) -> float:
-    """Seconds from a `Retry-After` header (1 when absent); header maps differ by client."""
-    value = headers.get("Retry-After") or headers.get("retry-after") or "1"
+def _unreachable(name: str, exc: BaseException) -> SlackUnavailable:
+    """No answer from Slack. A connection never opened cannot have delivered the call; a
+    dropped one or a timeout may have."""
+    kind = type(exc).__name__
+    landed = not isinstance(exc, aiohttp.ClientConnectorError)
+    error = SlackUnavailable(
+        f"Slack {name} failed: no answer ({kind}: {exc})",
+        code="unreachable",
+        retry_after=RETRY_AFTER,
+        may_have_landed=landed,
+    )
+    error.__cause__ = exc
+    return error
+
+
+def _retry_after(headers: Any, default: float = 1.0) -> float:
+    """Seconds from a `Retry-After` header (`default` when absent); header maps differ by
+    client."""
+    value = headers.get("Retry-After") or headers.get("retry-after") or str(default)
     if isinstance(value, list):
         value = value[0]
     try:
         return max(float(value), 0.0)
     except ValueError:
-        return 1.0
+        return default

@@ -2,67 +2,90 @@
 
 `Store` is the contract; `open_store` picks the backend from `DATABASE_URL`: SQLite
 (`sqlite:///path`) for one process, PostgreSQL (`postgresql://...`) for several replicas.
-A database that cannot be opened is an operator's problem to fix, so it stops the command with
-one line saying which database and why, never with the password (`CannotOpenStore`).
+The running bot opens it through `open_resilient_store`, which keeps answering while the
+database is away (see `resilient`). A database that cannot be opened at start is an
+operator's problem to fix: it stops the command with one line saying which and why
+(`opening.py`).
 """
 
 from __future__ import annotations
 
-import socket
-import sqlite3
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from pathlib import Path
 
-from bot.errors import CannotOpenStore
+from bot.accounting.health import Health
+from bot.store import sqlite
 from bot.store.base import Store
+from bot.store.claims import FallbackClaims
+from bot.store.opening import cannot_open, is_postgres, open_backend, shown_url
+from bot.store.resilient import ResilientStore
+from bot.store.spool import Spool
 from bot.store.sqlite import SqliteStore
 
 
 async def open_store(database_url: str) -> Store:
-    """Open (and migrate) the store named by `database_url`."""
+    """Open (and migrate) the store named by `database_url`; `CannotOpenStore` when it
+    cannot be."""
     try:
-        if database_url.startswith(("postgresql://", "postgres://")):
-            from bot.store.postgres import PostgresStore  # asyncpg only where it is used
-
-            return await PostgresStore.open(database_url)
-        return await SqliteStore.open(database_url.removeprefix("sqlite:///"))
+        return await open_backend(database_url)
     except Exception as exc:
-        if not _cannot_open(exc):
+        error = cannot_open(database_url, exc)
+        if error is None:
             raise
-        why, password = _reason(exc), urlsplit(database_url).password
-        if password:  # no driver is known to repeat it; this makes sure
-            why = why.replace(password, "***")
-        raise CannotOpenStore(f"cannot open the database {shown_url(database_url)}: {why}") from exc
+        raise error from exc
 
 
-def shown_url(database_url: str) -> str:
-    """The database as an operator would name it: the URL without its password, and without
-    its query, which may carry one (`?password=...`)."""
-    if database_url.startswith("sqlite:///"):
-        return database_url.removeprefix("sqlite:///")
-    parts = urlsplit(database_url)
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return f"{parts.scheme}://{user + '@' if user else ''}{host}{parts.path}"
+def unreachable_for(database_url: str) -> Callable[[BaseException], bool]:
+    """How the backend of `database_url` tells "the database is away" from a bug."""
+    if is_postgres(database_url):
+        from bot.store import postgres
+
+        return postgres.unreachable
+    return sqlite.unreachable
 
 
-def _cannot_open(exc: Exception) -> bool:
-    """Errors that mean the database is unreachable, refuses us, or is not a usable database
-    (asyncpg's own errors are recognised by their module, so SQLite users need no asyncpg)."""
-    return isinstance(exc, OSError | sqlite3.Error) or type(exc).__module__.startswith("asyncpg")
+async def open_resilient_store(
+    database_url: str,
+    *,
+    spool_path: Path,
+    spool_limit: int,
+    call_timeout: float,
+    redis_url: str | None = None,
+    health: Health | None = None,
+) -> ResilientStore:
+    """The store for the running bot: the backend of `database_url` wrapped so that it keeps
+    answering while the database is away, keeping bookkeeping in `spool_path` meanwhile.
+    What an earlier run left in the spool is written first.
+
+    The database must be there at start: one that cannot be reached then is far more often a
+    wrong setting than an outage, and an orchestrator restarts the process until it is up.
+    """
+    metrics = None if health is None else health.metrics
+    store = ResilientStore(
+        lambda: open_backend(database_url),
+        unreachable=unreachable_for(database_url),
+        spool=Spool.load(spool_path, spool_limit, metrics),
+        claims=FallbackClaims(redis_url, health=health),
+        health=health,
+        timeout=call_timeout,
+    )
+    try:
+        await store.connect(may_start_without=False)
+    except Exception as exc:
+        error = cannot_open(database_url, exc)
+        if error is None:
+            raise
+        await store.close()
+        raise error from exc
+    return store
 
 
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is the database server running, on that host and port?)"
-    if isinstance(exc, socket.gaierror):
-        return f"unknown host ({exc.strerror})"
-    if isinstance(exc, TimeoutError):
-        return "no answer in time (a firewall, or the wrong host?)"
-    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
-        return "unable to open the file (does its directory exist, and may this user write there?)"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
-__all__ = ["SqliteStore", "Store", "open_store", "shown_url"]
+__all__ = [
+    "ResilientStore",
+    "SqliteStore",
+    "Store",
+    "open_resilient_store",
+    "open_store",
+    "shown_url",
+    "unreachable_for",
+]

@@ -43,11 +43,20 @@ def question_from(row: Sequence[Any]) -> Question:
     return Question(team, channel, user, text, Surface(surface), ts, thread_ts, response_url)
 
 
+def turn_key(key: str | None, position: int) -> str | None:
+    """The idempotency key of one turn of a batch written under `key` (None: no key)."""
+    return None if key is None else f"{key}:{position}"
+
+
 OnStop = Callable[[str, str], Coroutine[Any, Any, None]]
 """Called with (answer_id, user) for a Stop press relayed from another replica."""
 
 
 class Store(Protocol):
+    """What the bot keeps. Writes that carry a `key` are idempotent: written again with the
+    same key (a replay after an outage, a retry whose first try did land), they are kept once.
+    """
+
     async def claim(self, key: str) -> bool:
         """Record that the user message `key` is being answered.
 
@@ -60,16 +69,26 @@ class Store(Protocol):
         """The thread's stored turns, oldest first (empty for a thread the bot never joined)."""
         ...
 
-    async def add_turns(self, thread_key: str, turns: Sequence[Turn]) -> None:
-        """Append turns to the thread."""
+    async def add_turns(
+        self,
+        thread_key: str,
+        turns: Sequence[Turn],
+        *,
+        key: str | None = None,
+        at: float | None = None,
+    ) -> None:
+        """Append turns to the thread (written at Unix time `at`, default now)."""
         ...
 
     async def has_thread(self, thread_key: str) -> bool:
         """Whether the bot has answered in this thread (so replies there are follow-ups)."""
         ...
 
-    async def save_question(self, question_id: str, question: Question) -> None:
-        """Keep a question so a Retry button can ask it again."""
+    async def save_question(
+        self, question_id: str, question: Question, *, at: float | None = None
+    ) -> None:
+        """Keep a question (asked at Unix time `at`, default now) so a Retry button can ask it
+        again and limits can count it."""
         ...
 
     async def question(self, question_id: str) -> Question | None: ...
@@ -103,7 +122,7 @@ class Store(Protocol):
         """
         ...
 
-    async def record(self, row: LedgerRow) -> None:
+    async def record(self, row: LedgerRow, *, key: str | None = None) -> None:
         """Add an answer to the usage ledger."""
         ...
 
@@ -141,6 +160,17 @@ class Store(Protocol):
 
     async def listen_stops(self, on_stop: OnStop) -> None:
         """From now until `close`, call `on_stop` for every Stop a replica relays."""
+        ...
+
+    async def ping(self) -> None:
+        """A cheap round trip that raises when the database cannot be used right now."""
+        ...
+
+    async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
+        """Delete up to `batch` claims older than `claims_before` and up to `batch` turns and
+        questions older than `history_before` (Unix times), each kind in a short transaction
+        that holds no lock answering waits on; returns how many rows went. The ledger is kept.
+        """
         ...
 
     async def close(self) -> None: ...

@@ -19,7 +19,7 @@ import asyncpg
 
 from bot.accounting.ledger import LedgerRow
 from bot.question import Question, Turn
-from bot.store.base import OnStop, Unfinished, question_from, question_values
+from bot.store.base import OnStop, Unfinished, question_from, question_values, turn_key
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,40 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE in_flight ADD COLUMN lease_until DOUBLE PRECISION NOT NULL DEFAULT 0;
     CREATE INDEX in_flight_by_lease ON in_flight (lease_until);
     """,
+    # Writes kept while the database was away are written again with their key: kept once.
+    # And what retention deletes by age is found by age.
+    """
+    ALTER TABLE ledger ADD COLUMN entry_key TEXT;
+    CREATE UNIQUE INDEX ledger_by_key ON ledger (entry_key);
+    ALTER TABLE turns ADD COLUMN entry_key TEXT;
+    CREATE UNIQUE INDEX turns_by_key ON turns (entry_key);
+    CREATE INDEX claimed_by_age ON claimed_messages (claimed_at);
+    CREATE INDEX turns_by_age ON turns (created_at);
+    CREATE INDEX questions_by_age ON questions (asked_at);
+    """,
 )
 
 LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
 LEDGER_COLUMNS = ", ".join('"user"' if f == "user" else f for f in LEDGER_FIELDS)
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection: a dead host must not stall an answer
+CLOSE_TIMEOUT = 5.0  # seconds for the pool to close politely before it is cut off
+
+# What a database that is away looks like: no connection, a connection lost, the server
+# shutting down or starting up, out of connections, or read-only mid-failover.
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be used right now, rather than a bug."""
+    return isinstance(exc, UNREACHABLE)
 
 
 class PostgresStore:
@@ -106,13 +136,16 @@ class PostgresStore:
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._relayed: set[asyncio.Task[None]] = set()
+        self._listen_failing = False
 
     @classmethod
     async def open(cls, url: str, *, schema: str | None = None) -> PostgresStore:
         """Connect and migrate; `schema` (tests) keeps the tables in a schema of their own."""
         settings = {"search_path": schema} if schema else None
+        # No floor of idle connections: asyncpg would log a traceback for each attempt to keep
+        # one while the database is away. Connections open on demand and stay for reuse.
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=5, server_settings=settings, timeout=CONNECT_TIMEOUT
+            url, min_size=0, max_size=5, server_settings=settings, timeout=CONNECT_TIMEOUT
         )
         store = cls(pool, url, settings)
         await store._migrate()
@@ -139,11 +172,19 @@ class PostgresStore:
         )
         return [Turn(row["role"], row["text"]) for row in rows]
 
-    async def add_turns(self, thread_key: str, turns: Sequence[Turn]) -> None:
-        now = time.time()
+    async def add_turns(
+        self,
+        thread_key: str,
+        turns: Sequence[Turn],
+        *,
+        key: str | None = None,
+        at: float | None = None,
+    ) -> None:
+        created = time.time() if at is None else at
         await self._pool.executemany(
-            "INSERT INTO turns (thread_key, role, text, created_at) VALUES ($1, $2, $3, $4)",
-            [(thread_key, t.role, t.text, now) for t in turns],
+            "INSERT INTO turns (thread_key, role, text, created_at, entry_key) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (entry_key) DO NOTHING",
+            [(thread_key, t.role, t.text, created, turn_key(key, n)) for n, t in enumerate(turns)],
         )
 
     async def has_thread(self, thread_key: str) -> bool:
@@ -152,11 +193,13 @@ class PostgresStore:
         )
         return found is not None
 
-    async def save_question(self, question_id: str, question: Question) -> None:
+    async def save_question(
+        self, question_id: str, question: Question, *, at: float | None = None
+    ) -> None:
         await self._pool.execute(
             "INSERT INTO questions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
             "ON CONFLICT (id) DO NOTHING",
-            *question_values(question_id, question, time.time()),
+            *question_values(question_id, question, time.time() if at is None else at),
         )
 
     async def question(self, question_id: str) -> Question | None:
@@ -217,11 +260,13 @@ class PostgresStore:
         )
         return [Unfinished(*row) for row in rows]
 
-    async def record(self, row: LedgerRow) -> None:
-        placeholders = ", ".join(f"${n}" for n in range(1, len(LEDGER_FIELDS) + 1))
+    async def record(self, row: LedgerRow, *, key: str | None = None) -> None:
+        placeholders = ", ".join(f"${n}" for n in range(1, len(LEDGER_FIELDS) + 2))
         await self._pool.execute(
-            f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({placeholders})",
+            f"INSERT INTO ledger ({LEDGER_COLUMNS}, entry_key) VALUES ({placeholders}) "
+            "ON CONFLICT (entry_key) DO NOTHING",
             *[getattr(row, name) for name in LEDGER_FIELDS],
+            key,
         )
 
     async def ledger(self, since: float) -> list[LedgerRow]:
@@ -306,25 +351,65 @@ class PostgresStore:
 
         while True:
             try:
-                db = await asyncpg.connect(self._url, server_settings=self._settings)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("cannot listen for Stop presses (%s); trying again", exc)
+                db = await asyncpg.connect(
+                    self._url, server_settings=self._settings, timeout=CONNECT_TIMEOUT
+                )
+            except (*UNREACHABLE, asyncpg.PostgresError) as exc:
+                if not self._listen_failing:  # once per outage, not once a second
+                    log.warning("cannot listen for Stop presses (%s); trying again", exc)
+                self._listen_failing = True
                 await asyncio.sleep(1)
                 continue
-            lost = asyncio.Event()
-            db.add_termination_listener(lambda _db, lost=lost: lost.set())
-            try:
-                await db.add_listener(STOP_CHANNEL, notified)
-                self._listening.set()
-                await lost.wait()
-                log.warning("lost the connection that listens for Stop presses; reconnecting")
-            finally:
-                if not db.is_closed():
-                    await db.close()
+            await self._hold(db, notified)
             await asyncio.sleep(1)
+
+    async def _hold(self, db: asyncpg.Connection, notified: Any) -> None:
+        """LISTEN on `db` until the connection is lost."""
+        lost = asyncio.Event()
+        db.add_termination_listener(lambda _db: lost.set())
+        try:
+            await db.add_listener(STOP_CHANNEL, notified)
+        except (*UNREACHABLE, asyncpg.PostgresError):
+            db.terminate()
+            return
+        if self._listen_failing:
+            log.warning("listening for Stop presses again")
+            self._listen_failing = False
+        self._listening.set()
+        try:
+            await lost.wait()
+            log.warning("lost the connection that listens for Stop presses; reconnecting")
+            self._listen_failing = True  # said once: no second line until it is back
+        finally:
+            db.terminate()
+
+    async def ping(self) -> None:
+        await self._pool.fetchval("SELECT 1")
+
+    async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
+        """Delete by primary key, SKIP LOCKED: replicas pruning at once take different rows,
+        and nothing waits on a row an answer is using (answers touch new rows only)."""
+        deleted = 0
+        for table, column, before in (
+            ("claimed_messages", "claimed_at", claims_before),
+            ("turns", "created_at", history_before),
+            ("questions", "asked_at", history_before),
+        ):
+            key = "key" if table == "claimed_messages" else "id"
+            status = await self._pool.execute(
+                f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} "
+                f"WHERE {column} < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                before,
+                batch,
+            )
+            deleted += int(status.rsplit(" ", 1)[-1])
+        return deleted
 
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
-        await self._pool.close()
+        try:
+            await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT)
+        except TimeoutError:  # a server that went away does not say goodbye
+            self._pool.terminate()

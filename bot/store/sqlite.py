@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.accounting.ledger import LedgerRow
 from bot.question import Question, Turn
-from bot.store.base import OnStop, Unfinished, question_from, question_values
+from bot.store.base import OnStop, Unfinished, question_from, question_values, turn_key
 
 # Each entry moves the schema one version forward; never edit a shipped entry, append one.
 MIGRATIONS: tuple[str, ...] = (
@@ -100,7 +100,42 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE in_flight ADD COLUMN owner TEXT NOT NULL DEFAULT '';
     ALTER TABLE in_flight ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
     """,
+    # Writes kept while the database was away are written again with their key: kept once.
+    # And what retention deletes by age is found by age.
+    """
+    ALTER TABLE ledger ADD COLUMN entry_key TEXT;
+    CREATE UNIQUE INDEX ledger_by_key ON ledger (entry_key);
+    ALTER TABLE turns ADD COLUMN entry_key TEXT;
+    CREATE UNIQUE INDEX turns_by_key ON turns (entry_key);
+    CREATE INDEX claimed_by_age ON claimed_messages (claimed_at);
+    CREATE INDEX turns_by_age ON turns (created_at);
+    CREATE INDEX questions_by_age ON questions (asked_at);
+    """,
 )
+
+LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` means the database file cannot be used right now (locked by another
+    process, the disk full or failing, the file gone), rather than a bug in a statement."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return True
+    # "file is not a database", "database disk image is malformed"
+    return type(exc) is sqlite3.DatabaseError or isinstance(exc, OSError | ValueError)
+
+
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    """Switching a new database to WAL can fail at once ("locked") while another process
+    does the same, without waiting for the busy timeout: try again briefly."""
+    for attempt in range(50):
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            await asyncio.sleep(0.05)
 
 
 def _check_usable(path: str) -> None:
@@ -110,19 +145,6 @@ def _check_usable(path: str) -> None:
         db.execute("PRAGMA user_version").fetchone()  # reads the header: "not a database"
     finally:
         db.close()
-
-
-async def _use_wal(db: aiosqlite.Connection) -> None:
-    # Switching a new database to WAL can fail at once ("locked") while another process
-    # does the same, without waiting for the busy timeout: try again briefly.
-    for attempt in range(50):
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError:
-            if attempt == 49:
-                raise
-            await asyncio.sleep(0.05)
 
 
 class SqliteStore:
@@ -144,7 +166,7 @@ class SqliteStore:
             store = cls(db)
             await store._migrate()
         except BaseException:
-            await db.close()
+            await db.close()  # its worker thread too
             raise
         return store
 
@@ -180,11 +202,22 @@ class SqliteStore:
         ) as cursor:
             return [Turn(role, text) for role, text in await cursor.fetchall()]
 
-    async def add_turns(self, thread_key: str, turns: Sequence[Turn]) -> None:
-        now = time.time()
+    async def add_turns(
+        self,
+        thread_key: str,
+        turns: Sequence[Turn],
+        *,
+        key: str | None = None,
+        at: float | None = None,
+    ) -> None:
+        created = time.time() if at is None else at
         await self._db.executemany(
-            "INSERT INTO turns (thread_key, role, text, created_at) VALUES (?, ?, ?, ?)",
-            [(thread_key, turn.role, turn.text, now) for turn in turns],
+            "INSERT INTO turns (thread_key, role, text, created_at, entry_key) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (entry_key) DO NOTHING",
+            [
+                (thread_key, turn.role, turn.text, created, turn_key(key, n))
+                for n, turn in enumerate(turns)
+            ],
         )
         await self._db.commit()
 
@@ -194,10 +227,12 @@ class SqliteStore:
         ) as cursor:
             return await cursor.fetchone() is not None
 
-    async def save_question(self, question_id: str, question: Question) -> None:
+    async def save_question(
+        self, question_id: str, question: Question, *, at: float | None = None
+    ) -> None:
         await self._db.execute(
             "INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            question_values(question_id, question, time.time()),
+            question_values(question_id, question, time.time() if at is None else at),
         )
         await self._db.commit()
 
@@ -258,18 +293,19 @@ class SqliteStore:
         await self._db.commit()
         return [Unfinished(*row) for row in rows]
 
-    async def record(self, row: LedgerRow) -> None:
-        fields = [f.name for f in dataclasses.fields(LedgerRow)]
+    async def record(self, row: LedgerRow, *, key: str | None = None) -> None:
+        columns = ", ".join([*LEDGER_FIELDS, "entry_key"])
         await self._db.execute(
-            f"INSERT INTO ledger ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
-            [getattr(row, name) for name in fields],
+            f"INSERT INTO ledger ({columns}) VALUES ({', '.join('?' * (len(LEDGER_FIELDS) + 1))}) "
+            "ON CONFLICT (entry_key) DO NOTHING",
+            [*(getattr(row, name) for name in LEDGER_FIELDS), key],
         )
         await self._db.commit()
 
     async def ledger(self, since: float) -> list[LedgerRow]:
-        fields = [f.name for f in dataclasses.fields(LedgerRow)]
         async with self._db.execute(
-            f"SELECT {', '.join(fields)} FROM ledger WHERE at >= ? ORDER BY at", (since,)
+            f"SELECT {', '.join(LEDGER_FIELDS)} FROM ledger WHERE at >= ? ORDER BY at, id",
+            (since,),
         ) as cursor:
             return [LedgerRow(*row) for row in await cursor.fetchall()]
 
@@ -327,6 +363,32 @@ class SqliteStore:
 
     async def listen_stops(self, on_stop: OnStop) -> None:
         """Nothing to listen to: see `relay_stop`."""
+
+    async def ping(self) -> None:
+        """Take the write lock and let it go: a locked, read-only or broken file fails here.
+
+        One script, run whole on the connection's thread: a caller that stops waiting cannot
+        leave the lock taken. It first commits what a write that outlived its caller's wait
+        left open (kept writes are idempotent, so writing it again later does no harm).
+        """
+        await self._db.executescript("BEGIN IMMEDIATE; ROLLBACK;")
+
+    async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
+        """Delete up to `batch` rows of each kind past its time, in one short transaction."""
+        deleted = 0
+        for table, column, before in (
+            ("claimed_messages", "claimed_at", claims_before),
+            ("turns", "created_at", history_before),
+            ("questions", "asked_at", history_before),
+        ):
+            cursor = await self._db.execute(
+                f"DELETE FROM {table} WHERE rowid IN "
+                f"(SELECT rowid FROM {table} WHERE {column} < ? LIMIT ?)",
+                (before, batch),
+            )
+            deleted += max(cursor.rowcount, 0)
+        await self._db.commit()
+        return deleted
 
     async def close(self) -> None:
         await self._db.close()

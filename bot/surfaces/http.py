@@ -1,5 +1,5 @@
-"""The bot's HTTP server: Slack's requests in HTTP mode, health and metrics in both modes, and
-the browser chat and dashboard where they are on (`bot.surfaces.web`).
+"""The bot's HTTP server: Slack's requests in HTTP mode, health, readiness and metrics in both
+modes, and the browser chat and dashboard where they are on (`bot.surfaces.web`).
 
 `POST /slack/events` faces the internet, so nothing reads a request before Slack's signature
 over its raw bytes and its timestamp check out: junk gets 401 (unsigned, wrongly signed or
@@ -14,13 +14,14 @@ start-up with one line and nothing to clean up.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hmac
 import logging
 import socket
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -30,9 +31,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
+from bot.accounting.health import Health, State
 from bot.accounting.metrics import Metrics
 from bot.delivery.pacing.redis_window import RedisWindows
-from bot.errors import CannotListen
+from bot.errors import CannotListen, StoreUnavailable
+from bot.store import ResilientStore
 from bot.surfaces.web import assets, chat, dashboard
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ class Served(Protocol):
 
     bolt: AsyncApp | None  # None: the web-only mode, no Slack
     metrics: Metrics
+    health: Health
+    store: ResilientStore
     redis_windows: RedisWindows | None
     shutting_down: bool
 
@@ -109,6 +114,7 @@ def web_app(
         app[SLACK_CHECK] = SlackCheck(signing_secret)
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     if serve_metrics:
         _add_metrics(app, metrics_token)
     if web_chat is not None:
@@ -183,6 +189,49 @@ async def healthz(request: web.Request) -> web.Response:
             "share of the Slack budget"
         )
     return web.Response(text="ok")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: each dependency up or down, and since when, in a small JSON body.
+
+    503 only when the bot can answer no one: shutting down, or Slack refusing its token. A
+    database or Redis that is away, or Slack in an incident, leaves it 200: answers go on (the
+    bookkeeping waits in the spool; Slack's calls wait for it), and taking every replica out
+    of rotation over a shared outage would only stop the answers that still can be given.
+    """
+    services = request.app[SERVICES]
+    await _look_again(services)
+    ready = not services.shutting_down and services.health.can_answer
+    body = {
+        "ready": ready,
+        "shutting_down": services.shutting_down,
+        "dependencies": {
+            name: _state(state) for name, state in sorted(services.health.states().items())
+        },
+        "spool": {"entries": services.store.spooled},
+    }
+    return web.json_response(body, status=200 if ready else 503)
+
+
+async def _look_again(services: Served) -> None:
+    """A cheap round trip to the database and Redis, so the answer is current. Slack is not
+    called: its state is that of the bot's last call."""
+    with contextlib.suppress(StoreUnavailable):  # the store notes it away (and logs once)
+        await services.store.ping()
+    shared = services.redis_windows
+    if shared is not None:
+        if await shared.ping():
+            services.health.ok("redis")
+        else:
+            services.health.failed("redis", "unreachable")
+
+
+def _state(state: State) -> dict[str, Any]:
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(state.since))
+    shown: dict[str, Any] = {"ok": state.ok, "since": since}
+    if not state.ok:
+        shown["reason"] = state.reason
+    return shown
 
 
 async def metrics(request: web.Request) -> web.Response:

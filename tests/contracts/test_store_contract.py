@@ -4,6 +4,7 @@ reachable (SHOPMAX_TEST_POSTGRES_URL, default the local test database)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from bot.question import Question, Surface, Turn
 from bot.store import Store, open_store
 from bot.store.postgres import PostgresStore
+from bot.store.retention import Retention
 from tests.conftest import BotFactory, ledger_row, payload
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.slack_server import BOT_USER, FakeSlack
@@ -186,3 +188,62 @@ async def test_the_bot_answers_on_postgres_and_two_replicas_answer_a_mention_onc
     assert len(slack.calls_to("chat.postMessage")) == 1
     rows = await first.services.store.ledger(0)
     assert [r.outcome for r in rows] == ["ok"]
+
+
+async def test_a_keyed_write_written_twice_is_kept_once(opener: Opener) -> None:
+    """A replay after an outage (or a retry whose first try landed) writes again with the
+    same key: one ledger row, one copy of the turns. Without a key each write is new."""
+    store = await opener()
+    row = ledger_row(team="T1", user="U1")
+    for _ in range(2):
+        await store.record(row, key="k-ledger")
+        await store.add_turns("t1", [Turn("user", "q"), Turn("assistant", "a")], key="k-turns")
+    await store.record(row)
+    await store.record(row)
+    assert len(await store.ledger(0)) == 3
+    assert await store.turns("t1") == [Turn("user", "q"), Turn("assistant", "a")]
+
+
+async def test_writes_kept_for_later_keep_the_time_they_happened(opener: Opener) -> None:
+    """A question written after an outage counts for limits at the time it was asked."""
+    store = await opener()
+    question = Question("T1", "C1", "U1", "price?", Surface.MENTION, "1.1", "1.0")
+    hour_ago = time.time() - 3600
+    await store.save_question("q1", question, at=hour_ago)
+    assert await store.questions_since("T1", "U1", hour_ago - 1) == 1
+    assert await store.questions_since("T1", "U1", hour_ago + 1) == 0
+
+
+async def test_ping_answers_while_the_database_does(opener: Opener) -> None:
+    store = await opener()
+    await store.ping()
+
+
+async def test_retention_forgets_claims_after_a_day_and_history_after_its_days(
+    opener: Opener,
+) -> None:
+    """Claims go after a day; turns and questions after SHOPMAX_HISTORY_DAYS; the ledger,
+    figures only, is kept whatever its age. Deleted in batches until nothing is left."""
+    store = await opener()
+    now = time.time()
+    day = 24 * 60 * 60
+    question = Question("T1", "C1", "U1", "price?", Surface.MENTION, "1.1", "1.0")
+    assert await store.claim("T1:C1:1.1")
+    for n in range(5):
+        await store.add_turns("old", [Turn("user", f"q{n}")], at=now - 91 * day)
+        await store.save_question(f"old{n}", question, at=now - 91 * day)
+    await store.add_turns("recent", [Turn("user", "kept")], at=now - 88 * day)
+    await store.save_question("recent", question, at=now - 88 * day)
+    await store.record(ledger_row(at=now - 400 * day))
+    # A day and a minute later, with 90 days of history: 1 claim, 5 turns, 5 questions go.
+    retention = Retention(store, history_days=90, batch=2, clock=lambda: now + day + 60)
+    assert await retention.run_once() == 11
+    assert await store.claim("T1:C1:1.1"), "the claim was forgotten"
+    assert await store.turns("old") == [] and await store.question("old0") is None
+    assert await store.turns("recent") == [Turn("user", "kept")]
+    assert await store.question("recent") == question
+    assert len(await store.ledger(0)) == 1
+    retention = Retention(store, history_days=90, clock=lambda: now)
+    await store.add_turns("fresh", [Turn("user", "kept")])
+    assert await retention.run_once() == 0
+    assert await store.turns("fresh") == [Turn("user", "kept")]

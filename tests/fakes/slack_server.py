@@ -7,6 +7,13 @@ size limits (`msg_too_long`, `invalid_blocks`, `msg_blocks_too_long`) so a test 
 real Slack would. `POST /response/<id>` plays a slash command's `response_url`.
 
 Tests read `messages` (what a person would see) and `calls` (what was sent, in order).
+
+Outages are played on the wire: `outage("503")` answers every call 503 `service_unavailable`,
+`outage("reset")` drops every connection without an answer, `outage("refuse")` stops
+listening (connections are refused) — each for `seconds`, or until `end_outage()`. And
+`lose_responses["chat.postMessage"] = 1` lets the next post land but drops its answer, as a
+connection lost on the way back would. Messages keep their `metadata`; `conversations.replies`
+and `conversations.history` return it when asked (`include_all_metadata`), as Slack does.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -43,6 +50,7 @@ class Message:
     deleted: bool = False
     streaming: bool = False
     times: list[float] = field(default_factory=list)  # when Slack accepted each version
+    metadata: dict[str, Any] | None = None  # event_type and event_payload, as posted
 
     @property
     def latest(self) -> dict[str, Any]:
@@ -72,6 +80,9 @@ def markdown_of(payload: dict[str, Any]) -> str:
     return "".join(b["text"] for b in payload.get("blocks") or [] if b["type"] == "markdown")
 
 
+OutageMode = Literal["503", "reset", "refuse"]
+
+
 @dataclass
 class Call:
     method: str
@@ -98,6 +109,11 @@ class FakeSlack:
         self.no_streaming: set[str] = set()  # channels where chat.startStream is refused
         self.streams_end_after: int | None = None  # appends before Slack ends every stream
         self.retry_after = 1
+        self.lose_responses: dict[str, int] = {}  # method -> next calls handled, answer lost
+        self.refusing: str | None = None  # an error Slack answers every call with
+        self.outage_mode: OutageMode | None = None
+        self._outage_end: asyncio.TimerHandle | None = None
+        self._stopping: list[asyncio.Task[None]] = []  # the listener stopping or restarting
         self._sent: dict[str, list[float]] = {}
         self._ts = 0
         self._changed = asyncio.Event()
@@ -123,7 +139,48 @@ class FakeSlack:
         app.router.add_get("/socket", self._socket)
         self._runner, self.url = await serve(app)
 
+    def outage(self, mode: OutageMode = "503", seconds: float | None = None) -> None:
+        """Every Web API call fails the way `mode` says, for `seconds` (None: until
+        `end_outage`)."""
+        self.end_outage()
+        self.outage_mode = mode
+        if mode == "refuse":
+            self._stop_listening()
+        if seconds is not None:
+            loop = asyncio.get_running_loop()
+            self._outage_end = loop.call_later(seconds, self.end_outage)
+
+    def end_outage(self) -> None:
+        """Slack is back: calls are answered again (on the same port)."""
+        if self._outage_end is not None:
+            self._outage_end.cancel()
+            self._outage_end = None
+        if self.outage_mode == "refuse":
+            self._stopping.append(asyncio.get_running_loop().create_task(self._listen_again()))
+        self.outage_mode = None
+        self._changed.set()
+
+    def _stop_listening(self) -> None:
+        assert self._runner is not None
+        for site in list(self._runner.sites):
+            self._stopping.append(asyncio.get_running_loop().create_task(site.stop()))
+        server = self._runner.server
+        for connection in server.connections if server is not None else []:
+            connection.force_close()
+
+    async def _listen_again(self) -> None:
+        assert self._runner is not None
+        port = int(self.url.rsplit(":", 1)[1])
+        stopped = [task for task in self._stopping if task is not asyncio.current_task()]
+        await asyncio.gather(*stopped)
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        self._changed.set()
+
     async def close(self) -> None:
+        if self._outage_end is not None:
+            self._outage_end.cancel()
+        while self._stopping:
+            await self._stopping.pop()
         for ws in self._sockets:
             # A bot killed with -9 leaves its socket half-closed: saying goodbye may fail.
             with contextlib.suppress(ConnectionError, aiohttp.ClientConnectionResetError):
@@ -178,9 +235,13 @@ class FakeSlack:
         payload = await _payload(request)
         if self.latency:
             await asyncio.sleep(self.latency)
+        if self.outage_mode is not None:
+            return self._down(request, method, payload)
         expected = APP_TOKEN if method == "apps.connections.open" else TOKEN
         if request.headers.get("Authorization") != f"Bearer {expected}":
             return self._answer(method, payload, {"ok": False, "error": "invalid_auth"})
+        if self.refusing:
+            return self._answer(method, payload, {"ok": False, "error": self.refusing})
         limited = self._rate_limited(method)
         if limited:
             self.calls.append(Call(method, payload, time.monotonic(), 429, "ratelimited"))
@@ -192,7 +253,28 @@ class FakeSlack:
             )
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         body = handler(payload) if handler else {"ok": False, "error": "unknown_method"}
+        if self.lose_responses.get(method):
+            self.lose_responses[method] -= 1
+            self.calls.append(Call(method, payload, time.monotonic(), 0, "response_lost"))
+            return self._hang_up(request)
         return self._answer(method, payload, body)
+
+    def _down(self, request: web.Request, method: str, payload: dict[str, Any]) -> web.Response:
+        """A call during an outage: 503, or a dropped connection (one that slipped in as the
+        listener closed is dropped too)."""
+        status = 503 if self.outage_mode == "503" else 0
+        self.calls.append(Call(method, payload, time.monotonic(), status, "service_unavailable"))
+        self._changed.set()
+        if status:
+            return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
+        return self._hang_up(request)
+
+    def _hang_up(self, request: web.Request) -> web.Response:
+        """Close the connection without an answer; the client sees it dropped."""
+        self._changed.set()
+        assert request.transport is not None
+        request.transport.abort()
+        raise asyncio.CancelledError  # nothing more to send on this connection
 
     def _answer(self, method: str, payload: dict[str, Any], body: dict[str, Any]) -> web.Response:
         self.calls.append(Call(method, payload, time.monotonic(), 200, body.get("error")))
@@ -259,7 +341,12 @@ class FakeSlack:
         self._ts += 1
         ts = f"1700000000.{self._ts:06d}"
         message = Message(
-            channel, ts, payload.get("thread_ts"), [payload], times=[time.monotonic()]
+            channel,
+            ts,
+            payload.get("thread_ts"),
+            [payload],
+            times=[time.monotonic()],
+            metadata=_metadata(payload),
         )
         self.messages.append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
@@ -273,6 +360,7 @@ class FakeSlack:
             return {"ok": False, "error": problem}
         message.versions.append(payload)
         message.times.append(time.monotonic())
+        message.metadata = _metadata(payload) or message.metadata
         return {"ok": True, "channel": message.channel, "ts": message.ts}
 
     def _chat_startStream(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -342,10 +430,49 @@ class FakeSlack:
         return {"ok": True, "view": {"id": "V1"}}
 
     def _conversations_replies(self, payload: dict[str, Any]) -> dict[str, Any]:
-        key = (payload.get("channel", ""), payload.get("ts", ""))
-        if key not in self.threads:
+        """The thread's earlier messages (`threads`) and the bot's own messages in it, oldest
+        first; metadata only with `include_all_metadata`."""
+        channel, ts = payload.get("channel", ""), payload.get("ts", "")
+        with_metadata = _flag(payload.get("include_all_metadata"))
+        ours = [
+            self._as_read(m, with_metadata)
+            for m in self.messages
+            if m.channel == channel and ts in (m.ts, m.thread_ts) and not m.deleted
+        ]
+        if (channel, ts) not in self.threads and not ours:
             return {"ok": False, "error": "thread_not_found"}
-        return {"ok": True, "messages": self.threads[key], "has_more": False}
+        messages = sorted([*self.threads.get((channel, ts), []), *ours], key=_ts_order)
+        return {"ok": True, "messages": messages, "has_more": False}
+
+    def _conversations_history(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The bot's top-level messages in the channel after `oldest`, newest first."""
+        channel, oldest = payload.get("channel", ""), payload.get("oldest") or "0"
+        with_metadata = _flag(payload.get("include_all_metadata"))
+        found = [
+            self._as_read(m, with_metadata)
+            for m in self.messages
+            if m.channel == channel
+            and m.thread_ts in (None, m.ts)
+            and not m.deleted
+            and float(m.ts) > float(oldest)
+        ]
+        return {"ok": True, "messages": sorted(found, key=_ts_order, reverse=True)}
+
+    def _as_read(self, message: Message, with_metadata: bool) -> dict[str, Any]:
+        """A message as Slack's read methods return it."""
+        read: dict[str, Any] = {
+            "type": "message",
+            "ts": message.ts,
+            "user": BOT_USER,
+            "bot_id": BOT_ID,
+            "text": message.latest.get("text") or "",
+            "blocks": message.blocks,
+        }
+        if message.thread_ts:
+            read["thread_ts"] = message.thread_ts
+        if with_metadata and message.metadata:
+            read["metadata"] = message.metadata
+        return read
 
     def _chat_postEphemeral(self, payload: dict[str, Any]) -> dict[str, Any]:
         self.ephemeral.append(payload)
@@ -367,6 +494,23 @@ async def _payload(request: web.Request) -> dict[str, Any]:
         if isinstance(payload.get(key), str):
             payload[key] = json.loads(payload[key])
     return payload
+
+
+def _metadata(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """A call's `metadata` argument (JSON in a form body, an object in a JSON body)."""
+    value = payload.get("metadata")
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, dict) else None
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument as slack_sdk sends it (`1` in a query, `true` in JSON)."""
+    return value in (True, 1, "1", "true")
+
+
+def _ts_order(message: dict[str, Any]) -> float:
+    return float(message["ts"])
 
 
 def _too_big(payload: dict[str, Any]) -> str | None:

@@ -1,0 +1,74 @@
+"""What this process wrote lately, to answer reads while the database is away.
+
+Kept all the time (not only during an outage), because a limit asks about the last hour or day:
+the questions each person asked, the tokens their answers used, the threads the bot answered
+in and the questions a Retry button may ask again. Each is bounded and forgets what is older
+than a day, so it costs a few megabytes at most. It knows only this process's share; with
+several replicas each counts its own, which is what "degraded" means here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from bot.question import Question
+from bot.store import writes
+from bot.store.writes import Write
+
+DAY = 24 * 60 * 60
+MOST_EVENTS = 200_000  # questions and answers remembered (a day of a busy workspace)
+MOST_THREADS = 20_000
+MOST_QUESTIONS = 2_000  # for Retry, newest kept
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Recent:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._asked: deque[tuple[float, str, str]] = deque(maxlen=MOST_EVENTS)
+        self._used: deque[tuple[float, str, str, int]] = deque(maxlen=MOST_EVENTS)
+        self._threads: OrderedDict[str, None] = OrderedDict()
+        self._questions: OrderedDict[str, Question] = OrderedDict()
+
+    def note(self, write: Write) -> None:
+        """Remember what `write` tells about limits, threads and questions."""
+        if write.op == "save_question":
+            question = writes.question_of(write.args)
+            self._asked.append((write.at, question.team, question.user))
+            _bounded_put(self._questions, write.args["question_id"], question, MOST_QUESTIONS)
+        elif write.op == "record":
+            row = writes.row_of(write.args)
+            self._used.append((row.at, row.team, row.user, row.tokens))
+        elif write.op == "add_turns":
+            _bounded_put(self._threads, write.args["thread_key"], None, MOST_THREADS)
+        self._forget_old()
+
+    def questions_since(self, team: str, user: str, since: float) -> int:
+        return sum(1 for at, t, u in self._asked if at >= since and (t, u) == (team, user))
+
+    def tokens_since(self, team: str, user: str, since: float) -> int:
+        return sum(n for at, t, u, n in self._used if at >= since and (t, u) == (team, user))
+
+    def has_thread(self, thread_key: str) -> bool:
+        return thread_key in self._threads
+
+    def question(self, question_id: str) -> Question | None:
+        return self._questions.get(question_id)
+
+    def _forget_old(self) -> None:
+        cutoff = self.clock() - DAY
+        for events in (self._asked, self._used):
+            while events and events[0][0] < cutoff:
+                events.popleft()
+
+
+def _bounded_put(items: OrderedDict[K, V], key: K, value: V, most: int) -> None:
+    items[key] = value
+    items.move_to_end(key)
+    while len(items) > most:
+        items.popitem(last=False)
