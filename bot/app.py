@@ -293,7 +293,7 @@ def http_app(services: Services) -> web.Application:
         board = Dashboard(services.store, access, settings.timezone)
     return web_app(
         services,
-        serve_slack=not settings.socket_mode,
+        serve_slack=settings.serves_slack and not settings.socket_mode,
         signing_secret=settings.slack_signing_secret,
         web_chat=web_chat,
         board=board,

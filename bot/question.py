@@ -74,7 +74,10 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Turn:
-    """One stored message of a conversation."""
+    """One stored message of a conversation. `note` is what was shown under an answer besides
+    its text (the stats line, or that it was stopped), for a page reloaded later; the model
+    never sees it."""
 
     role: Role
     text: str
+    note: str = ""

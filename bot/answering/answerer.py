@@ -43,7 +43,7 @@ from bot.model.usage import AnswerStats
 from bot.question import Question, Refusal, RefusalKind, Surface, Turn
 from bot.store import Store
 from bot.wording import texts
-from bot.wording.ending import Ending, ending_for
+from bot.wording.ending import Ending, ending_for, note_for
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class Answerer:
         streamed = await self._stream(request, running)
         ending = self._ending(streamed, running)
         shown = await self._show(opening, running, ending)
-        await self._remember(running)
+        await self._remember(running, ending)
         return await self._record(running, streamed, shown)
 
     async def _begin(self, running: Running) -> None:
@@ -293,15 +293,17 @@ class Answerer:
             return exc
         return None
 
-    async def _remember(self, running: Running) -> None:
-        """The question and its answer as turns of the conversation a follow-up continues."""
+    async def _remember(self, running: Running, ending: Ending) -> None:
+        """The question and its answer as turns of the conversation a follow-up continues
+        (with what was shown under the answer, for a page reloaded later)."""
         thread_ts = running.reply.thread_ts
         if not thread_ts:
             return
-        question = running.question
+        question, reply = running.question, running.reply
         turns = [Turn("user", question.text)]
-        if running.reply.text:
-            turns.append(Turn("assistant", running.reply.text))
+        if reply.text:
+            note = note_for(ending, stopped=running.cut_short or reply.gone)
+            turns.append(Turn("assistant", reply.text, note))
         await self.store.add_turns(replace(question, thread_ts=thread_ts).thread_key, turns)
 
     async def _record(

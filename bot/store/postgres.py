@@ -99,6 +99,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX turns_by_age ON turns (created_at);
     CREATE INDEX questions_by_age ON questions (asked_at);
     """,
+    # What the browser showed under an answer (its stats line, or "Stopped."), for a reload.
+    """
+    ALTER TABLE turns ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
@@ -168,9 +172,9 @@ class PostgresStore:
 
     async def turns(self, thread_key: str) -> list[Turn]:
         rows = await self._pool.fetch(
-            "SELECT role, text FROM turns WHERE thread_key = $1 ORDER BY id", thread_key
+            "SELECT role, text, note FROM turns WHERE thread_key = $1 ORDER BY id", thread_key
         )
-        return [Turn(row["role"], row["text"]) for row in rows]
+        return [Turn(row["role"], row["text"], row["note"]) for row in rows]
 
     async def add_turns(
         self,
@@ -182,9 +186,12 @@ class PostgresStore:
     ) -> None:
         created = time.time() if at is None else at
         await self._pool.executemany(
-            "INSERT INTO turns (thread_key, role, text, created_at, entry_key) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (entry_key) DO NOTHING",
-            [(thread_key, t.role, t.text, created, turn_key(key, n)) for n, t in enumerate(turns)],
+            "INSERT INTO turns (thread_key, role, text, created_at, entry_key, note) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (entry_key) DO NOTHING",
+            [
+                (thread_key, t.role, t.text, created, turn_key(key, n), t.note)
+                for n, t in enumerate(turns)
+            ],
         )
 
     async def has_thread(self, thread_key: str) -> bool:

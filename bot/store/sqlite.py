@@ -111,6 +111,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX turns_by_age ON turns (created_at);
     CREATE INDEX questions_by_age ON questions (asked_at);
     """,
+    # What the browser showed under an answer (its stats line, or "Stopped."), for a reload.
+    """
+    ALTER TABLE turns ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
@@ -198,9 +202,9 @@ class SqliteStore:
 
     async def turns(self, thread_key: str) -> list[Turn]:
         async with self._db.execute(
-            "SELECT role, text FROM turns WHERE thread_key = ? ORDER BY id", (thread_key,)
+            "SELECT role, text, note FROM turns WHERE thread_key = ? ORDER BY id", (thread_key,)
         ) as cursor:
-            return [Turn(role, text) for role, text in await cursor.fetchall()]
+            return [Turn(role, text, note) for role, text, note in await cursor.fetchall()]
 
     async def add_turns(
         self,
@@ -212,10 +216,10 @@ class SqliteStore:
     ) -> None:
         created = time.time() if at is None else at
         await self._db.executemany(
-            "INSERT INTO turns (thread_key, role, text, created_at, entry_key) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (entry_key) DO NOTHING",
+            "INSERT INTO turns (thread_key, role, text, created_at, entry_key, note) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entry_key) DO NOTHING",
             [
-                (thread_key, turn.role, turn.text, created, turn_key(key, n))
+                (thread_key, turn.role, turn.text, created, turn_key(key, n), turn.note)
                 for n, turn in enumerate(turns)
             ],
         )

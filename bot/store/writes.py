@@ -80,7 +80,7 @@ def end_answer(answer_id: str) -> Write:
 def add_turns(
     thread_key: str, turns: Sequence[Turn], *, key: str | None = None, at: float | None = None
 ) -> Write:
-    args = {"thread_key": thread_key, "turns": [[t.role, t.text] for t in turns]}
+    args = {"thread_key": thread_key, "turns": [[t.role, t.text, t.note] for t in turns]}
     return write("add_turns", args, key=key, at=at)
 
 
@@ -99,7 +99,7 @@ def question_of(args: dict[str, Any]) -> Question:
 
 
 def turns_of(args: dict[str, Any]) -> list[Turn]:
-    return [Turn(role, text) for role, text in args["turns"]]
+    return [Turn(*turn) for turn in args["turns"]]  # (role, text[, note])
 
 
 def row_of(args: dict[str, Any]) -> LedgerRow:

@@ -13,7 +13,7 @@ from bot.errors import ModelError, ModelInterrupted, ShopMaxError
 from bot.model.demo import DEMO_MODEL
 from bot.model.pricing import PRICES, ModelPrice, cost_usd
 from bot.model.usage import AnswerStats
-from bot.wording import texts
+from bot.wording import markdown, texts
 
 BUSY_KINDS = frozenset({"overloaded_error", "rate_limit_error", "http_429", "http_529"})
 
@@ -90,3 +90,14 @@ def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice]
         cost=cost_for(stats, usd_inr, prices),
         demo=stats.model == DEMO_MODEL,
     )
+
+
+def note_for(ending: Ending, *, stopped: bool) -> str:
+    """What stays under an answer once it is over, as plain text (the browser shows it again
+    after a reload): "Stopped." for an answer cut short, else the stats line, else what went
+    wrong."""
+    if stopped:
+        return texts.STOPPED
+    if ending.footer:
+        return markdown.plain(ending.footer)
+    return markdown.plain(ending.notices[0]) if ending.notices else ""

@@ -97,6 +97,7 @@ SUGGESTED_PROMPTS = (
     ("Warranty", "What warranty comes with our Samsung refrigerators?"),
 )
 STOP_LABEL = "Stop"
+STOPPED = "Stopped."  # under an answer stopped in the browser (the page says it the same way)
 RETRYING = "_Asking again…_"
 NOT_YOURS_TO_STOP = "Only the person who asked (or a ShopMax admin) can stop this answer."
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app import http_app
+from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel
 from tests.conftest import Bot, BotFactory, ledger_row
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import serve
@@ -308,3 +309,71 @@ async def chart(page: Any, canvas: str) -> dict[str, Any]:
 
 def url_of(site: tuple[str, Bot]) -> str:
     return site[0]
+
+
+async def test_after_a_reload_the_stats_line_and_stopped_are_kept(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """A reload shows the conversation as it ended: the finished answer with its stats line,
+    and the stopped one with exactly the text that was saved and "Stopped." under it."""
+    url, bot = site
+    model.script(
+        Script(chunks=["The LG 8 kg ", "is ₹33,990."], input_tokens=51, output_tokens=7),
+        Script(chunks=[f"w{n} " for n in range(300)], delay=0.03),
+    )
+    page = await signed_in_page(browser, f"{url}/chat")
+    await page.fill("#message", "8 kg washer?")
+    await page.click("#send")
+    await finished(page)
+    stats_line = await page.locator(".stats[data-done]").last.text_content()
+    await page.fill("#message", "tell me everything")
+    await page.click("#send")
+    await page.wait_for_selector(".turn.assistant:has-text('w5 ')")
+    await page.click("#stop")
+    await page.wait_for_selector(".status:text-is('Stopped.')")
+    await bot.services.answerer.wait_idle(10)
+    conversation = await page.evaluate("localStorage.getItem('shopmax.chat.conversation')")
+    saved = [t.text for t in await bot.services.store.turns(f"web:browser:{conversation}")]
+    assert len(saved) == 4
+    await page.reload()
+    await page.wait_for_selector(".turn.assistant >> nth=1")
+    answers = page.locator(".turn.assistant")
+    assert await page.locator(".stats[data-done]").first.text_content() == stats_line
+    assert stats_line and stats_line.startswith("51 in · 7 out · ")
+    assert words(await answers.nth(1).text_content()) == words(saved[3])
+    assert await page.locator(".status:text-is('Stopped.')").count() == 1
+    assert page.problems == []
+
+
+async def test_the_offline_demo_answers_in_markdown_on_a_loopback_bot(
+    browser: Any, make_bot: BotFactory
+) -> None:
+    """The local demo as a newcomer sees it: no token asked, a banner saying the answers come
+    from the offline demo model, and a catalog answer rendered as a table with ₹ prices."""
+    async with DemoModel.start(pace=INSTANT) as demo:
+        bot = await make_bot(
+            host="127.0.0.1",
+            anthropic_base_url=demo.url,
+            anthropic_api_key=DEMO_API_KEY,
+            model=DEMO_MODEL,
+        )
+        runner, url = await serve(http_app(bot.services))
+        try:
+            page = await new_page(browser)
+            await page.goto(f"{url}/chat")
+            await page.wait_for_selector("#demo:not([hidden])")
+            assert "offline demo model" in (await page.locator("#demo").text_content() or "")
+            assert await page.locator("#token").is_hidden()
+            await page.fill("#name", "Asha")
+            await page.click("#signin button")
+            await page.fill("#message", "Which TV under Rs 50,000 is in stock in Mumbai?")
+            await page.click("#send")
+            answer = await finished(page)
+            assert await answer.locator("table tr").count() >= 2
+            assert re.search(r"₹\d{1,3}(,\d{2,3})+", await answer.text_content() or "")
+            assert await answer.locator("code:text-matches('SMX-TV-\\\\d{4}')").count() >= 1
+            stats = await page.locator(".stats[data-done]").last.text_content() or ""
+            assert stats.endswith("offline demo model")
+            assert page.problems == []
+        finally:
+            await runner.cleanup()

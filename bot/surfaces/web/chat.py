@@ -150,4 +150,5 @@ async def conversation(request: web.Request) -> web.Response:
         return error(404, texts.WEB_BAD_CONVERSATION)
     key = Question(WEB_TEAM, WEB_CHANNEL, who, "", Surface.WEB, "", conversation_id).thread_key
     turns = await chat.store.turns(key)
-    return web.json_response({"turns": [{"role": t.role, "text": t.text} for t in turns]})
+    shown = [{"role": t.role, "text": t.text, "note": t.note} for t in turns]
+    return web.json_response({"turns": shown})

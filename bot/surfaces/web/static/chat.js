@@ -5,6 +5,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const api = window.ShopMaxApi;
+  const STOPPED = "Stopped."; // the server keeps the same word for a reload
   let controller = null;
 
   function turn(role, text) {
@@ -48,7 +49,27 @@
     const r = await api.history(conversation);
     if (r.status === 401) return showSignin(true);
     if (!r.ok) return;
-    for (const t of (await r.json()).turns) turn(t.role === "user" ? "user" : "assistant", t.text);
+    for (const t of (await r.json()).turns) {
+      const element = turn(t.role === "user" ? "user" : "assistant", t.text);
+      if (t.role === "assistant" && t.note) lines(element, t.note);
+    }
+  }
+
+  /** The status and stats lines under an answer; a finished one's note goes in the right one
+   * ("Stopped." is a status, like when it happened; anything else is its stats line). */
+  function lines(element, note) {
+    const status = document.createElement("div");
+    status.className = "status";
+    const stats = document.createElement("div");
+    stats.className = "stats";
+    element.after(status);
+    status.after(stats);
+    if (note === STOPPED) status.textContent = note;
+    else if (note) {
+      stats.textContent = note;
+      stats.dataset.done = "1";
+    }
+    return { status, stats };
   }
 
   function parseEvents(buffer, onEvent) {
@@ -81,12 +102,7 @@
     turn("user", message);
     const element = turn("assistant", "");
     const answer = streamingAnswer(element);
-    const status = document.createElement("div");
-    status.className = "status";
-    const stats = document.createElement("div");
-    stats.className = "stats";
-    element.after(status);
-    status.after(stats);
+    const { status, stats } = lines(element, "");
     controller = new AbortController();
     $("stop").disabled = false;
     $("send").disabled = true;
@@ -129,7 +145,7 @@
         });
       }
     } catch (e) {
-      status.textContent = e.name === "AbortError" ? "Stopped." : "Connection lost. Please try again.";
+      status.textContent = e.name === "AbortError" ? STOPPED : "Connection lost. Please try again.";
     } finally {
       answer.finish();
       $("stop").disabled = true;
