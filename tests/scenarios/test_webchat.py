@@ -113,10 +113,15 @@ async def test_answer_streams_as_text_events_then_done_with_stats(
 
 
 async def test_every_browser_answer_is_in_the_ledger_under_its_person(
-    site: Site, http: aiohttp.ClientSession, sign_in: SignIn, model: FakeAnthropic
+    site: Site,
+    http: aiohttp.ClientSession,
+    sign_in: SignIn,
+    model: FakeAnthropic,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A browser answer — and a failed one — is a ledger row under the name given at sign-in,
-    not under "web", so the dashboard and the limits mean something."""
+    not under "web", so the dashboard and the limits mean something; a failure also leaves its
+    cause in the log and a count in /metrics."""
     url, bot = site
     model.script(Script(chunks=["Voltas."]), *[Script(status=500)] * 3)  # 3: the SDK retries twice
     await asked(http, url, await sign_in("Priya Sharma"), message="best AC?")
@@ -128,6 +133,10 @@ async def test_every_browser_answer_is_in_the_ledger_under_its_person(
         ("Priya Sharma", "web", "ok"),
         ("Ravi", "web", "error"),
     ]
+    assert any("model failed: model request failed: api_error" in m for m in caplog.messages)
+    async with http.get(f"{url}/metrics") as r:
+        exposition = await r.text()
+    assert 'shopmax_answers_total{outcome="error",surface="web"} 1.0' in exposition
 
 
 async def test_the_browser_is_gated_like_slack(
