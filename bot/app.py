@@ -20,7 +20,6 @@ import anthropic
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounting.health import Health
@@ -44,8 +43,7 @@ from bot.store import ResilientStore, Store, open_resilient_store, open_store
 from bot.store.retention import Retention
 from bot.surfaces import terminal
 from bot.surfaces.http import listen, metrics_app, web_app
-from bot.surfaces.slack import SlackSurface, StopPresses
-from bot.surfaces.slack import register as register_slack
+from bot.surfaces.slack import SlackSurface, StopPresses, bolt_app
 from bot.surfaces.slack.usage_views import UsageViews
 from bot.surfaces.web.access import Access, is_loopback
 from bot.surfaces.web.chat import Chat
@@ -242,38 +240,10 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         redis_windows=redis_windows,
     )
     if client is not None and slack is not None:
-        services.bolt, services.stops = _bolt(settings, client, answerer, slack, store, metrics)
+        views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
+        surface = SlackSurface(answerer, store, slack, metrics, views)
+        services.bolt, services.stops = bolt_app(client, settings.slack_signing_secret, surface)
     return services
-
-
-def _bolt(
-    settings: Settings,
-    client: AsyncWebClient,
-    answerer: Answerer,
-    slack: SlackApi,
-    store: Store,
-    metrics: Metrics,
-) -> tuple[AsyncApp, StopPresses]:
-    """The Bolt app with every Slack listener, and the Stop presses it handles."""
-    logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_the_unused_token_warning)
-    bolt = AsyncApp(
-        client=client,
-        signing_secret=settings.slack_signing_secret or "",
-        # Bolt acks events before running listeners, so a long answer never delays the ack.
-        process_before_response=False,
-    )
-    views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
-    surface = SlackSurface(answerer, store, slack, metrics, views)
-    stops = StopPresses(surface)
-    register_slack(bolt, surface, stops)
-    return bolt, stops
-
-
-def _not_the_unused_token_warning(record: logging.LogRecord) -> bool:
-    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, then
-    warns at every start that the token will be unused. The client carries that same token
-    (from our settings), so the warning only reads as a misconfiguration."""
-    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def http_app(services: Services) -> web.Application:

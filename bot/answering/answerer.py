@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from typing import Any
 
 import anthropic
@@ -31,15 +30,15 @@ from bot.accounting.ledger import row_for
 from bot.accounting.metrics import Metrics
 from bot.answering.conversation import build_messages, with_thread_context
 from bot.answering.gate import Gate
+from bot.answering.running import Answered, Running, Stop, Streamed
 from bot.catalog.tools import status_line
 from bot.delivery.replies.base import Reply, ReplyFor
 from bot.errors import ModelError, ModelInterrupted, SlackError
 from bot.logs import correlation_id
 from bot.model.pricing import PRICES, ModelPrice
-from bot.model.stream import Clock, Finished, ModelRequest, Partial, TextDelta, ToolCall
+from bot.model.stream import Clock, Finished, ModelRequest, TextDelta, ToolCall
 from bot.model.stream import stream_answer as model_stream
 from bot.model.tools import Tools
-from bot.model.usage import AnswerStats
 from bot.question import Question, Refusal, RefusalKind, Surface, Turn
 from bot.store import Store
 from bot.wording import texts
@@ -69,56 +68,6 @@ class AnswerConfig:
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
     replica: str = "local"  # whose answer it is, for crash recovery
     lease: float = 15.0
-
-
-@dataclass(frozen=True)
-class Answered:
-    """How one answer ended, for the caller and for tests."""
-
-    answer_id: str
-    text: str
-    stats: AnswerStats | None
-    error: Exception | None
-    outcome: str  # as the ledger names it: ok, stopped, interrupted or error
-
-
-@dataclass(frozen=True)
-class Streamed:
-    """What the model stream gave: the final stats (or those of an answer cut short) and the
-    model's failure, if any."""
-
-    stats: AnswerStats | None
-    error: ModelError | None = None
-
-
-class Stop(Enum):
-    """What a Stop press did."""
-
-    STOPPED = "stopped"
-    NOT_ALLOWED = "not_allowed"  # only the asker and admins may stop an answer
-    NOT_HERE = "not_here"  # not streaming in this process (another replica, or finished)
-
-
-@dataclass
-class Running:
-    """An answer streaming right now, and how it may be cut short."""
-
-    answer_id: str
-    question: Question
-    reply: Reply
-    received: float
-    consumer: asyncio.Task[Streamed] | None = None
-    stopped_by: str | None = None
-    shutting_down: bool = False
-    partial: Partial = field(default_factory=Partial)
-
-    @property
-    def cut_short(self) -> bool:
-        return bool(self.stopped_by or self.shutting_down)
-
-    def cut(self) -> None:
-        if self.consumer is not None:
-            self.consumer.cancel()
 
 
 class Answerer:

@@ -8,11 +8,38 @@ first thing, because Bolt does not ack them on its own.
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.surfaces.slack import actions, assistant, command, events, home
 from bot.surfaces.slack.actions import StopPresses
 from bot.surfaces.slack.surface import SlackSurface
+
+
+def bolt_app(
+    client: AsyncWebClient, signing_secret: str | None, surface: SlackSurface
+) -> tuple[AsyncApp, StopPresses]:
+    """The Bolt app with every Slack listener, and the Stop presses it handles."""
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_the_unused_token_warning)
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=signing_secret or "",
+        # Bolt acks events before running listeners, so a long answer never delays the ack.
+        process_before_response=False,
+    )
+    stops = StopPresses(surface)
+    register(bolt, surface, stops)
+    return bolt, stops
+
+
+def _not_the_unused_token_warning(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, then
+    warns at every start that the token will be unused. The client carries that same token
+    (from our settings), so the warning only reads as a misconfiguration."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def register(app: AsyncApp, surface: SlackSurface, stops: StopPresses) -> None:
@@ -24,4 +51,4 @@ def register(app: AsyncApp, surface: SlackSurface, stops: StopPresses) -> None:
     home.register(app, surface)
 
 
-__all__ = ["SlackSurface", "StopPresses", "register"]
+__all__ = ["SlackSurface", "StopPresses", "bolt_app", "register"]

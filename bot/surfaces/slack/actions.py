@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.answering.answerer import Stop
+from bot.answering.running import Stop
 from bot.errors import SlackError
 from bot.question import Question
 from bot.surfaces.slack.surface import SlackSurface

@@ -1,0 +1,64 @@
+"""What the answering path knows of an answer: while it runs (`Running`, and what a Stop press
+did to it), what the model stream gave (`Streamed`), and how it ended (`Answered`)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bot.delivery.replies.base import Reply
+from bot.errors import ModelError
+from bot.model.stream import Partial
+from bot.model.usage import AnswerStats
+from bot.question import Question
+
+
+@dataclass(frozen=True)
+class Answered:
+    """How one answer ended, for the caller and for tests."""
+
+    answer_id: str
+    text: str
+    stats: AnswerStats | None
+    error: Exception | None
+    outcome: str  # as the ledger names it: ok, stopped, interrupted or error
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """What the model stream gave: the final stats (or those of an answer cut short) and the
+    model's failure, if any."""
+
+    stats: AnswerStats | None
+    error: ModelError | None = None
+
+
+class Stop(Enum):
+    """What a Stop press did."""
+
+    STOPPED = "stopped"
+    NOT_ALLOWED = "not_allowed"  # only the asker and admins may stop an answer
+    NOT_HERE = "not_here"  # not streaming in this process (another replica, or finished)
+
+
+@dataclass
+class Running:
+    """An answer streaming right now, and how it may be cut short."""
+
+    answer_id: str
+    question: Question
+    reply: Reply
+    received: float
+    consumer: asyncio.Task[Streamed] | None = None
+    stopped_by: str | None = None
+    shutting_down: bool = False
+    partial: Partial = field(default_factory=Partial)
+
+    @property
+    def cut_short(self) -> bool:
+        return bool(self.stopped_by or self.shutting_down)
+
+    def cut(self) -> None:
+        if self.consumer is not None:
+            self.consumer.cancel()
