@@ -21,18 +21,20 @@ Two transports:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.delivery.pacing.scheduler import UpdateScheduler
 from bot.delivery.slack_api import SlackApi
-from bot.errors import SlackError
+from bot.errors import RateLimited, SlackError
 from bot.wording import markdown
 from bot.wording.ending import Ending
 from bot.wording.markdown import Block, Rendered
 
 STREAM_LIMIT = markdown.PIECE_LIMIT - 16  # room for a closing code fence
+POST_ATTEMPTS = 3  # a post answered 429 is tried again after Retry-After
 SOFT_ZONE = 2_000  # characters before the limit where a stream sends whole lines only
 UPDATE = "chat.update"
 APPEND = "chat.appendStream"
@@ -101,6 +103,8 @@ class StreamingReply:
     _streamed_whole: bool = False  # the native stream was stopped with the complete answer
     _status: str | None = None  # what is being looked up right now
     _last_piece: str = ""  # the raw text of the last message's piece (for crash recovery)
+    _counted: bool = False  # the scheduler counts this answer's deltas before its post
+    _posting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -118,19 +122,38 @@ class StreamingReply:
     def scheduler(self) -> UpdateScheduler:
         return self.schedulers(APPEND if self.streaming else UPDATE)
 
-    async def start(self, placeholder_after: float = 0.0) -> str:
+    async def start(self, placeholder_after: float = 0.0) -> str | None:
         """Post the answer's first message and return its ts; raises `CannotPost` where the
         bot may not post.
 
         The post waits up to `placeholder_after` seconds for the first text, so usually the
         first words go out with the post itself and cost nothing from the workspace's shared
         `chat.update` budget; a model that thinks longer gets a "Thinking…" placeholder.
+        When that budget cannot afford the edits an early post commits the answer to, the
+        workspace's scheduler holds the post (None is returned): it is made when the planner
+        releases it, or by `finish` with the whole answer.
         """
+        holdable = self.native is None and self.thread_ts is not None
+        if holdable:
+            self.schedulers(UPDATE).arrive(self.key)
+            self._counted = True
         if placeholder_after > 0 and not self.text:
             try:
                 await asyncio.wait_for(self._has_text.wait(), placeholder_after)
             except TimeoutError:
                 pass
+        if holdable and self.schedulers(UPDATE).hold_first_post(self.key, self._post_held):
+            return None
+        return await self._open()
+
+    async def _post_held(self) -> None:
+        """The held post, released by the scheduler (`finish` may have made it already)."""
+        async with self._posting:
+            if not self._started.is_set():
+                with contextlib.suppress(Exception):  # kept in `error`, raised by `finish`
+                    await self._open()
+
+    async def _open(self) -> str:
         posted_text = self.text
         try:
             ts = await self._open_stream(posted_text) if self.native else None
@@ -141,6 +164,7 @@ class StreamingReply:
             raise
         finally:
             self._started.set()
+        self.schedulers(UPDATE).posted(self.key)
         self._text_shown = bool(posted_text)
         if self.thread_ts is None:
             self.thread_ts = ts  # a top-level answer (slash command) continues in its own thread
@@ -152,7 +176,14 @@ class StreamingReply:
     async def _post_first(self, text: str) -> str:
         pieces = markdown.split_pieces(text) if text else [""]
         rendered = self._render(0, pieces[0], last=len(pieces) == 1)
-        ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
+        for _ in range(POST_ATTEMPTS - 1):
+            try:
+                ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
+                break
+            except RateLimited as exc:  # Slack counts posts per channel: wait our turn
+                await asyncio.sleep(exc.retry_after)
+        else:
+            ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
         self._sent(bool(text))
         self._messages.append(_Posted(ts, rendered))
         self._last_piece = pieces[0]
@@ -196,7 +227,7 @@ class StreamingReply:
         """Show a status line (a catalog lookup running) under the text until more arrives."""
         self._status = line
         self._has_text.set()  # worth posting now rather than "Thinking…"
-        if self._started.is_set():
+        if self._started.is_set() or self._counted:
             self.scheduler.request(self.key, self._sync, urgent=not self._text_shown)
 
     def add(self, delta: str) -> None:
@@ -205,16 +236,27 @@ class StreamingReply:
         self.text += delta
         self._status = None
         self._has_text.set()
-        if self._started.is_set():
+        # Before the post, the scheduler only counts the delta (the post will carry it).
+        if self._started.is_set() or self._counted:
             self.scheduler.request(self.key, self._sync, urgent=not self._text_shown)
 
     async def finish(self, ending: Ending) -> None:
         """Show the complete answer without the cursor, with notices and footer; wait for Slack."""
         self._ending = ending
         try:
+            if not self._started.is_set() and await self._post_whole():
+                return
             await self.scheduler.flush(self.key, self._sync)
         finally:
             self.abandon()
+
+    async def _post_whole(self) -> bool:
+        """An answer whose post was held goes out now, whole; True if nothing is left."""
+        async with self._posting:
+            if self._started.is_set():
+                return False
+            await self._open()
+        return len(markdown.split_pieces(self._update_text())) <= 1
 
     async def _sync(self) -> int:
         """Bring Slack up to date with the newest text; returns the budgeted calls made."""
