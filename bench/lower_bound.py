@@ -13,21 +13,20 @@ of our design:
 For one answer given m versions, the least wait is reached by spreading them evenly over the
 answer's life (first chunk to last), the last one at its end; each chunk waits for the next
 version. For a model writing at a steady pace that spacing is the best there is: the wait grows
-with the square of each gap, so equal gaps give the least sum. Across answers, each further
-`chat.update` goes where it cuts the most waiting (greedy on decreasing gains, which is optimal
-for such separable convex costs).
+with the square of each gap, so equal gaps give the least sum.
 
-The rolling minute is relaxed to disjoint 60-second blocks: any schedule that keeps every rolling
-minute within `per_minute` keeps each block within it too. An answer crossing a block boundary
-is cut there and given a free version at the cut, which can only lower the figure. The bound is
-the largest of these relaxations over a few block offsets. Per-channel post limits are left out
-(also a relaxation). Every step drops a constraint or adds a free version, so no real schedule
-can do better than the figure returned.
+Across answers the rolling minute is relaxed to disjoint 60-second blocks: a schedule that keeps
+every rolling minute within `per_minute` keeps each block within it too. An answer's updates may
+fall in any block its life overlaps, in any split. Each further update goes to the answer whose
+waiting it cuts most, as long as the updates can still be placed in blocks with room (greedy on
+decreasing gains over such a set of limits finds the least total). The bound is the largest of
+these relaxations over a few block offsets. Per-channel post limits are left out (a relaxation
+too). Every step only drops a constraint, so no real schedule can do better than the figure
+returned.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,85 +36,85 @@ OFFSETS = (0.0, 0.25, 0.5, 0.75)  # block starts tried, as fractions of a minute
 
 
 def spread_wait(times: Sequence[float], start: float, end: float, versions: int) -> float:
-    """Total wait of chunks sent at `times` (sorted, within [start, end]) when `versions`
-    versions are spread evenly over (start, end], the last at `end`."""
+    """Total wait of chunks sent at `times` (within [start, end]) when `versions` versions are
+    spread evenly over (start, end], the last at `end`."""
     if versions <= 0:
         raise ValueError("at least one version is needed to show anything")
     step = (end - start) / versions
+    if step <= 0:
+        return sum(max(end - t, 0.0) for t in times)
     total = 0.0
     for t in times:
-        # The first version at or after t: start + j * step with j = ceil((t - start) / step).
-        if step <= 0:
-            total += max(end - t, 0.0)
-            continue
-        j = -(-(t - start) // step)
-        total += min(start + max(j, 1) * step, end) - t
+        # The first version at or after t: start + j * step, j = ceil((t - start) / step) >= 1.
+        j = max(-(-(t - start) // step), 1)
+        total += min(start + j * step, end) - t
     return total
 
 
 @dataclass
-class _Part:
-    """The piece of one answer inside one block, and what it may use."""
-
+class _Answer:
     times: list[float]
-    start: float
-    end: float
-    free: int  # versions that cost no chat.update: the post, a cut at the block's end
+    first: int  # the blocks its life overlaps, first to last
+    last: int
     updates: int = 0
 
     def wait(self, updates: int) -> float:
-        return spread_wait(self.times, self.start, self.end, self.free + updates)
+        """With the post and `updates` updates spread over its life."""
+        return spread_wait(self.times, self.times[0], self.times[-1], 1 + updates)
 
 
-def _parts(answer: Sequence[float], first_block: float) -> dict[int, _Part]:
-    """Cut one answer's chunk times at block boundaries (blocks start at `first_block`)."""
-    times = sorted(answer)
-    start, end = times[0], times[-1]
-    first = int((start - first_block) // WINDOW)
-    last = int((end - first_block) // WINDOW)
-    parts = {}
-    for block in range(first, last + 1):
-        lo = max(start, first_block + block * WINDOW)
-        hi = min(end, first_block + (block + 1) * WINDOW)
-        inside = times[bisect.bisect_left(times, lo) : bisect.bisect_left(times, hi)]
-        if block == last:
-            inside = times[bisect.bisect_left(times, lo) :]
-        # One free version in every part: the post wherever a schedule puts it (a part after
-        # the first gets one too, which can only lower the figure), and one at a cut.
-        cut = block != last
-        parts[block] = _Part(inside, lo, hi, free=1 + int(cut))
-    return parts
-
-
-def _allocate(parts: list[_Part], per_minute: int) -> float:
-    """The least total wait of one block's parts with `per_minute` updates among them."""
-    left = per_minute
-    heap = []
-    for n, part in enumerate(parts):
-        if part.times:
-            gain = part.wait(part.updates) - part.wait(part.updates + 1)
-            heap.append((-gain, n))
-    heapq.heapify(heap)
-    while left > 0 and heap:
-        gain, n = heapq.heappop(heap)
-        if -gain <= 0:
-            break
-        part = parts[n]
-        part.updates += 1
-        left -= 1
-        heapq.heappush(heap, (-(part.wait(part.updates) - part.wait(part.updates + 1)), n))
-    return sum(part.wait(part.updates) for part in parts if part.times)
+def placeable(answers: Sequence[_Answer], per_minute: int) -> bool:
+    """Whether every answer's updates fit in blocks it overlaps, `per_minute` a block (earliest
+    deadline first: an answer's last block is its deadline)."""
+    if not answers:
+        return True
+    by_start = sorted(range(len(answers)), key=lambda n: answers[n].first)
+    waiting: list[tuple[int, int]] = []  # (last block, updates still to place)
+    n = 0
+    block = answers[by_start[0]].first
+    while n < len(by_start) or waiting:
+        if not waiting:
+            block = max(block, answers[by_start[n]].first)
+        while n < len(by_start) and answers[by_start[n]].first <= block:
+            answer = answers[by_start[n]]
+            if answer.updates:
+                heapq.heappush(waiting, (answer.last, answer.updates))
+            n += 1
+        room = per_minute
+        while waiting and room:
+            last, left = heapq.heappop(waiting)
+            if last < block:
+                return False
+            placed = min(left, room)
+            room -= placed
+            if left > placed:
+                heapq.heappush(waiting, (last, left - placed))
+        if waiting and waiting[0][0] <= block:
+            return False
+        block += 1
+    return True
 
 
 def least_total_wait(answers: Sequence[Sequence[float]], per_minute: int, offset: float) -> float:
     """The relaxation with blocks starting `offset` minutes before the first chunk."""
-    live = [a for a in answers if a]
-    first_block = min(min(a) for a in live) - offset * WINDOW
-    blocks: dict[int, list[_Part]] = {}
-    for answer in live:
-        for block, part in _parts(answer, first_block).items():
-            blocks.setdefault(block, []).append(part)
-    return sum(_allocate(parts, per_minute) for parts in blocks.values())
+    live = [sorted(a) for a in answers if a]
+    origin = min(a[0] for a in live) - offset * WINDOW
+    state = [
+        _Answer(a, int((a[0] - origin) // WINDOW), int((a[-1] - origin) // WINDOW)) for a in live
+    ]
+    gains = [(-(s.wait(0) - s.wait(1)), n) for n, s in enumerate(state)]
+    heapq.heapify(gains)
+    while gains:
+        gain, n = heapq.heappop(gains)
+        if -gain <= 0:
+            break
+        answer = state[n]
+        answer.updates += 1
+        if not placeable(state, per_minute):
+            answer.updates -= 1  # no room in its blocks now, nor later
+            continue
+        heapq.heappush(gains, (-(answer.wait(answer.updates) - answer.wait(answer.updates + 1)), n))
+    return sum(s.wait(s.updates) for s in state)
 
 
 def least_mean_lag(answers: Sequence[Sequence[float]], per_minute: int) -> float:

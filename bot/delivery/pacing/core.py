@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.delivery.pacing.lives import Lives
 from bot.delivery.pacing.planner import (
@@ -39,6 +39,7 @@ from bot.delivery.pacing.planner import (
 from bot.delivery.pacing.window import Heard, Share
 
 REPLAN_EVERY = 1.0  # seconds between looks at messages waiting for the window to refill
+BURST = 1.0  # answers arriving this close together count as one arrival
 DEFAULT_MAX_MARKS = 4096
 
 
@@ -49,7 +50,8 @@ class _Slot:
     held: bool = False  # the first post waits for the planner (or the end of the answer)
     first_mark: float | None = None
     last_mark: float | None = None
-    marks: int = 0
+    marks: float = 0.0  # progress, in about tokens
+    edits: int = 0  # edits sent after the post
     dirty_since: float | None = None
     urgent: bool = False
     in_flight: bool = False
@@ -91,11 +93,12 @@ class SchedulerCore:
         """A new answer: its message is not posted yet."""
         if key not in self.slots:
             self.slots[key] = _Slot(last_sent=now, posted=False)
-            self._arrivals.append(now)
+            self._arrived(now)
             self._changed()
 
-    def mark(self, key: Hashable, now: float, *, urgent: bool = False) -> bool:
-        """The message `key` has changes Slack has not seen yet (one mark per text delta).
+    def mark(self, key: Hashable, now: float, *, urgent: bool = False, weight: float = 1) -> bool:
+        """The message `key` has changes Slack has not seen yet: `weight` more marks of
+        progress (about tokens; see `lives`).
 
         A message's first mark may come right after it was posted, so routine edits are paced
         from then. Returns whether the driver should look again now (the message became due
@@ -104,8 +107,8 @@ class SchedulerCore:
         slot = self.slots.get(key)
         if slot is None:
             slot = self.slots[key] = _Slot(last_sent=now)
-            self._arrivals.append(now)
-        slot.marks += 1
+            self._arrived(now)
+        slot.marks += weight
         slot.first_mark = now if slot.first_mark is None else slot.first_mark
         slot.last_mark = now
         self._changed()
@@ -141,7 +144,8 @@ class SchedulerCore:
         """The message is finished (or abandoned): learn from its life, drop its state."""
         slot = self.slots.pop(key, None)
         if slot is not None and slot.first_mark is not None and slot.last_mark is not None:
-            self.lives.record(slot.marks, slot.last_mark - slot.first_mark)
+            seconds = slot.last_mark - slot.first_mark
+            self.lives.record(slot.marks, seconds, edited=slot.edits > 0)
         self._changed()
 
     # ---- what the window says ----------------------------------------------------------
@@ -180,7 +184,10 @@ class SchedulerCore:
             if at <= now:
                 slot.held = False
                 due.append(key)
-            else:
+                # Each release commits one more final edit.
+                the_plan = replace(the_plan, affordable=the_plan.affordable - 1)
+            else:  # estimates change as the answer streams: look again in a while at most
+                at = min(at, now + REPLAN_EVERY)
                 wake = at if wake is None else min(wake, at)
         if due:
             self._changed()
@@ -223,6 +230,7 @@ class SchedulerCore:
         slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
         slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
         slot.last_sent = now
+        slot.edits += 1
         window = self.window
         self.window = Window(
             window.per_minute,
@@ -263,6 +271,12 @@ class SchedulerCore:
     def _changed(self) -> None:
         self._version += 1
 
+    def _arrived(self, now: float) -> None:
+        """Count a new answer's arrival; answers arriving within a second of the last counted
+        one are one burst, counted once (a burst says little about what comes next)."""
+        if not self._arrivals or now - self._arrivals[-1] >= BURST:
+            self._arrivals.append(now)
+
     def _planned(self, now: float) -> tuple[Plan, dict[Hashable, float]]:
         cached = self._cache
         if cached is not None and cached[0] == now and cached[1] == self._version:
@@ -272,9 +286,12 @@ class SchedulerCore:
             self._arrivals.popleft()
         load = Load(
             remaining=list(remaining.values()),
+            committed=sum(1 for slot in self.slots.values() if slot.posted),
             elsewhere=self.elsewhere.answers,
             elsewhere_remaining=self.elsewhere.remaining,
-            arrivals=len(self._arrivals),
+            arrival_rate=len(self._arrivals) / WINDOW,
+            life=self.lives.remaining(0, 0.0),
+            edited=self.lives.edited_share(),
         )
         the_plan = plan(self.window, now, load, self.min_interval)
         self._cache = (now, self._version, the_plan, remaining)

@@ -1,15 +1,16 @@
 """How much longer an answer will stream, learned from the answers before it (pure).
 
 The planner spreads the calls a window has left over the remaining life of the answers in
-flight, so it needs that life before the answers end. Progress is counted in *marks*: each
-text delta the model sent is one mark (the reply asks its scheduler for an edit per delta). A
-delta carries a few tokens, so an answer's marks never exceed its `max_tokens`.
+flight, so it needs that life before the answers end. Progress is counted in *marks*, about
+one per token: each text delta the reply hands its scheduler weighs its characters / 4 (as
+with Claude's tokenizers on English text), so an answer's marks are about its output tokens and
+stay near its `max_tokens` at most.
 
 * The pace of an answer is its own, once it has streamed long enough to say; before that, the
   pace of recent answers; before any answer, `DEFAULT_RATE`.
 * Its length is what recent answers that got this far went on to reach (their mean); with no
-  such answer, half as long again as now; with no history at all, `max_tokens` (the longest an
-  answer can be, so the planner starts cautious and learns).
+  such answer, half as long again as now (never past `max_tokens`); before any answer was
+  seen, half of `max_tokens`: the middle of what it may be, until the first answers say more.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 HISTORY = 50  # recent answers remembered
-DEFAULT_RATE = 30.0  # marks a second before any answer was seen (a delta is a few tokens)
+DEFAULT_RATE = 50.0  # marks (tokens) a second before any answer was seen
+COLD_SHARE = 0.5  # of max_tokens: the length expected before any answer was seen
 OWN_PACE_AFTER = 0.25  # seconds of an answer's own stream before its pace is trusted
 OWN_PACE_MARKS = 4
 LONGER = 1.5  # an answer past every recent one is expected to go on to this times its length
@@ -27,10 +29,12 @@ LEAST = 0.05  # seconds: an answer in flight is never expected to end sooner tha
 
 @dataclass(frozen=True)
 class Life:
-    """One finished answer: how many marks, over how many seconds (first to last mark)."""
+    """One finished answer: how many marks, over how many seconds (first to last mark), and
+    whether it was edited (False: it went out as one post)."""
 
-    marks: int
+    marks: float
     seconds: float
+    edited: bool = True
 
 
 @dataclass
@@ -40,11 +44,17 @@ class Lives:
     max_marks: int
     history: deque[Life] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
-    def record(self, marks: int, seconds: float) -> None:
+    def record(self, marks: float, seconds: float, *, edited: bool = True) -> None:
         if marks > 0 and seconds > 0:
-            self.history.append(Life(marks, seconds))
+            self.history.append(Life(marks, seconds, edited))
 
-    def rate(self, marks: int, elapsed: float) -> float:
+    def edited_share(self) -> float:
+        """The share of recent answers that needed an edit (1 before any was seen)."""
+        if not self.history:
+            return 1.0
+        return sum(1 for life in self.history if life.edited) / len(self.history)
+
+    def rate(self, marks: float, elapsed: float) -> float:
         """Marks a second: the answer's own pace once it has one, else recent answers'."""
         if elapsed >= OWN_PACE_AFTER and marks >= OWN_PACE_MARKS:
             return marks / elapsed
@@ -53,15 +63,18 @@ class Lives:
             return sum(life.marks for life in self.history) / seconds
         return DEFAULT_RATE
 
-    def length(self, marks: int) -> float:
+    def length(self, marks: float) -> float:
         """The marks an answer with `marks` so far is expected to reach."""
-        if not self.history:
-            return float(max(self.max_marks, marks))
         longer = [life.marks for life in self.history if life.marks > marks]
-        expected = sum(longer) / len(longer) if longer else LONGER * marks
+        if longer:
+            expected = sum(longer) / len(longer)
+        elif not self.history and marks < COLD_SHARE * self.max_marks:
+            expected = COLD_SHARE * self.max_marks
+        else:
+            expected = LONGER * marks
         return min(max(expected, marks), max(self.max_marks, marks))
 
-    def remaining(self, marks: int, elapsed: float) -> float:
+    def remaining(self, marks: float, elapsed: float) -> float:
         """Seconds an answer that has streamed `marks` over `elapsed` seconds has left."""
         left = self.length(marks) - marks
         return max(left / self.rate(marks, elapsed), LEAST)

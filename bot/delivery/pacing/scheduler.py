@@ -43,6 +43,7 @@ WindowFactory = Callable[[str, str, int, int], CallWindow]
 """Makes the budget of (workspace, method, per_minute, burst)."""
 
 REPORT_EVERY = 1.0  # seconds between telling a shared window what streams here
+CHARS_PER_TOKEN = 4  # about, for Claude's tokenizers on English text
 
 __all__ = ["SchedulerCore", "Schedulers", "UpdateScheduler", "local_windows"]
 
@@ -110,14 +111,19 @@ class UpdateScheduler:
         self._core.posted(key, self._clock())
         self._wake.set()
 
-    def request(self, key: Hashable, sync: Sync, *, urgent: bool = False) -> None:
-        """Ask for `key` to be brought up to date by calling `sync` when its turn comes."""
+    def request(self, key: Hashable, sync: Sync, *, urgent: bool = False, chars: int = 0) -> None:
+        """Ask for `key` to be brought up to date by calling `sync` when its turn comes.
+
+        `chars` is the size of the text added (the planner learns the model's pace from it);
+        0 when the change is not new text.
+        """
         track = self._tracks.get(key)
         if track is None:
             track = self._tracks[key] = _Track(sync)
         track.sync = sync
         track.requested += 1
-        if self._core.mark(key, self._clock(), urgent=urgent):
+        weight = chars / CHARS_PER_TOKEN
+        if self._core.mark(key, self._clock(), urgent=urgent, weight=weight):
             self._wake.set()
 
     async def flush(self, key: Hashable, sync: Sync) -> None:

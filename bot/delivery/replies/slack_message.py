@@ -238,7 +238,8 @@ class StreamingReply:
         self._has_text.set()
         # Before the post, the scheduler only counts the delta (the post will carry it).
         if self._started.is_set() or self._counted:
-            self.scheduler.request(self.key, self._sync, urgent=not self._text_shown)
+            urgent = not self._text_shown
+            self.scheduler.request(self.key, self._sync, urgent=urgent, chars=len(delta))
 
     async def finish(self, ending: Ending) -> None:
         """Show the complete answer without the cursor, with notices and footer; wait for Slack."""
