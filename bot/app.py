@@ -36,6 +36,7 @@ from bot.settings import Settings
 from bot.store import Store, open_store
 from bot.surfaces import slack as listeners
 from bot.surfaces.http import web_app
+from bot.surfaces.slack.authorization import OneToken
 from bot.surfaces.slack.usage_views import UsageReports
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         min_interval=settings.update_interval,
         clock=clock,
         windows=redis_windows,
+        max_tokens=settings.max_tokens,
     )
     metrics = Metrics()
     slack = SlackApi(slack_client, metrics)
@@ -169,8 +171,12 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         ),
         clock=clock,
     )
+    one_token = OneToken(slack_client)
+    await one_token.start()  # auth.test once, here, rather than on the requests' way to an ack
     bolt = AsyncApp(
-        client=slack_client,
+        # Bolt's own client carries no token: each request's comes from `one_token`.
+        client=AsyncWebClient(base_url=settings.slack_api_url),
+        authorize=one_token,
         signing_secret=settings.slack_signing_secret or "",
         # Bolt acks events before running listeners, so a long answer never delays the ack.
         process_before_response=False,
