@@ -9,8 +9,8 @@ stay near its `max_tokens` at most.
 * The pace of an answer is its own, once it has streamed long enough to say; before that, the
   pace of recent answers; before any answer, `DEFAULT_RATE`.
 * Its length is what recent answers that got this far went on to reach (their mean); with no
-  such answer, half as long again as now (never past `max_tokens`); before any answer was
-  seen, half of `max_tokens`: the middle of what it may be, until the first answers say more.
+  such answer, twice as long as now (never past `max_tokens`); before any answer was seen,
+  half of `max_tokens`: the middle of what it may be, until the first answers say more.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ DEFAULT_RATE = 50.0  # marks (tokens) a second before any answer was seen
 COLD_SHARE = 0.5  # of max_tokens: the length expected before any answer was seen
 OWN_PACE_AFTER = 0.25  # seconds of an answer's own stream before its pace is trusted
 OWN_PACE_MARKS = 4
-LONGER = 1.5  # an answer past every recent one is expected to go on to this times its length
+# An answer past every recent one is expected to go on as long again: with nothing else to go
+# on, it is as likely to be in the first half of its life as in the second.
+LONGER = 2.0
 LEAST = 0.05  # seconds: an answer in flight is never expected to end sooner than this
 
 
