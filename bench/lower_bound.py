@@ -22,7 +22,9 @@ waiting it cuts most, as long as the updates can still be placed in blocks with 
 decreasing gains over such a set of limits finds the least total). The bound is the largest of
 these relaxations over a few block offsets. Per-channel post limits are left out (a relaxation
 too). Every step only drops a constraint, so no real schedule can do better than the figure
-returned.
+returned. It is looser when a run does not span whole minutes: a last block holding a few
+seconds of answers still gets a whole minute's updates (a rolling window allows that only if
+the calls bunch up at the block's start, which a steady stream of answers cannot use fully).
 """
 
 from __future__ import annotations

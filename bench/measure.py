@@ -172,13 +172,13 @@ def event_ts(n: int) -> str:
 
 def table(rows: Sequence[Figures]) -> str:
     header = (
-        f"{'workload':<9} {'complete':>9} {'calls':>6} {'updates':>8} {'429s':>5} "
+        f"{'run':<11} {'complete':>9} {'calls':>6} {'updates':>8} {'429s':>5} "
         f"{'mean lag':>9} {'p95 lag':>8} {'least':>7} {'ratio':>6} {'all done':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
-            f"{r.name:<9} {r.complete:>4}/{r.answers:<4} {r.calls:>6} {r.updates:>8} "
+            f"{r.name:<11} {r.complete:>4}/{r.answers:<4} {r.calls:>6} {r.updates:>8} "
             f"{r.throttled:>5} {r.mean_lag:>8.2f}s {r.p95_lag:>7.2f}s {r.least:>6.2f}s "
             f"{r.ratio:>5.2f}x {r.all_complete:>8.1f}s"
         )

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.deploy import Deployment, run
-from bench.measure import Figures
+from bench.measure import Figures, table
 from bench.workloads import long_burst
 
 DEPLOYMENTS = [
@@ -37,22 +37,11 @@ async def main() -> list[Figures]:
 
 
 def report(results: list[Figures]) -> str:
-    header = (
-        f"{'deployment':<11} {'once':>7} {'posts':>6} {'calls':>6} {'updates':>8} "
-        f"{'429 %':>6} {'mean lag':>9} {'p95 lag':>8} {'least':>7} {'ratio':>6}"
-    )
-    lines = [header, "-" * len(header)]
-    for r in results:
-        lines.append(
-            f"{r.name:<11} {r.exactly_once:>3}/{r.answers:<3} {r.posts:>6} {r.calls:>6} "
-            f"{r.updates:>8} {100 * r.throttled_share:>5.1f}% {r.mean_lag:>8.2f}s "
-            f"{r.p95_lag:>7.2f}s {r.least:>6.2f}s {r.ratio:>5.2f}x"
-        )
     one, three = results[0], results[1]
-    lines.append(
-        f"\n3 replicas: {three.exactly_once}/{three.answers} answered exactly once "
-        f"({three.complete}/{three.answers} complete); 429s {100 * three.throttled_share:.1f}% of "
+    once = ", ".join(f"{r.name} {r.exactly_once}/{r.answers}" for r in results)
+    return (
+        f"{table(results)}\n\nanswered exactly once: {once}.\n3 replicas: "
+        f"{three.complete}/{three.answers} complete; 429s {100 * three.throttled_share:.1f}% of "
         f"calls; lag {three.ratio:.2f}x the least possible against {one.ratio:.2f}x for one "
         "process."
     )
-    return "\n".join(lines)
