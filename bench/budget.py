@@ -15,7 +15,7 @@ import statistics
 import time
 
 from bot.delivery.pacing.redis_window import RedisWindows
-from bot.delivery.pacing.window import CallWindow, LocalWindow
+from bot.delivery.pacing.window import CallWindow, LocalWindow, Share
 
 REDIS_URL = os.environ.get("SHOPMAX_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PAIRS = 2000
@@ -27,7 +27,7 @@ async def timed(budget: CallWindow, pairs: int) -> list[float]:
     times = []
     for _ in range(pairs):
         start = time.perf_counter()
-        grant = await budget.acquire(3)
+        grant = await budget.acquire(Share(3))
         await budget.settle(grant, 0)
         times.append(time.perf_counter() - start)
     return times

@@ -44,6 +44,7 @@ from bot.store.retention import Retention
 from bot.surfaces import terminal
 from bot.surfaces.http import listen, metrics_app, web_app
 from bot.surfaces.slack import SlackSurface, StopPresses, bolt_app
+from bot.surfaces.slack.authorization import OneToken
 from bot.surfaces.slack.usage_views import UsageViews
 from bot.surfaces.web.access import Access, is_loopback
 from bot.surfaces.web.chat import Chat
@@ -202,6 +203,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         min_interval=settings.update_interval,
         clock=clock,
         windows=redis_windows,
+        max_tokens=settings.max_tokens,
     )
     client = slack = replies = None
     if settings.serves_slack:
@@ -242,7 +244,11 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     if client is not None and slack is not None:
         views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
         surface = SlackSurface(answerer, store, slack, metrics, views)
-        services.bolt, services.stops = bolt_app(client, settings.slack_signing_secret, surface)
+        one_token = OneToken(client)
+        await one_token.start()  # auth.test once, here, not on the requests' way to an ack
+        services.bolt, services.stops = bolt_app(
+            client, settings.slack_signing_secret, surface, one_token
+        )
     return services
 
 

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.delivery.pacing.redis_window import RedisWindows
-from bot.delivery.pacing.window import CallWindow
+from bot.delivery.pacing.window import CallWindow, Share
 from tests.fakes.serve import free_port
 
 TEAM = "T0SHOPMAX"
+ONE = Share(1, 10.0)  # one answer streaming here, ten seconds to go
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ async def test_replicas_together_never_take_more_than_the_minute_allows(
     """30 racing requests from three replicas for a 10-a-minute budget: exactly 10 granted,
     and the rest told to wait until the first call is a minute old."""
     shared = budgets(replicas, per_minute=10, burst=100)
-    grants = await asyncio.gather(*(b.acquire(1) for b in shared for _ in range(10)))
+    grants = await asyncio.gather(*(b.acquire(ONE) for b in shared for _ in range(10)))
     granted = [g for g in grants if g.granted]
     assert len(granted) == 10
     assert all(59 < g.wait <= 60 for g in grants if not g.granted)
@@ -44,7 +45,7 @@ async def test_replicas_together_never_take_more_than_the_minute_allows(
 
 async def test_the_burst_limit_is_shared_too(replicas: list[RedisWindows]) -> None:
     shared = budgets(replicas, per_minute=100, burst=3)
-    grants = [await shared[n % 3].acquire(1) for n in range(4)]
+    grants = [await shared[n % 3].acquire(ONE) for n in range(4)]
     assert [g.granted for g in grants] == [True, True, True, False]
     assert 0 < grants[3].wait <= 1
 
@@ -52,33 +53,49 @@ async def test_the_burst_limit_is_shared_too(replicas: list[RedisWindows]) -> No
 async def test_a_429_on_one_replica_pauses_them_all(replicas: list[RedisWindows]) -> None:
     first, second, _ = budgets(replicas, per_minute=100, burst=100)
     await first.pause(2.0)
-    grant = await second.acquire(1)
+    grant = await second.acquire(ONE)
     assert not grant.granted and 1.5 < grant.wait <= 2.0
     await second.pause(0.5)  # a shorter pause never cuts the longer one short
-    assert (await first.acquire(1)).wait > 1.0
+    assert (await first.acquire(ONE)).wait > 1.0
 
 
 async def test_calls_given_back_or_added_change_what_is_left(
     replicas: list[RedisWindows],
 ) -> None:
     first, second, _ = budgets(replicas, per_minute=3, burst=100)
-    unused = await first.acquire(1)
+    unused = await first.acquire(ONE)
     await first.settle(unused, 0)  # the edit changed nothing: its call comes back
-    rollover = await second.acquire(1)
+    rollover = await second.acquire(ONE)
     await second.settle(rollover, 2)  # the edit posted a second message: two calls
-    assert (await first.acquire(1)).granted
-    assert not (await second.acquire(1)).granted
+    assert (await first.acquire(ONE)).granted
+    assert not (await second.acquire(ONE)).granted
 
 
-async def test_every_replica_learns_how_many_answers_stream_in_the_workspace(
+async def test_every_replica_learns_what_streams_in_the_workspace(
     replicas: list[RedisWindows],
 ) -> None:
-    """The fair share of the minute counts answers on all replicas."""
+    """The planner shares the minute over the answers on all replicas and their remaining
+    life, so each replica hears the workspace's totals."""
     first, second, third = budgets(replicas, per_minute=50, burst=100)
-    await first.report(7)
-    await second.report(6)
-    assert (await third.acquire(7)).active == 20
-    assert await first.report(0) == 13
+    await first.report(Share(7, 70.0))
+    await second.report(Share(6, 30.0))
+    assert (await third.acquire(Share(7, 14.0))).heard.total == Share(20, 114.0)
+    assert (await first.report(Share(0, 0.0))).total == Share(13, 44.0)
+
+
+async def test_every_replica_hears_when_the_windows_calls_come_back(
+    replicas: list[RedisWindows],
+) -> None:
+    """The calls of the last minute, and how long ago the oldest were made, are the same for
+    every replica (Redis's clock, not theirs)."""
+    first, second, _ = budgets(replicas, per_minute=50, burst=100)
+    for _ in range(3):
+        await first.acquire(ONE)
+    await asyncio.sleep(0.2)
+    heard = (await second.acquire(ONE)).heard
+    assert heard.count == 4
+    assert len(heard.ages) == 4 and all(age >= 0.19 for age in heard.ages[:3])
+    assert heard.ages[3] == 0  # the call just granted, oldest first
 
 
 async def test_budgets_of_other_workspaces_and_methods_are_separate(
@@ -87,8 +104,8 @@ async def test_budgets_of_other_workspaces_and_methods_are_separate(
     update = replicas[0](TEAM, "chat.update", 1, 10)
     append = replicas[1](TEAM, "chat.appendStream", 1, 10)
     other = replicas[2]("T0OTHER", "chat.update", 1, 10)
-    assert all([(await b.acquire(1)).granted for b in (update, append, other)])
-    assert not (await update.acquire(1)).granted
+    assert all([(await b.acquire(ONE)).granted for b in (update, append, other)])
+    assert not (await update.acquire(ONE)).granted
 
 
 async def start_redis(port: int) -> asyncio.subprocess.Process:
@@ -126,12 +143,12 @@ async def test_without_redis_each_replica_keeps_a_share_and_says_so(
     shared = [RedisWindows(f"redis://:secret-pw@127.0.0.1:{port}/0", f"r{n}") for n in range(2)]
     try:
         first, second = [s(TEAM, "chat.update", 10, 100) for s in shared]
-        await second.report(1)  # Redis now knows of two replicas
-        assert (await first.acquire(1)).granted
+        await second.report(ONE)  # Redis now knows of two replicas
+        assert (await first.acquire(ONE)).granted
         assert not caplog.records
         await stop(server)
         with caplog.at_level(logging.WARNING, logger="bot.delivery.pacing.redis_window"):
-            grants = [await first.acquire(1) for _ in range(8)]
+            grants = [await first.acquire(ONE) for _ in range(8)]
         # Half of the workspace's 10 for each of the two replicas Redis last knew about.
         assert [g.granted for g in grants] == [True] * 5 + [False] * 3
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -140,7 +157,7 @@ async def test_without_redis_each_replica_keeps_a_share_and_says_so(
         server = await start_redis(port)
         await asyncio.sleep(5.1)  # the fallback tries Redis again every 5 seconds
         with caplog.at_level(logging.INFO, logger="bot.delivery.pacing.redis_window"):
-            assert (await first.acquire(1)).granted
+            assert (await first.acquire(ONE)).granted
         assert "is back" in caplog.text
     finally:
         await stop(server)

@@ -2,11 +2,15 @@
 
 It speaks what `slack_sdk` expects: `POST /api/<method>` with a form or JSON body and a bearer
 token, answering `{"ok": true, ...}` or `{"ok": false, "error": "..."}` with HTTP 200, and 429
-with `Retry-After` when a method's per-minute limit is set and exceeded. It enforces Slack's
-size limits (`msg_too_long`, `invalid_blocks`, `msg_blocks_too_long`) so a test fails the way
-real Slack would. `POST /response/<id>` plays a slash command's `response_url`.
+with `Retry-After` beyond Slack's rate limits where a test sets them: a method's calls in a
+rolling minute for the workspace (`per_minute`; one token, so one workspace), and
+`chat.postMessage` per channel, about one a second with short bursts (`posts_per_channel`, a
+token bucket). It enforces Slack's size limits (`msg_too_long`, `invalid_blocks`,
+`msg_blocks_too_long`) so a test fails the way real Slack would. `POST /response/<id>` plays a
+slash command's `response_url`.
 
-Tests read `messages` (what a person would see) and `calls` (what was sent, in order).
+Tests read `messages` (what a person would see) and `calls` (what was sent, in order, with
+when each request arrived and when it was answered).
 
 Outages are played on the wire: `outage("503")` answers every call 503 `service_unavailable`,
 `outage("reset")` drops every connection without an answer, `outage("refuse")` stops
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,9 +92,32 @@ OutageMode = Literal["503", "reset", "refuse"]
 class Call:
     method: str
     payload: dict[str, Any]
-    at: float
+    at: float  # when the fake answered it
     status: int
     error: str | None = None
+    received: float = 0.0  # when the request reached the fake
+
+
+@dataclass
+class Bucket:
+    """Slack's "about one a second, with short bursts": `burst` calls at once, refilled at
+    `per_second`."""
+
+    burst: float
+    per_second: float
+    tokens: float = -1.0
+    at: float = 0.0
+
+    def take(self, now: float) -> float:
+        """0 if a call may go now (and it is counted), else the seconds until one may."""
+        if self.tokens < 0:
+            self.tokens, self.at = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
 
 
 class FakeSlack:
@@ -103,6 +131,9 @@ class FakeSlack:
         self.home: dict[str, dict[str, Any]] = {}  # user -> App Home view published
         self.not_member: set[str] = set()  # channels where posting fails with not_in_channel
         self.per_minute: dict[str, int] = {}  # method -> limit enforced with 429s
+        # (burst, per second) of chat.postMessage in each channel, enforced with 429s
+        self.posts_per_channel: tuple[float, float] | None = None
+        self._post_buckets: dict[str, Bucket] = {}
         self.latency = 0.0
         self.throttle_next: dict[str, int] = {}  # method -> how many next calls get a 429
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # earlier messages
@@ -231,6 +262,7 @@ class FakeSlack:
     # ---- the wire ----------------------------------------------------------------------
 
     async def _api(self, request: web.Request) -> web.Response:
+        received = time.monotonic()
         method = request.match_info["method"]
         payload = await _payload(request)
         if self.latency:
@@ -239,12 +271,14 @@ class FakeSlack:
             return self._down(request, method, payload)
         expected = APP_TOKEN if method == "apps.connections.open" else TOKEN
         if request.headers.get("Authorization") != f"Bearer {expected}":
-            return self._answer(method, payload, {"ok": False, "error": "invalid_auth"})
+            body = {"ok": False, "error": "invalid_auth"}
+            return self._answer(method, payload, body, received)
         if self.refusing:
-            return self._answer(method, payload, {"ok": False, "error": self.refusing})
-        limited = self._rate_limited(method)
+            return self._answer(method, payload, {"ok": False, "error": self.refusing}, received)
+        limited = self._rate_limited(method, payload)
         if limited:
-            self.calls.append(Call(method, payload, time.monotonic(), 429, "ratelimited"))
+            call = Call(method, payload, time.monotonic(), 429, "ratelimited", received)
+            self.calls.append(call)
             self._changed.set()
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
@@ -257,7 +291,7 @@ class FakeSlack:
             self.lose_responses[method] -= 1
             self.calls.append(Call(method, payload, time.monotonic(), 0, "response_lost"))
             return self._hang_up(request)
-        return self._answer(method, payload, body)
+        return self._answer(method, payload, body, received)
 
     def _down(self, request: web.Request, method: str, payload: dict[str, Any]) -> web.Response:
         """A call during an outage: 503, or a dropped connection (one that slipped in as the
@@ -276,15 +310,24 @@ class FakeSlack:
         request.transport.abort()
         raise asyncio.CancelledError  # nothing more to send on this connection
 
-    def _answer(self, method: str, payload: dict[str, Any], body: dict[str, Any]) -> web.Response:
-        self.calls.append(Call(method, payload, time.monotonic(), 200, body.get("error")))
+    def _answer(
+        self, method: str, payload: dict[str, Any], body: dict[str, Any], received: float
+    ) -> web.Response:
+        call = Call(method, payload, time.monotonic(), 200, body.get("error"), received)
+        self.calls.append(call)
         self._changed.set()
         return web.json_response(body)
 
-    def _rate_limited(self, method: str) -> int:
+    def _rate_limited(self, method: str, payload: dict[str, Any]) -> int:
         if self.throttle_next.get(method):
             self.throttle_next[method] -= 1
             return self.retry_after
+        if method == "chat.postMessage" and self.posts_per_channel is not None:
+            channel = str(payload.get("channel", ""))
+            bucket = self._post_buckets.setdefault(channel, Bucket(*self.posts_per_channel))
+            wait = bucket.take(time.monotonic())
+            if wait > 0:
+                return max(1, math.ceil(wait))
         limit = self.per_minute.get(method)
         if limit is None:
             return 0

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from bot.delivery.pacing.scheduler import SchedulerCore
-from bot.delivery.pacing.window import RollingWindow
+from bot.delivery.pacing.window import RollingWindow, Share
 
 
 def core(per_minute: int = 600, min_interval: float = 1.0) -> SchedulerCore:
-    return SchedulerCore(per_minute=per_minute, min_interval=min_interval)
+    """A workspace's core; answers of up to 2048 tokens (the `max_tokens` the bot ships with)."""
+    return SchedulerCore(per_minute=per_minute, min_interval=min_interval, max_marks=2048)
 
 
 def test_nothing_to_send_until_marked() -> None:
@@ -56,24 +61,119 @@ def test_marks_coalesce_into_one_edit() -> None:
     assert c.pick(1.0) == (None, None)
 
 
-def test_routine_spacing_is_a_fair_share_of_the_minute() -> None:
-    """Twenty answers under 50 a minute: each keeps a call for its final, shares the rest."""
+def test_one_answer_is_edited_about_every_second_under_slacks_budget() -> None:
+    """With one answer in flight nothing changes: its first post goes at once and its edits
+    come one `min_interval` apart, although the window could pay for more."""
+    c = core(per_minute=50)
+    c.arrive("a", 0.0)
+    c.mark("a", 0.4, weight=1)
+    assert not c.hold_first_post("a", 0.4)
+    c.posted("a", 0.4)
+    c.mark("a", 0.5, weight=1)
+    assert c.pick(1.0) == (None, 1.4)
+    assert c.pick(1.4)[0] == "a"
+
+
+def test_replicas_share_the_minute_by_what_streams_everywhere() -> None:
+    """Seven answers here and thirteen on other replicas plan like twenty in one process."""
+    here, alone = core(per_minute=50), core(per_minute=50)
+    for n in range(20):
+        alone.mark(n, 0.0, weight=1)
+        if n < 7:
+            here.mark(n, 0.0, weight=1)
+    remaining = alone.share(0.0).remaining / 20
+    here.elsewhere = Share(13, 13 * remaining)
+    assert here.plan(0.0).rate == pytest.approx(alone.plan(0.0).rate)
+
+
+def test_an_early_post_is_held_when_the_budget_cannot_afford_its_edits() -> None:
+    """Twenty answers at once under 50 a minute: posting each at its first token would spend a
+    version on one word; the posts wait for an even share of each answer's life."""
     c = core(per_minute=50)
     for n in range(20):
-        c.mark(n, 0.0)
-    assert c.spacing() == 20 * 60 / 30
-    single = core(per_minute=50)
-    single.mark("a", 0.0)
-    assert single.spacing() == 60 / 49
+        c.arrive(n, 0.0)
+    c.mark(0, 0.4, weight=1)
+    assert c.hold_first_post(0, 0.4)
+    assert c.releases(0.5) == ([], 1.5)  # looked at again as the answer streams
 
 
-def test_replicas_share_the_minute_by_their_answers_in_flight() -> None:
-    """Seven answers here and thirteen on other replicas space edits like twenty in one."""
+def test_a_held_answers_text_waits_for_its_post() -> None:
+    """Deltas of a held answer are counted (the planner learns its pace) but never edited."""
     c = core(per_minute=50)
-    for n in range(7):
-        c.mark(n, 0.0)
-    c.elsewhere = 13
-    assert c.spacing() == 20 * 60 / 30
+    for n in range(20):
+        c.arrive(n, 0.0)
+    c.mark(0, 0.4, weight=1)
+    c.hold_first_post(0, 0.4)
+    assert not c.mark(0, 0.5, weight=1)
+    assert c.pick(5.0)[0] is None
+    assert c.slots[0].marks == 2
+
+
+def test_short_answers_under_contention_go_out_as_one_post() -> None:
+    """A hundred answers at once: the window cannot pay for a hundred finals, so no post is
+    released early; each answer is posted whole when it ends (by its reply)."""
+    c = core(per_minute=50)
+    for n in range(100):
+        c.arrive(n, 0.0)
+    for n in range(100):
+        c.mark(n, 0.3, weight=1)
+        assert c.hold_first_post(n, 0.3)
+    for tick in range(1, 11):
+        now = 0.3 + tick / 10
+        for n in range(100):
+            c.mark(n, now, weight=8)
+        assert c.releases(now)[0] == []
+
+
+def test_twenty_answers_spend_the_minute_while_they_stream() -> None:
+    """Twenty answers of 15-25 s at once under 50 a minute (3 a second): the calls the minute
+    allows are spent while the answers stream, never more, and each final edit lands as its
+    answer ends."""
+    sent, finals = simulate(
+        [15 + n / 2 for n in range(20)], window=RollingWindow(per_minute=50, burst=3)
+    )
+    assert 45 <= len(sent) <= 50
+    assert all(0 <= at - end <= 1.0 for end, at in finals)
+
+
+def simulate(lives: list[float], window: RollingWindow) -> tuple[list[float], list[tuple]]:
+    """Answers starting together, streaming 80 marks a second, their posts and edits made as
+    the core says within `window`; returns the edit times and (end, final edit) pairs."""
+    c = core(per_minute=window.per_minute)
+    c.window = replace(c.window, burst=window.burst)
+    for n in range(len(lives)):
+        c.arrive(n, 0.0)
+    sent, finals, step = [], [], 0.05
+    ended: dict[int, float] = {}
+    for tick in range(int((max(lives) + 5) / step)):
+        now = 0.4 + tick * step
+        for n, life in enumerate(lives):
+            if n in ended:
+                continue
+            c.mark(n, now, weight=80 * step)
+            if tick == 0 and not c.hold_first_post(n, now):
+                c.posted(n, now)
+            if now >= life:
+                ended[n] = now
+                if c.slots[n].posted:
+                    c.mark(n, now, urgent=True)
+                else:
+                    c.posted(n, now)
+                    c.forget(n)
+        for n in c.releases(now)[0]:
+            c.posted(n, now)
+        while True:
+            key, _ = c.due(now)
+            if key is None or window.available_at(now) > now:
+                break
+            window.take(now)
+            c.sending(key, now)
+            c.done(key)
+            sent.append(now)
+            if key in ended:
+                finals.append((ended[key], now))
+                c.forget(key)
+    return sent, finals
 
 
 def test_never_more_than_the_minute_allows() -> None:

@@ -9,8 +9,9 @@ disagree still agree on the window; what comes back is a relative wait.
 
 Keys, per workspace and method (`{team:method}` is a hash tag, so a Redis Cluster keeps a
 workspace's keys on one node): `calls` (sorted set of call times), `pause` (until when),
-`replicas` (sorted set: replica → when its count expires) and `active` (hash: replica → answers
-it is streaming). Nothing is kept longer than a minute after the last call.
+`replicas` (sorted set: replica → when its share expires) and `active` (hash: replica →
+"answers,remaining ms": the answers it streams and their expected remaining life, which every
+replica's planner adds up). Nothing is kept longer than a minute after the last call.
 
 If Redis cannot be reached, each replica falls back to a budget of its own — the workspace's
 budget divided by the number of replicas Redis last reported — and logs a warning; it tries
@@ -28,7 +29,15 @@ from urllib.parse import urlsplit
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot.delivery.pacing.window import CallWindow, Clock, Grant, LocalWindow
+from bot.delivery.pacing.window import (
+    AGES_KEPT,
+    CallWindow,
+    Clock,
+    Grant,
+    Heard,
+    LocalWindow,
+    Share,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,33 +45,46 @@ RETRY_AFTER = 5.0  # seconds between attempts to reach Redis again after a failu
 REPLICA_TTL_MS = 30_000  # a replica's count of streaming answers expires this long after it
 TIMEOUT = 0.5  # seconds for one Redis command: a slow Redis must not stall every answer
 
-# KEYS: calls, pause, replicas, active. ARGV: per_minute, burst, replica, active, token, ttl.
-# An empty token only reports the replica's count. Returns {granted, wait ms, active, replicas}.
+# KEYS: calls, pause, replicas, active. ARGV: per_minute, burst, replica, answers, remaining
+# (ms), token, ttl, ages kept. An empty token only reports the replica's share. Returns
+# {granted, wait ms, answers, remaining ms, replicas, calls in the window, pause ms, then the
+# ages in ms of the oldest calls of the window, oldest first}.
 ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[6])
+local ttl = tonumber(ARGV[7])
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[3])
-redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[4], ARGV[3], ARGV[4] .. ',' .. ARGV[5])
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
   redis.call('ZREM', KEYS[3], gone)
   redis.call('HDEL', KEYS[4], gone)
 end
 redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('PEXPIRE', KEYS[4], ttl)
-local active = 0
-for _, n in ipairs(redis.call('HVALS', KEYS[4])) do active = active + tonumber(n) end
+local answers, remaining = 0, 0
+for _, v in ipairs(redis.call('HVALS', KEYS[4])) do
+  local n, ms = string.match(v, '(%d+),(%d+)')
+  answers = answers + tonumber(n)
+  remaining = remaining + tonumber(ms)
+end
 local replicas = redis.call('ZCARD', KEYS[3])
-if ARGV[5] == '' then return {0, 0, active, replicas} end
-local wait = 0
-local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then wait = paused - now end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+local pause = math.max(paused - now, 0)
+local function answer(granted, wait)
+  local count = redis.call('ZCARD', KEYS[1])
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[8]) - 1, 'WITHSCORES')
+  local out = {granted, wait, answers, remaining, replicas, count, pause}
+  for i = 2, #oldest, 2 do out[#out + 1] = now - tonumber(oldest[i]) end
+  return out
+end
+if ARGV[6] == '' then return answer(0, 0) end
+local wait = pause
 local count = redis.call('ZCARD', KEYS[1])
 local per_minute = tonumber(ARGV[1])
 if count >= per_minute then
-  local oldest = redis.call('ZRANGE', KEYS[1], count - per_minute, count - per_minute, 'WITHSCORES')
-  wait = math.max(wait, tonumber(oldest[2]) + 60000 - now)
+  local first = redis.call('ZRANGE', KEYS[1], count - per_minute, count - per_minute, 'WITHSCORES')
+  wait = math.max(wait, tonumber(first[2]) + 60000 - now)
 end
 local burst = tonumber(ARGV[2])
 local recent = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - 1000), '+inf', 'WITHSCORES')
@@ -70,10 +92,10 @@ local n = #recent / 2
 if n >= burst then
   wait = math.max(wait, tonumber(recent[2 * (n - burst) + 2]) + 1000 - now)
 end
-if wait > 0 then return {0, wait, active, replicas} end
-redis.call('ZADD', KEYS[1], now, ARGV[5])
+if wait > 0 then return answer(0, wait) end
+redis.call('ZADD', KEYS[1], now, ARGV[6])
 redis.call('PEXPIRE', KEYS[1], 61000)
-return {1, 0, active, replicas}
+return answer(1, 0)
 """
 
 # KEYS: calls. ARGV: tokens of extra calls made now.
@@ -94,6 +116,17 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if till > current then redis.call('SET', KEYS[1], till, 'PX', tonumber(ARGV[1]) + 1000) end
 return till
 """
+
+
+def _heard(result: list[int]) -> Heard:
+    """The workspace as the acquire script described it."""
+    answers, remaining_ms, _, count, pause_ms, *ages = result[2:]
+    return Heard(
+        total=Share(answers, remaining_ms / 1000),
+        count=count,
+        ages=tuple(age / 1000 for age in ages),
+        paused_for=pause_ms / 1000,
+    )
 
 
 def redis_address(url: str) -> str:
@@ -179,17 +212,19 @@ class RedisWindow:
         self._replicas = 1  # as Redis last counted them
         self._fallback = LocalWindow(per_minute, burst, shared.clock)
 
-    async def acquire(self, active: int) -> Grant:
+    async def acquire(self, share: Share) -> Grant:
         token = self._shared.token()
-        result = await self._run_acquire(active, token)
+        result = await self._run_acquire(share, token)
         if result is None:
-            return self._fallback.take(active)  # this replica's share, see `_call`
-        granted, wait_ms, total, _ = result
-        return Grant(wait=0.0 if granted else wait_ms / 1000, active=total, token=token)
+            return self._fallback.take(share)  # this replica's share, see `_call`
+        granted, wait_ms = result[0], result[1]
+        return Grant(wait=0.0 if granted else wait_ms / 1000, heard=_heard(result), token=token)
 
-    async def report(self, active: int) -> int:
-        result = await self._run_acquire(active, "")
-        return active if result is None else result[2]
+    async def report(self, share: Share) -> Heard:
+        result = await self._run_acquire(share, "")
+        if result is None:
+            return await self._fallback.report(share)
+        return _heard(result)
 
     async def settle(self, grant: Grant, calls: int) -> None:
         if not isinstance(grant.token, str):  # granted by the fallback
@@ -206,14 +241,17 @@ class RedisWindow:
         ms = max(int(retry_after * 1000), 1)
         await self._call(self._shared.pause_script, keys=self._keys[1:2], args=[ms])
 
-    async def _run_acquire(self, active: int, token: str) -> list[int] | None:
-        args = [self._per_minute, self._burst, self._shared.replica, active, token]
+    async def _run_acquire(self, share: Share, token: str) -> list[int] | None:
+        remaining_ms = int(share.remaining * 1000)
+        args = [self._per_minute, self._burst, self._shared.replica, share.answers, remaining_ms]
         result = await self._call(
-            self._shared.acquire_script, keys=self._keys, args=[*args, REPLICA_TTL_MS]
+            self._shared.acquire_script,
+            keys=self._keys,
+            args=[*args, token, REPLICA_TTL_MS, AGES_KEPT],
         )
         if result is None:
             return None
-        self._replicas = max(int(result[3]), 1)
+        self._replicas = max(int(result[4]), 1)
         return [int(v) for v in result]
 
     async def _call(self, command: Any, *args: Any, **kwargs: Any) -> Any:

@@ -6,25 +6,16 @@ So no reply edits Slack on its own: it marks its message *dirty* and the schedul
 reply's `sync` when the message's turn comes. `sync` renders the newest text at that moment,
 so edits coalesce (latest wins) and no intermediate version is ever queued.
 
-Which message goes next is decided purely (`SchedulerCore`, tested with a fake clock):
-
-* routine edits of one message are spaced by its fair share of the budget (never closer than
-  `min_interval`): with one answer in flight that is about a second, with twenty about forty
-  seconds, keeping one call per message in reserve for its final answer. "In flight" counts
-  the answers streaming on every replica when the budget is shared;
-* urgent edits (the first text and the final answer) skip the spacing and go first;
-* otherwise the message that has waited longest since its first unsent change goes first,
-  which is the one whose visible text lags furthest behind;
-* a 429 keeps the message dirty: it is sent after the pause with whatever its newest text is;
-* at most one edit per message is in flight, so an older version never lands after a newer one.
-
-Whether a call may go *now* is the `CallWindow`'s decision (`window.py` beside this module):
-Slack's per-minute and per-second windows and any 429 pause, kept in this process or shared
-through Redis.
+Which message goes next, and when, is decided purely by `SchedulerCore` (`core.py`) with the
+planner (`planner.py`), both tested with a fake clock. Whether a call may go *now* is the
+`CallWindow`'s decision (`window.py`): Slack's per-minute and per-second windows and any 429
+pause, kept in this process or shared through Redis.
 
 `UpdateScheduler` is the async driver: one worker task per workspace and method that sleeps until
-the core has a message due and the budget has a call, and runs each `sync` as its own task so a
-slow Slack call for one message never holds up the others (or the model stream).
+the core has a message due (or a held first post to release) and the budget has a call, and runs
+each `sync` (and each released post) as its own task so a slow Slack call for one message never
+holds up the others (or the model stream). It tells the window what streams here, so replicas
+sharing a window plan over the whole workspace.
 """
 
 from __future__ import annotations
@@ -36,7 +27,8 @@ import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
-from bot.delivery.pacing.window import WINDOW, CallWindow, Clock, Grant, LocalWindow
+from bot.delivery.pacing.core import DEFAULT_MAX_MARKS, SchedulerCore
+from bot.delivery.pacing.window import CallWindow, Clock, Grant, Heard, LocalWindow, Share
 from bot.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -44,104 +36,16 @@ log = logging.getLogger(__name__)
 Sync = Callable[[], Awaitable[int]]
 """Sends a message's newest state to Slack; returns how many budgeted calls it made."""
 
+Post = Callable[[], Awaitable[None]]
+"""Makes a held first post (the reply's own; it handles its errors)."""
+
 WindowFactory = Callable[[str, str, int, int], CallWindow]
 """Makes the budget of (workspace, method, per_minute, burst)."""
 
-REPORT_EVERY = 10.0  # seconds between telling a shared budget how many answers stream here
+REPORT_EVERY = 1.0  # seconds between telling a shared window what streams here
+CHARS_PER_TOKEN = 4  # about, for Claude's tokenizers on English text
 
-
-@dataclass
-class _Slot:
-    last_sent: float
-    dirty_since: float | None = None
-    urgent: bool = False
-    in_flight: bool = False
-    # What the edit in flight was sent for, restored if Slack answers 429.
-    sending_since: float = 0.0
-    sending_urgent: bool = False
-
-
-@dataclass
-class SchedulerCore:
-    """Pure decisions about which message of one workspace and method to edit next.
-
-    Routine edits are paced so that the minute's budget, less one call per message for its
-    final answer, is shared equally by the messages in flight here and (`elsewhere`) on the
-    other replicas.
-    """
-
-    per_minute: int
-    min_interval: float
-    elsewhere: int = 0
-    slots: dict[Hashable, _Slot] = field(default_factory=dict, init=False)
-
-    def mark(self, key: Hashable, now: float, *, urgent: bool = False) -> None:
-        """The message `key` has changes Slack has not seen yet.
-
-        A message's first mark comes right after it was posted, so routine edits are paced
-        from then.
-        """
-        slot = self.slots.setdefault(key, _Slot(last_sent=now))
-        if slot.dirty_since is None:
-            slot.dirty_since = now
-        slot.urgent = slot.urgent or urgent
-
-    def forget(self, key: Hashable) -> None:
-        self.slots.pop(key, None)
-
-    def spacing(self) -> float:
-        """Seconds between routine edits of one message: its fair share of the budget."""
-        active = len(self.slots) + self.elsewhere
-        spare = max(self.per_minute - active, self.per_minute // 4, 1)
-        return max(self.min_interval, active * WINDOW / spare)
-
-    def due(self, now: float) -> tuple[Hashable | None, float | None]:
-        """The message to edit next if the budget allows, or None and when to ask again
-        (None: when something is marked)."""
-        spacing = self.spacing()
-        ready, wake = [], None
-        for key, slot in self.slots.items():
-            if slot.dirty_since is None or slot.in_flight:
-                continue
-            at = now if slot.urgent else slot.last_sent + spacing
-            if at <= now:
-                ready.append((not slot.urgent, slot.dirty_since, key))
-            else:
-                wake = at if wake is None else min(wake, at)
-        if not ready:
-            return None, wake
-        return min(ready, key=lambda item: (item[0], item[1]))[2], None
-
-    def sending(self, key: Hashable, now: float) -> None:
-        """An edit of `key` is going to Slack now."""
-        slot = self.slots[key]
-        assert slot.dirty_since is not None
-        slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
-        slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
-        slot.last_sent = now
-
-    def pick(self, now: float) -> tuple[Hashable | None, float | None]:
-        """`due`, and if something is, mark it as sending (for callers without a budget)."""
-        key, wake = self.due(now)
-        if key is not None:
-            self.sending(key, now)
-        return key, wake
-
-    def done(self, key: Hashable) -> None:
-        """The edit of `key` went through (or failed for good)."""
-        slot = self.slots.get(key)
-        if slot is not None:
-            slot.in_flight = False
-
-    def rate_limited(self, key: Hashable) -> None:
-        """Slack said 429: keep the message's changes pending with their original lag."""
-        slot = self.slots.get(key)
-        if slot is None:
-            return
-        slot.in_flight = False
-        slot.urgent = slot.urgent or slot.sending_urgent
-        since = slot.sending_since
-        slot.dirty_since = since if slot.dirty_since is None else min(slot.dirty_since, since)
+__all__ = ["SchedulerCore", "Schedulers", "UpdateScheduler", "local_windows"]
 
 
 @dataclass
@@ -168,9 +72,10 @@ class UpdateScheduler:
         self._window = window
         self._clock = clock
         self._tracks: dict[Hashable, _Track] = {}
+        self._held: dict[Hashable, Post] = {}
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
-        self._sends: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._reported_at = float("-inf")
         self._reported = 0
 
@@ -179,20 +84,47 @@ class UpdateScheduler:
             self._worker = asyncio.create_task(self._run(), name="update-scheduler")
 
     async def close(self) -> None:
-        tasks = [t for t in (self._worker, *self._sends) if t is not None]
+        tasks = [t for t in (self._worker, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def request(self, key: Hashable, sync: Sync, *, urgent: bool = False) -> None:
-        """Ask for `key` to be brought up to date by calling `sync` when its turn comes."""
+    # ---- what replies call ---------------------------------------------------------------
+
+    def arrive(self, key: Hashable) -> None:
+        """A new answer whose message is not posted yet (the planner counts it from now)."""
+        self._core.arrive(key, self._clock())
+        self._wake.set()
+
+    def hold_first_post(self, key: Hashable, post: Post) -> bool:
+        """Whether the answer's first post should wait. If so (True) the scheduler calls
+        `post` when the planner releases it, unless the reply posts first (`posted`)."""
+        if not self._core.hold_first_post(key, self._clock()):
+            return False
+        self._held[key] = post
+        self._wake.set()
+        return True
+
+    def posted(self, key: Hashable) -> None:
+        """The message's first post went out (now, or held and released, or whole)."""
+        self._held.pop(key, None)
+        self._core.posted(key, self._clock())
+        self._wake.set()
+
+    def request(self, key: Hashable, sync: Sync, *, urgent: bool = False, chars: int = 0) -> None:
+        """Ask for `key` to be brought up to date by calling `sync` when its turn comes.
+
+        `chars` is the size of the text added (the planner learns the model's pace from it);
+        0 when the change is not new text.
+        """
         track = self._tracks.get(key)
         if track is None:
             track = self._tracks[key] = _Track(sync)
         track.sync = sync
         track.requested += 1
-        self._core.mark(key, self._clock(), urgent=urgent)
-        self._wake.set()
+        weight = chars / CHARS_PER_TOKEN
+        if self._core.mark(key, self._clock(), urgent=urgent, weight=weight):
+            self._wake.set()
 
     async def flush(self, key: Hashable, sync: Sync) -> None:
         """Send `key` now (with priority) and wait until Slack has its newest state.
@@ -213,16 +145,24 @@ class UpdateScheduler:
     def forget(self, key: Hashable) -> None:
         """The message is finished: drop its state."""
         self._tracks.pop(key, None)
+        self._held.pop(key, None)
         self._core.forget(key)
         self._wake.set()
+
+    # ---- the worker ----------------------------------------------------------------------
 
     async def _run(self) -> None:
         while True:
             await self._report_if_due()
-            key, wake_at = self._core.due(self._clock())
+            now = self._clock()
+            released, release_at = self._core.releases(now)
+            for key in released:
+                self._spawn(self._post(key))
+            key, wake_at = self._core.due(now)
             if key is not None:
-                grant = await self._window.acquire(len(self._core.slots))
-                self._heard(grant.active)
+                share = self._core.share(now)
+                grant = await self._window.acquire(share)
+                self._heard(grant.heard, share)
                 if not grant.granted:
                     # Nothing sooner can help: the budget is what binds, so new marks need
                     # not wake us (and a shared budget is not asked again per text delta).
@@ -232,30 +172,39 @@ class UpdateScheduler:
                     await self._window.settle(grant, 0)
                     continue
                 self._core.sending(key, self._clock())
-                task = asyncio.create_task(self._send(key, grant))
-                self._sends.add(task)
-                task.add_done_callback(self._sends.discard)
+                self._spawn(self._send(key, grant))
                 continue
             self._wake.clear()
-            timeout = None if wake_at is None else max(wake_at - self._clock(), 0.0)
-            if self._core.slots:  # keep the other replicas' count of our answers fresh
+            wakes = [t for t in (wake_at, release_at) if t is not None]
+            timeout = max(min(wakes) - self._clock(), 0.0) if wakes else None
+            if self._core.slots:  # keep the other replicas' view of our answers fresh
                 timeout = min(timeout if timeout is not None else REPORT_EVERY, REPORT_EVERY)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 pass
 
-    def _heard(self, active: int) -> None:
-        """The workspace's streaming messages, as the budget counted them just now."""
-        mine = len(self._core.slots)
-        self._core.elsewhere = max(active - mine, 0)
-        self._reported, self._reported_at = mine, self._clock()
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _heard(self, heard: Heard, told: Share) -> None:
+        """The workspace as the window described it just now."""
+        self._core.heard(self._clock(), heard, told)
+        self._reported, self._reported_at = told.answers, self._clock()
 
     async def _report_if_due(self) -> None:
         mine = len(self._core.slots)
         stale = self._clock() - self._reported_at >= REPORT_EVERY
-        if (mine and stale) or (mine == 0 and self._reported):
-            self._heard(await self._window.report(mine))
+        if (mine and (stale or mine != self._reported)) or (mine == 0 and self._reported):
+            share = self._core.share(self._clock())
+            self._heard(await self._window.report(share), share)
+
+    async def _post(self, key: Hashable) -> None:
+        post = self._held.pop(key, None)
+        if post is not None:
+            await post()
 
     async def _send(self, key: Hashable, grant: Grant) -> None:
         track = self._tracks.get(key)
@@ -295,7 +244,8 @@ class Schedulers:
     """One `UpdateScheduler` per workspace and Slack method, created on first use.
 
     `per_minute` maps each method to its budget; Slack counts each method separately.
-    `windows` makes each one's `CallWindow` (by default kept in this process).
+    `windows` makes each one's `CallWindow` (by default kept in this process). `max_tokens`
+    is the longest answer, which the planner expects of answers before it has seen any.
     """
 
     def __init__(
@@ -306,19 +256,26 @@ class Schedulers:
         min_interval: float,
         clock: Clock = time.monotonic,
         windows: WindowFactory | None = None,
+        max_tokens: int = DEFAULT_MAX_MARKS,
     ) -> None:
         self._per_minute = dict(per_minute)
         self._burst = burst
         self._min_interval = min_interval
         self._clock = clock
         self._windows = windows or local_windows(clock)
+        self._max_tokens = max_tokens
         self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
 
     def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
         scheduler = self._schedulers.get((team, method))
         if scheduler is None:
             per_minute = self._per_minute[method]
-            core = SchedulerCore(per_minute=per_minute, min_interval=self._min_interval)
+            core = SchedulerCore(
+                per_minute=per_minute,
+                min_interval=self._min_interval,
+                burst=self._burst,
+                max_marks=self._max_tokens,
+            )
             window = self._windows(team, method, per_minute, self._burst)
             scheduler = self._schedulers[team, method] = UpdateScheduler(core, window, self._clock)
             scheduler.start()

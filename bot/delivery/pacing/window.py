@@ -1,7 +1,7 @@
 """Slack's call budget for one workspace and method, kept by this process or shared by replicas.
 
 Slack allows about 50 `chat.update` calls a minute per workspace (and separate counts for other
-methods), and answers 429 with `Retry-After` beyond that. The scheduler (`bot/scheduler.py`)
+methods), and answers 429 with `Retry-After` beyond that. The scheduler (`scheduler.py`)
 decides *which* message to edit next; a `CallWindow` decides *whether a call may go now*.
 
 * `RollingWindow` is the pure rule: at most `per_minute` calls in any 60 seconds, at most
@@ -10,12 +10,14 @@ decides *which* message to edit next; a `CallWindow` decides *whether a call may
 * `redis_window.RedisWindow` keeps the same window in Redis so that every replica of the bot
   draws from one budget (see that module).
 
-A grant also reports how many answers are streaming in the workspace (on every replica), because
-the scheduler spaces routine edits by each message's fair share of the minute.
+Every answer also says what the window looks like (`Heard`): the calls of the last minute and the
+answers streaming in the workspace on every replica with their expected remaining life, because
+the planner (`planner.py`) spreads what the minute has left over the answers in flight.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,8 +26,33 @@ from typing import Protocol
 
 WINDOW = 60.0  # Slack counts calls per method per minute
 BURST_WINDOW = 1.0
+AGES_KEPT = 200  # the oldest calls of a minute whose ages a window reports
 
 Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Share:
+    """Answers streaming (here, or in the workspace) and their expected remaining life."""
+
+    answers: int = 0
+    remaining: float = 0.0  # seconds, summed over the answers
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What a window says about the workspace and method right now.
+
+    `total` is the answers streaming on every replica; `count` the calls of the last minute;
+    `ages` how long ago the oldest of them were made (seconds, oldest first; all of them, up
+    to `AGES_KEPT`), which tells the planner when calls come back; `paused_for` the seconds a
+    429 pause still lasts.
+    """
+
+    total: Share
+    count: int = 0
+    ages: tuple[float, ...] = ()
+    paused_for: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -33,12 +60,11 @@ class Grant:
     """The answer to "may one call go now?".
 
     `wait` is 0 when the call was granted (and counted), else the seconds until one may be.
-    `active` is the number of messages streaming in the workspace across all replicas.
     `token` identifies the counted call so it can be given back.
     """
 
     wait: float
-    active: int
+    heard: Heard
     token: object = None
 
     @property
@@ -47,8 +73,8 @@ class Grant:
 
 
 class CallWindow(Protocol):
-    async def acquire(self, active: int) -> Grant:
-        """Take one call if the budget allows; `active` is this replica's streaming messages."""
+    async def acquire(self, share: Share) -> Grant:
+        """Take one call if the budget allows; `share` is this replica's streaming answers."""
         ...
 
     async def settle(self, grant: Grant, calls: int) -> None:
@@ -59,8 +85,8 @@ class CallWindow(Protocol):
         """Slack answered 429: no call on this workspace and method for `retry_after` s."""
         ...
 
-    async def report(self, active: int) -> int:
-        """Tell the others how many messages stream here; returns the workspace's total."""
+    async def report(self, share: Share) -> Heard:
+        """Tell the others what streams here; hear the workspace's total and window."""
         ...
 
 
@@ -106,16 +132,22 @@ class LocalWindow:
         self.window = RollingWindow(per_minute, burst)
         self._clock = clock
 
-    async def acquire(self, active: int) -> Grant:
-        return self.take(active)
+    async def acquire(self, share: Share) -> Grant:
+        return self.take(share)
 
-    def take(self, active: int) -> Grant:
+    def take(self, share: Share) -> Grant:
         now = self._clock()
         at = self.window.available_at(now)
         if at > now:
-            return Grant(wait=at - now, active=active)
+            return Grant(wait=at - now, heard=self.heard(share, now))
         self.window.take(now)
-        return Grant(wait=0.0, active=active, token=now)
+        return Grant(wait=0.0, heard=self.heard(share, now), token=now)
+
+    def heard(self, share: Share, now: float) -> Heard:
+        sent = self.window.sent
+        ages = tuple(now - t for t in itertools.islice(sent, AGES_KEPT))
+        paused = max(self.window.paused_until - now, 0.0)
+        return Heard(total=share, count=len(sent), ages=ages, paused_for=paused)
 
     async def settle(self, grant: Grant, calls: int) -> None:
         if calls == 0 and isinstance(grant.token, float):
@@ -126,5 +158,7 @@ class LocalWindow:
     async def pause(self, retry_after: float) -> None:
         self.window.pause(self._clock(), retry_after)
 
-    async def report(self, active: int) -> int:
-        return active
+    async def report(self, share: Share) -> Heard:
+        now = self._clock()
+        self.window.available_at(now)  # drops the calls older than a minute
+        return self.heard(share, now)

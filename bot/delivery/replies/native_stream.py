@@ -61,9 +61,9 @@ class NativeStream(SlackReply):
         else:
             super().add(delta)
 
-    def request(self) -> None:
+    def request(self, *, chars: int = 0) -> None:
         if self.then is None:
-            super().request()
+            super().request(chars=chars)
 
     def status(self, line: str) -> None:
         if self.then is not None:

@@ -11,6 +11,7 @@ a model that thinks longer gets a "Thinking…" placeholder first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -91,6 +92,8 @@ class SlackReply:
         self.text_shown = False  # Slack shows some of the text (or a status) already
         self.started = asyncio.Event()  # the first post was tried
         self.opened = False  # ... and it went through
+        self.counted = False  # the scheduler counts this answer's text before its post
+        self.posting = asyncio.Lock()  # a held post is made once, by the scheduler or `finish`
         self.has_text = asyncio.Event()
 
     @property
@@ -119,13 +122,31 @@ class SlackReply:
                 self.channel, self.asker, text, thread_ts=self.thread_ts
             )
 
+    @property
+    def holdable(self) -> bool:
+        """Whether the scheduler may hold the first post back (see `open`)."""
+        return False
+
     async def open(self) -> None:
-        """Post the answer's first message, with whatever text has arrived within `wait`."""
+        """Post the answer's first message, with whatever text has arrived within `wait`.
+
+        Under contention the workspace's scheduler may hold the post back: an early post
+        commits the answer to edits the `chat.update` budget cannot afford, while a post a
+        little later carries more text (and a short answer can go out once, whole, from
+        `finish`). The scheduler then makes the post when its plan releases it."""
+        if self.holdable:
+            self.scheduler.arrive(self.key)
+            self.counted = True
         if self.wait > 0 and not self.text:
             try:
                 await asyncio.wait_for(self.has_text.wait(), self.wait)
             except TimeoutError:
                 pass
+        if self.holdable and self.scheduler.hold_first_post(self.key, self._open_held):
+            return
+        await self._open_now()
+
+    async def _open_now(self) -> None:
         posted = self.text
         try:
             await self._open(posted)
@@ -135,36 +156,60 @@ class SlackReply:
             raise
         finally:
             self.started.set()
+        self.scheduler.posted(self.key)
         self.text_shown = bool(posted)
         await self.report_shown()
         if self.text != posted:
             self.request()
 
+    async def _open_held(self) -> None:
+        """The held post, released by the scheduler (unless `finish` made it already); a
+        failure is kept in `error`, for `finish` to raise."""
+        async with self.posting:
+            if not self.started.is_set():
+                with contextlib.suppress(Exception):
+                    await self._open_now()
+
     def add(self, delta: str) -> None:
         self.text += delta
         self.status_line = None
         self.has_text.set()
-        self.request()
+        self.request(chars=len(delta))
 
     def status(self, line: str) -> None:
         self.status_line = line
         self.has_text.set()  # worth posting now rather than "Thinking…"
         self.request()
 
-    def request(self) -> None:
+    def request(self, *, chars: int = 0) -> None:
         """Ask the scheduler for a sync once the message exists (the post itself carries
-        whatever arrived before). The first text Slack shows is urgent."""
-        if self.opened and not self.gone:
-            self.scheduler.request(self.key, self.sync, urgent=not self.text_shown)
+        whatever arrived before), or, while a held post waits, let it count the new text.
+        The first text Slack shows is urgent."""
+        if (self.opened or self.counted) and not self.gone:
+            urgent = not self.text_shown
+            self.scheduler.request(self.key, self.sync, urgent=urgent, chars=chars)
 
     async def finish(self, ending: Ending) -> None:
         """Show the complete answer without the cursor, with notices and footer; wait for
-        Slack."""
+        Slack. A post still held goes out now, whole."""
         self.ending = ending
         try:
+            if not self.started.is_set() and await self._post_whole():
+                return
             await self.scheduler.flush(self.key, self.sync)
         finally:
             self.abandon()
+
+    async def _post_whole(self) -> bool:
+        """Post a held answer now with its ending; True when that one post showed it all."""
+        async with self.posting:
+            if self.started.is_set():
+                return False
+            await self._open_now()
+        return self.whole_in_one_post()
+
+    def whole_in_one_post(self) -> bool:
+        return False
 
     def abandon(self) -> None:
         self.scheduler.forget(self.key)

@@ -10,11 +10,15 @@ stream had to close (`reopen`).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from bot.delivery.replies.slack_reply import UPDATE, Destination, SlackReply
+from bot.errors import RateLimited
 from bot.wording import markdown
 from bot.wording.markdown import Block, Rendered
+
+POST_ATTEMPTS = 3  # a post answered 429 is tried again after Retry-After
 
 
 @dataclass
@@ -41,10 +45,20 @@ class UpdatedMessage(SlackReply):
         self.reopen = reopen
         self.messages: list[_Posted] = []
         self.last_piece = ""  # the raw text of the last message (for crash recovery)
+        self.continuing = bool(base or adopt)  # where a native stream stopped
         if adopt is not None:
             self.messages.append(_Posted(adopt))
             self.started.set()
             self.opened = self.text_shown = True
+
+    @property
+    def holdable(self) -> bool:
+        """A reply in a thread may wait to post (a `/shopmax` answer shows its question at
+        once; a stream's continuation is posted by the stream)."""
+        return self.thread_ts is not None and not self.continuing
+
+    def whole_in_one_post(self) -> bool:
+        return len(markdown.split_pieces(self._own_text())) <= 1
 
     @property
     def first_ts(self) -> str | None:
@@ -54,12 +68,22 @@ class UpdatedMessage(SlackReply):
         own = self._own_text()
         pieces = markdown.split_pieces(own) if own else [""]
         rendered = self._render(0, pieces[0], last=len(pieces) == 1)
-        ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
+        ts = await self._post(rendered)
         self.sent(with_text=bool(own))
         self.messages.append(_Posted(ts, rendered))
         self.last_piece = pieces[0]
         if self.thread_ts is None:
             self.thread_ts = ts  # a top-level answer (slash command) continues in its own thread
+
+    async def _post(self, rendered: Rendered) -> str:
+        """Post, waiting out a 429: Slack counts posts per channel, so a busy channel means
+        waiting our turn, not failing the answer."""
+        for _ in range(POST_ATTEMPTS - 1):
+            try:
+                return await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
+            except RateLimited as exc:
+                await asyncio.sleep(exc.retry_after)
+        return await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
 
     def shown(self) -> tuple[str, str] | None:
         return (self.messages[-1].ts, self.last_piece) if self.messages else None

@@ -16,16 +16,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.surfaces.slack import actions, assistant, command, events, home
 from bot.surfaces.slack.actions import StopPresses
+from bot.surfaces.slack.authorization import OneToken
 from bot.surfaces.slack.surface import SlackSurface
 
 
 def bolt_app(
-    client: AsyncWebClient, signing_secret: str | None, surface: SlackSurface
+    client: AsyncWebClient,
+    signing_secret: str | None,
+    surface: SlackSurface,
+    authorize: OneToken,
 ) -> tuple[AsyncApp, StopPresses]:
-    """The Bolt app with every Slack listener, and the Stop presses it handles."""
+    """The Bolt app with every Slack listener, and the Stop presses it handles. Each request's
+    token comes from `authorize` (asked once at start), so Bolt's own client carries none."""
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_the_unused_token_warning)
     bolt = AsyncApp(
-        client=client,
+        client=AsyncWebClient(base_url=client.base_url, retry_handlers=client.retry_handlers),
+        authorize=authorize,
         signing_secret=signing_secret or "",
         # Bolt acks events before running listeners, so a long answer never delays the ack.
         process_before_response=False,

@@ -1,0 +1,129 @@
+"""The least mean lag any schedule obeying Slack's windows could reach on a recorded workload.
+
+Lag is counted per model chunk: from the moment the model sent it to the moment Slack shows a
+version of the answer's message that contains it. The bound uses Slack's rules only, nothing
+of our design:
+
+* an answer is one message; its first version is a `chat.postMessage`, which Slack counts per
+  channel, not against the workspace's `chat.update` window. Every later version is a
+  `chat.update`, and the workspace allows at most `per_minute` of those in any 60 seconds;
+* a version shows everything the model had sent by then, and the last version cannot come
+  before the last chunk (it is the final edit; a whole answer may also go out as one post).
+
+For one answer given m versions, the least wait is reached by spreading them evenly over the
+answer's life (first chunk to last), the last one at its end; each chunk waits for the next
+version. For a model writing at a steady pace that spacing is the best there is: the wait grows
+with the square of each gap, so equal gaps give the least sum.
+
+Across answers the rolling minute is relaxed to disjoint 60-second blocks: a schedule that keeps
+every rolling minute within `per_minute` keeps each block within it too. An answer's updates may
+fall in any block its life overlaps, in any split. Each further update goes to the answer whose
+waiting it cuts most, as long as the updates can still be placed in blocks with room (greedy on
+decreasing gains over such a set of limits finds the least total). The bound is the largest of
+these relaxations over a few block offsets. Per-channel post limits are left out (a relaxation
+too). Every step only drops a constraint, so no real schedule can do better than the figure
+returned. It is looser when a run does not span whole minutes: a last block holding a few
+seconds of answers still gets a whole minute's updates (a rolling window allows that only if
+the calls bunch up at the block's start, which a steady stream of answers cannot use fully).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+WINDOW = 60.0
+OFFSETS = (0.0, 0.25, 0.5, 0.75)  # block starts tried, as fractions of a minute
+
+
+def spread_wait(times: Sequence[float], start: float, end: float, versions: int) -> float:
+    """Total wait of chunks sent at `times` (within [start, end]) when `versions` versions are
+    spread evenly over (start, end], the last at `end`."""
+    if versions <= 0:
+        raise ValueError("at least one version is needed to show anything")
+    step = (end - start) / versions
+    if step <= 0:
+        return sum(max(end - t, 0.0) for t in times)
+    total = 0.0
+    for t in times:
+        # The first version at or after t: start + j * step, j = ceil((t - start) / step) >= 1.
+        j = max(-(-(t - start) // step), 1)
+        total += min(start + j * step, end) - t
+    return total
+
+
+@dataclass
+class _Answer:
+    times: list[float]
+    first: int  # the blocks its life overlaps, first to last
+    last: int
+    updates: int = 0
+
+    def wait(self, updates: int) -> float:
+        """With the post and `updates` updates spread over its life."""
+        return spread_wait(self.times, self.times[0], self.times[-1], 1 + updates)
+
+
+def placeable(answers: Sequence[_Answer], per_minute: int) -> bool:
+    """Whether every answer's updates fit in blocks it overlaps, `per_minute` a block (earliest
+    deadline first: an answer's last block is its deadline)."""
+    if not answers:
+        return True
+    by_start = sorted(range(len(answers)), key=lambda n: answers[n].first)
+    waiting: list[tuple[int, int]] = []  # (last block, updates still to place)
+    n = 0
+    block = answers[by_start[0]].first
+    while n < len(by_start) or waiting:
+        if not waiting:
+            block = max(block, answers[by_start[n]].first)
+        while n < len(by_start) and answers[by_start[n]].first <= block:
+            answer = answers[by_start[n]]
+            if answer.updates:
+                heapq.heappush(waiting, (answer.last, answer.updates))
+            n += 1
+        room = per_minute
+        while waiting and room:
+            last, left = heapq.heappop(waiting)
+            if last < block:
+                return False
+            placed = min(left, room)
+            room -= placed
+            if left > placed:
+                heapq.heappush(waiting, (last, left - placed))
+        if waiting and waiting[0][0] <= block:
+            return False
+        block += 1
+    return True
+
+
+def least_total_wait(answers: Sequence[Sequence[float]], per_minute: int, offset: float) -> float:
+    """The relaxation with blocks starting `offset` minutes before the first chunk."""
+    live = [sorted(a) for a in answers if a]
+    origin = min(a[0] for a in live) - offset * WINDOW
+    state = [
+        _Answer(a, int((a[0] - origin) // WINDOW), int((a[-1] - origin) // WINDOW)) for a in live
+    ]
+    gains = [(-(s.wait(0) - s.wait(1)), n) for n, s in enumerate(state)]
+    heapq.heapify(gains)
+    while gains:
+        gain, n = heapq.heappop(gains)
+        if -gain <= 0:
+            break
+        answer = state[n]
+        answer.updates += 1
+        if not placeable(state, per_minute):
+            answer.updates -= 1  # no room in its blocks now, nor later
+            continue
+        heapq.heappush(gains, (-(answer.wait(answer.updates) - answer.wait(answer.updates + 1)), n))
+    return sum(s.wait(s.updates) for s in state)
+
+
+def least_mean_lag(answers: Sequence[Sequence[float]], per_minute: int) -> float:
+    """The least mean lag per chunk (seconds) for answers whose chunks the model sent at the
+    given times, under a workspace window of `per_minute` `chat.update` calls."""
+    chunks = sum(len(a) for a in answers)
+    if chunks == 0:
+        return 0.0
+    best = max(least_total_wait(answers, per_minute, offset) for offset in OFFSETS)
+    return best / chunks

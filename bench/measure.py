@@ -1,0 +1,193 @@
+"""What a workload's run looked like to the people asking, from what the fakes recorded.
+
+Lag is measured per model chunk: from the moment the fake model wrote it to the moment the fake
+Slack accepted a version of the answer's message that contains it; a chunk Slack never showed
+counts as shown when the run was stopped (so its lag is a lower bound). The least possible is
+`lower_bound.least_mean_lag` on the same chunk times.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.lower_bound import least_mean_lag
+from bench.workloads import Ask, Workload
+from bot.wording import texts
+from tests.fakes.anthropic_server import FakeAnthropic, ModelCall
+from tests.fakes.slack_server import FakeSlack, Message
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    answers: int
+    complete: int
+    calls: int
+    updates: int
+    posts: int
+    throttled: int
+    mean_lag: float
+    p95_lag: float
+    least: float
+    all_complete: float  # seconds from the first question until every answer was complete
+    median_complete: float  # seconds from asking until the answer was complete, per question
+    last_complete: float
+    first_words_p95: float  # seconds from asking until some of the answer was visible
+    ack_p95: float  # seconds Slack waited for the bot to acknowledge an event
+    exactly_once: int  # questions answered by one model call and one message
+
+    @property
+    def ratio(self) -> float:
+        return self.mean_lag / self.least if self.least else float("nan")
+
+    @property
+    def throttled_share(self) -> float:
+        return self.throttled / max(self.calls, 1)
+
+
+def visible_length(message: Message, version: int) -> int:
+    text = markdown_of(message.versions[version])
+    if text.startswith("_Thinking"):
+        return 0
+    return len(text.removesuffix(" " + texts.CURSOR).rstrip())
+
+
+def markdown_of(payload: dict[str, object]) -> str:
+    blocks = payload.get("blocks") or []
+    assert isinstance(blocks, list)
+    return "".join(b["text"] for b in blocks if b["type"] == "markdown")
+
+
+def finished(message: Message) -> bool:
+    return bool(message.context) and texts.CURSOR not in message.markdown
+
+
+def lags(call: ModelCall, chunks: Sequence[str], message: Message, cutoff: float) -> list[float]:
+    """Seconds from each chunk leaving the model to Slack showing it."""
+    shown = [(t, visible_length(message, i)) for i, t in enumerate(message.times)]
+    result, so_far, cursor = [], "", 0
+    for chunk, sent_at in zip(chunks, call.chunk_times, strict=True):
+        so_far += chunk
+        needed = len(so_far.rstrip())
+        while cursor < len(shown) and shown[cursor][1] < needed:
+            cursor += 1
+        shown_at = shown[cursor][0] if cursor < len(shown) else cutoff
+        result.append(max(shown_at - sent_at, 0.0))
+    return result
+
+
+def completed_at(message: Message, text: str) -> float | None:
+    """When Slack first showed the whole answer, finished (footer, no cursor)."""
+    for version, at in zip(message.versions, message.times, strict=True):
+        shown = markdown_of(version)
+        if texts.CURSOR not in shown and shown.rstrip() == text.rstrip():
+            context = [b for b in version.get("blocks") or [] if b["type"] == "context"]
+            if context:
+                return at
+    return None
+
+
+def first_words_at(message: Message) -> float | None:
+    for n, at in enumerate(message.times):
+        if visible_length(message, n) > 0:
+            return at
+    return None
+
+
+def p95(values: Sequence[float]) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def summarise(
+    workload: Workload,
+    slack: FakeSlack,
+    model: FakeAnthropic,
+    asked: dict[int, float],
+    acks: Sequence[float],
+    cutoff: float,
+    name: str = "",
+) -> Figures:
+    """The figures of one run; `asked` maps each question to when it was asked (clock time)."""
+    by_question = {ask.question: ask for ask in workload.asks}
+    all_lags: list[float] = []
+    chunk_times: list[list[float]] = []
+    complete, once = 0, 0
+    done_after, first_words, done_times = [], [], []
+    questions_asked = [c.body["messages"][-1]["content"] for c in model.calls]
+    for call in model.calls:
+        ask: Ask | None = by_question.get(call.body["messages"][-1]["content"])
+        if ask is None or not call.chunk_times:
+            continue
+        chunk_times.append(call.chunk_times)
+        mine = [m for m in slack.messages if m.thread_ts == _thread_ts(ask)]
+        if not mine:
+            all_lags.extend(cutoff - t for t in call.chunk_times)
+            continue
+        message = mine[0]
+        all_lags.extend(lags(call, ask.script.chunks, message, cutoff))
+        done = completed_at(message, ask.script.text)
+        if done is not None:
+            complete += 1
+            done_after.append(done - asked[ask.n])
+            done_times.append(done)
+        words = first_words_at(message)
+        if words is not None:
+            first_words.append(words - asked[ask.n])
+        if len(mine) == 1 and questions_asked.count(ask.question) == 1:
+            once += 1
+    start = min(asked.values())
+    return Figures(
+        name=name or f"{workload.number}",
+        answers=len(workload.asks),
+        complete=complete,
+        calls=len(slack.calls),
+        updates=len(slack.calls_to("chat.update")),
+        posts=len(slack.calls_to("chat.postMessage")),
+        throttled=sum(1 for c in slack.calls if c.status == 429),
+        mean_lag=statistics.fmean(all_lags) if all_lags else float("nan"),
+        p95_lag=p95(all_lags),
+        least=least_mean_lag(chunk_times, workload.per_minute),
+        all_complete=(max(done_times) - start) if complete == len(workload.asks) else float("inf"),
+        median_complete=statistics.median(done_after) if done_after else float("nan"),
+        last_complete=max(done_after) if done_after else float("nan"),
+        first_words_p95=p95(first_words),
+        ack_p95=p95(acks),
+        exactly_once=once,
+    )
+
+
+def _thread_ts(ask: Ask) -> str:
+    return event_ts(ask.n)
+
+
+def event_ts(n: int) -> str:
+    """The ts of question `n`'s message in Slack (the answer's thread)."""
+    return f"1700300000.{n:06d}"
+
+
+def table(rows: Sequence[Figures]) -> str:
+    header = (
+        f"{'run':<11} {'complete':>9} {'calls':>6} {'updates':>8} {'429s':>5} "
+        f"{'mean lag':>9} {'p95 lag':>8} {'least':>7} {'ratio':>6} {'all done':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r.name:<11} {r.complete:>4}/{r.answers:<4} {r.calls:>6} {r.updates:>8} "
+            f"{r.throttled:>5} {r.mean_lag:>8.2f}s {r.p95_lag:>7.2f}s {r.least:>6.2f}s "
+            f"{r.ratio:>5.2f}x {r.all_complete:>8.1f}s"
+        )
+    return "\n".join(lines)
+
+
+def extras(r: Figures) -> str:
+    return (
+        f"workload {r.name}: complete after asking: median {r.median_complete:.2f} s, last "
+        f"{r.last_complete:.2f} s; first words p95 {r.first_words_p95:.2f} s; ack p95 "
+        f"{1000 * r.ack_p95:.0f} ms; 429s {100 * r.throttled_share:.1f}% of calls."
+    )

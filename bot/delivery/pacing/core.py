@@ -1,0 +1,301 @@
+"""Which message of one workspace and method to call Slack for next, and when (pure).
+
+`SchedulerCore` keeps the state of every answer in flight and asks the planner (`planner.py`)
+when each may be edited; the driver (`scheduler.py`) runs it on a clock against a window.
+
+* Routine edits of a message go when the planner's spread gives them their turn, never closer
+  than `min_interval`: with one answer in flight about a second apart, with twenty a few
+  seconds, so that what the window has is spent while the answers are being read, and a call
+  is kept for each one's final edit.
+* Urgent edits (the first text after a placeholder, and the final answer) skip the spread and
+  go first.
+* Otherwise the message that has waited longest since its first unsent change goes first,
+  which is the one whose visible text lags furthest behind.
+* A 429 keeps the message dirty: it is sent after the pause with whatever its newest text is.
+* At most one edit per message is in flight, so an older version never lands after a newer one.
+* An answer's first post may be held (`hold_first_post`) until the planner releases it
+  (`releases`); an answer that ends while held is posted whole by its reply.
+
+Progress comes from the marks themselves: each text delta marks its message once, so marks
+count the model's pace and `lives.Lives` learns how long answers run.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
+
+from bot.delivery.pacing.lives import Lives
+from bot.delivery.pacing.planner import (
+    WINDOW,
+    Load,
+    Plan,
+    Window,
+    first_post_at,
+    next_edit,
+    plan,
+)
+from bot.delivery.pacing.window import Heard, Share
+
+REPLAN_EVERY = 1.0  # seconds between looks at messages waiting for the window to refill
+BURST = 1.0  # answers arriving this close together count as one arrival
+DEFAULT_MAX_MARKS = 4096
+
+
+@dataclass
+class _Slot:
+    last_sent: float  # when Slack last got a version (the post, or an edit)
+    posted: bool = True
+    held: bool = False  # the first post waits for the planner (or the end of the answer)
+    first_mark: float | None = None
+    last_mark: float | None = None
+    marks: float = 0.0  # progress, in about tokens
+    edits: int = 0  # edits sent after the post
+    dirty_since: float | None = None
+    urgent: bool = False
+    in_flight: bool = False
+    # What the edit in flight was sent for, restored if Slack answers 429.
+    sending_since: float = 0.0
+    sending_urgent: bool = False
+
+
+@dataclass
+class SchedulerCore:
+    """Pure decisions about which message of one workspace and method to edit next.
+
+    `burst` is the most calls in one second (default: the minute's); `max_marks` the longest
+    an answer can be in marks (its `max_tokens`), the life expected before any answer was seen.
+    `elsewhere` is what streams on the other replicas, as the shared window last said.
+    """
+
+    per_minute: int
+    min_interval: float
+    burst: int | None = None
+    max_marks: int = DEFAULT_MAX_MARKS
+    elsewhere: Share = field(default_factory=Share)
+    slots: dict[Hashable, _Slot] = field(default_factory=dict, init=False)
+    lives: Lives = field(init=False)
+    window: Window = field(init=False)
+    _arrivals: deque[float] = field(default_factory=deque, init=False)
+    _cache: tuple[float, int, Plan, dict[Hashable, float]] | None = field(default=None, init=False)
+    _version: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.lives = Lives(self.max_marks)
+        self.window = Window(self.per_minute, self.burst or self.per_minute)
+
+    # ---- what happens to answers -----------------------------------------------------
+
+    def arrive(self, key: Hashable, now: float) -> None:
+        """A new answer: its message is not posted yet."""
+        if key not in self.slots:
+            self.slots[key] = _Slot(last_sent=now, posted=False)
+            self._arrived(now)
+            self._changed()
+
+    def mark(self, key: Hashable, now: float, *, urgent: bool = False, weight: float = 1) -> bool:
+        """The message `key` has changes Slack has not seen yet: `weight` more marks of
+        progress (about tokens; see `lives`).
+
+        A message's first mark may come right after it was posted, so routine edits are paced
+        from then. Returns whether the driver should look again now (the message became due
+        sooner than it was); changes to an unposted message wait for its post.
+        """
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = _Slot(last_sent=now)
+            self._arrived(now)
+        slot.marks += weight
+        slot.first_mark = now if slot.first_mark is None else slot.first_mark
+        slot.last_mark = now
+        self._changed()
+        if not slot.posted:
+            return False
+        sooner = slot.dirty_since is None or (urgent and not slot.urgent)
+        if slot.dirty_since is None:
+            slot.dirty_since = now
+        slot.urgent = slot.urgent or urgent
+        return sooner
+
+    def hold_first_post(self, key: Hashable, now: float) -> bool:
+        """Whether the answer's first post should wait (True: until `releases` names it)."""
+        self.arrive(key, now)
+        slot = self.slots[key]
+        if slot.posted:
+            return False
+        the_plan, remaining = self._planned(now)
+        first_text = now if slot.first_mark is None else slot.first_mark
+        at = first_post_at(the_plan, first_text=first_text, now=now, remaining=remaining[key])
+        slot.held = at > now
+        return slot.held
+
+    def posted(self, key: Hashable, now: float) -> None:
+        """The message's first post went out now (carrying everything marked before it)."""
+        slot = self.slots.get(key)
+        if slot is not None and not slot.posted:
+            slot.posted, slot.held, slot.last_sent = True, False, now
+            slot.dirty_since, slot.urgent = None, False
+            self._changed()
+
+    def forget(self, key: Hashable) -> None:
+        """The message is finished (or abandoned): learn from its life, drop its state."""
+        slot = self.slots.pop(key, None)
+        if slot is not None and slot.first_mark is not None and slot.last_mark is not None:
+            seconds = slot.last_mark - slot.first_mark
+            self.lives.record(slot.marks, seconds, edited=slot.edits > 0)
+        self._changed()
+
+    # ---- what the window says ----------------------------------------------------------
+
+    def heard(self, now: float, heard: Heard, told: Share) -> None:
+        """The window's answer, given just after telling it `told` (what streams here)."""
+        total = heard.total
+        self.elsewhere = Share(
+            max(total.answers - told.answers, 0), max(total.remaining - told.remaining, 0.0)
+        )
+        self.window = Window(
+            self.window.per_minute,
+            self.window.burst,
+            count=heard.count,
+            calls=tuple(now - age for age in heard.ages),
+            paused_until=now + heard.paused_for,
+        )
+        self._changed()
+
+    def share(self, now: float) -> Share:
+        """What streams here, to tell the other replicas."""
+        _, remaining = self._planned(now)
+        return Share(len(self.slots), sum(remaining.values()))
+
+    # ---- decisions ---------------------------------------------------------------------
+
+    def releases(self, now: float) -> tuple[list[Hashable], float | None]:
+        """The held first posts to make now, and when to look again for the others."""
+        the_plan, remaining = self._planned(now)
+        due, wake = [], None
+        for key, slot in self.slots.items():
+            if not slot.held:
+                continue
+            first_text = slot.first_mark if slot.first_mark is not None else now
+            at = first_post_at(the_plan, first_text=first_text, now=now, remaining=remaining[key])
+            if at <= now:
+                slot.held = False
+                due.append(key)
+                # Each release commits one more final edit.
+                the_plan = replace(the_plan, affordable=the_plan.affordable - 1)
+            else:  # estimates change as the answer streams: look again in a while at most
+                at = min(at, now + REPLAN_EVERY)
+                wake = at if wake is None else min(wake, at)
+        if due:
+            self._changed()
+        return due, wake
+
+    def due(self, now: float) -> tuple[Hashable | None, float | None]:
+        """The message to edit next if the budget allows, or None and when to ask again
+        (None: when something is marked)."""
+        the_plan, remaining = self._planned(now)
+        ready, wake = [], None
+        for key, slot in self.slots.items():
+            if not slot.posted or slot.dirty_since is None or slot.in_flight:
+                continue
+            at = now
+            if not slot.urgent:
+                at = next_edit(
+                    the_plan,
+                    last_sent=slot.last_sent,
+                    now=now,
+                    remaining=remaining[key],
+                    min_interval=self.min_interval,
+                )
+            if at <= now:
+                ready.append((not slot.urgent, slot.dirty_since, key))
+                continue
+            # No turn yet, or none until the window refills: look again in a while.
+            at = min(at, now + REPLAN_EVERY)
+            wake = at if wake is None else min(wake, at)
+        if not ready:
+            return None, wake
+        return min(ready, key=lambda item: (item[0], item[1]))[2], None
+
+    def plan(self, now: float) -> Plan:
+        return self._planned(now)[0]
+
+    def sending(self, key: Hashable, now: float) -> None:
+        """An edit of `key` is going to Slack now."""
+        slot = self.slots[key]
+        assert slot.dirty_since is not None
+        slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
+        slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
+        slot.last_sent = now
+        slot.edits += 1
+        window = self.window
+        self.window = Window(
+            window.per_minute,
+            window.burst,
+            count=window.count + 1,
+            calls=(*window.calls, now),
+            paused_until=window.paused_until,
+        )
+        self._changed()
+
+    def pick(self, now: float) -> tuple[Hashable | None, float | None]:
+        """`due`, and if something is, mark it as sending (for callers without a budget)."""
+        key, wake = self.due(now)
+        if key is not None:
+            self.sending(key, now)
+        return key, wake
+
+    def done(self, key: Hashable) -> None:
+        """The edit of `key` went through (or failed for good)."""
+        slot = self.slots.get(key)
+        if slot is not None:
+            slot.in_flight = False
+            self._changed()
+
+    def rate_limited(self, key: Hashable) -> None:
+        """Slack said 429: keep the message's changes pending with their original lag."""
+        slot = self.slots.get(key)
+        if slot is None:
+            return
+        slot.in_flight = False
+        slot.urgent = slot.urgent or slot.sending_urgent
+        since = slot.sending_since
+        slot.dirty_since = since if slot.dirty_since is None else min(slot.dirty_since, since)
+        self._changed()
+
+    # ---- the plan, computed once per look ----------------------------------------------
+
+    def _changed(self) -> None:
+        self._version += 1
+
+    def _arrived(self, now: float) -> None:
+        """Count a new answer's arrival; answers arriving within a second of the last counted
+        one are one burst, counted once (a burst says little about what comes next)."""
+        if not self._arrivals or now - self._arrivals[-1] >= BURST:
+            self._arrivals.append(now)
+
+    def _planned(self, now: float) -> tuple[Plan, dict[Hashable, float]]:
+        cached = self._cache
+        if cached is not None and cached[0] == now and cached[1] == self._version:
+            return cached[2], cached[3]
+        remaining = {key: self._remaining(slot, now) for key, slot in self.slots.items()}
+        while self._arrivals and self._arrivals[0] <= now - WINDOW:
+            self._arrivals.popleft()
+        load = Load(
+            remaining=list(remaining.values()),
+            committed=sum(1 for slot in self.slots.values() if slot.posted),
+            elsewhere=self.elsewhere.answers,
+            elsewhere_remaining=self.elsewhere.remaining,
+            arrival_rate=len(self._arrivals) / WINDOW,
+            life=self.lives.remaining(0, 0.0),
+            edited=self.lives.edited_share(),
+        )
+        the_plan = plan(self.window, now, load, self.min_interval)
+        self._cache = (now, self._version, the_plan, remaining)
+        return the_plan, remaining
+
+    def _remaining(self, slot: _Slot, now: float) -> float:
+        if slot.first_mark is None:
+            return self.lives.remaining(0, 0.0)
+        return self.lives.remaining(slot.marks, now - slot.first_mark)

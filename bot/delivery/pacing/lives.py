@@ -1,0 +1,82 @@
+"""How much longer an answer will stream, learned from the answers before it (pure).
+
+The planner spreads the calls a window has left over the remaining life of the answers in
+flight, so it needs that life before the answers end. Progress is counted in *marks*, about
+one per token: each text delta the reply hands its scheduler weighs its characters / 4 (as
+with Claude's tokenizers on English text), so an answer's marks are about its output tokens and
+stay near its `max_tokens` at most.
+
+* The pace of an answer is its own, once it has streamed long enough to say; before that, the
+  pace of recent answers; before any answer, `DEFAULT_RATE`.
+* Its length is what recent answers that got this far went on to reach (their mean); with no
+  such answer, twice as long as now (never past `max_tokens`); before any answer was seen,
+  half of `max_tokens`: the middle of what it may be, until the first answers say more.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+HISTORY = 50  # recent answers remembered
+DEFAULT_RATE = 50.0  # marks (tokens) a second before any answer was seen
+COLD_SHARE = 0.5  # of max_tokens: the length expected before any answer was seen
+OWN_PACE_AFTER = 0.25  # seconds of an answer's own stream before its pace is trusted
+OWN_PACE_MARKS = 4
+# An answer past every recent one is expected to go on as long again: with nothing else to go
+# on, it is as likely to be in the first half of its life as in the second.
+LONGER = 2.0
+LEAST = 0.05  # seconds: an answer in flight is never expected to end sooner than this
+
+
+@dataclass(frozen=True)
+class Life:
+    """One finished answer: how many marks, over how many seconds (first to last mark), and
+    whether it was edited (False: it went out as one post)."""
+
+    marks: float
+    seconds: float
+    edited: bool = True
+
+
+@dataclass
+class Lives:
+    """Recent answers' lives, and what they say about one in flight."""
+
+    max_marks: int
+    history: deque[Life] = field(default_factory=lambda: deque(maxlen=HISTORY))
+
+    def record(self, marks: float, seconds: float, *, edited: bool = True) -> None:
+        if marks > 0 and seconds > 0:
+            self.history.append(Life(marks, seconds, edited))
+
+    def edited_share(self) -> float:
+        """The share of recent answers that needed an edit (1 before any was seen)."""
+        if not self.history:
+            return 1.0
+        return sum(1 for life in self.history if life.edited) / len(self.history)
+
+    def rate(self, marks: float, elapsed: float) -> float:
+        """Marks a second: the answer's own pace once it has one, else recent answers'."""
+        if elapsed >= OWN_PACE_AFTER and marks >= OWN_PACE_MARKS:
+            return marks / elapsed
+        seconds = sum(life.seconds for life in self.history)
+        if seconds > 0:
+            return sum(life.marks for life in self.history) / seconds
+        return DEFAULT_RATE
+
+    def length(self, marks: float) -> float:
+        """The marks an answer with `marks` so far is expected to reach."""
+        longer = [life.marks for life in self.history if life.marks > marks]
+        if longer:
+            expected = sum(longer) / len(longer)
+        elif not self.history and marks < COLD_SHARE * self.max_marks:
+            expected = COLD_SHARE * self.max_marks
+        else:
+            expected = LONGER * marks
+        return min(max(expected, marks), max(self.max_marks, marks))
+
+    def remaining(self, marks: float, elapsed: float) -> float:
+        """Seconds an answer that has streamed `marks` over `elapsed` seconds has left."""
+        left = self.length(marks) - marks
+        return max(left / self.rate(marks, elapsed), LEAST)

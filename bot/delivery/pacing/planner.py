@@ -1,0 +1,166 @@
+"""Where a workspace's Slack calls go: the planner's decisions, with no clock of its own (pure).
+
+The objective is the least mean time between a token leaving the model and a person seeing it,
+within Slack's windows. Slack counts `chat.update` in a rolling minute, so calls not spent
+while answers stream are lost; calls spent too early leave nothing for the final edits. Each
+time the scheduler looks, the planner works out:
+
+1. **What the window has** until the answers in flight are expected to end (the horizon `H`):
+   the minute's calls not yet spent, plus those of the last minute's calls that age out by then.
+2. **A reserve**: one call for the final edit of every answer in flight (on every replica), and
+   one for each answer expected to arrive within `H`, at the rate answers have been arriving (a
+   burst of questions counts once: it says little about what comes next).
+3. **The rate**: what is left (`spare`) divided by the answer-seconds it must cover (the
+   remaining life of the answers in flight, and of those expected to arrive), in routine edits
+   per second of an answer's life, at most one per `min_interval`. The same sum is done over the
+   next minute (the time a call spent now takes to come back: the window's whole minute, less
+   the finals of the answers in flight and of a minute's arrivals), and the lower rate is kept,
+   so a quiet start does not spend the minute that later answers need. A routine edit goes
+   only while `spare` is at least one call, so finals are never starved.
+4. **A message's next edit**: its edits to come (the routine ones the rate gives it over its
+   remaining span, and the final) spread evenly from its last version to its expected end.
+5. **Post now or later**: an answer's first post is free (Slack counts posts per channel), but
+   every later version costs a `chat.update`. When the rate gives an answer few edits, posting
+   at its first token spends a version on one word; the post is then held until an even share
+   of its life has been written (`life / (edits + 2)` after its first text). While the window
+   cannot pay for the final edit an early post commits to (the finals of the answers already
+   posted, and of those arriving, come first, at no more than `burst` a second), the post waits
+   for the end of the answer and goes out whole: one post, no `chat.update`. With edits to
+   spare the post goes at once, as always.
+
+Remaining lives come from `lives.Lives`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+WINDOW = 60.0
+POST_NOW_EDITS = 8  # with this many edits ahead an early post costs under 1/9 of the lag
+
+
+@dataclass(frozen=True)
+class Window:
+    """A method's window as last heard: `count` calls in the last minute, the oldest of them
+    (or all) made at the clock times `calls`, and any 429 pause."""
+
+    per_minute: int
+    burst: int
+    count: int = 0
+    calls: Sequence[float] = ()
+    paused_until: float = 0.0
+
+
+def calls_left(window: Window, now: float, horizon: float) -> float:
+    """Calls the window allows from `now` until `now + horizon` (per minute; the per-second
+    cap is `burst_left`'s)."""
+    aged = sum(1 for t in window.calls if t <= now - WINDOW)
+    returning = sum(1 for t in window.calls if now - WINDOW < t <= now + horizon - WINDOW)
+    beyond = max(horizon - WINDOW, 0.0) * window.per_minute / WINDOW
+    return max(window.per_minute - (window.count - aged) + returning + beyond, 0.0)
+
+
+def burst_left(window: Window, now: float, horizon: float) -> float:
+    """Calls that can be made within `horizon` of `now` at `burst` a second, after any pause."""
+    usable = max(horizon - max(window.paused_until - now, 0.0), 0.0)
+    return window.burst * max(usable, 1.0)
+
+
+@dataclass(frozen=True)
+class Load:
+    """The answers in flight that a plan shares the window among, and those expected."""
+
+    remaining: Sequence[float]  # expected seconds left, one per answer here
+    committed: int = 0  # of these, answers posted (each owes the window its final edit)
+    elsewhere: int = 0  # answers streaming on other replicas (all counted as posted)
+    elsewhere_remaining: float = 0.0  # their expected seconds left, summed
+    arrival_rate: float = 0.0  # new answers a second, as recently seen
+    life: float = 0.0  # how long a new answer is expected to stream (seconds)
+    edited: float = 1.0  # the share of new answers expected to need edits (not one post)
+
+    @property
+    def answers(self) -> int:
+        return len(self.remaining) + self.elsewhere
+
+    @property
+    def total_remaining(self) -> float:
+        return sum(self.remaining) + self.elsewhere_remaining
+
+    @property
+    def horizon(self) -> float:
+        """Until the last answer in flight is expected to end (at most a minute)."""
+        longest = max(self.remaining, default=0.0)
+        if self.elsewhere:
+            longest = max(longest, self.elsewhere_remaining / self.elsewhere)
+        return min(longest, WINDOW)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The rate at which routine edits may be spent, and what is left to spend."""
+
+    rate: float  # routine edits per second of one answer's remaining life
+    spare: float  # routine calls the window has beyond the reserve
+    reserve: float  # calls kept for finals (in flight and arriving)
+    affordable: float = 0.0  # finals more early posts could commit to, soon enough
+
+
+def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
+    """Share what the window has over the answers in flight (see the module docstring)."""
+    rate = load.arrival_rate * load.edited  # arrivals that will owe the window edits
+    horizon = load.horizon
+    # Until the answers in flight end: the calls the window has by then must pay their
+    # finals, and those of the answers arriving meanwhile, before any routine edit.
+    soon = calls_left(window, now, horizon)
+    arriving = rate * horizon
+    spare = soon - load.answers - arriving
+    demand = load.total_remaining + arriving * min(load.life, horizon / 2)
+    rates = [spare / demand] if demand > 0 else []
+    # Over the minute a call takes to come back: the window's whole minute, less the finals of
+    # the answers in flight and of the arrivals that end within the minute, shared with the
+    # part of those arrivals' lives inside the minute.
+    life = min(load.life, WINDOW)
+    finals_in_minute = load.answers + rate * (WINDOW - life)
+    spare_in_minute = window.per_minute - finals_in_minute
+    demand_in_minute = load.total_remaining + rate * WINDOW * life * (1 - life / (2 * WINDOW))
+    if demand_in_minute > 0:
+        rates.append(spare_in_minute / demand_in_minute)
+    # An early post commits its answer to a final edit by the time it ends: within the
+    # horizon, after the finals already owed, at no more than `burst` a second.
+    burst = burst_left(window, now, horizon)
+    affordable = min(soon, burst) - load.committed - load.elsewhere - arriving
+    reserve = load.answers + arriving
+    if spare < 1 or not rates or min(rates) <= 0:
+        return Plan(0.0, max(spare, 0.0), reserve, affordable)
+    return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable)
+
+
+def next_edit(
+    plan: Plan, *, last_sent: float, now: float, remaining: float, min_interval: float
+) -> float:
+    """When the next routine edit of a message should go (infinity: none before the final).
+
+    Its versions to come — `rate * span` routine edits and the final — are spread evenly over
+    the span from its last version to its expected end.
+    """
+    if plan.spare < 1 or plan.rate <= 0:
+        return math.inf
+    span = now - last_sent + remaining
+    gap = span / (plan.rate * span + 1)
+    return last_sent + max(gap, min_interval)
+
+
+def first_post_at(plan: Plan, *, first_text: float, now: float, remaining: float) -> float:
+    """When an answer's first post should go: at once (`first_text`) when the plan gives it
+    edits to spare; once an even share of its life is written when it gives it few; not
+    before the answer ends (infinity) while the window cannot afford the final edit an early
+    post commits it to."""
+    life = now - first_text + remaining
+    edits = plan.rate * life
+    if edits >= POST_NOW_EDITS:
+        return first_text
+    if plan.affordable < 1:
+        return math.inf
+    return first_text + life / (edits + 2)

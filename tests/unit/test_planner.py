@@ -1,0 +1,137 @@
+"""The planner's arithmetic and how it learns answers' lives (pure, no clock)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bot.delivery.pacing.lives import DEFAULT_RATE, Lives
+from bot.delivery.pacing.planner import (
+    POST_NOW_EDITS,
+    Load,
+    Plan,
+    Window,
+    calls_left,
+    first_post_at,
+    next_edit,
+    plan,
+)
+
+EMPTY = Window(per_minute=50, burst=3)
+
+
+def test_calls_left_counts_the_calls_that_come_back_within_the_horizon() -> None:
+    """Ten calls at 0..9 s; at 30 s looking 35 s ahead, the ones made by 5 s age out in time:
+    50 - 10 + 6."""
+    window = Window(per_minute=50, burst=3, count=10, calls=[float(t) for t in range(10)])
+    assert calls_left(window, now=30.0, horizon=35.0) == 46
+
+
+def test_calls_older_than_a_minute_no_longer_count() -> None:
+    window = Window(per_minute=50, burst=3, count=10, calls=[float(t) for t in range(10)])
+    assert calls_left(window, now=65.0, horizon=0.0) == 46  # those of 0..5 s are gone
+
+
+def test_one_answer_is_edited_about_every_second() -> None:
+    """With one answer in flight nothing changes: the window could pay for far more, so the
+    rate is capped at one edit per `min_interval`."""
+    one = plan(EMPTY, 0.0, Load(remaining=[25.0]), min_interval=1.0)
+    assert one.rate == 1.0
+    at = next_edit(one, last_sent=0.0, now=0.0, remaining=25.0, min_interval=1.0)
+    assert at == 1.0
+
+
+def test_twenty_answers_share_what_is_left_after_their_finals() -> None:
+    """Twenty answers with 25 s to go under 50 a minute: 30 calls beyond the finals, over 500
+    answer-seconds: 0.06 edits per second of each answer's life."""
+    twenty = plan(EMPTY, 0.0, Load(remaining=[25.0] * 20), min_interval=1.0)
+    assert twenty.spare == 30
+    assert twenty.rate == pytest.approx(0.06)
+
+
+def test_edits_are_spread_evenly_up_to_the_final() -> None:
+    """0.06 a second over 25 s is 1.5 routine edits; with the final, 2.5 gaps of 10 s."""
+    twenty = Plan(rate=0.06, spare=30, reserve=20)
+    at = next_edit(twenty, last_sent=0.0, now=0.0, remaining=25.0, min_interval=1.0)
+    assert at == pytest.approx(10.0)
+
+
+def test_without_spare_calls_only_the_final_is_left() -> None:
+    """When the window has nothing beyond the finals, no routine edit is planned."""
+    starved = plan(Window(50, 3, count=40, calls=[0.0] * 40), 1.0, Load([5.0] * 10), 1.0)
+    assert starved.rate == 0.0
+    assert next_edit(starved, last_sent=1.0, now=1.0, remaining=5.0, min_interval=1.0) == math.inf
+
+
+def test_answers_expected_to_arrive_keep_their_finals() -> None:
+    """One new answer every 2 s, each expected to stream 10 s: a minute holds the finals of
+    the answers in flight and of those that arrive and end within it (25), and the rate
+    shares the rest with their lives too."""
+    load = Load(remaining=[10.0] * 5, arrival_rate=0.5, life=10.0)
+    steady = plan(EMPTY, 0.0, load, min_interval=1.0)
+    in_minute = (50 - 5 - 0.5 * 50) / (50 + 0.5 * 60 * 10 * (1 - 10 / 120))
+    soon = (50 - 5 - 0.5 * 10) / (50 + 0.5 * 10 * 5)
+    assert steady.rate == pytest.approx(min(in_minute, soon))
+
+
+def test_the_first_post_goes_at_once_with_edits_to_spare() -> None:
+    generous = Plan(rate=1.0, spare=40, reserve=2, affordable=40)
+    assert first_post_at(generous, first_text=0.4, now=0.4, remaining=20.0) == 0.4
+
+
+def test_the_first_post_waits_for_an_even_share_of_the_life_when_edits_are_few() -> None:
+    """0.06 a second over a 25 s life is 1.5 edits: post, edits and final spread over 3.5
+    gaps, the post after the first one (25 / 3.5 s after the first text)."""
+    scarce = Plan(rate=0.06, spare=30, reserve=20, affordable=30)
+    at = first_post_at(scarce, first_text=0.4, now=0.4, remaining=25.0)
+    assert at == pytest.approx(0.4 + 25 / 3.5)
+    assert 0.06 * 25 < POST_NOW_EDITS
+
+
+def test_an_early_post_waits_for_the_end_when_its_final_cannot_be_paid() -> None:
+    """No room for the final edit an early post commits to: the answer goes out whole."""
+    broke = Plan(rate=0.0, spare=0, reserve=100, affordable=0.5)
+    assert first_post_at(broke, first_text=0.3, now=0.3, remaining=1.0) == math.inf
+
+
+def test_before_any_answer_an_answer_is_expected_to_use_half_its_max_tokens() -> None:
+    lives = Lives(max_marks=2048)
+    assert lives.length(0) == 1024
+    assert lives.remaining(0, 0.0) == pytest.approx(1024 / DEFAULT_RATE)
+
+
+def test_an_answer_past_every_recent_one_is_expected_to_go_on_as_long_again() -> None:
+    """Nothing says how much longer it runs: as likely in its first half as in its second,
+    never past max_tokens."""
+    lives = Lives(max_marks=2048)
+    lives.record(80, 1.0)
+    assert lives.length(100) == 200
+    assert lives.length(1500) == 2048
+    assert Lives(max_marks=2048).length(1200) == 2048  # past the cold guess, up to the max
+
+
+def test_recent_answers_say_how_long_the_next_ones_run() -> None:
+    """Answers of 80 and 400 marks seen: a new one is expected to reach their mean; one past
+    80 marks, what the longer one reached."""
+    lives = Lives(max_marks=2048)
+    lives.record(80, 1.0)
+    lives.record(400, 5.0)
+    assert lives.length(0) == 240
+    assert lives.length(100) == 400
+
+
+def test_an_answer_soon_streams_at_its_own_pace() -> None:
+    """Before it has streamed a quarter of a second, recent answers' pace; after, its own."""
+    lives = Lives(max_marks=2048)
+    lives.record(80, 1.0)
+    assert lives.rate(2, 0.1) == 80.0
+    assert lives.rate(20, 0.5) == 40.0
+
+
+def test_the_share_of_answers_needing_edits_is_learnt() -> None:
+    lives = Lives(max_marks=2048)
+    assert lives.edited_share() == 1.0
+    lives.record(80, 1.0, edited=False)
+    lives.record(800, 10.0, edited=True)
+    assert lives.edited_share() == 0.5
