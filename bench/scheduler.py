@@ -51,6 +51,8 @@ def report(results: list[Figures], workloads: list[Workload] | None = None) -> s
             f"{100 * r.throttled_share:.1f}% of calls (goal <= 1%)."
         )
         if number == 2:
-            lines.append(extras(r) + " (goals: median <= 3 s, last <= 10 s, first words <= 1.5 s,"
-                         " ack <= 50 ms)")
+            lines.append(
+                extras(r) + " (goals: median <= 3 s, last <= 10 s, first words <= 1.5 s,"
+                " ack <= 50 ms)"
+            )
     return "\n".join(lines)
