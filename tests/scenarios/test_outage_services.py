@@ -25,7 +25,7 @@ from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import free_port, wait_healthy
 from tests.fakes.slack_server import BOT_USER, TEAM, FakeSlack, Message
 from tests.scenarios.test_process import bot_env, start_bot
-from tests.services import ThrowawayPostgres
+from tests.services import ThrowawayPostgres, ThrowawayRedis
 
 
 @dataclass
@@ -90,12 +90,13 @@ async def running_bot(env: dict[str, str], cwd: Path) -> AsyncIterator[Running]:
         assert await wait_healthy(f"{bot.url}/healthz", bot.process) == 200
         yield bot
     finally:
+        reading, watching = bot.tasks
+        watching.cancel()  # /healthz is 503 from SIGTERM on, by design
+        await asyncio.gather(watching, return_exceptions=True)
         if bot.process.returncode is None:
             bot.process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.process.wait(), 30)
-        for task in bot.tasks:
-            task.cancel()
-        await asyncio.gather(*bot.tasks, return_exceptions=True)
+        await asyncio.wait_for(reading, 10)
     assert bot.process.returncode == 0, bot.log
 
 
@@ -260,3 +261,80 @@ async def test_postgres_crashes_under_five_answers_and_two_newcomers(
     assert len(warnings(bot.log, "the database is unreachable")) == 1, bot.log
     assert len(warnings(bot.log, "the database is back after")) == 1, bot.log
     assert "Traceback" not in bot.log, bot.log
+
+
+async def test_redis_dies_under_two_replicas_sharing_slacks_budget_and_returns(
+    slack: FakeSlack,
+    model: FakeAnthropic,
+    tmp_path: Path,
+    throwaway_postgres: ThrowawayPostgres,
+    throwaway_redis: ThrowawayRedis,
+) -> None:
+    """Two replicas (two processes) share Slack's `chat.update` budget through Redis, which
+    the fake Slack enforces with 429s. Redis is killed while 10 answers stream (5 on each)
+    and started again on the same port while they still do: every answer finishes in its one
+    message, Slack never answers 429, both replicas stay healthy (and see Redis back), and
+    the ledger holds one row per answer."""
+    slack.per_minute["chat.update"] = 50  # Slack's Tier 3, as the bot's default assumes
+    redis_gone, redis_back = asyncio.Event(), asyncio.Event()
+    model.script(*[held(60, (15, redis_gone), (30, redis_back), delay=0.05) for _ in range(10)])
+    envs = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        envs.append(
+            bot_env(slack, model, tmp_path / name, free_port())
+            | {
+                "DATABASE_URL": throwaway_postgres.url,
+                "SHOPMAX_REDIS_URL": throwaway_redis.url,
+                "SHOPMAX_REPLICA_ID": f"replica-{name}",
+            }
+        )
+    asked = {"C0ONE": [f"17000200{n}0.000100" for n in range(5)]}
+    asked["C0TWO"] = [f"17000300{n}0.000100" for n in range(5)]
+    calls = model.calls
+
+    def streamed(chunks: int) -> bool:
+        return len(calls) == 10 and all(len(call.chunk_times) >= chunks for call in calls)
+
+    async with running_bot(envs[0], tmp_path / "a") as first:
+        # Socket Mode hands each envelope to the newest connection: the first replica's
+        # questions go while it is the only one, the second's once it has connected.
+        for ts in asked["C0ONE"]:
+            await slack.send_envelope("events_api", mention(ts, "TVs?", channel="C0ONE"))
+        await slack.wait_for(lambda: len(calls) == 5, 20)
+        async with running_bot(envs[1], tmp_path / "b") as second:
+            for ts in asked["C0TWO"]:
+                await slack.send_envelope("events_api", mention(ts, "ACs?", channel="C0TWO"))
+            await slack.wait_for(lambda: streamed(15), 30)
+            for bot in (first, second):  # the budget is shared through Redis
+                await bot.until_ready(lambda body: body["dependencies"]["redis"]["ok"])
+            await throwaway_redis.kill()
+            redis_gone.set()
+            await slack.wait_for(lambda: streamed(30), 30)
+            for bot in (first, second):
+                await bot.until_ready(lambda body: not body["dependencies"]["redis"]["ok"])
+            await throwaway_redis.start()
+            redis_back.set()
+            await slack.wait_for(
+                lambda: all(
+                    [finished(m) for m in answers_to(slack, channel, ts)] == [True]
+                    for channel, stamps in asked.items()
+                    for ts in stamps
+                ),
+                60,
+            )
+            for bot in (first, second):  # each replica uses Redis again
+                body = await bot.until_ready(lambda body: body["dependencies"]["redis"]["ok"])
+                assert body["ready"] is True
+        rows = await ledger_rows(throwaway_postgres.url)
+
+    assert [call.status for call in slack.calls if call.status == 429] == []
+    assert sorted(row["channel"] for row in rows) == ["C0ONE"] * 5 + ["C0TWO"] * 5
+    assert {row["outcome"] for row in rows} == {"ok"}
+    for channel, stamps in asked.items():
+        for ts in stamps:
+            [answer] = answers_to(slack, channel, ts)
+            assert answer.markdown.startswith("Step 0.") and "Step 59." in answer.markdown
+    for bot in (first, second):
+        assert set(bot.health) == {200}, "live throughout"
+        assert "Traceback" not in bot.log, bot.log
