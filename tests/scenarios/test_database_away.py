@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -156,3 +158,44 @@ async def test_per_person_limits_count_what_this_process_knows(
     assert len(await away.finished_answers(3)) == 3
     [refusal] = slack.ephemeral
     assert refusal["user"] == USER and refusal["text"].startswith("You have asked 3 questions")
+
+
+async def test_stop_still_stops_an_answer_while_the_database_is_away(
+    away: Bot, slack: FakeSlack, model: FakeAnthropic, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Stop press on the replica streaming the answer needs no database: the model stream
+    closes and the message ends with who stopped it."""
+    model.script(Script(chunks=[f"Point {n}. " for n in range(300)], delay=0.02))
+    await away.event(payload("app_mention", text=f"<@{BOT_USER}> TVs?", ts="1700040000.000100"))
+    streaming = await slack.wait_for(
+        lambda: next((m for m in slack.messages if "stop_answer" in str(m.blocks)), None)
+    )
+    await away.press(streaming, "stop_answer")
+    [answer] = await away.finished_answers(1)
+    assert any(f"Stopped by <@{USER}>" in text for text in answer.context)
+    await slack.wait_for(lambda: model.calls[0].disconnected)
+    no_traceback(caplog)
+
+
+async def test_a_locked_sqlite_file_does_not_stop_answers_and_gets_their_rows_after(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic, tmp_path: Path
+) -> None:
+    """Another process holds the SQLite file's write lock: the question is answered without
+    waiting for it, and its ledger row and turns are written once the lock is released."""
+    path = tmp_path / "locked.db"
+    bot = await make_bot(database_url=f"sqlite:///{path}", database_timeout=0.5)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        model.script(Script(chunks=["The LG 260 L."]))
+        await bot.event(payload("app_mention", text=f"<@{BOT_USER}> fridge?", ts="1700050000.1"))
+        [answer] = await bot.finished_answers(1)
+        assert answer.markdown == "The LG 260 L." and not bot.services.store.up
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    store = bot.services.store
+    await slack.wait_for(lambda: store.up and store.spooled == 0, 15)
+    [row] = await store.ledger(0)
+    assert (row.outcome, row.channel) == ("ok", CHANNEL)
+    assert len(await store.turns(f"{TEAM}:{CHANNEL}:1700050000.1")) == 2
