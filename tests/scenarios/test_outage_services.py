@@ -344,4 +344,5 @@ async def test_redis_dies_under_two_replicas_sharing_slacks_budget_and_returns(
             assert answer.markdown.startswith("Step 0.") and "Step 59." in answer.markdown
     for bot in (first, second):
         assert set(bot.health) == {200}, "live throughout"
+        assert len(warnings(bot.log, "is unreachable (")) <= 1, "said once at most"
         assert "Traceback" not in bot.log, bot.log
