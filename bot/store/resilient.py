@@ -76,6 +76,7 @@ class ResilientStore:
         self._refused: dict[str, int] = {}  # write key -> replays the database refused
         self._replayed = 0
         self._start_without = True
+        self._closed = False
         if health is not None:
             health.watch(DATABASE)
 
@@ -248,6 +249,10 @@ class ResilientStore:
         await self._db(lambda store: store.ping())
 
     async def close(self) -> None:
+        """Close the database. A write that comes later (an answer ending during shutdown)
+        is kept in the spool for the next start; nothing probes or warns any more."""
+        self._closed = True
+        self._up = False
         for task in (self._watcher, self._listening):
             if task is not None:
                 task.cancel()
@@ -279,6 +284,8 @@ class ResilientStore:
 
     def _went_away(self, exc: BaseException) -> None:
         self._up = False
+        if self._closed:  # a call cut off by closing the store: not an outage
+            return
         reason = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
         if self._health is not None:
             self._health.failed(DATABASE, type(exc).__name__)
@@ -309,6 +316,8 @@ class ResilientStore:
         self._replayed = 0
 
     def _watch(self) -> None:
+        if self._closed:
+            return
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.create_task(self._bring_back(), name="database-watch")
 

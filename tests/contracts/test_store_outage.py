@@ -290,3 +290,17 @@ async def test_the_stop_listener_reconnects_after_a_crash(
         await relaying.relay_stop("a1", "U1")
         await asyncio.sleep(0.2)
     assert pressed[0] == ("a1", "U1")
+
+
+async def test_a_write_after_close_is_kept_for_the_next_start_without_a_warning(
+    throwaway_postgres: ThrowawayPostgres, opened: Opened, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An answer that ends while the bot shuts down writes after the store is closed: that is
+    no outage to warn about, and the row is not lost — the next start writes it."""
+    store = await opened(postgres(throwaway_postgres))
+    await store.close()
+    await store.record(ledger_row(at=moment(1), output_tokens=1, team="T1", user="U1"))
+    assert store.spooled == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    again = await opened(postgres(throwaway_postgres))
+    assert [row.output_tokens for row in await again.ledger(0)] == [1]
