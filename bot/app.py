@@ -24,8 +24,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounting.health import Health
 from bot.accounting.metrics import Metrics
-from bot.answering.answerer import AnswerConfig, Answerer, ThreadReader
+from bot.answering.answerer import AnswerConfig, Answerer
 from bot.answering.gate import Gate, Limits
+from bot.answering.history import ThreadReader
 from bot.answering.prompt import system_prompt
 from bot.answering.recovery import Leases
 from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog

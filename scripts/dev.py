@@ -129,6 +129,7 @@ def ensure_services() -> None:
 # tests already cover both stores; the process, replica and browser tests bring their own).
 OWN_STORE = ["test_browser", "test_command_line", "test_process", "test_replicas"]
 OWN_STORE += ["test_startup", "test_terminal", "test_try_it"]
+OWN_STORE += ["test_outage_services", "test_database_away"]
 
 
 def test(args: list[str]) -> int:

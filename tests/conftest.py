@@ -28,9 +28,11 @@ from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
 from tests.services import POSTGRES_URL, drop_schema, fresh_redis, postgres_schema
 
-# Fixtures for every test: a PostgreSQL cluster a test may crash (from a template made once).
+# Fixtures for every test: a PostgreSQL cluster a test may crash (from a template made once)
+# and a Redis server a test may kill.
 from tests.services import postgres_template as postgres_template
 from tests.services import throwaway_postgres as throwaway_postgres
+from tests.services import throwaway_redis as throwaway_redis
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"

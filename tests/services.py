@@ -1,5 +1,5 @@
 """The real PostgreSQL and Redis the replica tests use, or a skip that says why not; and a
-throwaway PostgreSQL cluster for the tests that stop the database under the bot.
+throwaway PostgreSQL cluster and Redis server for the tests that stop them under the bot.
 
 `scripts/dev.py test` (and so `.ci/run`) starts both where it can; on a machine without them
 these tests skip with the reason and the rest of the suite still runs.
@@ -164,3 +164,62 @@ async def throwaway_postgres(postgres_template: Path) -> AsyncIterator[Throwaway
         with contextlib.suppress(RuntimeError):  # already stopped by the test
             await cluster.crash()  # thrown away: no need for a clean shutdown
         shutil.rmtree(directory, ignore_errors=True)
+
+
+class ThrowawayRedis:
+    """A Redis server of one test's own, to kill and start again on the same port under the
+    bot. Nothing is saved (`--save '' --appendonly no`): it comes back empty, as a Redis
+    restarted without persistence does. Only this server is ever stopped, by its pid; the
+    machine's Redis is never touched."""
+
+    def __init__(self, directory: Path, port: int) -> None:
+        self.directory = directory
+        self.port = port
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self) -> None:
+        """Start the server and wait until it answers PING."""
+        self.process = await asyncio.create_subprocess_exec(
+            *["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"],
+            *["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            for _ in range(200):
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"redis-server exited ({self.process.returncode})")
+                try:
+                    await client.ping()
+                    return
+                except (RedisError, OSError):
+                    await asyncio.sleep(0.05)
+            raise RuntimeError("redis-server never answered PING")
+        finally:
+            await client.aclose()
+
+    async def kill(self) -> None:
+        """Kill the server (SIGKILL: no goodbye to its clients) and wait until it is gone."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+@pytest.fixture
+async def throwaway_redis(tmp_path: Path) -> AsyncIterator[ThrowawayRedis]:
+    """A running Redis server of this test's own on a free port (killed after)."""
+    if not shutil.which("redis-server"):
+        pytest.skip("cannot start a throwaway Redis: no redis-server on PATH")
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = ThrowawayRedis(directory, free_port())
+    try:
+        await server.start()
+        yield server
+    finally:
+        await server.kill()

@@ -20,9 +20,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import anthropic
 
@@ -30,6 +28,7 @@ from bot.accounting.ledger import row_for
 from bot.accounting.metrics import Metrics
 from bot.answering.conversation import build_messages, with_thread_context
 from bot.answering.gate import Gate
+from bot.answering.history import ThreadReader, thread_history
 from bot.answering.running import Answered, Running, Stop, Streamed
 from bot.catalog.tools import status_line
 from bot.delivery.replies.base import Reply, ReplyFor
@@ -47,9 +46,6 @@ from bot.wording.ending import Ending, ending_for, note_for
 log = logging.getLogger(__name__)
 
 THREAD_CONTEXT_CHARS = 12_000
-
-ThreadReader = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
-"""(channel, thread_ts) → the thread's messages, oldest first (Slack's conversations.replies)."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +154,7 @@ class Answerer:
     async def _conversation(self, question: Question) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A
         mention in a thread the bot was not part of gets that thread as context."""
-        history = await self.store.turns(question.thread_key) if question.thread_ts else []
+        history = await thread_history(self.store, self.threads, question)
         asked = question.text
         first_in_thread = not history and question.thread_ts not in ("", question.ts)
         if question.surface is Surface.MENTION and first_in_thread:

@@ -11,7 +11,9 @@ and from then on no call waits for the database:
 * `claim` falls back to Redis or this process's memory (`FallbackClaims`); limits, threads
   and Retry answer from what this process wrote lately (`Recent`); `turns`, `ledger` and the
   rest raise `StoreUnavailable` (a thread's history can be read from Slack instead);
-* the lease heartbeat and the sweep pause, and a Stop press cannot be relayed.
+* the lease heartbeat and the sweep pause, and a Stop press cannot be relayed. Once it is
+  back the sweep waits one lease more: leases could not be renewed meanwhile, and a live
+  replica's answers must not look abandoned to the others.
 
 *Back* is a cheap query (`Store.ping`) every `probe_every` seconds that answers; the spool is
 then replayed, and only once it is empty do calls go to the database again, so nothing written
@@ -76,6 +78,8 @@ class ResilientStore:
         self._refused: dict[str, int] = {}  # write key -> replays the database refused
         self._replayed = 0
         self._start_without = True
+        self._closed = False
+        self._back_at: float | None = None  # when the database came back after an outage
         if health is not None:
             health.watch(DATABASE)
 
@@ -210,6 +214,13 @@ class ResilientStore:
             pass  # no other replica can take them over meanwhile either
 
     async def take_over(self, owner: str, lease: float, *, own_too: bool) -> list[Unfinished]:
+        back = self._back_at
+        if not own_too and back is not None and time.monotonic() - back < lease:
+            # No replica could renew its leases while the database was away, so after an
+            # outage longer than a lease (which every replica's heartbeat, a third of a lease,
+            # meets) every answer looks abandoned: give the live replicas a lease's time to
+            # renew theirs before taking anything over.
+            return []
         try:
             return await self._db(lambda store: store.take_over(owner, lease, own_too=own_too))
         except StoreUnavailable:
@@ -248,6 +259,10 @@ class ResilientStore:
         await self._db(lambda store: store.ping())
 
     async def close(self) -> None:
+        """Close the database. A write that comes later (an answer ending during shutdown)
+        is kept in the spool for the next start; nothing probes or warns any more."""
+        self._closed = True
+        self._up = False
         for task in (self._watcher, self._listening):
             if task is not None:
                 task.cancel()
@@ -279,6 +294,8 @@ class ResilientStore:
 
     def _went_away(self, exc: BaseException) -> None:
         self._up = False
+        if self._closed:  # a call cut off by closing the store: not an outage
+            return
         reason = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
         if self._health is not None:
             self._health.failed(DATABASE, type(exc).__name__)
@@ -298,6 +315,7 @@ class ResilientStore:
         if self._health is not None:
             self._health.ok(DATABASE)
         if self._away_since is not None:
+            self._back_at = time.monotonic()
             log.warning(
                 "the database is back after %.0fs: %d kept write(s) written",
                 time.monotonic() - self._away_since,
@@ -309,6 +327,8 @@ class ResilientStore:
         self._replayed = 0
 
     def _watch(self) -> None:
+        if self._closed:
+            return
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.create_task(self._bring_back(), name="database-watch")
 

@@ -257,6 +257,11 @@ HOME_HINT = (
     "Ask me anything about products, prices and support: mention @ShopMax, message me here, "
     "or use `/shopmax`. `/shopmax usage` shows your usage."
 )
+# The usage records live in the database; while it is away answers go on, reports cannot.
+USAGE_UNAVAILABLE = (
+    "Usage figures are unavailable for now: the usage records cannot be read at the moment. "
+    "Answers are not affected, and nothing is lost; try again in a few minutes."
+)
 
 
 # ---- browser chat --------------------------------------------------------------------------
@@ -268,6 +273,10 @@ WEB_BAD_JSON = 'Send JSON like {"message": "your question"}.'
 WEB_NO_MESSAGE = "The message is empty: type a question."
 WEB_BAD_TEXT = "The message has characters that cannot be read. Please type it again."
 WEB_BAD_CONVERSATION = "That conversation is not yours, or it has expired: start a new one."
+WEB_HISTORY_UNAVAILABLE = (
+    "The earlier messages of this conversation cannot be loaded right now. You can go on "
+    "asking; reload in a few minutes to see them."
+)
 DASHBOARD_UNAUTHORISED = "Sign in with the ShopMax dashboard token (admins only)."
 DASHBOARD_BAD_DAYS = "days must be a whole number from 1 to 90."
 

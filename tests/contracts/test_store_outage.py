@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.accounting.health import Health
@@ -25,7 +26,7 @@ from bot.question import Question, Surface, Turn
 from bot.store import SqliteStore, open_resilient_store, sqlite
 from bot.store.base import Store
 from bot.store.claims import FallbackClaims
-from bot.store.postgres import PostgresStore, unreachable
+from bot.store.postgres import NOW, PostgresStore, unreachable
 from bot.store.resilient import ResilientStore
 from bot.store.spool import Spool
 from tests.conftest import ledger_row
@@ -290,3 +291,48 @@ async def test_the_stop_listener_reconnects_after_a_crash(
         await relaying.relay_stop("a1", "U1")
         await asyncio.sleep(0.2)
     assert pressed[0] == ("a1", "U1")
+
+
+async def test_a_write_after_close_is_kept_for_the_next_start_without_a_warning(
+    throwaway_postgres: ThrowawayPostgres, opened: Opened, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An answer that ends while the bot shuts down writes after the store is closed: that is
+    no outage to warn about, and the row is not lost — the next start writes it."""
+    store = await opened(postgres(throwaway_postgres))
+    await store.close()
+    await store.record(ledger_row(at=moment(1), output_tokens=1, team="T1", user="U1"))
+    assert store.spooled == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    again = await opened(postgres(throwaway_postgres))
+    assert [row.output_tokens for row in await again.ledger(0)] == [1]
+
+
+async def test_after_an_outage_longer_than_a_lease_no_live_answer_is_taken_over(
+    throwaway_postgres: ThrowawayPostgres, opened: Opened
+) -> None:
+    """No replica can renew its leases while the database is away, so once it is back every
+    answer looks abandoned: a sweep waits a lease before taking any over, by which time the
+    replica streaming it has renewed its lease."""
+    streaming = await opened(postgres(throwaway_postgres), spool="a.jsonl")
+    sweeping = await opened(postgres(throwaway_postgres), spool="b.jsonl")
+    await streaming.begin_answer("live", "T1", "C1", "9.9", owner="a", lease=0.3)
+    await throwaway_postgres.crash()
+    # An outage longer than a lease meets every replica's heartbeat (a third of a lease).
+    await streaming.renew_leases("a", 0.3)
+    await sweeping.renew_leases("b", 0.3)
+    await asyncio.sleep(0.5)  # the lease runs out while nobody can renew it
+    await throwaway_postgres.start()
+    await until(lambda: streaming.up and sweeping.up)
+    db = await asyncpg.connect(throwaway_postgres.url)
+    try:
+        expired = f"SELECT count(*) FROM in_flight WHERE lease_until < {NOW}"
+        assert await db.fetchval(expired) == 1, "the live answer looks abandoned"
+    finally:
+        await db.close()
+    assert await sweeping.take_over("b", 30, own_too=False) == []
+    await streaming.renew_leases("a", 30)
+    other = await PostgresStore.open(throwaway_postgres.url)
+    try:
+        assert await other.take_over("c", 30, own_too=False) == [], "renewed meanwhile"
+    finally:
+        await other.close()

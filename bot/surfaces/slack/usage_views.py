@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.accounting.totals import grouped, summary_line, top_lines, totals
+from bot.errors import StoreUnavailable
 from bot.store import Store
 from bot.wording import texts
 from bot.wording.inert import Mentioning
@@ -31,10 +32,14 @@ class UsageViews:
         return day.timestamp(), day.replace(day=1).timestamp()
 
     async def command_text(self, team: str, user: str, now: float | None = None) -> str:
-        """What `/shopmax usage` shows the asker."""
+        """What `/shopmax usage` shows the asker (that figures are unavailable for now while
+        the database is away)."""
         now = time.time() if now is None else now
         today, month = self._starts(now)
-        rows = [r for r in await self.store.ledger(month) if r.team == team]
+        try:
+            rows = [r for r in await self.store.ledger(month) if r.team == team]
+        except StoreUnavailable:
+            return f"{texts.USAGE_TITLE}\n{texts.USAGE_UNAVAILABLE}"
         mine = [r for r in rows if r.user == user]
         lines = [
             texts.USAGE_TITLE,
@@ -52,23 +57,31 @@ class UsageViews:
         return "\n".join(lines)
 
     async def home_view(self, team: str, user: str, now: float | None = None) -> dict[str, Any]:
-        """The App Home tab: the viewer's last 7 days, and the workspace's for admins."""
+        """The App Home tab: the viewer's last 7 days, and the workspace's for admins (that
+        figures are unavailable for now while the database is away)."""
         now = time.time() if now is None else now
-        rows = [r for r in await self.store.ledger(now - WEEK) if r.team == team]
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": texts.HOME_TITLE}},
-            _section(f"*{texts.YOUR_WEEK}*\n" + _home_line(r for r in rows if r.user == user)),
         ]
+        try:
+            rows = [r for r in await self.store.ledger(now - WEEK) if r.team == team]
+        except StoreUnavailable:
+            blocks.append(_section(texts.USAGE_UNAVAILABLE))
+            return {"type": "home", "blocks": [*blocks, _hint()]}
+        blocks.append(
+            _section(f"*{texts.YOUR_WEEK}*\n" + _home_line(r for r in rows if r.user == user))
+        )
         if user in self.admins:
             blocks.append({"type": "divider"})
             blocks.append(_section(f"*{texts.WORKSPACE_WEEK}*\n" + _home_line(rows)))
             channels = top_lines(grouped(rows, "channel", self.tz), "channel")
             by_channel = Mentioning.around(f"*{texts.BY_CHANNEL}*\n{channels}", channels)
             blocks.append(_section(by_channel))
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": texts.HOME_HINT}]}
-        )
-        return {"type": "home", "blocks": blocks}
+        return {"type": "home", "blocks": [*blocks, _hint()]}
+
+
+def _hint() -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": texts.HOME_HINT}]}
 
 
 def _home_line(rows: Any) -> str:

@@ -24,6 +24,7 @@ from aiohttp import web
 from bot.answering.answerer import Answerer
 from bot.delivery.replies.base import Reply
 from bot.delivery.replies.event_stream import EventStreamReply
+from bot.errors import StoreUnavailable
 from bot.model.demo import DEMO_MODEL
 from bot.question import Question, Refusal, RefusalKind, Surface
 from bot.store import Store
@@ -149,6 +150,9 @@ async def conversation(request: web.Request) -> web.Response:
     if not chat.sessions.owns(who, conversation_id):
         return error(404, texts.WEB_BAD_CONVERSATION)
     key = Question(WEB_TEAM, WEB_CHANNEL, who, "", Surface.WEB, "", conversation_id).thread_key
-    turns = await chat.store.turns(key)
+    try:
+        turns = await chat.store.turns(key)
+    except StoreUnavailable:  # the database is away: the chat still answers
+        return error(503, texts.WEB_HISTORY_UNAVAILABLE)
     shown = [{"role": t.role, "text": t.text, "note": t.note} for t in turns]
     return web.json_response({"turns": shown})

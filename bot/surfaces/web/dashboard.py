@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.accounting.ledger import LedgerRow
 from bot.accounting.totals import grouped
+from bot.errors import StoreUnavailable
 from bot.store import Store
 from bot.surfaces.web.access import Access, error
 from bot.surfaces.web.chat import page
@@ -55,7 +56,10 @@ async def dashboard_data(request: web.Request) -> web.Response:
     raw = request.query.get("days", "14")
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 90):
         return error(400, texts.DASHBOARD_BAD_DAYS)
-    rows = await board.store.ledger(time.time() - int(raw) * 86400)
+    try:
+        rows = await board.store.ledger(time.time() - int(raw) * 86400)
+    except StoreUnavailable:  # the database is away: answers go on, the figures wait
+        return error(503, texts.USAGE_UNAVAILABLE)
     return web.json_response(drawn(rows, ZoneInfo(board.timezone)))
 
 

@@ -102,7 +102,11 @@
     delete document.body.dataset.loaded;
     const r = await fetchUsage(days);
     if (r.status === 401) return show("signin");
-    if (!r.ok) return show("failed", `The usage data could not be loaded (HTTP ${r.status}).`);
+    if (!r.ok) {
+      // The server says why where it can (the database away: figures unavailable for now).
+      const said = await r.json().then((body) => body.error, () => "");
+      return show("failed", said || `The usage data could not be loaded (HTTP ${r.status}).`);
+    }
     const data = await r.json();
     if (!data.days.some((d) => d.answers > 0)) {
       show("empty", `No answers in the last ${days} days yet. Ask the bot something in Slack ` +
