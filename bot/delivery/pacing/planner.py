@@ -79,6 +79,10 @@ class Load:
     arrival_rate: float = 0.0  # new answers a second, as recently seen
     life: float = 0.0  # how long a new answer is expected to stream (seconds)
     edited: float = 1.0  # the share of new answers expected to need edits (not one post)
+    # Seconds each answer here has gone unseen: since its last version (posted), or since its
+    # first text (not posted yet). Its next version shows them too, so they are part of the
+    # span its versions to come must cover. Empty: none.
+    unseen: Sequence[float] = ()
 
     @property
     def answers(self) -> int:
@@ -87,6 +91,16 @@ class Load:
     @property
     def total_remaining(self) -> float:
         return sum(self.remaining) + self.elsewhere_remaining
+
+    @property
+    def total_span(self) -> float:
+        """The seconds the versions to come of the answers in flight must cover."""
+        return self.total_remaining + sum(self.unseen)
+
+    @property
+    def unposted(self) -> int:
+        """Answers here whose post (a version Slack counts per channel) is still to come."""
+        return len(self.remaining) - self.committed
 
     @property
     def horizon(self) -> float:
@@ -99,12 +113,16 @@ class Load:
 
 @dataclass(frozen=True)
 class Plan:
-    """The rate at which routine edits may be spent, and what is left to spend."""
+    """How densely versions may be spread over the answers' lives, and what is left to spend."""
 
     rate: float  # routine edits per second of one answer's remaining life
     spare: float  # routine calls the window has beyond the reserve
     reserve: float  # calls kept for finals (in flight and arriving)
     affordable: float = 0.0  # finals more early posts could commit to, soon enough
+    # Versions (post, edits and final alike) per second of an answer's life: one every
+    # `1 / versions` seconds. 0: as `rate` says (a plan made by hand in a test).
+    versions: float = 0.0
+    ample: bool = False  # the window alone pays an edit every `min_interval` for every answer
 
 
 def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
@@ -118,23 +136,37 @@ def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
     spare = soon - load.answers - arriving
     demand = load.total_remaining + arriving * min(load.life, horizon / 2)
     rates = [spare / demand] if demand > 0 else []
+    # Versions: every answer not posted yet, and every one arriving, brings its post (Slack
+    # counts it per channel, not in this window); the finals are versions too.
+    posts = load.unposted + load.arrival_rate * horizon
+    span = load.total_span + load.arrival_rate * horizon * min(load.life, horizon / 2)
+    versions = [(soon + posts) / span] if span > 0 else []
     # Over the minute a call takes to come back: the window's whole minute, less the finals of
     # the answers in flight and of the arrivals that end within the minute, shared with the
     # part of those arrivals' lives inside the minute.
     life = min(load.life, WINDOW)
     finals_in_minute = load.answers + rate * (WINDOW - life)
     spare_in_minute = window.per_minute - finals_in_minute
-    demand_in_minute = load.total_remaining + rate * WINDOW * life * (1 - life / (2 * WINDOW))
+    inside = life * (1 - life / (2 * WINDOW))  # of an arrival's life, within the minute
+    demand_in_minute = load.total_remaining + rate * WINDOW * inside
     if demand_in_minute > 0:
         rates.append(spare_in_minute / demand_in_minute)
+    span_in_minute = load.total_span + load.arrival_rate * WINDOW * inside
+    if span_in_minute > 0:
+        posts_in_minute = load.unposted + load.arrival_rate * WINDOW
+        versions.append((window.per_minute + posts_in_minute) / span_in_minute)
     # An early post commits its answer to a final edit by the time it ends: within the
     # horizon, after the finals already owed, at no more than `burst` a second.
     burst = burst_left(window, now, horizon)
     affordable = min(soon, burst) - load.committed - load.elsewhere - arriving
     reserve = load.answers + arriving
+    density = min(min(versions, default=0.0), 1 / min_interval)  # `1 /` exactly when capped
     if spare < 1 or not rates or min(rates) <= 0:
-        return Plan(0.0, max(spare, 0.0), reserve, affordable)
-    return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable)
+        return Plan(0.0, max(spare, 0.0), reserve, affordable, density)
+    # Edits every `min_interval` for every answer, after the finals: an early post costs
+    # nothing anyone would see.
+    ample = min(rates) >= 1 / min_interval
+    return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable, density, ample)
 
 
 def next_edit(
@@ -142,25 +174,36 @@ def next_edit(
 ) -> float:
     """When the next routine edit of a message should go (infinity: none before the final).
 
-    Its versions to come — `rate * span` routine edits and the final — are spread evenly over
-    the span from its last version to its expected end.
+    Its versions to come, one per `1 / plan.versions` seconds of the span from its last version
+    to its expected end (the final being the last), are spread evenly over that span. When the
+    span holds only about one, that one is the final: an edit just before it would show little.
     """
     if plan.spare < 1 or plan.rate <= 0:
         return math.inf
     span = now - last_sent + remaining
-    gap = span / (plan.rate * span + 1)
-    return last_sent + max(gap, min_interval)
+    if plan.versions <= 0:  # a plan without its density: as many edits as `rate` gives
+        gap = span / (plan.rate * span + 1)
+        return last_sent + max(gap, min_interval)
+    count = round(span * plan.versions)
+    if count <= 1:
+        return math.inf
+    if plan.versions * min_interval >= 1:  # as often as an edit may go: one a `min_interval`
+        return last_sent + min_interval
+    return last_sent + max(span / count, min_interval)
 
 
 def first_post_at(plan: Plan, *, first_text: float, now: float, remaining: float) -> float:
     """When an answer's first post should go: at once (`first_text`) when the plan gives it
-    edits to spare; once an even share of its life is written when it gives it few; not
-    before the answer ends (infinity) while the window cannot afford the final edit an early
-    post commits it to."""
+    edits to spare; else after the first of its versions' even shares of its life; not
+    before the answer ends (infinity, when it goes out whole) when its life holds about one
+    version, or while the window cannot afford the final edit an early post commits it to."""
     life = now - first_text + remaining
-    edits = plan.rate * life
-    if edits >= POST_NOW_EDITS:
+    if plan.ample or plan.rate * life >= POST_NOW_EDITS:
         return first_text
-    if plan.affordable < 1:
+    if plan.versions <= 0:  # a plan without its density: as `rate` gives
+        count = plan.rate * life + 2
+    else:
+        count = round(life * plan.versions)
+    if plan.affordable < 1 or count <= 1:
         return math.inf
-    return first_text + life / (edits + 2)
+    return first_text + life / count
