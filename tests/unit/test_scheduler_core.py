@@ -234,3 +234,20 @@ def test_one_edit_in_flight_per_message() -> None:
     assert c.pick(0.2) == (None, None)
     c.done("a")
     assert c.pick(0.3)[0] == "a"
+
+
+def test_a_steady_stream_of_questions_is_seen_within_seconds() -> None:
+    """A question every 2 s: the gaps between arrivals say 0.5 a second after the third,
+    not the tenth of it that three arrivals over a whole minute would."""
+    c = core(per_minute=50)
+    for n, at in enumerate((0.0, 2.0, 4.0)):
+        c.arrive(n, at)
+    assert c.arrival_rate(4.0) == pytest.approx(0.5)
+
+
+def test_a_burst_of_questions_says_nothing_of_the_next() -> None:
+    """Twenty questions at once count as one arrival: none is expected to follow."""
+    c = core(per_minute=50)
+    for n in range(20):
+        c.arrive(n, 0.01 * n)
+    assert c.arrival_rate(10.0) == 0.0

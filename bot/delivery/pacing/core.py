@@ -287,7 +287,7 @@ class SchedulerCore:
             committed=sum(1 for slot in self.slots.values() if slot.posted),
             elsewhere=self.elsewhere.answers,
             elsewhere_remaining=self.elsewhere.remaining,
-            arrival_rate=self._arrival_rate(now),
+            arrival_rate=self.arrival_rate(now),
             life=self.lives.remaining(0, 0.0),
             edited=self.lives.edited_share(),
             unseen=[_unseen(slot, now) for slot in self.slots.values()],
@@ -296,7 +296,7 @@ class SchedulerCore:
         self._cache = (now, self._version, the_plan, remaining)
         return the_plan, remaining
 
-    def _arrival_rate(self, now: float) -> float:
+    def arrival_rate(self, now: float) -> float:
         """New answers a second: the gaps between the arrivals of the last minute (a burst
         counted once), over the time they span until now. One arrival alone says nothing of
         the next: 0. Counting over the whole minute would take a minute to see a steady

@@ -10,7 +10,9 @@ stay near its `max_tokens` at most.
   pace of recent answers; before any answer, `DEFAULT_RATE`.
 * Its length is what recent answers that got this far went on to reach (their mean); with no
   such answer, twice as long as now (never past `max_tokens`); before any answer was seen,
-  half of `max_tokens`: the middle of what it may be, until the first answers say more.
+  half of `max_tokens`: the middle of what it may be. Until `FIRST_FEW` answers have been
+  seen, that guess still counts as the ones missing (a first short answer or two would
+  otherwise make every next one look short, and the start spend what later answers need).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ OWN_PACE_MARKS = 4
 # An answer past every recent one is expected to go on as long again: with nothing else to go
 # on, it is as likely to be in the first half of its life as in the second.
 LONGER = 2.0
+FIRST_FEW = 5  # answers seen before their lengths alone say how long the next ones run
 LEAST = 0.05  # seconds: an answer in flight is never expected to end sooner than this
 
 
@@ -68,10 +71,12 @@ class Lives:
     def length(self, marks: float) -> float:
         """The marks an answer with `marks` so far is expected to reach."""
         longer = [life.marks for life in self.history if life.marks > marks]
-        if longer:
-            expected = sum(longer) / len(longer)
-        elif not self.history and marks < COLD_SHARE * self.max_marks:
-            expected = COLD_SHARE * self.max_marks
+        cold = COLD_SHARE * self.max_marks
+        # The cold guess counts as `FIRST_FEW` answers less those seen: one or two short
+        # answers first say little about the next ones.
+        prior = max(FIRST_FEW - len(self.history), 0) if marks < cold else 0
+        if longer or prior:
+            expected = (sum(longer) + prior * cold) / (len(longer) + prior)
         else:
             expected = LONGER * marks
         return min(max(expected, marks), max(self.max_marks, marks))

@@ -136,11 +136,6 @@ def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
     spare = soon - load.answers - arriving
     demand = load.total_remaining + arriving * min(load.life, horizon / 2)
     rates = [spare / demand] if demand > 0 else []
-    # Versions: every answer not posted yet, and every one arriving, brings its post (Slack
-    # counts it per channel, not in this window); the finals are versions too.
-    posts = load.unposted + load.arrival_rate * horizon
-    span = load.total_span + load.arrival_rate * horizon * min(load.life, horizon / 2)
-    versions = [(soon + posts) / span] if span > 0 else []
     # Over the minute a call takes to come back: the window's whole minute, less the finals of
     # the answers in flight and of the arrivals that end within the minute, shared with the
     # part of those arrivals' lives inside the minute.
@@ -151,22 +146,49 @@ def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
     demand_in_minute = load.total_remaining + rate * WINDOW * inside
     if demand_in_minute > 0:
         rates.append(spare_in_minute / demand_in_minute)
-    span_in_minute = load.total_span + load.arrival_rate * WINDOW * inside
-    if span_in_minute > 0:
-        posts_in_minute = load.unposted + load.arrival_rate * WINDOW
-        versions.append((window.per_minute + posts_in_minute) / span_in_minute)
     # An early post commits its answer to a final edit by the time it ends: within the
     # horizon, after the finals already owed, at no more than `burst` a second.
     burst = burst_left(window, now, horizon)
     affordable = min(soon, burst) - load.committed - load.elsewhere - arriving
     reserve = load.answers + arriving
-    density = min(min(versions, default=0.0), 1 / min_interval)  # `1 /` exactly when capped
+    density = min(version_density(window, now, load), 1 / min_interval)  # `1 /`: capped
     if spare < 1 or not rates or min(rates) <= 0:
         return Plan(0.0, max(spare, 0.0), reserve, affordable, density)
     # Edits every `min_interval` for every answer, after the finals: an early post costs
     # nothing anyone would see.
     ample = min(rates) >= 1 / min_interval
     return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable, density, ample)
+
+
+HORIZONS = (5.0, 10.0, 20.0, 30.0, 40.0, 50.0, WINDOW)  # seconds ahead a plan must hold for
+
+
+def version_density(window: Window, now: float, load: Load) -> float:
+    """Versions (posts, edits and finals alike) per second of an answer's life that the window
+    can pay for over every horizon ahead: the lowest, over the horizons, of the calls it has
+    by then (with those coming back) and the posts of the answers not posted yet and of those
+    arriving meanwhile, over the answer-seconds to show by then. The answers in flight need
+    their time unseen so far and their life up to the horizon; an answer arriving within it,
+    the part of its life inside. Calls spent in a busy start come back only a minute later:
+    the horizons just before then keep the start from spending what its next minute needs.
+    """
+    lives = list(load.remaining)
+    if load.elsewhere:  # the other replicas say only their sum
+        lives += [load.elsewhere_remaining / load.elsewhere] * load.elsewhere
+    unseen = sum(load.unseen)
+    life = load.life
+    lowest = math.inf
+    for horizon in {min(load.horizon, WINDOW), *HORIZONS}:
+        if horizon <= 0:
+            continue
+        inside = life * (1 - life / (2 * horizon)) if life <= horizon else horizon / 2
+        span = unseen + sum(min(r, horizon) for r in lives)
+        span += load.arrival_rate * horizon * inside
+        if span <= 0:
+            continue
+        posts = load.unposted + load.arrival_rate * horizon
+        lowest = min(lowest, (calls_left(window, now, horizon) + posts) / span)
+    return 0.0 if lowest == math.inf else lowest
 
 
 def next_edit(
