@@ -288,7 +288,7 @@ class SchedulerCore:
             elsewhere=self.elsewhere.answers,
             elsewhere_remaining=self.elsewhere.remaining,
             arrival_rate=self.arrival_rate(now),
-            life=self.lives.remaining(0, 0.0),
+            life=self.lives.new_life([slot.marks for slot in self.slots.values()]),
             edited=self.lives.edited_share(),
             unseen=[_unseen(slot, now) for slot in self.slots.values()],
         )

@@ -9,7 +9,8 @@ stay near its `max_tokens` at most.
 * The pace of an answer is its own, once it has streamed long enough to say; before that, the
   pace of recent answers; before any answer, `DEFAULT_RATE`.
 * Its length is what recent answers that got this far went on to reach (their mean); with no
-  such answer, twice as long as now (never past `max_tokens`); before any answer was seen,
+  such answer, twice as long as now, or half way from now to `max_tokens` if that is sooner
+  (it cannot go on past `max_tokens`, and is as likely to end before that point as after); before any answer was seen,
   half of `max_tokens`: the middle of what it may be. Until `FIRST_FEW` answers have been
   seen, that guess still counts as the ones missing (a first short answer or two would
   otherwise make every next one look short, and the start spend what later answers need).
@@ -18,6 +19,7 @@ stay near its `max_tokens` at most.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 HISTORY = 50  # recent answers remembered
@@ -78,8 +80,20 @@ class Lives:
         if longer or prior:
             expected = (sum(longer) + prior * cold) / (len(longer) + prior)
         else:
-            expected = LONGER * marks
+            # Half way to `max_tokens` at most: it ends by then, as likely before as after.
+            expected = min(LONGER * marks, (marks + self.max_marks) / 2)
         return min(max(expected, marks), max(self.max_marks, marks))
+
+    def new_life(self, in_flight: Iterable[float]) -> float:
+        """Seconds a new answer is expected to stream, the answers in flight (`marks` so
+        far each) counted at the length each is expected to reach. Answers that ended are the
+        short ones first: the long ones are still streaming, and leaving them out would make
+        every next answer look short."""
+        lengths = [life.marks for life in self.history]
+        lengths += [self.length(marks) for marks in in_flight if marks > 0]
+        prior = max(FIRST_FEW - len(lengths), 0)
+        expected = (sum(lengths) + prior * COLD_SHARE * self.max_marks) / (len(lengths) + prior)
+        return max(expected / self.rate(0, 0.0), LEAST)
 
     def remaining(self, marks: float, elapsed: float) -> float:
         """Seconds an answer that has streamed `marks` over `elapsed` seconds has left."""
