@@ -209,3 +209,26 @@ def test_one_answer_alone_is_posted_at_once_however_short() -> None:
     alone = plan(EMPTY, 0.0, Load(remaining=[2.0]), min_interval=1.0)
     assert alone.ample
     assert first_post_at(alone, first_text=0.4, now=0.4, remaining=2.0) == 0.4
+
+
+def test_answers_held_near_their_ends_are_not_posted_early_as_if_alone() -> None:
+    """Fifteen answers held back, each 0.5 s written and 0.4 s to go, with 43 calls left:
+    the window could pay an edit a second for what is left of them, but not for their whole
+    spans, nor the fifteen finals at 3 a second: they are not posted at once."""
+    window = Window(per_minute=50, burst=3, count=7, calls=[0.0] * 7)
+    load = Load(remaining=[0.4] * 15, unseen=[0.5] * 15)
+    held = plan(window, 2.0, load, min_interval=1.0)
+    assert not held.ample
+    assert first_post_at(held, first_text=1.5, now=2.0, remaining=0.4) > 2.0
+
+
+def test_a_new_answers_life_counts_the_answers_still_streaming() -> None:
+    """Five answers of 80 marks ended, and one still streams at 1,500: the ones that ended
+    first are the short ones, so the next answer is expected to run longer than they did,
+    the long one counted at the length it is expected to reach."""
+    lives = Lives(max_marks=2048)
+    for _ in range(FIRST_FEW):
+        lives.record(80, 1.0)
+    expected = (5 * 80 + (1500 + 2048) / 2) / 6
+    assert lives.new_life([1500.0]) == pytest.approx(expected / 80)
+    assert lives.new_life([]) == pytest.approx(1.0)

@@ -154,9 +154,11 @@ def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
     density = min(version_density(window, now, load), 1 / min_interval)  # `1 /`: capped
     if spare < 1 or not rates or min(rates) <= 0:
         return Plan(0.0, max(spare, 0.0), reserve, affordable, density)
-    # Edits every `min_interval` for every answer, after the finals: an early post costs
-    # nothing anyone would see.
-    ample = min(rates) >= 1 / min_interval
+    # Edits every `min_interval` over every answer's whole span (not only what is left of
+    # it: near their ends, answers held back would all look cheap), after the finals: an early
+    # post costs nothing anyone would see.
+    ample = min(rates) >= 1 / min_interval and spare * min_interval >= load.total_span
+    ample = ample and affordable >= load.unposted  # and every final it commits to, in time
     return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable, density, ample)
 
 
