@@ -10,10 +10,13 @@ stay near its `max_tokens` at most.
   pace of recent answers; before any answer, `DEFAULT_RATE`.
 * Its length is what recent answers that got this far went on to reach (their mean); with no
   such answer, twice as long as now, or half way from now to `max_tokens` if that is sooner
-  (it cannot go on past `max_tokens`, and is as likely to end before that point as after); before any answer was seen,
-  half of `max_tokens`: the middle of what it may be. Until `FIRST_FEW` answers have been
-  seen, that guess still counts as the ones missing (a first short answer or two would
-  otherwise make every next one look short, and the start spend what later answers need).
+  (it cannot go on past `max_tokens`, and is as likely to end before that point as after);
+  before any answer was seen, half of `max_tokens`: the middle of what it may be. Until
+  `FIRST_FEW` answers have been seen, that guess still counts as the ones missing (a first
+  short answer or two would otherwise make every next one look short, and the start spend
+  what later answers need).
+* A new answer's length counts the answers still streaming, at the length each is expected
+  to reach: those that ended first are the short ones.
 """
 
 from __future__ import annotations

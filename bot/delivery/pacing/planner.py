@@ -10,23 +10,31 @@ time the scheduler looks, the planner works out:
 2. **A reserve**: one call for the final edit of every answer in flight (on every replica), and
    one for each answer expected to arrive within `H`, at the rate answers have been arriving (a
    burst of questions counts once: it says little about what comes next).
-3. **The rate**: what is left (`spare`) divided by the answer-seconds it must cover (the
-   remaining life of the answers in flight, and of those expected to arrive), in routine edits
-   per second of an answer's life, at most one per `min_interval`. The same sum is done over the
-   next minute (the time a call spent now takes to come back: the window's whole minute, less
-   the finals of the answers in flight and of a minute's arrivals), and the lower rate is kept,
-   so a quiet start does not spend the minute that later answers need. A routine edit goes
-   only while `spare` is at least one call, so finals are never starved.
-4. **A message's next edit**: its edits to come (the routine ones the rate gives it over its
-   remaining span, and the final) spread evenly from its last version to its expected end.
-5. **Post now or later**: an answer's first post is free (Slack counts posts per channel), but
-   every later version costs a `chat.update`. When the rate gives an answer few edits, posting
-   at its first token spends a version on one word; the post is then held until an even share
-   of its life has been written (`life / (edits + 2)` after its first text). While the window
-   cannot pay for the final edit an early post commits to (the finals of the answers already
-   posted, and of those arriving, come first, at no more than `burst` a second), the post waits
-   for the end of the answer and goes out whole: one post, no `chat.update`. With edits to
-   spare the post goes at once, as always.
+3. **The rate**: what is left (`spare`) divided by the answer-seconds it must cover, in
+   routine edits per second of an answer's life, over the horizon and over the next minute
+   (the lower is kept). A routine edit goes only while `spare` is at least one call, so finals
+   are never starved; the rate also says when the window has edits to spare (`ample`).
+4. **The density** (`version_density`): versions, a post, an edit or a final alike, per second
+   of an answer's life. The lower bound of the benchmark shows why one density: a chunk waits
+   for the next version, and the waits are least when every answer's versions are spread
+   evenly, as many as its life holds. Over every horizon up to a minute, the calls the window
+   has by then (with those coming back) and the posts to come (Slack counts posts per
+   channel: each answer not posted yet, and each arriving, brings one version of its own) are
+   shared over the answer-seconds to show by then: each answer's time unseen since its last
+   version and its life up to the horizon, and the part inside it of the arrivals' lives. The
+   lowest ratio holds for all of them: the horizons just short of a minute keep a busy start
+   from spending what the answers of its next minute need.
+5. **A message's next edit**: its versions to come, one per `1 / density` seconds of the span
+   from its last version to its expected end, spread evenly over that span, the final the last.
+   A span holding about one version holds the final only.
+6. **Post now or later**: an answer's first post is free (Slack counts posts per channel), but
+   every later version costs a `chat.update`. With edits to spare (`ample`: an edit a
+   `min_interval` over every answer's whole span, and every final paid in time) the post goes at
+   once, as always. Otherwise posting at the first token spends a version on one word: the
+   post waits for its first share of the density (`life / versions`). An answer whose life
+   holds about one version, or whose final edit the window cannot pay for soon enough (the
+   finals of the answers already posted, and of those arriving, come first, at no more than
+   `burst` a second), waits for its end and goes out whole: one post, no `chat.update`.
 
 Remaining lives come from `lives.Lives`.
 """
