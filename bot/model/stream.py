@@ -12,6 +12,7 @@ closes the HTTP stream, so a stopped answer stops costing tokens.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 
 import anthropic
 import httpx2
+from anthropic.types import RawMessageStreamEvent
 
 from bot.errors import ModelInterrupted, ModelUnavailable
 from bot.model.tools import Tools
@@ -171,19 +173,26 @@ class _Turn:
         partial, separate = self.partial, bool(self.parts)
         request_id: str | None = None
         try:
-            async with client.messages.stream(**params) as stream:
-                request_id = partial.request_id = stream.request_id
+            # The raw event stream, not `messages.stream()`: that helper builds a second event
+            # and a snapshot of the whole message for every delta, which with many answers at
+            # once is most of the CPU a delta costs. `_Message` keeps what the end needs.
+            async with await client.messages.create(stream=True, **params) as stream:
+                request_id = partial.request_id = stream.response.headers.get("request-id")
+                message = _Message()
                 async for event in stream:
-                    if event.type == "text":
+                    if event.type == "content_block_delta" and event.delta.type == "text_delta":
                         if partial.ttft is None:
                             partial.ttft = self.clock() - partial.started
-                        text = event.text
+                        text = event.delta.text
+                        message.text(event.index, text)
                         if separate and not self.text.endswith(("\n", " ")):
                             text = "\n\n" + text  # a new round's text starts a new paragraph
                         separate = False
                         self.parts.append(text)
                         yield TextDelta(text)
-                    elif event.type == "message_start":
+                        continue
+                    message.add(event)
+                    if event.type == "message_start":
                         usage = event.message.usage
                         partial.input_tokens = self.usage.input_tokens + (usage.input_tokens or 0)
                         partial.cache_write_tokens = self.usage.cache_write_tokens + (
@@ -192,7 +201,7 @@ class _Turn:
                         partial.cache_read_tokens = self.usage.cache_read_tokens + (
                             usage.cache_read_input_tokens or 0
                         )
-                self.final = await stream.get_final_message()
+                self.final = message.final()
         except anthropic.APIStatusError as exc:
             raise _status_error(exc, text_started=bool(self.parts)) from exc
         except anthropic.APIConnectionError as exc:
@@ -204,7 +213,7 @@ class _Turn:
             raise _connection_error(
                 exc, text_started=bool(self.parts), request_id=request_id
             ) from exc
-        if self.final.stop_reason is None:
+        if self.final is None or self.final.stop_reason is None:
             # The body ended without `message_delta`/`message_stop`: the stream was cut off.
             raise ModelInterrupted(
                 "the model stream ended before the message was complete",
@@ -222,6 +231,50 @@ class _Turn:
             ttft_s=self.partial.ttft,
             request_id=self.partial.request_id,
         )
+
+
+class _Message:
+    """The message a raw event stream describes, as the SDK's own `Message` at its end: its
+    content blocks (text, tool calls with their input), stop reason and cumulative usage."""
+
+    def __init__(self) -> None:
+        self.message: dict[str, Any] | None = None
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.texts: dict[int, list[str]] = {}
+        self.inputs: dict[int, list[str]] = {}
+
+    def text(self, index: int, text: str) -> None:
+        self.texts.setdefault(index, []).append(text)
+
+    def add(self, event: RawMessageStreamEvent) -> None:
+        if event.type == "message_start":
+            self.message = event.message.to_dict()
+        elif event.type == "content_block_start":
+            self.blocks[event.index] = event.content_block.to_dict()
+        elif event.type == "content_block_delta" and event.delta.type == "input_json_delta":
+            self.inputs.setdefault(event.index, []).append(event.delta.partial_json)
+        elif event.type == "message_delta" and self.message is not None:
+            self.message.update(event.delta.to_dict(exclude_none=True))
+            # Usage in message_delta is cumulative: it replaces what message_start said.
+            self.message["usage"] = {
+                **self.message.get("usage", {}),
+                **event.usage.to_dict(exclude_none=True),
+            }
+
+    def final(self) -> anthropic.types.Message | None:
+        """The message, or None if the stream never said it began."""
+        if self.message is None:
+            return None
+        content = []
+        for index in sorted(self.blocks):
+            block = self.blocks[index]
+            if block.get("type") == "text":
+                block["text"] = block.get("text", "") + "".join(self.texts.get(index, []))
+            elif index in self.inputs:
+                raw = "".join(self.inputs[index])
+                block["input"] = json.loads(raw) if raw else {}
+            content.append(block)
+        return anthropic.types.Message.model_validate({**self.message, "content": content})
 
 
 def cached_system(system: str) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.delivery.pacing.lives import DEFAULT_RATE, Lives
+from bot.delivery.pacing.lives import DEFAULT_RATE, FIRST_FEW, Lives
 from bot.delivery.pacing.planner import (
     POST_NOW_EDITS,
     Load,
@@ -102,23 +102,37 @@ def test_before_any_answer_an_answer_is_expected_to_use_half_its_max_tokens() ->
 
 
 def test_an_answer_past_every_recent_one_is_expected_to_go_on_as_long_again() -> None:
-    """Nothing says how much longer it runs: as likely in its first half as in its second,
-    never past max_tokens."""
+    """Nothing says how much longer it runs: as likely in its first half as in its second, or,
+    closer to max_tokens, as likely to end before half way there as after."""
     lives = Lives(max_marks=2048)
-    lives.record(80, 1.0)
+    for _ in range(FIRST_FEW):
+        lives.record(80, 1.0)
     assert lives.length(100) == 200
-    assert lives.length(1500) == 2048
-    assert Lives(max_marks=2048).length(1200) == 2048  # past the cold guess, up to the max
+    assert lives.length(1500) == (1500 + 2048) / 2
+    assert Lives(max_marks=2048).length(1200) == (1200 + 2048) / 2  # past the cold guess
+    assert lives.length(3000) == 3000  # never less than written
 
 
 def test_recent_answers_say_how_long_the_next_ones_run() -> None:
-    """Answers of 80 and 400 marks seen: a new one is expected to reach their mean; one past
-    80 marks, what the longer one reached."""
+    """Answers of 80 and 400 marks seen (enough of them): a new one is expected to reach their
+    mean; one past 80 marks, what the longer ones reached."""
     lives = Lives(max_marks=2048)
-    lives.record(80, 1.0)
-    lives.record(400, 5.0)
+    for _ in range(FIRST_FEW):
+        lives.record(80, 1.0)
+        lives.record(400, 5.0)
     assert lives.length(0) == 240
     assert lives.length(100) == 400
+
+
+def test_the_first_answers_seen_say_little_on_their_own() -> None:
+    """One short answer seen: the cold guess (half of max_tokens) still counts as the
+    `FIRST_FEW - 1` answers not seen yet, so the next one is not expected to be as short; an
+    answer past the guess is expected to end half way to max_tokens."""
+    lives = Lives(max_marks=2048)
+    lives.record(160, 2.0)
+    assert lives.length(0) == pytest.approx((160 + (FIRST_FEW - 1) * 1024) / FIRST_FEW)
+    assert lives.length(200) == 1024
+    assert lives.length(1100) == (1100 + 2048) / 2
 
 
 def test_an_answer_soon_streams_at_its_own_pace() -> None:
@@ -135,3 +149,86 @@ def test_the_share_of_answers_needing_edits_is_learnt() -> None:
     lives.record(80, 1.0, edited=False)
     lives.record(800, 10.0, edited=True)
     assert lives.edited_share() == 0.5
+
+
+def test_versions_are_one_density_over_every_answers_span() -> None:
+    """Twenty answers with 20 s to go, none posted, under an empty window of 50: 50 calls and
+    20 posts are 70 versions over 400 answer-seconds (the lower density of the two horizons,
+    here the answers' own), one every 400 / 70 s of each answer's life."""
+    load = Load(remaining=[20.0] * 20, unseen=[0.0] * 20)
+    twenty = plan(EMPTY, 0.0, load, min_interval=1.0)
+    assert twenty.versions == pytest.approx(70 / 400)
+
+
+def test_the_time_since_a_version_is_part_of_the_span_to_cover() -> None:
+    """Posted answers 4 s unseen with 16 s to go need as many versions as new ones with 20."""
+    fresh = plan(EMPTY, 0.0, Load(remaining=[20.0] * 20, committed=20), min_interval=1.0)
+    seen = Load(remaining=[16.0] * 20, committed=20, unseen=[4.0] * 20)
+    assert plan(EMPTY, 0.0, seen, min_interval=1.0).versions == pytest.approx(fresh.versions)
+    assert fresh.versions == pytest.approx(50 / 400)
+
+
+def test_a_message_s_versions_to_come_are_spread_evenly_over_its_span() -> None:
+    """One version every 5 s: 2 s since the last and 13 s to go are three versions, 5 s apart
+    (the last the final)."""
+    spread = Plan(rate=0.1, spare=10, reserve=20, versions=0.2)
+    at = next_edit(spread, last_sent=8.0, now=10.0, remaining=13.0, min_interval=1.0)
+    assert at == pytest.approx(13.0)
+
+
+def test_no_routine_edit_just_before_the_final() -> None:
+    """A span that holds about one version holds the final only: an edit a moment before it
+    would show little, and its call serves another answer better."""
+    spread = Plan(rate=0.1, spare=10, reserve=20, versions=0.2)
+    assert next_edit(spread, last_sent=8.0, now=10.0, remaining=5.0, min_interval=1.0) == math.inf
+    assert next_edit(spread, last_sent=8.0, now=10.0, remaining=6.0, min_interval=1.0) < math.inf
+
+
+def test_at_full_density_edits_go_one_interval_apart() -> None:
+    """The window pays for more than one version a `min_interval`: about one a second."""
+    capped = Plan(rate=1.0, spare=40, reserve=1, versions=1.0, ample=True)
+    assert next_edit(capped, last_sent=3.0, now=3.5, remaining=20.4, min_interval=1.0) == 4.0
+
+
+def test_the_first_post_waits_for_its_first_share_of_the_density() -> None:
+    """One version every 5 s and a 20 s life: four versions, the post the first, 5 s after the
+    first text."""
+    spread = Plan(rate=0.1, spare=10, reserve=20, affordable=5, versions=0.2)
+    assert first_post_at(spread, first_text=0.4, now=0.4, remaining=20.0) == pytest.approx(5.4)
+
+
+def test_an_answer_holding_about_one_version_goes_out_whole() -> None:
+    """A 6 s life at one version every 5 s is one version: the whole answer, one post."""
+    spread = Plan(rate=0.1, spare=10, reserve=20, affordable=5, versions=0.2)
+    assert first_post_at(spread, first_text=0.4, now=0.4, remaining=6.0) == math.inf
+
+
+def test_one_answer_alone_is_posted_at_once_however_short() -> None:
+    """With one answer in flight the window pays for an edit every second after its final:
+    the first words go with the post, even for an answer expected to last 2 s."""
+    alone = plan(EMPTY, 0.0, Load(remaining=[2.0]), min_interval=1.0)
+    assert alone.ample
+    assert first_post_at(alone, first_text=0.4, now=0.4, remaining=2.0) == 0.4
+
+
+def test_answers_held_near_their_ends_are_not_posted_early_as_if_alone() -> None:
+    """Fifteen answers held back, each 0.5 s written and 0.4 s to go, with 43 calls left:
+    the window could pay an edit a second for what is left of them, but not for their whole
+    spans, nor the fifteen finals at 3 a second: they are not posted at once."""
+    window = Window(per_minute=50, burst=3, count=7, calls=[0.0] * 7)
+    load = Load(remaining=[0.4] * 15, unseen=[0.5] * 15)
+    held = plan(window, 2.0, load, min_interval=1.0)
+    assert not held.ample
+    assert first_post_at(held, first_text=1.5, now=2.0, remaining=0.4) > 2.0
+
+
+def test_a_new_answers_life_counts_the_answers_still_streaming() -> None:
+    """Five answers of 80 marks ended, and one still streams at 1,500: the ones that ended
+    first are the short ones, so the next answer is expected to run longer than they did,
+    the long one counted at the length it is expected to reach."""
+    lives = Lives(max_marks=2048)
+    for _ in range(FIRST_FEW):
+        lives.record(80, 1.0)
+    expected = (5 * 80 + (1500 + 2048) / 2) / 6
+    assert lives.new_life([1500.0]) == pytest.approx(expected / 80)
+    assert lives.new_life([]) == pytest.approx(1.0)

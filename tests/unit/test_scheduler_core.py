@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.delivery.pacing.scheduler import SchedulerCore
-from bot.delivery.pacing.window import RollingWindow, Share
+from bot.delivery.pacing.window import MARGIN, RollingWindow, Share
 
 
 def core(per_minute: int = 600, min_interval: float = 1.0) -> SchedulerCore:
@@ -177,13 +177,14 @@ def simulate(lives: list[float], window: RollingWindow) -> tuple[list[float], li
 
 
 def test_never_more_than_the_minute_allows() -> None:
-    """The 51st call in a minute waits until the first one is a minute old."""
+    """The 51st call in a minute waits until the first one is a minute old, and the margin
+    for its trip to Slack."""
     w = RollingWindow(per_minute=50, burst=50)
     for n in range(50):
         assert w.available_at(n / 10) == n / 10
         w.take(n / 10)
-    assert w.available_at(10.0) == 60.0
-    assert w.available_at(60.0) == 60.0
+    assert w.available_at(10.0) == 60.0 + MARGIN
+    assert w.available_at(60.0 + MARGIN) == 60.0 + MARGIN
 
 
 def test_bursts_are_limited_per_second() -> None:
@@ -204,7 +205,7 @@ def test_extra_calls_count_and_no_op_edits_give_their_call_back() -> None:
     w.give_back(0.5)
     assert w.available_at(0.5) == 0.5
     w.take(0.5)
-    assert w.available_at(0.6) == 60.0
+    assert w.available_at(0.6) == 60.0 + MARGIN
 
 
 def test_a_429_pauses_the_budget() -> None:
@@ -234,3 +235,20 @@ def test_one_edit_in_flight_per_message() -> None:
     assert c.pick(0.2) == (None, None)
     c.done("a")
     assert c.pick(0.3)[0] == "a"
+
+
+def test_a_steady_stream_of_questions_is_seen_within_seconds() -> None:
+    """A question every 2 s: the gaps between arrivals say 0.5 a second after the third,
+    not the tenth of it that three arrivals over a whole minute would."""
+    c = core(per_minute=50)
+    for n, at in enumerate((0.0, 2.0, 4.0)):
+        c.arrive(n, at)
+    assert c.arrival_rate(4.0) == pytest.approx(0.5)
+
+
+def test_a_burst_of_questions_says_nothing_of_the_next() -> None:
+    """Twenty questions at once count as one arrival: none is expected to follow."""
+    c = core(per_minute=50)
+    for n in range(20):
+        c.arrive(n, 0.01 * n)
+    assert c.arrival_rate(10.0) == 0.0

@@ -287,15 +287,34 @@ class SchedulerCore:
             committed=sum(1 for slot in self.slots.values() if slot.posted),
             elsewhere=self.elsewhere.answers,
             elsewhere_remaining=self.elsewhere.remaining,
-            arrival_rate=len(self._arrivals) / WINDOW,
-            life=self.lives.remaining(0, 0.0),
+            arrival_rate=self.arrival_rate(now),
+            life=self.lives.new_life([slot.marks for slot in self.slots.values()]),
             edited=self.lives.edited_share(),
+            unseen=[_unseen(slot, now) for slot in self.slots.values()],
         )
         the_plan = plan(self.window, now, load, self.min_interval)
         self._cache = (now, self._version, the_plan, remaining)
         return the_plan, remaining
 
+    def arrival_rate(self, now: float) -> float:
+        """New answers a second: the gaps between the arrivals of the last minute (a burst
+        counted once), over the time they span until now. One arrival alone says nothing of
+        the next: 0. Counting over the whole minute would take a minute to see a steady
+        stream of questions, while a quiet start spent what it needs."""
+        arrivals = self._arrivals
+        if len(arrivals) < 2:
+            return 0.0
+        return (len(arrivals) - 1) / max(now - arrivals[0], BURST)
+
     def _remaining(self, slot: _Slot, now: float) -> float:
         if slot.first_mark is None:
             return self.lives.remaining(0, 0.0)
         return self.lives.remaining(slot.marks, now - slot.first_mark)
+
+
+def _unseen(slot: _Slot, now: float) -> float:
+    """Seconds of the answer Slack has not shown yet: since its last version, or since its
+    first text while its post waits."""
+    if slot.posted:
+        return max(now - slot.last_sent, 0.0)
+    return 0.0 if slot.first_mark is None else max(now - slot.first_mark, 0.0)

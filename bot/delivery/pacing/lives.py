@@ -9,13 +9,20 @@ stay near its `max_tokens` at most.
 * The pace of an answer is its own, once it has streamed long enough to say; before that, the
   pace of recent answers; before any answer, `DEFAULT_RATE`.
 * Its length is what recent answers that got this far went on to reach (their mean); with no
-  such answer, twice as long as now (never past `max_tokens`); before any answer was seen,
-  half of `max_tokens`: the middle of what it may be, until the first answers say more.
+  such answer, twice as long as now, or half way from now to `max_tokens` if that is sooner
+  (it cannot go on past `max_tokens`, and is as likely to end before that point as after);
+  before any answer was seen, half of `max_tokens`: the middle of what it may be. Until
+  `FIRST_FEW` answers have been seen, that guess still counts as the ones missing (a first
+  short answer or two would otherwise make every next one look short, and the start spend
+  what later answers need).
+* A new answer's length counts the answers still streaming, at the length each is expected
+  to reach: those that ended first are the short ones.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 HISTORY = 50  # recent answers remembered
@@ -26,6 +33,7 @@ OWN_PACE_MARKS = 4
 # An answer past every recent one is expected to go on as long again: with nothing else to go
 # on, it is as likely to be in the first half of its life as in the second.
 LONGER = 2.0
+FIRST_FEW = 5  # answers seen before their lengths alone say how long the next ones run
 LEAST = 0.05  # seconds: an answer in flight is never expected to end sooner than this
 
 
@@ -68,13 +76,27 @@ class Lives:
     def length(self, marks: float) -> float:
         """The marks an answer with `marks` so far is expected to reach."""
         longer = [life.marks for life in self.history if life.marks > marks]
-        if longer:
-            expected = sum(longer) / len(longer)
-        elif not self.history and marks < COLD_SHARE * self.max_marks:
-            expected = COLD_SHARE * self.max_marks
+        cold = COLD_SHARE * self.max_marks
+        # The cold guess counts as `FIRST_FEW` answers less those seen: one or two short
+        # answers first say little about the next ones.
+        prior = max(FIRST_FEW - len(self.history), 0) if marks < cold else 0
+        if longer or prior:
+            expected = (sum(longer) + prior * cold) / (len(longer) + prior)
         else:
-            expected = LONGER * marks
+            # Half way to `max_tokens` at most: it ends by then, as likely before as after.
+            expected = min(LONGER * marks, (marks + self.max_marks) / 2)
         return min(max(expected, marks), max(self.max_marks, marks))
+
+    def new_life(self, in_flight: Iterable[float]) -> float:
+        """Seconds a new answer is expected to stream, the answers in flight (`marks` so
+        far each) counted at the length each is expected to reach. Answers that ended are the
+        short ones first: the long ones are still streaming, and leaving them out would make
+        every next answer look short."""
+        lengths = [life.marks for life in self.history]
+        lengths += [self.length(marks) for marks in in_flight if marks > 0]
+        prior = max(FIRST_FEW - len(lengths), 0)
+        expected = (sum(lengths) + prior * COLD_SHARE * self.max_marks) / (len(lengths) + prior)
+        return max(expected / self.rate(0, 0.0), LEAST)
 
     def remaining(self, marks: float, elapsed: float) -> float:
         """Seconds an answer that has streamed `marks` over `elapsed` seconds has left."""

@@ -10,23 +10,31 @@ time the scheduler looks, the planner works out:
 2. **A reserve**: one call for the final edit of every answer in flight (on every replica), and
    one for each answer expected to arrive within `H`, at the rate answers have been arriving (a
    burst of questions counts once: it says little about what comes next).
-3. **The rate**: what is left (`spare`) divided by the answer-seconds it must cover (the
-   remaining life of the answers in flight, and of those expected to arrive), in routine edits
-   per second of an answer's life, at most one per `min_interval`. The same sum is done over the
-   next minute (the time a call spent now takes to come back: the window's whole minute, less
-   the finals of the answers in flight and of a minute's arrivals), and the lower rate is kept,
-   so a quiet start does not spend the minute that later answers need. A routine edit goes
-   only while `spare` is at least one call, so finals are never starved.
-4. **A message's next edit**: its edits to come (the routine ones the rate gives it over its
-   remaining span, and the final) spread evenly from its last version to its expected end.
-5. **Post now or later**: an answer's first post is free (Slack counts posts per channel), but
-   every later version costs a `chat.update`. When the rate gives an answer few edits, posting
-   at its first token spends a version on one word; the post is then held until an even share
-   of its life has been written (`life / (edits + 2)` after its first text). While the window
-   cannot pay for the final edit an early post commits to (the finals of the answers already
-   posted, and of those arriving, come first, at no more than `burst` a second), the post waits
-   for the end of the answer and goes out whole: one post, no `chat.update`. With edits to
-   spare the post goes at once, as always.
+3. **The rate**: what is left (`spare`) divided by the answer-seconds it must cover, in
+   routine edits per second of an answer's life, over the horizon and over the next minute
+   (the lower is kept). A routine edit goes only while `spare` is at least one call, so finals
+   are never starved; the rate also says when the window has edits to spare (`ample`).
+4. **The density** (`version_density`): versions, a post, an edit or a final alike, per second
+   of an answer's life. The lower bound of the benchmark shows why one density: a chunk waits
+   for the next version, and the waits are least when every answer's versions are spread
+   evenly, as many as its life holds. Over every horizon up to a minute, the calls the window
+   has by then (with those coming back) and the posts to come (Slack counts posts per
+   channel: each answer not posted yet, and each arriving, brings one version of its own) are
+   shared over the answer-seconds to show by then: each answer's time unseen since its last
+   version and its life up to the horizon, and the part inside it of the arrivals' lives. The
+   lowest ratio holds for all of them: the horizons just short of a minute keep a busy start
+   from spending what the answers of its next minute need.
+5. **A message's next edit**: its versions to come, one per `1 / density` seconds of the span
+   from its last version to its expected end, spread evenly over that span, the final the last.
+   A span holding about one version holds the final only.
+6. **Post now or later**: an answer's first post is free (Slack counts posts per channel), but
+   every later version costs a `chat.update`. With edits to spare (`ample`: an edit a
+   `min_interval` over every answer's whole span, and every final paid in time) the post goes at
+   once, as always. Otherwise posting at the first token spends a version on one word: the
+   post waits for its first share of the density (`life / versions`). An answer whose life
+   holds about one version, or whose final edit the window cannot pay for soon enough (the
+   finals of the answers already posted, and of those arriving, come first, at no more than
+   `burst` a second), waits for its end and goes out whole: one post, no `chat.update`.
 
 Remaining lives come from `lives.Lives`.
 """
@@ -79,6 +87,10 @@ class Load:
     arrival_rate: float = 0.0  # new answers a second, as recently seen
     life: float = 0.0  # how long a new answer is expected to stream (seconds)
     edited: float = 1.0  # the share of new answers expected to need edits (not one post)
+    # Seconds each answer here has gone unseen: since its last version (posted), or since its
+    # first text (not posted yet). Its next version shows them too, so they are part of the
+    # span its versions to come must cover. Empty: none.
+    unseen: Sequence[float] = ()
 
     @property
     def answers(self) -> int:
@@ -87,6 +99,16 @@ class Load:
     @property
     def total_remaining(self) -> float:
         return sum(self.remaining) + self.elsewhere_remaining
+
+    @property
+    def total_span(self) -> float:
+        """The seconds the versions to come of the answers in flight must cover."""
+        return self.total_remaining + sum(self.unseen)
+
+    @property
+    def unposted(self) -> int:
+        """Answers here whose post (a version Slack counts per channel) is still to come."""
+        return len(self.remaining) - self.committed
 
     @property
     def horizon(self) -> float:
@@ -99,12 +121,16 @@ class Load:
 
 @dataclass(frozen=True)
 class Plan:
-    """The rate at which routine edits may be spent, and what is left to spend."""
+    """How densely versions may be spread over the answers' lives, and what is left to spend."""
 
     rate: float  # routine edits per second of one answer's remaining life
     spare: float  # routine calls the window has beyond the reserve
     reserve: float  # calls kept for finals (in flight and arriving)
     affordable: float = 0.0  # finals more early posts could commit to, soon enough
+    # Versions (post, edits and final alike) per second of an answer's life: one every
+    # `1 / versions` seconds. 0: as `rate` says (a plan made by hand in a test).
+    versions: float = 0.0
+    ample: bool = False  # the window alone pays an edit every `min_interval` for every answer
 
 
 def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
@@ -124,7 +150,8 @@ def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
     life = min(load.life, WINDOW)
     finals_in_minute = load.answers + rate * (WINDOW - life)
     spare_in_minute = window.per_minute - finals_in_minute
-    demand_in_minute = load.total_remaining + rate * WINDOW * life * (1 - life / (2 * WINDOW))
+    inside = life * (1 - life / (2 * WINDOW))  # of an arrival's life, within the minute
+    demand_in_minute = load.total_remaining + rate * WINDOW * inside
     if demand_in_minute > 0:
         rates.append(spare_in_minute / demand_in_minute)
     # An early post commits its answer to a final edit by the time it ends: within the
@@ -132,9 +159,46 @@ def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
     burst = burst_left(window, now, horizon)
     affordable = min(soon, burst) - load.committed - load.elsewhere - arriving
     reserve = load.answers + arriving
+    density = min(version_density(window, now, load), 1 / min_interval)  # `1 /`: capped
     if spare < 1 or not rates or min(rates) <= 0:
-        return Plan(0.0, max(spare, 0.0), reserve, affordable)
-    return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable)
+        return Plan(0.0, max(spare, 0.0), reserve, affordable, density)
+    # Edits every `min_interval` over every answer's whole span (not only what is left of
+    # it: near their ends, answers held back would all look cheap), after the finals: an early
+    # post costs nothing anyone would see.
+    ample = min(rates) >= 1 / min_interval and spare * min_interval >= load.total_span
+    ample = ample and affordable >= load.unposted  # and every final it commits to, in time
+    return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable, density, ample)
+
+
+HORIZONS = (5.0, 10.0, 20.0, 30.0, 40.0, 50.0, WINDOW)  # seconds ahead a plan must hold for
+
+
+def version_density(window: Window, now: float, load: Load) -> float:
+    """Versions (posts, edits and finals alike) per second of an answer's life that the window
+    can pay for over every horizon ahead: the lowest, over the horizons, of the calls it has
+    by then (with those coming back) and the posts of the answers not posted yet and of those
+    arriving meanwhile, over the answer-seconds to show by then. The answers in flight need
+    their time unseen so far and their life up to the horizon; an answer arriving within it,
+    the part of its life inside. Calls spent in a busy start come back only a minute later:
+    the horizons just before then keep the start from spending what its next minute needs.
+    """
+    lives = list(load.remaining)
+    if load.elsewhere:  # the other replicas say only their sum
+        lives += [load.elsewhere_remaining / load.elsewhere] * load.elsewhere
+    unseen = sum(load.unseen)
+    life = load.life
+    lowest = math.inf
+    for horizon in {min(load.horizon, WINDOW), *HORIZONS}:
+        if horizon <= 0:
+            continue
+        inside = life * (1 - life / (2 * horizon)) if life <= horizon else horizon / 2
+        span = unseen + sum(min(r, horizon) for r in lives)
+        span += load.arrival_rate * horizon * inside
+        if span <= 0:
+            continue
+        posts = load.unposted + load.arrival_rate * horizon
+        lowest = min(lowest, (calls_left(window, now, horizon) + posts) / span)
+    return 0.0 if lowest == math.inf else lowest
 
 
 def next_edit(
@@ -142,25 +206,36 @@ def next_edit(
 ) -> float:
     """When the next routine edit of a message should go (infinity: none before the final).
 
-    Its versions to come — `rate * span` routine edits and the final — are spread evenly over
-    the span from its last version to its expected end.
+    Its versions to come, one per `1 / plan.versions` seconds of the span from its last version
+    to its expected end (the final being the last), are spread evenly over that span. When the
+    span holds only about one, that one is the final: an edit just before it would show little.
     """
     if plan.spare < 1 or plan.rate <= 0:
         return math.inf
     span = now - last_sent + remaining
-    gap = span / (plan.rate * span + 1)
-    return last_sent + max(gap, min_interval)
+    if plan.versions <= 0:  # a plan without its density: as many edits as `rate` gives
+        gap = span / (plan.rate * span + 1)
+        return last_sent + max(gap, min_interval)
+    count = round(span * plan.versions)
+    if count <= 1:
+        return math.inf
+    if plan.versions * min_interval >= 1:  # as often as an edit may go: one a `min_interval`
+        return last_sent + min_interval
+    return last_sent + max(span / count, min_interval)
 
 
 def first_post_at(plan: Plan, *, first_text: float, now: float, remaining: float) -> float:
     """When an answer's first post should go: at once (`first_text`) when the plan gives it
-    edits to spare; once an even share of its life is written when it gives it few; not
-    before the answer ends (infinity) while the window cannot afford the final edit an early
-    post commits it to."""
+    edits to spare; else after the first of its versions' even shares of its life; not
+    before the answer ends (infinity, when it goes out whole) when its life holds about one
+    version, or while the window cannot afford the final edit an early post commits it to."""
     life = now - first_text + remaining
-    edits = plan.rate * life
-    if edits >= POST_NOW_EDITS:
+    if plan.ample or plan.rate * life >= POST_NOW_EDITS:
         return first_text
-    if plan.affordable < 1:
+    if plan.versions <= 0:  # a plan without its density: as `rate` gives
+        count = plan.rate * life + 2
+    else:
+        count = round(life * plan.versions)
+    if plan.affordable < 1 or count <= 1:
         return math.inf
-    return first_text + life / (edits + 2)
+    return first_text + life / count

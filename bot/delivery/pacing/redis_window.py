@@ -45,6 +45,7 @@ RETRY_AFTER = 5.0  # seconds between attempts to reach Redis again after a failu
 REPLICA_TTL_MS = 30_000  # a replica's count of streaming answers expires this long after it
 TIMEOUT = 0.5  # seconds for one Redis command: a slow Redis must not stall every answer
 
+# A call counts for a minute and `window.MARGIN` (60,500 ms; see there).
 # KEYS: calls, pause, replicas, active. ARGV: per_minute, burst, replica, answers, remaining
 # (ms), token, ttl, ages kept. An empty token only reports the replica's share. Returns
 # {granted, wait ms, answers, remaining ms, replicas, calls in the window, pause ms, then the
@@ -68,7 +69,7 @@ for _, v in ipairs(redis.call('HVALS', KEYS[4])) do
   remaining = remaining + tonumber(ms)
 end
 local replicas = redis.call('ZCARD', KEYS[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60500)
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 local pause = math.max(paused - now, 0)
 local function answer(granted, wait)
@@ -84,7 +85,7 @@ local count = redis.call('ZCARD', KEYS[1])
 local per_minute = tonumber(ARGV[1])
 if count >= per_minute then
   local first = redis.call('ZRANGE', KEYS[1], count - per_minute, count - per_minute, 'WITHSCORES')
-  wait = math.max(wait, tonumber(first[2]) + 60000 - now)
+  wait = math.max(wait, tonumber(first[2]) + 60500 - now)
 end
 local burst = tonumber(ARGV[2])
 local recent = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - 1000), '+inf', 'WITHSCORES')

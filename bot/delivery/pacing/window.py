@@ -25,6 +25,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 WINDOW = 60.0  # Slack counts calls per method per minute
+# A call counts until it is this much more than a minute old: Slack counts it when it arrives,
+# we when it leaves, and a call that took longer on its way than the one a minute after it
+# would otherwise meet its own 429.
+MARGIN = 0.5
 BURST_WINDOW = 1.0
 AGES_KEPT = 200  # the oldest calls of a minute whose ages a window reports
 
@@ -101,11 +105,11 @@ class RollingWindow:
 
     def available_at(self, now: float) -> float:
         """When the next call fits both windows and any pause (`now` if it does already)."""
-        while self.sent and self.sent[0] <= now - WINDOW:
+        while self.sent and self.sent[0] <= now - WINDOW - MARGIN:
             self.sent.popleft()
         at = max(now, self.paused_until)
         if len(self.sent) >= self.per_minute:
-            at = max(at, self.sent[-self.per_minute] + WINDOW)
+            at = max(at, self.sent[-self.per_minute] + WINDOW + MARGIN)
         recent = [t for t in self.sent if t > now - BURST_WINDOW]
         if len(recent) >= self.burst:
             at = max(at, recent[-self.burst] + BURST_WINDOW)
