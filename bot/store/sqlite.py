@@ -135,6 +135,7 @@ async def _use_wal(db: aiosqlite.Connection) -> None:
     for attempt in range(50):
         try:
             await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
             return
         except sqlite3.OperationalError:
             if attempt == 49:
