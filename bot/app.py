@@ -55,6 +55,8 @@ from bot.wording import texts
 
 log = logging.getLogger(__name__)
 
+DEMO_TTFT_WARN_MS = 5_000
+
 
 @dataclass
 class Services:
@@ -345,7 +347,13 @@ async def model_or_demo(
     if announce:
         log.warning(texts.DEMO_STARTED)
     return replace(
-        settings, anthropic_api_key=DEMO_API_KEY, anthropic_base_url=demo.url, model=DEMO_MODEL
+        settings,
+        anthropic_api_key=DEMO_API_KEY,
+        anthropic_base_url=demo.url,
+        model=DEMO_MODEL,
+        # Its first text comes after a catalog tool round (about 1.4 s): no network latency
+        # to warn of.
+        ttft_warn_ms=max(settings.ttft_warn_ms, DEMO_TTFT_WARN_MS),
     )
 
 

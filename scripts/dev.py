@@ -8,7 +8,10 @@
 
 Everything goes into `.venv/` beside this repository's pyproject.toml; the install step is
 skipped when pyproject.toml has not changed since the last one. Extra arguments are passed on
-(to shopmax-bot for `run`, to pytest for `test`, to the benchmark for `bench`).
+(to `shopmax-bot run` for `run`, to pytest for `test`, to the benchmark for `bench`). The bot
+reads its settings from the environment and `.env`: `PORT=3001 python3 scripts/dev.py run`.
+`test` with arguments runs the chosen tests once, on SQLite; without, the whole suite and then
+the bot tests again on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -51,7 +54,12 @@ def ensure_installed(extra: str | None) -> None:
 
 def run(args: list[str]) -> int:
     ensure_installed(None)
-    return subprocess.call([str(BIN / "shopmax-bot"), "run", *args], cwd=Path.cwd())
+    command = [str(BIN / "shopmax-bot"), "run", *args]
+    if os.name == "posix":
+        # Become the bot, so Ctrl-C reaches it alone and it stops gracefully (answers in
+        # flight finish within SHOPMAX_SHUTDOWN_GRACE) instead of being killed with us.
+        os.execv(command[0], command)
+    return subprocess.call(command, cwd=Path.cwd())
 
 
 def ensure_browser() -> None:
@@ -144,8 +152,14 @@ def test(args: list[str]) -> int:
         ({}, [str(PYTHON), "-m", "mypy"]),
         ({}, [*pytest, *args]),
     ]
-    if answers(5432):
-        rerun = [*pytest, "tests/scenarios", *ignored, *args]
+    if args:
+        print(
+            "Tests chosen by arguments run once, on SQLite (SHOPMAX_TEST_STORE=postgres for "
+            "PostgreSQL).",
+            flush=True,
+        )
+    elif answers(5432):
+        rerun = [*pytest, "tests/scenarios", *ignored]
         steps.append(({"SHOPMAX_TEST_STORE": "postgres"}, rerun))
     else:
         print("No PostgreSQL on 127.0.0.1:5432: the bot tests run on SQLite only.", flush=True)

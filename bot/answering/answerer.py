@@ -127,8 +127,8 @@ class Answerer:
             self._untrack(running, outcome)
 
     async def _answer(self, running: Running) -> Answered:
-        begun = asyncio.create_task(self._begin(running))
-        opening = asyncio.create_task(self._open(begun, running))
+        await self._begin(running)
+        opening = asyncio.create_task(running.reply.open())
         request = await self._conversation(running.question)
         streamed = await self._stream(request, running)
         ending = self._ending(streamed, running)
@@ -150,13 +150,6 @@ class Answerer:
             owner=self.config.replica,
             lease=self.config.lease,
         )
-
-    async def _open(self, begun: asyncio.Task[None], running: Running) -> None:
-        """Open the reply once the answer is on record. The model request does not wait for
-        the record: in a burst of questions the store's writes queue up, and the model's first
-        token is what the asker waits for (it comes long after the record is written)."""
-        await begun
-        await running.reply.open()
 
     async def _conversation(self, question: Question) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A

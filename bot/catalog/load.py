@@ -91,7 +91,7 @@ def _product(record: dict[str, Any]) -> tuple[Product | None, list[str]]:
         else:
             text[name] = value.strip()
     if "sku" in text and not SKU.match(text["sku"]):
-        errors.append(f"sku {text['sku']!r} must be capital letters, digits and dashes")
+        errors.append(f"sku {text['sku']!r} must be 3 to 40 capital letters, digits and dashes")
     if "category" in text and text["category"] not in CATEGORIES:
         errors.append(f"category {text['category']!r} is not one of {', '.join(CATEGORIES)}")
     price, mrp = _rupees(record, "price", errors), _rupees(record, "mrp", errors)
