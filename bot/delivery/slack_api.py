@@ -227,6 +227,14 @@ class SlackApi:
             thread_ts=thread_ts,
         )
 
+    async def direct_message(self, user: str, text: str) -> str:
+        """Post `text` to `user` in their direct messages with the bot and return its ts.
+
+        Slack takes a user's id as the channel of `chat.postMessage` and delivers the message
+        in the app's DM with them: no `conversations.open` (and no `im:write` scope) needed.
+        """
+        return await self.post(user, Rendered(text, []))
+
     async def respond(self, response_url: str, rendered: Rendered) -> None:
         """Answer through a slash command's `response_url`, visible to the asker only.
 
