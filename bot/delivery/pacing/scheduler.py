@@ -154,12 +154,16 @@ class UpdateScheduler:
                 raise track.error
             track.changed.clear()
             await track.changed.wait()
+            if self._tracks.get(key) is not track:
+                return  # forgotten meanwhile: the reply carries on elsewhere (or is gone)
         if track.error is not None:
             raise track.error
 
     def forget(self, key: Hashable) -> None:
-        """The message is finished: drop its state."""
-        self._tracks.pop(key, None)
+        """The message is finished: drop its state (a `flush` waiting for it returns)."""
+        track = self._tracks.pop(key, None)
+        if track is not None:
+            track.changed.set()
         self._held.pop(key, None)
         self._core.forget(key)
         self._wake.set()

@@ -1,0 +1,247 @@
+"""Answers through Slack's outages and refusals, on the answering path.
+
+Slack answering 503 (or not at all) is waited out: answers in flight keep streaming from the
+model and show their newest text, whole, in their one message once Slack is back; questions
+asked meanwhile are answered then, once. A post whose answer was lost is found by the answer's
+id in its metadata, never posted twice. Slack refusing for good (the channel, or the bot
+itself) ends the answer early: the model stream stops, the asker is told where they can see
+it, and the ledger gets its one row.
+
+The last test runs the real bot as a process through a 10 s outage (issue 17).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from bot.delivery.replies.slack import SlackReplies
+from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
+from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.slack_server import BOT_USER, FakeSlack, Message
+
+CURSOR = "▍"
+QUICK = {"slack_retry_max": 0.1}  # pauses between tries while Slack is away, shortened
+
+
+def steps(count: int, word: str = "Step") -> list[str]:
+    return [f"{word} {n}. " for n in range(count)]
+
+
+def failed_calls(slack: FakeSlack, method: str) -> int:
+    return sum(1 for call in slack.calls_to(method) if call.status != 200)
+
+
+def mark(message: Message) -> dict[str, Any] | None:
+    """The answer id and piece a message carries in its metadata."""
+    return (message.metadata or {}).get("event_payload")
+
+
+def never_older(message: Message) -> bool:
+    """Every version Slack showed grew from the one before: no older text over a newer."""
+    texts = [m.replace(CURSOR, "").rstrip() for m in map(_markdown, message.versions)]
+    return all(later.startswith(earlier) for earlier, later in itertools.pairwise(texts))
+
+
+def _markdown(version: dict[str, Any]) -> str:
+    return "".join(b["text"] for b in version.get("blocks") or [] if b["type"] == "markdown")
+
+
+async def mention(bot: Bot, text: str, ts: str, channel: str = CHANNEL) -> None:
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> {text}", ts=ts, channel=channel))
+
+
+async def test_an_answer_streaming_through_an_outage_finishes_in_its_one_message(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Slack goes away mid-answer; the model writes on to the end meanwhile; once Slack is
+    back the whole answer, with its footer, is in the one message, and every version Slack
+    showed grew from the one before."""
+    bot = await make_bot(**QUICK)
+    script = Script(chunks=steps(60), delay=0.01)
+    script.before_chunk[20] = _now(lambda: slack.outage("503"))
+    model.script(script)
+    await mention(bot, "go", "1700004000.000100")
+    await slack.wait_for(lambda: model.calls and model.calls[0].finished)
+    await slack.wait_for(lambda: failed_calls(slack, "chat.update") >= 2)
+    assert CURSOR in slack.messages[0].markdown, "stuck at its last edit while Slack is away"
+    slack.end_outage()
+    [answer] = await bot.finished_answers(1)
+    await bot.handled(1)
+    assert answer.markdown == script.text and CURSOR not in answer.markdown
+    assert never_older(answer)
+    assert len(slack.messages) == 1
+    [row] = await bot.services.store.ledger(0)
+    assert (row.outcome, row.output_tokens) == ("ok", 60)
+
+
+async def test_a_question_asked_during_an_outage_is_answered_once_slack_is_back(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """The first post waits for Slack and then carries the newest text, with the answer's
+    id and piece in its metadata."""
+    bot = await make_bot(**QUICK)
+    model.script(Script(chunks=steps(5), delay=0.01))
+    slack.outage("503")
+    await mention(bot, "TVs?", "1700004100.000100")
+    await slack.wait_for(lambda: failed_calls(slack, "conversations.replies") >= 1)
+    assert slack.messages == [], "the post that may have landed is looked for first"
+    slack.end_outage()
+    [answer] = await bot.finished_answers(1)
+    await bot.handled(1)
+    assert answer.markdown == "".join(steps(5))
+    assert len(slack.messages) == 1
+    assert mark(answer) == {"question_id": mark(answer)["question_id"], "piece": 0}  # type: ignore[index]
+    [row] = await bot.services.store.ledger(0)
+    assert row.outcome == "ok"
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_posted_twice(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """The post landed but its answer never came back: the thread is read for the answer's
+    id before posting again, and the message found is brought up to date instead."""
+    bot = await make_bot(**QUICK)
+    model.script(Script(chunks=steps(8), delay=0.01))
+    slack.lose_responses["chat.postMessage"] = 1
+    await mention(bot, "ACs?", "1700004200.000100")
+    [answer] = await bot.finished_answers(1)
+    assert answer.markdown == "".join(steps(8))
+    assert len(slack.messages) == 1
+    assert slack.calls_to("conversations.replies"), "looked for before posting again"
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_long_answers_next_piece_lost_in_an_outage_is_not_doubled(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """A long answer goes on in a second message; that post's answer is lost: the second
+    message is found by its piece and finished, not posted again."""
+    bot = await make_bot(**QUICK)
+    paragraph = "The LG 55 inch OLED suits a bright Mumbai living room. " * 30 + "\n\n"
+    chunks = [paragraph] * 12  # about 20,000 characters: two messages
+    script = Script(chunks=chunks, delay=0.02)
+    script.before_chunk[8] = _now(lambda: slack.lose_responses.update({"chat.postMessage": 1}))
+    model.script(script)
+    await mention(bot, "compare", "1700004300.000100")
+    await bot.finished_answers(1)
+    await bot.handled(1)
+    first, second = slack.messages
+    assert [mark(first)["piece"], mark(second)["piece"]] == [0, 1]  # type: ignore[index]
+    assert mark(first)["question_id"] == mark(second)["question_id"]  # type: ignore[index]
+    assert second.thread_ts == first.thread_ts and CURSOR not in first.markdown
+    assert (first.markdown + second.markdown).replace("\n", "") == script.text.replace("\n", "")
+    assert [c.error for c in slack.calls_to("chat.postMessage")] == [None, "response_lost"]
+
+
+async def test_a_command_answer_lost_in_an_outage_is_found_in_the_channel(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """A `/shopmax` answer is a top-level message: it is looked for among the channel's
+    messages since the question (`oldest`), not in a thread."""
+    bot = await make_bot(**QUICK)
+    replies = bot.services.answerer.replies
+    assert isinstance(replies, SlackReplies)
+    replies.wall = lambda: 1_700_000_000.0  # the fake Slack's clock, for `oldest`
+    model.script(Script(chunks=steps(6), delay=0.01))
+    slack.lose_responses["chat.postMessage"] = 1
+    await bot.command("best 1.5 ton AC?")
+    [answer] = await bot.finished_answers(1)
+    assert answer.markdown == "".join(steps(6)) and answer.thread_ts is None
+    assert len(slack.messages) == 1
+    [looked] = slack.calls_to("conversations.history")
+    assert float(looked.payload["oldest"]) < float(answer.ts)
+
+
+async def test_a_channel_that_refuses_the_bot_mid_answer_ends_it_with_a_private_notice(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """The bot is removed from the channel while it answers: the model stream stops (billing
+    stops), the asker hears why in a direct message, and the ledger has its one row."""
+    bot = await make_bot()
+    script = Script(chunks=steps(400), delay=0.01)
+    script.before_chunk[30] = _now(lambda: slack.not_member.add(CHANNEL))
+    model.script(script)
+    await mention(bot, "go", "1700004400.000100")
+    await bot.handled(1)
+    await slack.wait_for(lambda: model.calls[0].disconnected)
+    assert not model.calls[0].finished
+    [answer, notice] = slack.messages
+    assert answer.channel == CHANNEL and notice.channel == USER
+    assert "not_in_channel" in notice.latest["text"] and "/invite @ShopMax" in notice.latest["text"]
+    [row] = await bot.services.store.ledger(0)
+    assert row.outcome == "error" and 0 < row.output_tokens < 400
+
+
+async def test_a_channel_that_refuses_the_first_post_is_told_in_a_direct_message(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    bot = await make_bot()
+    model.script(Script(chunks=steps(400), delay=0.01))
+    slack.not_member.add("C0GONE")
+    await mention(bot, "go", "1700004500.000100", channel="C0GONE")
+    await bot.handled(1)
+    await slack.wait_for(lambda: model.calls[0].disconnected)
+    [notice] = slack.messages
+    assert notice.channel == USER and "not_in_channel" in notice.latest["text"]
+    [row] = await bot.services.store.ledger(0)
+    assert row.outcome == "error"
+
+
+async def test_slack_refusing_the_bot_itself_stops_the_answer_and_readiness_says_so(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """`account_inactive`: nothing can be posted anywhere, so there is no one to tell in
+    Slack; the model stops, the ledger has the row, and the health board is fatally down."""
+    bot = await make_bot()
+    model.script(Script(chunks=steps(400), delay=0.01))
+    slack.refusing = "account_inactive"
+    await mention(bot, "go", "1700004600.000100")
+    await bot.handled(1)
+    await slack.wait_for(lambda: model.calls[0].disconnected)
+    assert slack.messages == []
+    [row] = await bot.services.store.ledger(0)
+    assert row.outcome == "error"
+    assert not bot.services.health.can_answer
+
+
+async def test_an_outage_longer_than_answers_wait_ends_the_answer_as_an_error(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Past `SHOPMAX_SLACK_OUTAGE_WAIT` the answer gives up: the model stops, one row."""
+    bot = await make_bot(slack_retry_max=0.1, slack_outage_wait=0.5)
+    model.script(Script(chunks=steps(2000), delay=0.01))
+    slack.outage("503")
+    await mention(bot, "go", "1700004700.000100")
+    await bot.handled(1)
+    await slack.wait_for(lambda: model.calls[0].disconnected)
+    [row] = await bot.services.store.ledger(0)
+    assert row.outcome == "error"
+    slack.end_outage()
+    assert slack.messages == []
+
+
+async def test_a_native_stream_through_an_outage_finishes_whole_and_undoubled(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """An append answered 503 may have landed: appending it again could double text, so the
+    stream stops and its message is finished by update, with the whole answer."""
+    bot = await make_bot(stream_transport="native", **QUICK)
+    script = Script(chunks=steps(60), delay=0.01)
+    script.before_chunk[20] = _now(lambda: slack.outage("503"))
+    model.script(script)
+    await mention(bot, "go", "1700004800.000100")
+    await slack.wait_for(lambda: failed_calls(slack, "chat.appendStream") >= 1)
+    await slack.wait_for(lambda: model.calls[0].finished)
+    slack.end_outage()
+    [answer] = await bot.finished_answers(1)
+    assert answer.markdown == script.text and len(slack.messages) == 1
+
+
+def _now(action: Any) -> Any:
+    """A `before_chunk` hook that does `action` (a plain call) at that point of the stream."""
+
+    async def hook() -> None:
+        action()
+
+    return hook
