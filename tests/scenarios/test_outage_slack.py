@@ -12,13 +12,22 @@ The last test runs the real bot as a process through a 10 s outage (issue 17).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
+import signal
+from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from bot.delivery.replies.slack import SlackReplies
+from bot.store import open_store
 from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.serve import free_port, wait_healthy
 from tests.fakes.slack_server import BOT_USER, FakeSlack, Message
+from tests.scenarios.test_process import bot_env, start_bot
 
 CURSOR = "▍"
 QUICK = {"slack_retry_max": 0.1}  # pauses between tries while Slack is away, shortened
@@ -245,3 +254,135 @@ def _now(action: Any) -> Any:
         action()
 
     return hook
+
+
+# ---- the real bot as a process through a 10 s outage (issue 17) --------------------------
+
+OUTAGE = 10.0  # seconds Slack answers 503 to every Web API call
+
+
+async def test_the_bot_process_rides_out_ten_seconds_of_slack_503s(
+    slack: FakeSlack, model: FakeAnthropic, tmp_path: Path
+) -> None:
+    """Four long answers stream when Slack starts answering 503 to every Web API call for
+    10 s, and two more questions arrive meanwhile. Each answer in flight finishes in its one
+    reply, whole; each newcomer is answered once; the ledger has one row per answer (six);
+    the process is the same one throughout, healthy, and said once that Slack went away and
+    once that it was back."""
+    port = free_port()
+    env = bot_env(slack, model, tmp_path, port) | {"SHOPMAX_SLACK_RETRY_MAX": "1"}
+    long, late = ["q1", "q2", "q3", "q4"], ["q5", "q6"]
+    for name in long:  # about 8 s each, so the model writes on through the outage
+        model.by_question[name] = Script(chunks=steps(160, name), delay=0.05)
+    for name in late:
+        model.by_question[name] = Script(chunks=steps(20, name), delay=0.02)
+    process = await start_bot(env, tmp_path)
+    output: list[str] = []
+    reading = asyncio.create_task(_read_lines(process, output))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert await wait_healthy(f"{base}/healthz", process) == 200
+        for n, name in enumerate(long):
+            await _ask(slack, name, f"1700005000.00010{n}")
+        # All four are streaming in their replies before Slack goes away.
+        await slack.wait_for(lambda: _replies_with_versions(slack, long, 2), within=20)
+        slack.outage("503", seconds=OUTAGE)
+        for n, name in enumerate(late):
+            await _ask(slack, name, f"1700005100.00010{n}")
+        down = await _readiness(base, slack_ok=False)
+        assert down["ready"] is True, "an outage of Slack is waited out, not a reason to leave"
+        await slack.wait_for(lambda: slack.outage_mode is None, within=OUTAGE + 5)
+        answers = await slack.wait_for(
+            lambda: _finished_replies(slack, long + late), within=OUTAGE + 30
+        )
+        up = await _readiness(base, slack_ok=True)
+        assert await _answers_ended(base) == 6
+        assert process.returncode is None
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+        await reading
+    for name, message in answers.items():
+        script = model.by_question[name]
+        assert message.markdown == script.text and CURSOR not in message.markdown, name
+        assert len(slack.in_thread(CHANNEL, message.thread_ts or "")) == 1, name
+        assert never_older(message), name
+    assert len(slack.messages) == 6
+    during = [c for c in slack.calls if c.status == 503]
+    assert {c.method for c in during} >= {"chat.update", "chat.postMessage"}
+    assert up["dependencies"]["slack"]["ok"]
+    assert process.returncode == 0
+    store = await open_store(env["DATABASE_URL"])
+    rows = await store.ledger(0)
+    await store.close()
+    assert sorted(row.outcome for row in rows) == ["ok"] * 6
+    log = "".join(output)
+    assert log.count("connected to Slack in Socket Mode") == 1, "never restarted"
+    assert log.count("Slack is unreachable") == 1 and log.count("Slack answers again") == 1
+    assert "Traceback" not in log
+
+
+async def _ask(slack: FakeSlack, name: str, ts: str) -> None:
+    body = payload("app_mention", text=f"<@{BOT_USER}> {name}", ts=ts)
+    await slack.send_envelope("events_api", body)
+
+
+def _replies_with_versions(slack: FakeSlack, names: list[str], versions: int) -> bool:
+    """Every question in `names` has its reply, edited at least `versions - 1` times."""
+    shown = {_question_of(m): len(m.versions) for m in slack.messages}
+    return all(shown.get(name, 0) >= versions for name in names)
+
+
+def _finished_replies(slack: FakeSlack, names: list[str]) -> dict[str, Message]:
+    """The reply of each question in `names` once all carry their footer, else {}."""
+    done = {_question_of(m): m for m in slack.messages if any(" out · " in t for t in m.context)}
+    return done if all(name in done for name in names) else {}
+
+
+def _question_of(message: Message) -> str:
+    """Which question a reply answers, from its text (each question's answer has its own
+    words)."""
+    return message.markdown.split(" ", 1)[0]
+
+
+async def _readiness(base: str, *, slack_ok: bool) -> dict[str, Any]:
+    """/readyz once it says Slack is (or is not) ok; polled, as an orchestrator would."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(400):
+            async with http.get(f"{base}/readyz") as r:
+                body: dict[str, Any] = json.loads(await r.text())
+            if body["dependencies"].get("slack", {}).get("ok") is slack_ok:
+                assert r.status == 200
+                return body
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"/readyz never said slack ok={slack_ok}")
+
+
+async def _answers_ended(base: str, expected: int = 6) -> int:
+    """The answers /metrics counts as ended, once `expected` have (polled)."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(400):
+            async with http.get(f"{base}/metrics") as r:
+                text = await r.text()
+            if _answers(text) >= expected:
+                break
+            await asyncio.sleep(0.05)
+    return _answers(text)
+
+
+def _answers(metrics: str) -> int:
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("shopmax_answers_total{")
+        )
+    )
+
+
+async def _read_lines(process: asyncio.subprocess.Process, into: list[str]) -> None:
+    """Keep the bot's output (so its pipe never fills) for the assertions at the end."""
+    assert process.stdout is not None
+    async for line in process.stdout:
+        into.append(line.decode())
