@@ -162,6 +162,22 @@ async def test_a_command_answer_lost_in_an_outage_is_found_in_the_channel(
     assert float(looked.payload["oldest"]) < float(answer.ts)
 
 
+async def test_a_private_notice_during_an_outage_is_sent_when_slack_is_back(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """A question refused before the model (here: an empty mention) is told privately once
+    Slack answers again, not dropped."""
+    bot = await make_bot(**QUICK)
+    slack.outage("503")
+    await mention(bot, "", "1700004350.000100")
+    await slack.wait_for(lambda: failed_calls(slack, "chat.postEphemeral") >= 2)
+    slack.end_outage()
+    await bot.handled(1)
+    [notice] = slack.ephemeral
+    assert notice["user"] == USER and "What would you like to know?" in notice["text"]
+    assert model.calls == [] and slack.messages == []
+
+
 async def test_a_channel_that_refuses_the_bot_mid_answer_ends_it_with_a_private_notice(
     make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
