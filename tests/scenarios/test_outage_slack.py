@@ -246,6 +246,25 @@ async def test_an_outage_longer_than_answers_wait_ends_the_answer_as_an_error(
     assert slack.messages == []
 
 
+async def test_an_answer_in_flight_gives_up_after_the_outage_wait_and_stops_the_model(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Edits that cannot get through for longer than the wait end the answer: the model
+    stream stops rather than billing for text no one will see, and the ledger has its row."""
+    bot = await make_bot(slack_retry_max=0.1, slack_outage_wait=1.0)
+    script = Script(chunks=steps(4000), delay=0.01)
+    script.before_chunk[20] = _now(lambda: slack.outage("503"))
+    model.script(script)
+    await mention(bot, "go", "1700004750.000100")
+    await bot.handled(1)
+    await slack.wait_for(lambda: model.calls[0].disconnected)
+    assert not model.calls[0].finished
+    [row] = await bot.services.store.ledger(0)
+    assert row.outcome == "error" and row.output_tokens < 4000
+    slack.end_outage()
+    assert len(slack.messages) == 1
+
+
 async def test_a_native_stream_through_an_outage_finishes_whole_and_undoubled(
     make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
 ) -> None:

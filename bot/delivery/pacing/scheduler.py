@@ -92,12 +92,17 @@ class UpdateScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._reported_at = float("-inf")
         self._reported = 0
+        self._closed = False
 
     def start(self) -> None:
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="update-scheduler")
 
     async def close(self) -> None:
+        # Python 3.11's wait_for drops a cancel that comes as its wait ends (the worker woken
+        # just then would wait on for ever): the flag ends the worker's loop all the same.
+        self._closed = True
+        self._wake.set()
         tasks = [t for t in (self._worker, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
@@ -159,6 +164,12 @@ class UpdateScheduler:
         if track.error is not None:
             raise track.error
 
+    def failure(self, key: Hashable) -> BaseException | None:
+        """Why `key` could not be brought up to date (an outage past the patience, or what
+        its `sync` raised), or None."""
+        track = self._tracks.get(key)
+        return None if track is None else track.error
+
     def forget(self, key: Hashable) -> None:
         """The message is finished: drop its state (a `flush` waiting for it returns)."""
         track = self._tracks.pop(key, None)
@@ -171,7 +182,7 @@ class UpdateScheduler:
     # ---- the worker ----------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             await self._report_if_due()
             now = self._clock()
             released, release_at = self._core.releases(now)

@@ -133,14 +133,21 @@ class SlackReply:
 
     @property
     def gone(self) -> bool:
-        return isinstance(self.error, ENDS_ANSWER)
+        return self._ended() is not None
 
     @property
     def slack_failure(self) -> SlackError | None:
         """Slack refused the answer, or stayed away longer than the patience: it ends as an
         error (a deleted message is not a failure)."""
-        error = self.error
-        return error if isinstance(error, ENDS_ANSWER) and not self.deleted else None
+        return None if self.deleted else self._ended()
+
+    def _ended(self) -> SlackError | None:
+        """What ended the answer early: the reply's own error, or its edits waiting for Slack
+        past the patience (the scheduler's)."""
+        if isinstance(self.error, ENDS_ANSWER):
+            return self.error
+        failure = self.scheduler.failure(self.key) if self.opened else None
+        return failure if isinstance(failure, SlackUnavailable) else None
 
     @property
     def deleted(self) -> bool:
@@ -179,6 +186,7 @@ class SlackReply:
         if self.told:
             return
         self.told = True
+        log.warning("Slack refused the answer in %s (%s): ending it early", self.channel, error)
         text = texts.slack_refused(error.code)
         try:
             if self.response_url:
@@ -292,6 +300,8 @@ class SlackReply:
         return isinstance(error, CannotPost) and bool(self.response_url)
 
     def abandon(self) -> None:
+        if self.error is None:  # keep why the scheduler gave up, once it forgets the message
+            self.error = self._ended()
         self.scheduler.forget(self.key)
 
     async def sync(self) -> int:
