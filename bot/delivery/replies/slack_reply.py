@@ -325,19 +325,19 @@ class SlackReply:
         found, is returned as it is (not posted now: the caller brings it up to date). A 429
         waits its turn: Slack counts posts per channel. An outage raises `SlackUnavailable`
         for the caller to wait out."""
-        if piece in self.uncertain:
-            found = await self.slack.find_reply(
-                self.channel,
-                self.answer_id or "",
-                thread_ts=self.thread_ts,
-                piece=piece,
-                oldest=self.oldest,
-            )
-            self.uncertain.discard(piece)
-            if found is not None:
-                return found, False
         for attempt in range(POST_ATTEMPTS):
             try:
+                if piece in self.uncertain:
+                    found = await self.slack.find_reply(
+                        self.channel,
+                        self.answer_id or "",
+                        thread_ts=self.thread_ts,
+                        piece=piece,
+                        oldest=self.oldest,
+                    )
+                    self.uncertain.discard(piece)
+                    if found is not None:
+                        return found, False
                 ts = await self.slack.post(
                     self.channel,
                     rendered,
