@@ -36,7 +36,7 @@ from bot.delivery.pacing.scheduler import Schedulers
 from bot.delivery.replies.base import ReplyFor
 from bot.delivery.replies.slack import SlackReplies
 from bot.delivery.slack_api import SlackApi
-from bot.delivery.slack_retry import web_client
+from bot.delivery.slack_retry import Patience, web_client
 from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel
 from bot.model.stream import Clock
 from bot.settings import Settings
@@ -207,6 +207,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         clock=clock,
         windows=redis_windows,
         max_tokens=settings.max_tokens,
+        patience=Patience(cap=settings.slack_retry_max, limit=settings.slack_outage_wait),
     )
     client = slack = replies = None
     if settings.serves_slack:

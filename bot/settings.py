@@ -245,6 +245,8 @@ class Settings:
     spool_path: Path = setting("SHOPMAX_SPOOL_FILE", Path("shopmax-spool.jsonl"), _spool_file)
     spool_limit: int = setting("SHOPMAX_SPOOL_LIMIT", 20_000, _positive_int)
     history_days: float = setting("SHOPMAX_HISTORY_DAYS", 90.0, _positive_float)
+    slack_outage_wait: float = setting("SHOPMAX_SLACK_OUTAGE_WAIT", 300.0, _positive_float)
+    slack_retry_max: float = setting("SHOPMAX_SLACK_RETRY_MAX", 30.0, _positive_float)
 
     @property
     def serves_slack(self) -> bool:

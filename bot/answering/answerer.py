@@ -229,8 +229,9 @@ class Answerer:
             log.warning("could not post the answer: %s", exc)
             return exc
         if reply.gone:
-            reply.abandon()  # deleted while streaming, or the browser left: show nothing
-            return None
+            # Deleted while streaming or the browser left (show nothing), or Slack refused it.
+            reply.abandon()
+            return reply.slack_failure
         try:
             await reply.finish(ending)
         except SlackError as exc:
@@ -258,7 +259,7 @@ class Answerer:
         question, reply, config = running.question, running.reply, self.config
         stats = streamed.stats or running.partial.stats(reply.text, self.clock, "error")
         error: Exception | None = streamed.error or shown
-        outcome = _outcome(error, stopped=running.cut_short or reply.gone)
+        outcome = _outcome(error, stopped=running.cut_short or (reply.gone and shown is None))
         first = reply.first_shown_at
         row = row_for(
             team=question.team,

@@ -44,6 +44,7 @@ CANNOT_POST = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
 )
 GONE = frozenset({"message_not_found", "cant_update_message"})
+THREAD_NOT_FOUND = "thread_not_found"
 # Slack refuses the bot's token or app: no conversation will work until a person fixes it.
 REFUSED = frozenset(
     {
@@ -138,14 +139,19 @@ class SlackApi:
         )
         cursor = None
         while True:
-            response = await self._call(
-                method,
-                channel=channel,
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-                **where,
-            )
+            try:
+                response = await self._call(
+                    method,
+                    channel=channel,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                    **where,
+                )
+            except SlackError as exc:
+                if exc.code == THREAD_NOT_FOUND:  # no thread (yet): nothing of ours in it
+                    return None
+                raise
             for message in response.get("messages") or []:
                 if _answer_mark(message) == (question_id, piece):
                     return str(message["ts"])
@@ -226,6 +232,14 @@ class SlackApi:
             text=neutralise(text),
             thread_ts=thread_ts,
         )
+
+    async def direct_message(self, user: str, text: str) -> str:
+        """Post `text` to `user` in their direct messages with the bot and return its ts.
+
+        Slack takes a user's id as the channel of `chat.postMessage` and delivers the message
+        in the app's DM with them: no `conversations.open` (and no `im:write` scope) needed.
+        """
+        return await self.post(user, Rendered(text, []))
 
     async def respond(self, response_url: str, rendered: Rendered) -> None:
         """Answer through a slash command's `response_url`, visible to the asker only.

@@ -19,6 +19,9 @@ the caller sends its newest state when Slack answers again (`wait_before`).
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from aiohttp import ClientConnectorError, ClientOSError, ServerDisconnectedError
@@ -33,6 +36,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import SlackUnavailable
 
 # Seconds for one Slack call, connection included. Slack answers in well under a second; one
 # that hangs this long is an incident, and the answer's newest text is better sent afresh.
@@ -146,9 +151,48 @@ def web_client(
     )
 
 
-def wait_before(attempt: int, retry_after: float, *, jitter: float | None = None) -> float:
+def wait_before(
+    attempt: int, retry_after: float, *, jitter: float | None = None, cap: float = WAIT_CAP
+) -> float:
     """Seconds to wait before the `attempt`-th try (1 = the first retry) of a call that failed
-    with `SlackUnavailable`: Slack's `retry_after` doubled per attempt, capped at `WAIT_CAP`,
-    plus up to a second of jitter so replicas do not come back all at once."""
-    extra = random.random() if jitter is None else jitter
-    return float(min(retry_after * 2 ** max(attempt - 1, 0), WAIT_CAP) + extra)
+    with `SlackUnavailable`: Slack's `retry_after` doubled per attempt, capped at `cap`, plus
+    up to a second of jitter (at most `cap` again) so replicas do not come back all at once."""
+    extra = random.random() * min(1.0, cap) if jitter is None else jitter
+    return float(min(retry_after * 2 ** max(attempt - 1, 0), cap) + extra)
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How an answer waits for Slack through an outage: tries spaced by `wait_before` up to
+    `cap` seconds apart, for at most `limit` seconds without getting through; then it gives
+    up and the answer ends as an error. (`SHOPMAX_SLACK_RETRY_MAX`, `SHOPMAX_SLACK_OUTAGE_WAIT`.)
+    """
+
+    cap: float = WAIT_CAP
+    limit: float = 300.0
+
+
+@dataclass
+class Waiting:
+    """One caller waiting Slack out (an answer's message, a post): how long it has failed, and
+    how long to wait next. Reset when a call gets through."""
+
+    patience: Patience = field(default_factory=Patience)
+    clock: Callable[[], float] = time.monotonic
+    since: float | None = None  # when the calls began to fail
+    attempts: int = 0
+
+    def pause(self, error: SlackUnavailable) -> float:
+        """Seconds to wait before trying again after `error`; raises `error` once Slack has
+        been away longer than the patience allows."""
+        now = self.clock()
+        if self.since is None:
+            self.since = now
+        left = self.since + self.patience.limit - now
+        if left <= 0:
+            raise error
+        self.attempts += 1
+        return min(wait_before(self.attempts, error.retry_after, cap=self.patience.cap), left)
+
+    def reset(self) -> None:
+        self.since, self.attempts = None, 0

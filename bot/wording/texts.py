@@ -139,6 +139,18 @@ CANNOT_POST = (
     "_I'm not a member of this conversation, so only you can see this answer. "
     "To share answers here, invite me with `/invite @ShopMax`._"
 )
+
+
+def slack_refused(code: str) -> str:
+    """Told privately (a DM, or the command's `response_url`) when Slack will not let the bot
+    show an answer in the conversation it was asked in."""
+    return (
+        ":warning: I could not post my answer where you asked: Slack refused it "
+        f"(`{code}`). If I'm not a member there, invite me with `/invite @ShopMax`, "
+        "or ask me here in a direct message."
+    )
+
+
 NOTICE_PRIVATE_TRUNCATED = (
     "_This answer was too long to show here in full. Ask in a channel I'm in._"
 )

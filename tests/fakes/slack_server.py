@@ -129,7 +129,8 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
         self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral payloads
         self.home: dict[str, dict[str, Any]] = {}  # user -> App Home view published
-        self.not_member: set[str] = set()  # channels where posting fails with not_in_channel
+        # channels where posting (and editing) fails with not_in_channel
+        self.not_member: set[str] = set()
         self.per_minute: dict[str, int] = {}  # method -> limit enforced with 429s
         # (burst, per second) of chat.postMessage in each channel, enforced with 429s
         self.posts_per_channel: tuple[float, float] | None = None
@@ -395,6 +396,8 @@ class FakeSlack:
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
 
     def _chat_update(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if payload.get("channel", "") in self.not_member:  # removed from the channel mid-answer
+            return {"ok": False, "error": "not_in_channel"}
         message = self._find(payload.get("channel", ""), payload.get("ts", ""))
         if message is None or message.deleted:
             return {"ok": False, "error": "message_not_found"}

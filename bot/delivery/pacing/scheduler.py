@@ -16,6 +16,13 @@ the core has a message due (or a held first post to release) and the budget has 
 each `sync` (and each released post) as its own task so a slow Slack call for one message never
 holds up the others (or the model stream). It tells the window what streams here, so replicas
 sharing a window plan over the whole workspace.
+
+When Slack is away (`SlackUnavailable`: 5xx, timeouts, connections refused, after the SDK's own
+short retries) an edit is not an error of the answer. The message stays dirty and *in flight*
+while its task waits (Slack's `retry_after`, doubled per try with jitter, capped: `Patience`),
+so nothing else is sent for it meanwhile; then it is due again and its `sync` sends the newest
+text (latest wins: no older version is re-sent over a newer one). Only an outage longer than
+the patience's limit fails the message, and `flush` raises it.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ from dataclasses import dataclass, field
 
 from bot.delivery.pacing.core import DEFAULT_MAX_MARKS, SchedulerCore
 from bot.delivery.pacing.window import CallWindow, Clock, Grant, Heard, LocalWindow, Share
-from bot.errors import RateLimited
+from bot.delivery.slack_retry import Patience, Waiting
+from bot.errors import RateLimited, SlackUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +65,7 @@ class _Track:
     delivered: int = 0
     error: BaseException | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: Waiting = field(default_factory=Waiting)  # for Slack, while it is away
 
 
 class UpdateScheduler:
@@ -66,11 +75,16 @@ class UpdateScheduler:
     """
 
     def __init__(
-        self, core: SchedulerCore, window: CallWindow, clock: Clock = time.monotonic
+        self,
+        core: SchedulerCore,
+        window: CallWindow,
+        clock: Clock = time.monotonic,
+        patience: Patience | None = None,
     ) -> None:
         self._core = core
         self._window = window
         self._clock = clock
+        self._patience = patience or Patience()
         self._tracks: dict[Hashable, _Track] = {}
         self._held: dict[Hashable, Post] = {}
         self._wake = asyncio.Event()
@@ -78,12 +92,17 @@ class UpdateScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._reported_at = float("-inf")
         self._reported = 0
+        self._closed = False
 
     def start(self) -> None:
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="update-scheduler")
 
     async def close(self) -> None:
+        # Python 3.11's wait_for drops a cancel that comes as its wait ends (the worker woken
+        # just then would wait on for ever): the flag ends the worker's loop all the same.
+        self._closed = True
+        self._wake.set()
         tasks = [t for t in (self._worker, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
@@ -119,7 +138,7 @@ class UpdateScheduler:
         """
         track = self._tracks.get(key)
         if track is None:
-            track = self._tracks[key] = _Track(sync)
+            track = self._tracks[key] = _Track(sync, waiting=Waiting(self._patience, self._clock))
         track.sync = sync
         track.requested += 1
         weight = chars / CHARS_PER_TOKEN
@@ -129,7 +148,8 @@ class UpdateScheduler:
     async def flush(self, key: Hashable, sync: Sync) -> None:
         """Send `key` now (with priority) and wait until Slack has its newest state.
 
-        Raises what `sync` raised, other than a 429, which is waited out.
+        Raises what `sync` raised, other than a 429 or an outage within the patience's limit,
+        which are waited out (for as long as the answer is alive: `forget` ends the wait).
         """
         self.request(key, sync, urgent=True)
         track = self._tracks[key]
@@ -139,12 +159,22 @@ class UpdateScheduler:
                 raise track.error
             track.changed.clear()
             await track.changed.wait()
+            if self._tracks.get(key) is not track:
+                return  # forgotten meanwhile: the reply carries on elsewhere (or is gone)
         if track.error is not None:
             raise track.error
 
+    def failure(self, key: Hashable) -> BaseException | None:
+        """Why `key` could not be brought up to date (an outage past the patience, or what
+        its `sync` raised), or None."""
+        track = self._tracks.get(key)
+        return None if track is None else track.error
+
     def forget(self, key: Hashable) -> None:
-        """The message is finished: drop its state."""
-        self._tracks.pop(key, None)
+        """The message is finished: drop its state (a `flush` waiting for it returns)."""
+        track = self._tracks.pop(key, None)
+        if track is not None:
+            track.changed.set()
         self._held.pop(key, None)
         self._core.forget(key)
         self._wake.set()
@@ -152,7 +182,7 @@ class UpdateScheduler:
     # ---- the worker ----------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             await self._report_if_due()
             now = self._clock()
             released, release_at = self._core.releases(now)
@@ -219,16 +249,34 @@ class UpdateScheduler:
             log.warning("Slack rate limit: pausing edits for %.1fs", exc.retry_after)
             self._core.rate_limited(key)
             await self._window.pause(exc.retry_after)
+        except SlackUnavailable as exc:
+            await self._window.settle(grant, 0)  # Slack did not count a call it could not take
+            await self._wait_out(key, track, exc)
         except Exception as exc:  # the reply decides what a failed edit means
             track.error = exc
             self._core.done(key)
             track.changed.set()
         else:
             track.delivered = max(track.delivered, generation)
+            track.waiting.reset()
             self._core.done(key)
             await self._window.settle(grant, calls)
             track.changed.set()
         self._wake.set()
+
+    async def _wait_out(self, key: Hashable, track: _Track, error: SlackUnavailable) -> None:
+        """Slack is away: keep the message in flight (nothing else is sent for it) for the
+        pause, then due again with its changes, to send its newest text. Past the patience's
+        limit the message fails with `error`."""
+        try:
+            pause = track.waiting.pause(error)
+        except SlackUnavailable:
+            track.error = error
+            self._core.done(key)
+            track.changed.set()
+            return
+        await asyncio.sleep(pause)
+        self._core.rate_limited(key)  # dirty again, as urgent as it was, for its newest text
 
 
 def local_windows(clock: Clock) -> WindowFactory:
@@ -246,6 +294,7 @@ class Schedulers:
     `per_minute` maps each method to its budget; Slack counts each method separately.
     `windows` makes each one's `CallWindow` (by default kept in this process). `max_tokens`
     is the longest answer, which the planner expects of answers before it has seen any.
+    `patience` is how long answers wait for Slack through an outage (replies use it too).
     """
 
     def __init__(
@@ -257,6 +306,7 @@ class Schedulers:
         clock: Clock = time.monotonic,
         windows: WindowFactory | None = None,
         max_tokens: int = DEFAULT_MAX_MARKS,
+        patience: Patience | None = None,
     ) -> None:
         self._per_minute = dict(per_minute)
         self._burst = burst
@@ -264,6 +314,7 @@ class Schedulers:
         self._clock = clock
         self._windows = windows or local_windows(clock)
         self._max_tokens = max_tokens
+        self.patience = patience or Patience()
         self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
 
     def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
@@ -277,7 +328,8 @@ class Schedulers:
                 max_marks=self._max_tokens,
             )
             window = self._windows(team, method, per_minute, self._burst)
-            scheduler = self._schedulers[team, method] = UpdateScheduler(core, window, self._clock)
+            scheduler = UpdateScheduler(core, window, self._clock, self.patience)
+            self._schedulers[team, method] = scheduler
             scheduler.start()
         return scheduler
 

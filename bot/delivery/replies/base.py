@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from bot.errors import SlackError
 from bot.question import Question, Refusal
 from bot.wording.ending import Ending
 
@@ -33,6 +34,13 @@ class Reply(Protocol):
     def gone(self) -> bool:
         """The person can no longer see the answer (the message was deleted, the browser went
         away): the model stream should stop, and nothing is shown again."""
+        ...
+
+    @property
+    def slack_failure(self) -> SlackError | None:
+        """Why a `gone` answer ends as an error: Slack refused it (the bot, or this
+        conversation) or stayed away longer than answers wait. None when it is not gone or
+        the person left (a deleted message, a closed browser)."""
         ...
 
     @property

@@ -48,6 +48,7 @@ class EventStreamReply:
         self.refusal: Refusal | None = None
         self.text = ""
         self.gone = False
+        self.slack_failure = None  # no Slack here
         self.calls = 0
         self.first_shown_at: float | None = None
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()

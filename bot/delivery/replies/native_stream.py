@@ -8,7 +8,10 @@ Where Slack will not stream, the answer carries on as an `UpdatedMessage`, whole
 * refused later (`message_not_in_streaming_state`, `streaming_state_conflict`): edits of the
   stream's own message, with the whole text;
 * an answer that outgrows one message: the stream stops at a line boundary (closing an open code
-  fence) and the rest continues in new messages below it.
+  fence) and the rest continues in new messages below it;
+* an outage during which a start or an append may have landed unseen (appending it again could
+  double text): the answer carries on by update, whole, which cannot double anything — in the
+  stream's own message once it is known, else as a new post (which carries the answer's id).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.delivery.replies.slack_reply import APPEND, Destination, SlackReply
 from bot.delivery.replies.updated_message import UpdatedMessage
-from bot.errors import SlackError
+from bot.errors import SlackError, SlackUnavailable
 from bot.wording import markdown
 from bot.wording.ending import Ending
 from bot.wording.markdown import Block
@@ -47,12 +50,17 @@ class NativeStream(SlackReply):
         self.stream_ts: str | None = None
         self.streamed = 0  # characters of `text` Slack has
         self.then: UpdatedMessage | None = None  # where the answer continues by update
+        self.unsure = False  # a start or an append may have landed without our knowing
 
     # ---- what the answerer sees, summed with the continuation --------------------------
 
     @property
     def gone(self) -> bool:
         return super().gone or (self.then is not None and self.then.gone)
+
+    @property
+    def slack_failure(self) -> SlackError | None:
+        return super().slack_failure or (self.then.slack_failure if self.then is not None else None)
 
     def add(self, delta: str) -> None:
         if self.then is not None:
@@ -87,7 +95,7 @@ class NativeStream(SlackReply):
     # ---- the stream ---------------------------------------------------------------------
 
     async def _open(self, text: str) -> None:
-        if self.thread_ts is None:
+        if self.thread_ts is None or self.unsure:
             await self._continue(adopt=None, base=0, reopen=None)
             return
         end = self._appendable_end(0)
@@ -99,6 +107,9 @@ class NativeStream(SlackReply):
                 markdown_text=text[:end],
                 recipient=None if in_dm else (self.recipient.user, self.recipient.team),
             )
+        except SlackUnavailable as exc:
+            self.unsure = exc.may_have_landed
+            raise
         except SlackError as exc:
             if exc.code not in REFUSED_AT_START:
                 raise
@@ -120,6 +131,8 @@ class NativeStream(SlackReply):
         end = len(self.text) if final else self._appendable_end(self.streamed)
         self.text_shown = self.text_shown or end > 0
         try:
+            if self.unsure:
+                return await self._stop_unsure()
             if len(self.text) > STREAM_LIMIT:
                 await self._stop_at_limit()
                 return 1
@@ -133,7 +146,11 @@ class NativeStream(SlackReply):
                 return 1
             if not delta:
                 return 0
-            await self.slack.append_stream(self.channel, self.stream_ts, delta)
+            try:
+                await self.slack.append_stream(self.channel, self.stream_ts, delta)
+            except SlackUnavailable as exc:
+                self.unsure = exc.may_have_landed
+                raise
             self.sent(with_text=True)
             self.streamed = end
             await self.report_shown()
@@ -144,6 +161,21 @@ class NativeStream(SlackReply):
             # Slack no longer streams this message: show the whole answer in it by update.
             await self._continue(adopt=self.stream_ts, base=0, reopen=None)
             return 1
+
+    async def _stop_unsure(self) -> int:
+        """An append may have landed unseen: stop the stream and show the whole answer in its
+        message by update instead (an edit replaces, so nothing is doubled)."""
+        assert self.stream_ts is not None
+        try:
+            await self.slack.stop_stream(self.channel, self.stream_ts)
+        except SlackUnavailable:
+            raise
+        except SlackError as exc:
+            if exc.code not in REFUSED_MID_STREAM:
+                raise
+        self.sent(with_text=False)
+        await self._continue(adopt=self.stream_ts, base=0, reopen=None)
+        return 1
 
     def _appendable_end(self, sent: int) -> int:
         """How much of the text a stream may have now: never half a ping (see

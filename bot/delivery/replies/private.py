@@ -7,7 +7,7 @@ import logging
 
 from bot.delivery.replies.updated_message import UpdatedMessage
 from bot.delivery.slack_api import SlackApi
-from bot.errors import CannotPost
+from bot.errors import CannotPost, SlackError
 from bot.question import Question, Refusal
 from bot.wording import markdown, texts
 from bot.wording.ending import Ending
@@ -36,7 +36,11 @@ class PrivatelyIfRefused:
 
     @property
     def gone(self) -> bool:
-        return self.message.gone
+        return not self.private and self.message.gone
+
+    @property
+    def slack_failure(self) -> SlackError | None:
+        return None if self.private else self.message.slack_failure
 
     @property
     def calls(self) -> int:

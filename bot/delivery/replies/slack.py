@@ -40,6 +40,7 @@ class SlackReplies:
     native: bool = False
     thinking_after: float = 0.7
     clock: Callable[[], float] = field(default=time.monotonic)
+    wall: Callable[[], float] = field(default=time.time)
 
     def __call__(self, question: Question, answer_id: str) -> Reply:
         schedulers = self.schedulers.for_answer(question.team)
@@ -47,7 +48,15 @@ class SlackReplies:
         # The question is kept under the answer's id, so Retry asks it again on any replica.
         buttons = Buttons(answer_id=answer_id, question_id=answer_id)
         to = Destination(
-            self.slack, schedulers, question, buttons, self._progress(answer_id), wait, self.clock
+            self.slack,
+            schedulers,
+            question,
+            buttons,
+            self._progress(answer_id),
+            wait,
+            self.clock,
+            self.schedulers.patience,
+            self.wall,
         )
         if question.surface is Surface.COMMAND:
             header = markdown.header_block(question.user, question.text)

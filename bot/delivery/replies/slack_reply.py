@@ -6,26 +6,50 @@ to the workspace's scheduler, which later calls the transport's `_sync` with the
 (latest wins). The first post waits up to `wait` seconds for the first words, so they usually
 go out with the post itself and cost nothing from the workspace's shared `chat.update` budget;
 a model that thinks longer gets a "Thinking…" placeholder first.
+
+Slack going away for a while (`SlackUnavailable`) is waited out, never the answer's failure:
+the first post waits for Slack (`Patience`), edits wait in the scheduler, the model keeps
+streaming meanwhile, and the newest text goes out when Slack answers again. Every post carries
+the answer's id and its piece in metadata, and a post that may have landed although its answer
+was lost is looked for (`find_reply`) before it is posted again, so nothing is ever doubled.
+Only Slack refusing for good (`SlackRefused`, `CannotPost`), a deleted message (`MessageGone`)
+or an outage longer than the patience ends the answer early (`gone`: the model stream stops);
+a refusal is told to the asker where they can see it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.delivery.pacing.scheduler import UpdateScheduler
 from bot.delivery.slack_api import SlackApi
-from bot.errors import MessageGone
+from bot.delivery.slack_retry import Patience, Waiting
+from bot.errors import (
+    CannotPost,
+    MessageGone,
+    RateLimited,
+    SlackError,
+    SlackRefused,
+    SlackUnavailable,
+)
 from bot.question import Question, Refusal
-from bot.wording import markdown
+from bot.wording import markdown, texts
 from bot.wording.ending import Ending
 from bot.wording.markdown import Block, Rendered
 
+log = logging.getLogger(__name__)
+
 UPDATE = "chat.update"
 APPEND = "chat.appendStream"
+POST_ATTEMPTS = 3  # a post answered 429 is tried again after Retry-After
+ASKED_MARGIN = 600.0  # seconds before the reply began that a top-level answer is looked for
+# Errors after which the answer cannot be shown: the model stream stops.
+ENDS_ANSWER = (MessageGone, SlackRefused, CannotPost, SlackUnavailable)
 
 OnShown = Callable[[str, str], Awaitable[None]]
 """Told (last message ts, its text) whenever Slack shows more, for crash recovery."""
@@ -63,6 +87,8 @@ class Destination:
     on_shown: OnShown | None = None
     wait: float = 0.0  # seconds the first post waits for words before "Thinking…"
     clock: Callable[[], float] = time.monotonic
+    patience: Patience = field(default_factory=Patience)  # waiting Slack out in an outage
+    wall: Callable[[], float] = time.time  # Unix time, for finding a top-level answer
 
 
 class SlackReply:
@@ -83,6 +109,11 @@ class SlackReply:
         self.on_shown = to.on_shown
         self.wait = to.wait
         self.clock = to.clock
+        self.answer_id = to.buttons.question_id or to.buttons.answer_id
+        # A top-level answer lost in an outage is looked for among the messages since then.
+        self.oldest = f"{to.wall() - ASKED_MARGIN:.6f}"
+        self.uncertain: set[int] = set()  # pieces whose post may have landed unseen
+        self.told = False  # the asker was told Slack refused the answer
         self.text = ""
         self.calls = 0
         self.first_shown_at: float | None = None
@@ -102,6 +133,24 @@ class SlackReply:
 
     @property
     def gone(self) -> bool:
+        return self._ended() is not None
+
+    @property
+    def slack_failure(self) -> SlackError | None:
+        """Slack refused the answer, or stayed away longer than the patience: it ends as an
+        error (a deleted message is not a failure)."""
+        return None if self.deleted else self._ended()
+
+    def _ended(self) -> SlackError | None:
+        """What ended the answer early: the reply's own error, or its edits waiting for Slack
+        past the patience (the scheduler's)."""
+        if isinstance(self.error, ENDS_ANSWER):
+            return self.error
+        failure = self.scheduler.failure(self.key) if self.opened else None
+        return failure if isinstance(failure, SlackUnavailable) else None
+
+    @property
+    def deleted(self) -> bool:
         return isinstance(self.error, MessageGone)
 
     @property
@@ -114,13 +163,38 @@ class SlackReply:
 
     async def tell(self, text: str) -> None:
         """A message for the asker alone: through the slash command's `response_url` where
-        there is one (it works where the bot is not a member), else ephemeral."""
-        if self.response_url:
-            await self.slack.respond(self.response_url, Rendered(text, []))
-        else:
-            await self.slack.post_ephemeral(
-                self.channel, self.asker, text, thread_ts=self.thread_ts
-            )
+        there is one (it works where the bot is not a member), else ephemeral. An outage is
+        waited out; an ephemeral message cannot be looked up, so one that may have landed is
+        sent again (a rare second private notice beats none)."""
+        waiting = Waiting(self.to.patience, self.clock)
+        while True:
+            try:
+                if self.response_url:
+                    await self.slack.respond(self.response_url, Rendered(text, []))
+                else:
+                    await self.slack.post_ephemeral(
+                        self.channel, self.asker, text, thread_ts=self.thread_ts
+                    )
+                return
+            except SlackUnavailable as exc:
+                await asyncio.sleep(waiting.pause(exc))
+
+    async def tell_refused(self, error: SlackError) -> None:
+        """Tell the asker, once, that Slack refused the answer: through `response_url`, or in
+        a direct message (the conversation itself refuses us), or nowhere when Slack refuses
+        the bot's token (then only the log and /readyz can say it)."""
+        if self.told:
+            return
+        self.told = True
+        log.warning("Slack refused the answer in %s (%s): ending it early", self.channel, error)
+        text = texts.slack_refused(error.code)
+        try:
+            if self.response_url:
+                await self.slack.respond(self.response_url, Rendered(text, []))
+            else:
+                await self.slack.direct_message(self.asker, text)
+        except SlackError as exc:
+            log.warning("could not tell %s that Slack refused the answer: %s", self.asker, exc)
 
     @property
     def holdable(self) -> bool:
@@ -147,12 +221,21 @@ class SlackReply:
         await self._open_now()
 
     async def _open_now(self) -> None:
-        posted = self.text
+        """Post now; through an outage, wait for Slack and post the newest text then."""
+        waiting = Waiting(self.to.patience, self.clock)
         try:
-            await self._open(posted)
+            while True:
+                posted = self.text
+                try:
+                    await self._open(posted)
+                    break
+                except SlackUnavailable as exc:
+                    await asyncio.sleep(waiting.pause(exc))  # raises past the patience
             self.opened = True
         except Exception as exc:
             self.error = exc
+            if isinstance(exc, SlackRefused | CannotPost) and not self.answers_privately(exc):
+                await self.tell_refused(exc)
             raise
         finally:
             self.started.set()
@@ -211,17 +294,68 @@ class SlackReply:
     def whole_in_one_post(self) -> bool:
         return False
 
+    def answers_privately(self, error: SlackError) -> bool:
+        """A `/shopmax` answer the channel refuses goes to the asker through `response_url`
+        (`PrivatelyIfRefused`), which says why itself."""
+        return isinstance(error, CannotPost) and bool(self.response_url)
+
     def abandon(self) -> None:
+        if self.error is None:  # keep why the scheduler gave up, once it forgets the message
+            self.error = self._ended()
         self.scheduler.forget(self.key)
 
     async def sync(self) -> int:
-        """Bring Slack up to date with the newest text; returns the budgeted calls made."""
+        """Bring Slack up to date with the newest text; returns the budgeted calls made.
+
+        A 429 or an outage is the scheduler's to wait out, not the answer's failure."""
         await self.started.wait()
         try:
             return await self._sync()
+        except (RateLimited, SlackUnavailable):
+            raise
         except Exception as exc:
             self.error = exc
+            if isinstance(exc, SlackRefused | CannotPost):
+                await self.tell_refused(exc)
             raise
+
+    async def post_piece(self, rendered: Rendered, piece: int) -> tuple[str, bool]:
+        """Post message `piece` of the answer, carrying the answer's id; (its ts, whether it
+        was posted now). A post that may have landed during an outage is looked for first and,
+        found, is returned as it is (not posted now: the caller brings it up to date). A 429
+        waits its turn: Slack counts posts per channel. An outage raises `SlackUnavailable`
+        for the caller to wait out."""
+        for attempt in range(POST_ATTEMPTS):
+            try:
+                if piece in self.uncertain:
+                    found = await self.slack.find_reply(
+                        self.channel,
+                        self.answer_id or "",
+                        thread_ts=self.thread_ts,
+                        piece=piece,
+                        oldest=self.oldest,
+                    )
+                    self.uncertain.discard(piece)
+                    if found is not None:
+                        return found, False
+                ts = await self.slack.post(
+                    self.channel,
+                    rendered,
+                    thread_ts=self.thread_ts,
+                    question_id=self.answer_id,
+                    piece=piece,
+                )
+            except RateLimited as exc:
+                if attempt == POST_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(exc.retry_after)
+            except SlackUnavailable as exc:
+                if exc.may_have_landed and self.answer_id is not None:
+                    self.uncertain.add(piece)
+                raise
+            else:
+                return ts, True
+        raise AssertionError("unreachable")
 
     def sent(self, *, with_text: bool) -> None:
         """Count a Slack call that succeeded, and note when text first became visible."""

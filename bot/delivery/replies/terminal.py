@@ -18,6 +18,7 @@ class TerminalReply:
         self.clock = clock
         self.text = ""
         self.gone = False
+        self.slack_failure = None  # no Slack here
         self.calls = 0
         self.first_shown_at: float | None = None
         self.thread_ts: str | None = None  # one question, no follow-ups

@@ -6,19 +6,19 @@ An answer too long for one message continues in new messages in the same thread 
 also carry on where a native stream stopped (`NativeStream`): in the stream's own message
 (`adopt`), or below it from a given offset of the text (`base`), reopening a code fence the
 stream had to close (`reopen`).
+
+Every message is posted with the answer's id and its piece number in metadata
+(`SlackReply.post_piece`); one found after an outage (its post landed, its answer was lost) is
+brought up to date by an edit instead of being posted twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from bot.delivery.replies.slack_reply import UPDATE, Destination, SlackReply
-from bot.errors import RateLimited
 from bot.wording import markdown
 from bot.wording.markdown import Block, Rendered
-
-POST_ATTEMPTS = 3  # a post answered 429 is tried again after Retry-After
 
 
 @dataclass
@@ -68,22 +68,25 @@ class UpdatedMessage(SlackReply):
         own = self._own_text()
         pieces = markdown.split_pieces(own) if own else [""]
         rendered = self._render(0, pieces[0], last=len(pieces) == 1)
-        ts = await self._post(rendered)
-        self.sent(with_text=bool(own))
-        self.messages.append(_Posted(ts, rendered))
         self.last_piece = pieces[0]
-        if self.thread_ts is None:
-            self.thread_ts = ts  # a top-level answer (slash command) continues in its own thread
+        if not self.messages:
+            ts, fresh = await self.post_piece(rendered, 0)
+            self.messages.append(_Posted(ts, rendered if fresh else None))
+            if self.thread_ts is None:
+                self.thread_ts = ts  # a top-level answer (slash command) continues in its thread
+            if fresh:
+                self.sent(with_text=bool(own))
+                return
+        await self._bring_up_to_date(self.messages[0], rendered, bool(own))
 
-    async def _post(self, rendered: Rendered) -> str:
-        """Post, waiting out a 429: Slack counts posts per channel, so a busy channel means
-        waiting our turn, not failing the answer."""
-        for _ in range(POST_ATTEMPTS - 1):
-            try:
-                return await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
-            except RateLimited as exc:
-                await asyncio.sleep(exc.retry_after)
-        return await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
+    async def _bring_up_to_date(self, posted: _Posted, rendered: Rendered, text: bool) -> int:
+        """Edit a message whose version Slack shows is not `rendered`; the calls made."""
+        if posted.shown == rendered:
+            return 0
+        await self.slack.update(self.channel, posted.ts, rendered)
+        self.sent(with_text=text)
+        posted.shown = rendered
+        return 1
 
     def shown(self) -> tuple[str, str] | None:
         return (self.messages[-1].ts, self.last_piece) if self.messages else None
@@ -99,17 +102,13 @@ class UpdatedMessage(SlackReply):
         for number, piece in enumerate(pieces):
             last = number == len(pieces) - 1
             rendered = self._render(number, piece, last=last)
-            if number < len(self.messages):
-                posted = self.messages[number]
-                if posted.shown != rendered:
-                    await self.slack.update(self.channel, posted.ts, rendered)
+            if number == len(self.messages):
+                ts, fresh = await self.post_piece(rendered, number)
+                self.messages.append(_Posted(ts, rendered if fresh else None))
+                if fresh:
                     self.sent(with_text=bool(piece))
-                    posted.shown = rendered
-                    updates += 1
-            else:
-                ts = await self.slack.post(self.channel, rendered, thread_ts=self.thread_ts)
-                self.sent(with_text=bool(piece))
-                self.messages.append(_Posted(ts, rendered))
+                    continue
+            updates += await self._bring_up_to_date(self.messages[number], rendered, bool(piece))
         await self.report_shown()
         return updates
 
