@@ -375,6 +375,21 @@ class FakeSlack:
     def _apps_connections_open(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
 
+    def _next_ts(self, channel: str, thread_ts: Any) -> str:
+        """A new message's ts: unique, and for a reply just after the thread's latest message
+        that this fake knows of (Slack's ts is the time of posting, so a reply sorts after what
+        it answers, and before a question the test asks later in the thread)."""
+        self._ts += 1
+        known = [str(thread_ts or "")]
+        known += [str(m.get("ts", "")) for m in self.threads.get((channel, known[0]), [])]
+        known += [m.ts for m in self.messages if m.channel == channel and m.thread_ts == known[0]]
+        micros_known = [_micros(ts) for ts in known]
+        latest = max((m for m in micros_known if m is not None), default=None)
+        if latest is None or _micros(known[0]) is None:
+            return f"1700000000.{self._ts:06d}"
+        micros = latest + self._ts
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
     def _chat_postMessage(self, payload: dict[str, Any]) -> dict[str, Any]:
         channel = payload.get("channel", "")
         if channel in self.not_member:
@@ -382,8 +397,7 @@ class FakeSlack:
         problem = _too_big(payload)
         if problem:
             return {"ok": False, "error": problem}
-        self._ts += 1
-        ts = f"1700000000.{self._ts:06d}"
+        ts = self._next_ts(channel, payload.get("thread_ts"))
         message = Message(
             channel,
             ts,
@@ -421,8 +435,7 @@ class FakeSlack:
             payload.get("recipient_user_id") and payload.get("recipient_team_id")
         ):
             return {"ok": False, "error": "invalid_arguments"}
-        self._ts += 1
-        ts = f"1700000000.{self._ts:06d}"
+        ts = self._next_ts(channel, payload["thread_ts"])
         text = payload.get("markdown_text") or ""
         message = Message(channel, ts, payload["thread_ts"], streaming=True)
         self._add_version(message, text, [])
@@ -553,6 +566,13 @@ def _metadata(payload: dict[str, Any]) -> dict[str, Any] | None:
 def _flag(value: Any) -> bool:
     """A boolean argument as slack_sdk sends it (`1` in a query, `true` in JSON)."""
     return value in (True, 1, "1", "true")
+
+
+def _micros(ts: str) -> int | None:
+    seconds, _, fraction = ts.partition(".")
+    if not (seconds.isdigit() and fraction.isdigit() and len(fraction) == 6):
+        return None
+    return int(seconds) * 1_000_000 + int(fraction)
 
 
 def _ts_order(message: dict[str, Any]) -> float:
