@@ -376,18 +376,21 @@ class FakeSlack:
         return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
 
     def _next_ts(self, channel: str, thread_ts: Any) -> str:
-        """A new message's ts: unique, and for a reply just after the thread's latest message
-        that this fake knows of (Slack's ts is the time of posting, so a reply sorts after what
-        it answers, and before a question the test asks later in the thread)."""
+        """A new message's ts: unique in its channel, and for a reply just after the latest
+        message this fake knows of in the thread (Slack's ts is the time of posting, so a reply
+        sorts after what it answers, and before a question the test asks later on)."""
         self._ts += 1
-        known = [str(thread_ts or "")]
-        known += [str(m.get("ts", "")) for m in self.threads.get((channel, known[0]), [])]
-        known += [m.ts for m in self.messages if m.channel == channel and m.thread_ts == known[0]]
-        micros_known = [_micros(ts) for ts in known]
-        latest = max((m for m in micros_known if m is not None), default=None)
-        if latest is None or _micros(known[0]) is None:
-            return f"1700000000.{self._ts:06d}"
-        micros = latest + self._ts
+        parent = str(thread_ts or "")
+        known = [parent, *(str(m.get("ts", "")) for m in self.threads.get((channel, parent), []))]
+        known += [m.ts for m in self.messages if m.channel == channel and m.thread_ts == parent]
+        latest = max((t for t in map(_micros, known) if t is not None), default=None)
+        if latest is None or _micros(parent) is None:
+            micros = 1_700_000_000_000_000 + self._ts
+        else:
+            micros = latest + 1
+        taken = {_micros(m.ts) for m in self.messages if m.channel == channel}
+        while micros in taken:  # a ts names one message in its channel
+            micros += 1
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _chat_postMessage(self, payload: dict[str, Any]) -> dict[str, Any]:

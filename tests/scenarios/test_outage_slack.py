@@ -307,8 +307,11 @@ async def test_the_bot_process_rides_out_ten_seconds_of_slack_503s(
     port = free_port()
     env = bot_env(slack, model, tmp_path, port) | {"SHOPMAX_SLACK_RETRY_MAX": "1"}
     long, late = ["q1", "q2", "q3", "q4"], ["q5", "q6"]
-    for name in long:  # about 8 s each, so the model writes on through the outage
-        model.by_question[name] = Script(chunks=steps(160, name), delay=0.05)
+    outage_began = asyncio.Event()
+    for name in long:  # about 8 s each, held at step 100 until Slack is away: still in flight
+        model.by_question[name] = Script(
+            chunks=steps(160, name), delay=0.05, before_chunk={100: outage_began.wait}
+        )
     for name in late:
         model.by_question[name] = Script(chunks=steps(20, name), delay=0.02)
     process = await start_bot(env, tmp_path)
@@ -319,9 +322,11 @@ async def test_the_bot_process_rides_out_ten_seconds_of_slack_503s(
         assert await wait_healthy(f"{base}/healthz", process) == 200
         for n, name in enumerate(long):
             await _ask(slack, name, f"1700005000.00010{n}")
-        # All four are streaming in their replies before Slack goes away.
-        await slack.wait_for(lambda: _replies_with_versions(slack, long, 2), within=20)
+        # All four are streaming in their replies before Slack goes away. (Whether a reply
+        # is edited before its end is the pacing planner's choice; that it is posted is not.)
+        await slack.wait_for(lambda: _replies_with_versions(slack, long, 1), within=20)
         slack.outage("503", seconds=OUTAGE)
+        outage_began.set()
         for n, name in enumerate(late):
             await _ask(slack, name, f"1700005100.00010{n}")
         down = await _readiness(base, slack_ok=False)
