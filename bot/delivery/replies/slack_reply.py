@@ -25,6 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.delivery.pacing.scheduler import UpdateScheduler
 from bot.delivery.slack_api import SlackApi
@@ -43,6 +44,8 @@ from bot.wording.ending import Ending
 from bot.wording.markdown import Block, Rendered
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 UPDATE = "chat.update"
 APPEND = "chat.appendStream"
@@ -166,16 +169,24 @@ class SlackReply:
         there is one (it works where the bot is not a member), else ephemeral. An outage is
         waited out; an ephemeral message cannot be looked up, so one that may have landed is
         sent again (a rare second private notice beats none)."""
+
+        async def send() -> None:
+            if self.response_url:
+                await self.slack.respond(self.response_url, Rendered(text, []))
+            else:
+                await self.slack.post_ephemeral(
+                    self.channel, self.asker, text, thread_ts=self.thread_ts
+                )
+
+        await self._through_outage(send)
+
+    async def _through_outage(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call()` until Slack answers it: an outage is waited out (`Patience`), and its
+        `SlackUnavailable` raised once Slack has been away longer than the patience allows."""
         waiting = Waiting(self.to.patience, self.clock)
         while True:
             try:
-                if self.response_url:
-                    await self.slack.respond(self.response_url, Rendered(text, []))
-                else:
-                    await self.slack.post_ephemeral(
-                        self.channel, self.asker, text, thread_ts=self.thread_ts
-                    )
-                return
+                return await call()
             except SlackUnavailable as exc:
                 await asyncio.sleep(waiting.pause(exc))
 
@@ -222,15 +233,14 @@ class SlackReply:
 
     async def _open_now(self) -> None:
         """Post now; through an outage, wait for Slack and post the newest text then."""
-        waiting = Waiting(self.to.patience, self.clock)
+
+        async def post_newest() -> str:
+            posted = self.text
+            await self._open(posted)
+            return posted
+
         try:
-            while True:
-                posted = self.text
-                try:
-                    await self._open(posted)
-                    break
-                except SlackUnavailable as exc:
-                    await asyncio.sleep(waiting.pause(exc))  # raises past the patience
+            posted = await self._through_outage(post_newest)
             self.opened = True
         except Exception as exc:
             self.error = exc
