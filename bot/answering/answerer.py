@@ -127,9 +127,12 @@ class Answerer:
             self._untrack(running, outcome)
 
     async def _answer(self, running: Running) -> Answered:
-        await self._begin(running)
+        # The answer's record and the thread's history at once: both are round trips to the
+        # store on the way to the model request. Nothing is shown before the record is kept.
+        _, request = await asyncio.gather(
+            self._begin(running), self._conversation(running.question)
+        )
         opening = asyncio.create_task(running.reply.open())
-        request = await self._conversation(running.question)
         streamed = await self._stream(request, running)
         ending = self._ending(streamed, running)
         shown = await self._show(opening, running, ending)
@@ -141,14 +144,16 @@ class Answerer:
         streaming here before anything is shown: a crash in between leaves the row for another
         replica, or the next start, to finish."""
         question = running.question
-        await self.store.save_question(running.answer_id, question)
-        await self.store.begin_answer(
-            running.answer_id,
-            question.team,
-            question.channel,
-            "",
-            owner=self.config.replica,
-            lease=self.config.lease,
+        await asyncio.gather(
+            self.store.save_question(running.answer_id, question),
+            self.store.begin_answer(
+                running.answer_id,
+                question.team,
+                question.channel,
+                "",
+                owner=self.config.replica,
+                lease=self.config.lease,
+            ),
         )
 
     async def _conversation(self, question: Question) -> ModelRequest:

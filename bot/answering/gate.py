@@ -8,6 +8,7 @@ browser chat and the terminal.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -65,13 +66,14 @@ class Gate:
     async def _over_limit(self, question: Question) -> Refusal | None:
         now = time.time()
         limits = self.limits
-        asked = await self.store.questions_since(
-            question.team, question.user, now - limits.window_s
+        # Both asked at once: each is a round trip, and this is on the way to the model.
+        asked, used = await asyncio.gather(
+            self.store.questions_since(question.team, question.user, now - limits.window_s),
+            self.store.tokens_since(question.team, question.user, now - DAY),
         )
         if asked >= limits.questions_per_window:
             reason = texts.too_many_questions(limits.questions_per_window, limits.window_s)
             return Refusal(RefusalKind.TOO_MANY, reason)
-        used = await self.store.tokens_since(question.team, question.user, now - DAY)
         if used >= limits.tokens_per_day:
             return Refusal(RefusalKind.TOKENS_USED_UP, texts.TOKENS_USED_UP)
         return None

@@ -20,9 +20,10 @@ from typing import Any
 
 import anthropic
 import httpx2
-from anthropic.types import RawMessageStreamEvent
+import pydantic
 
 from bot.errors import ModelInterrupted, ModelUnavailable
+from bot.model.events import EventReader, StreamError, malformed
 from bot.model.tools import Tools
 from bot.model.usage import AnswerStats, Usage, estimate_tokens, usage_from
 
@@ -172,35 +173,29 @@ class _Turn:
     ) -> AsyncIterator[TextDelta]:
         partial, separate = self.partial, bool(self.parts)
         request_id: str | None = None
+        message = _Message()
         try:
-            # The raw event stream, not `messages.stream()`: that helper builds a second event
-            # and a snapshot of the whole message for every delta, which with many answers at
-            # once is most of the CPU a delta costs. `_Message` keeps what the end needs.
-            async with await client.messages.create(stream=True, **params) as stream:
-                request_id = partial.request_id = stream.response.headers.get("request-id")
-                message = _Message()
-                async for event in stream:
-                    if event.type == "content_block_delta" and event.delta.type == "text_delta":
+            # The SDK makes the request (headers, retries, status errors); the events are read
+            # from the raw bytes (`events.py`): the SDK's stream would build a typed object for
+            # every token, most of the CPU a token costs. `_Message` keeps what the end needs.
+            async with client.messages.with_streaming_response.create(
+                stream=True, **params
+            ) as response:
+                request_id = partial.request_id = response.headers.get("request-id")
+                reader = EventReader()
+                async for chunk in response.iter_bytes():
+                    for event in reader.feed(chunk):
+                        text = message.add(event.data)
+                        if text is None:
+                            self._started(event.data)
+                            continue
                         if partial.ttft is None:
                             partial.ttft = self.clock() - partial.started
-                        text = event.delta.text
-                        message.text(event.index, text)
                         if separate and not self.text.endswith(("\n", " ")):
                             text = "\n\n" + text  # a new round's text starts a new paragraph
                         separate = False
                         self.parts.append(text)
                         yield TextDelta(text)
-                        continue
-                    message.add(event)
-                    if event.type == "message_start":
-                        usage = event.message.usage
-                        partial.input_tokens = self.usage.input_tokens + (usage.input_tokens or 0)
-                        partial.cache_write_tokens = self.usage.cache_write_tokens + (
-                            usage.cache_creation_input_tokens or 0
-                        )
-                        partial.cache_read_tokens = self.usage.cache_read_tokens + (
-                            usage.cache_read_input_tokens or 0
-                        )
                 self.final = message.final()
         except anthropic.APIStatusError as exc:
             raise _status_error(exc, text_started=bool(self.parts)) from exc
@@ -213,6 +208,11 @@ class _Turn:
             raise _connection_error(
                 exc, text_started=bool(self.parts), request_id=request_id
             ) from exc
+        except StreamError as exc:
+            failure = ModelInterrupted if self.parts else ModelUnavailable
+            raise failure(
+                f"model request failed: {exc.kind}", kind=exc.kind, request_id=request_id
+            ) from exc
         if self.final is None or self.final.stop_reason is None:
             # The body ended without `message_delta`/`message_stop`: the stream was cut off.
             raise ModelInterrupted(
@@ -221,6 +221,20 @@ class _Turn:
                 request_id=request_id,
             )
         self.usage = self.usage + usage_from(self.final.usage)
+
+    def _started(self, data: dict[str, Any]) -> None:
+        """At `message_start`: the input tokens (billed whatever happens next)."""
+        if data.get("type") != "message_start":
+            return
+        usage = _object(_object(data.get("message")).get("usage"))
+        partial = self.partial
+        partial.input_tokens = self.usage.input_tokens + _count(usage, "input_tokens")
+        partial.cache_write_tokens = self.usage.cache_write_tokens + _count(
+            usage, "cache_creation_input_tokens"
+        )
+        partial.cache_read_tokens = self.usage.cache_read_tokens + _count(
+            usage, "cache_read_input_tokens"
+        )
 
     def stats(self, final: Any, model: str) -> AnswerStats:
         return AnswerStats(
@@ -235,7 +249,11 @@ class _Turn:
 
 class _Message:
     """The message a raw event stream describes, as the SDK's own `Message` at its end: its
-    content blocks (text, tool calls with their input), stop reason and cumulative usage."""
+    content blocks (text, tool calls with their input), stop reason and cumulative usage.
+
+    Events are plain JSON objects from the network: each field is checked for its type where
+    it is read, and anything else is a `StreamError` ("malformed_stream").
+    """
 
     def __init__(self) -> None:
         self.message: dict[str, Any] | None = None
@@ -243,23 +261,34 @@ class _Message:
         self.texts: dict[int, list[str]] = {}
         self.inputs: dict[int, list[str]] = {}
 
-    def text(self, index: int, text: str) -> None:
-        self.texts.setdefault(index, []).append(text)
-
-    def add(self, event: RawMessageStreamEvent) -> None:
-        if event.type == "message_start":
-            self.message = event.message.to_dict()
-        elif event.type == "content_block_start":
-            self.blocks[event.index] = event.content_block.to_dict()
-        elif event.type == "content_block_delta" and event.delta.type == "input_json_delta":
-            self.inputs.setdefault(event.index, []).append(event.delta.partial_json)
-        elif event.type == "message_delta" and self.message is not None:
-            self.message.update(event.delta.to_dict(exclude_none=True))
+    def add(self, event: dict[str, Any]) -> str | None:
+        """Take one event; the text it adds, if it is a text delta (else None)."""
+        kind = event.get("type")
+        if kind == "content_block_delta":
+            index, delta = _index(event), _object(event.get("delta"))
+            if delta.get("type") == "text_delta":
+                text = _string(delta.get("text"))
+                self.texts.setdefault(index, []).append(text)
+                return text
+            if delta.get("type") == "input_json_delta":
+                self.inputs.setdefault(index, []).append(_string(delta.get("partial_json")))
+        elif kind == "message_start":
+            self.message = dict(_object(event.get("message")))
+        elif kind == "content_block_start":
+            self.blocks[_index(event)] = dict(_object(event.get("content_block")))
+        elif kind == "message_delta" and self.message is not None:
+            delta = _object(event.get("delta"))
+            self.message.update({k: v for k, v in delta.items() if v is not None})
             # Usage in message_delta is cumulative: it replaces what message_start said.
+            usage = _object(event.get("usage"))
             self.message["usage"] = {
-                **self.message.get("usage", {}),
-                **event.usage.to_dict(exclude_none=True),
+                **_object(self.message.get("usage")),
+                **{k: v for k, v in usage.items() if v is not None},
             }
+        elif kind == "error":
+            error = _object(event.get("error"))
+            raise StreamError(_string(error.get("type") or "api_error"))
+        return None
 
     def final(self) -> anthropic.types.Message | None:
         """The message, or None if the stream never said it began."""
@@ -269,12 +298,44 @@ class _Message:
         for index in sorted(self.blocks):
             block = self.blocks[index]
             if block.get("type") == "text":
-                block["text"] = block.get("text", "") + "".join(self.texts.get(index, []))
+                block["text"] = _string(block.get("text", "")) + "".join(self.texts.get(index, []))
             elif index in self.inputs:
                 raw = "".join(self.inputs[index])
-                block["input"] = json.loads(raw) if raw else {}
+                try:
+                    block["input"] = json.loads(raw) if raw else {}
+                except ValueError as exc:
+                    raise malformed("a tool call's input is not JSON") from exc
             content.append(block)
-        return anthropic.types.Message.model_validate({**self.message, "content": content})
+        try:
+            return anthropic.types.Message.model_validate({**self.message, "content": content})
+        except pydantic.ValidationError as exc:
+            raise malformed("the message does not validate") from exc
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise malformed("an object expected")
+    return value
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise malformed("a string expected")
+    return value
+
+
+def _index(event: dict[str, Any]) -> int:
+    index = event.get("index")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 1024:
+        raise malformed("a content block index expected")
+    return index
+
+
+def _count(usage: dict[str, Any], name: str) -> int:
+    value = usage.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def cached_system(system: str) -> list[dict[str, Any]]:

@@ -1,4 +1,12 @@
-"""The SQLite store: one file, migrated forward at start-up by `PRAGMA user_version`."""
+"""The SQLite store: one file, migrated forward at start-up by `PRAGMA user_version`.
+
+The connection lives on one worker thread of its own, and every store call is one function run
+there whole: one hop off the event loop and back. (Through aiosqlite each statement, fetch,
+commit and cursor close was a hop of its own, about three per call; with a hundred questions
+arriving at once, each hop waited for the busy event loop to hand the result back, and the
+hops on the way to a model request added up to most of a second.) A call whose caller stopped
+waiting still runs to its commit: nothing is left half-done on the connection.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,9 @@ import asyncio
 import dataclasses
 import sqlite3
 import time
-from collections.abc import Sequence
-
-import aiosqlite
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from bot.accounting.ledger import LedgerRow
 from bot.question import Question, Turn
@@ -129,18 +137,24 @@ def unreachable(exc: BaseException) -> bool:
     return type(exc) is sqlite3.DatabaseError or isinstance(exc, OSError | ValueError)
 
 
-async def _use_wal(db: aiosqlite.Connection) -> None:
-    """Switching a new database to WAL can fail at once ("locked") while another process
-    does the same, without waiting for the busy timeout: try again briefly."""
+T = TypeVar("T")
+Rows = list[tuple[Any, ...]]
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """WAL, so readers never wait for the writer; `synchronous=NORMAL`, so a commit does not
+    wait for the disk (a power cut can lose the last commits, never corrupt the file).
+    Switching a new database to WAL can fail at once ("locked") while another process does the
+    same, without waiting for the busy timeout: try again briefly."""
     for attempt in range(50):
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
             return
         except sqlite3.OperationalError:
             if attempt == 49:
                 raise
-            await asyncio.sleep(0.05)
+            time.sleep(0.05)
 
 
 def _check_usable(path: str) -> None:
@@ -152,60 +166,87 @@ def _check_usable(path: str) -> None:
         db.close()
 
 
-class SqliteStore:
-    """`Store` on SQLite through aiosqlite (the database work runs off the event loop)."""
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring the schema up to date. `BEGIN IMMEDIATE` takes the write lock first (waiting up to
+    the busy timeout), so processes starting together migrate once, in turn."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("PRAGMA user_version").fetchone()
+        version = int(row[0]) if row else 0
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in script.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+
+class SqliteStore:
+    """`Store` on SQLite, the connection on its own worker thread (see the module docstring)."""
+
+    def __init__(self, db: sqlite3.Connection, worker: ThreadPoolExecutor) -> None:
         self._db = db
+        self._worker = worker
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
         """Open and migrate; `sqlite3.Error` when the file cannot be opened or is not a
         database, with nothing left running."""
-        # Checked first on a worker thread of our own: aiosqlite's connection thread outlives
-        # a failed connect and can hang the process's exit.
-        await asyncio.to_thread(_check_usable, path)
-        db = await aiosqlite.connect(path, timeout=10.0)
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        loop = asyncio.get_running_loop()
         try:
-            await _use_wal(db)
-            store = cls(db)
-            await store._migrate()
+            await loop.run_in_executor(worker, _check_usable, path)
+            db = await loop.run_in_executor(
+                worker, lambda: sqlite3.connect(path, timeout=10.0, check_same_thread=False)
+            )
         except BaseException:
-            await db.close()  # its worker thread too
+            worker.shutdown(wait=False)
+            raise
+        store = cls(db, worker)
+        try:
+            await store._run(_use_wal)
+            await store._run(_migrate)
+        except BaseException:
+            await store.close()
             raise
         return store
 
-    async def _migrate(self) -> None:
-        """Bring the schema up to date. `BEGIN IMMEDIATE` takes the write lock first (waiting
-        up to the busy timeout), so processes starting together migrate once, in turn."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            async with self._db.execute("PRAGMA user_version") as cursor:
-                row = await cursor.fetchone()
-            version = int(row[0]) if row else 0
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        await self._db.execute(statement)
-                await self._db.execute(f"PRAGMA user_version = {number}")
-            await self._db.commit()
-        except BaseException:
-            await self._db.rollback()
-            raise
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the connection's thread, whole."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, work, self._db)
+
+    async def _change(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement, committed; the rows it changed."""
+
+        def change(db: sqlite3.Connection) -> int:
+            cursor = db.execute(sql, params)
+            db.commit()
+            return cursor.rowcount
+
+        return await self._run(change)
+
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        return await self._run(lambda db: db.execute(sql, params).fetchall())
+
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = await self._run(lambda db: db.execute(sql, params).fetchone())
+        return row
 
     async def claim(self, key: str) -> bool:
-        cursor = await self._db.execute(
+        changed = await self._change(
             "INSERT OR IGNORE INTO claimed_messages (key, claimed_at) VALUES (?, ?)",
             (key, time.time()),
         )
-        await self._db.commit()
-        return cursor.rowcount == 1
+        return changed == 1
 
     async def turns(self, thread_key: str) -> list[Turn]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT role, text, note FROM turns WHERE thread_key = ? ORDER BY id", (thread_key,)
-        ) as cursor:
-            return [Turn(role, text, note) for role, text, note in await cursor.fetchall()]
+        )
+        return [Turn(role, text, note) for role, text, note in rows]
 
     async def add_turns(
         self,
@@ -216,152 +257,142 @@ class SqliteStore:
         at: float | None = None,
     ) -> None:
         created = time.time() if at is None else at
-        await self._db.executemany(
-            "INSERT INTO turns (thread_key, role, text, created_at, entry_key, note) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entry_key) DO NOTHING",
-            [
-                (thread_key, turn.role, turn.text, created, turn_key(key, n), turn.note)
-                for n, turn in enumerate(turns)
-            ],
-        )
-        await self._db.commit()
+        values = [
+            (thread_key, turn.role, turn.text, created, turn_key(key, n), turn.note)
+            for n, turn in enumerate(turns)
+        ]
+
+        def add(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "INSERT INTO turns (thread_key, role, text, created_at, entry_key, note) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entry_key) DO NOTHING",
+                values,
+            )
+            db.commit()
+
+        await self._run(add)
 
     async def has_thread(self, thread_key: str) -> bool:
-        async with self._db.execute(
-            "SELECT 1 FROM turns WHERE thread_key = ? LIMIT 1", (thread_key,)
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        row = await self._row("SELECT 1 FROM turns WHERE thread_key = ? LIMIT 1", (thread_key,))
+        return row is not None
 
     async def save_question(
         self, question_id: str, question: Question, *, at: float | None = None
     ) -> None:
-        await self._db.execute(
+        await self._change(
             "INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             question_values(question_id, question, time.time() if at is None else at),
         )
-        await self._db.commit()
 
     async def question(self, question_id: str) -> Question | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT team, channel, user, text, surface, ts, thread_ts, response_url "
             "FROM questions WHERE id = ?",
             (question_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return None if row is None else question_from(row)
 
     async def questions_since(self, team: str, user: str, since: float) -> int:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT COUNT(*) FROM questions WHERE team = ? AND user = ? AND asked_at >= ?",
             (team, user, since),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def begin_answer(
         self, answer_id: str, team: str, channel: str, ts: str, *, owner: str, lease: float
     ) -> None:
         now = time.time()
-        await self._db.execute(
+        await self._change(
             "INSERT OR REPLACE INTO in_flight (answer_id, team, channel, ts, text, started_at, "
             "owner, lease_until) VALUES (?, ?, ?, ?, '', ?, ?, ?)",
             (answer_id, team, channel, ts, now, owner, now + lease),
         )
-        await self._db.commit()
 
     async def answer_progress(self, answer_id: str, ts: str, text: str) -> None:
-        await self._db.execute(
+        await self._change(
             "UPDATE in_flight SET ts = ?, text = ? WHERE answer_id = ?", (ts, text, answer_id)
         )
-        await self._db.commit()
 
     async def end_answer(self, answer_id: str) -> None:
-        await self._db.execute("DELETE FROM in_flight WHERE answer_id = ?", (answer_id,))
-        await self._db.commit()
+        await self._change("DELETE FROM in_flight WHERE answer_id = ?", (answer_id,))
 
     async def renew_leases(self, owner: str, lease: float) -> None:
-        await self._db.execute(
+        await self._change(
             "UPDATE in_flight SET lease_until = ? WHERE owner = ?", (time.time() + lease, owner)
         )
-        await self._db.commit()
 
     async def take_over(self, owner: str, lease: float, *, own_too: bool) -> list[Unfinished]:
-        # One statement, so it is atomic on the shared connection and across processes.
+        # One statement, so it is atomic across processes.
         now = time.time()
-        async with self._db.execute(
-            "UPDATE in_flight SET owner = ?, lease_until = ? "
-            "WHERE lease_until < ? OR (? AND owner = ?) "
-            "RETURNING answer_id, team, channel, ts, text",
-            (owner, now + lease, now, own_too, owner),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        await self._db.commit()
-        return [Unfinished(*row) for row in rows]
+
+        def take(db: sqlite3.Connection) -> Rows:
+            rows = db.execute(
+                "UPDATE in_flight SET owner = ?, lease_until = ? "
+                "WHERE lease_until < ? OR (? AND owner = ?) "
+                "RETURNING answer_id, team, channel, ts, text",
+                (owner, now + lease, now, own_too, owner),
+            ).fetchall()
+            db.commit()
+            return rows
+
+        return [Unfinished(*row) for row in await self._run(take)]
 
     async def record(self, row: LedgerRow, *, key: str | None = None) -> None:
         columns = ", ".join([*LEDGER_FIELDS, "entry_key"])
-        await self._db.execute(
+        await self._change(
             f"INSERT INTO ledger ({columns}) VALUES ({', '.join('?' * (len(LEDGER_FIELDS) + 1))}) "
             "ON CONFLICT (entry_key) DO NOTHING",
             [*(getattr(row, name) for name in LEDGER_FIELDS), key],
         )
-        await self._db.commit()
 
     async def ledger(self, since: float) -> list[LedgerRow]:
-        async with self._db.execute(
+        rows = await self._rows(
             f"SELECT {', '.join(LEDGER_FIELDS)} FROM ledger WHERE at >= ? ORDER BY at, id",
             (since,),
-        ) as cursor:
-            return [LedgerRow(*row) for row in await cursor.fetchall()]
+        )
+        return [LedgerRow(*row) for row in rows]
 
     async def tokens_since(self, team: str, user: str, since: float) -> int:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT COALESCE(SUM(input_tokens + output_tokens + cache_write_tokens "
             "+ cache_read_tokens), 0) FROM ledger WHERE team = ? AND user = ? AND at >= ?",
             (team, user, since),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def rate(self, answer_id: str, user: str, rating: str) -> None:
-        await self._db.execute(
+        await self._change(
             "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
             (answer_id, user, rating, time.time()),
         )
-        await self._db.commit()
 
     async def feedback(self, answer_id: str) -> dict[str, str]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT user, rating FROM feedback WHERE answer_id = ?", (answer_id,)
-        ) as cursor:
-            return {user: rating for user, rating in await cursor.fetchall()}
+        )
+        return {user: rating for user, rating in rows}
 
     async def save_description(self, sku: str, text: str, model: str) -> None:
-        await self._db.execute(
+        await self._change(
             "INSERT OR REPLACE INTO descriptions VALUES (?, ?, ?, ?)",
             (sku, text, model, time.time()),
         )
-        await self._db.commit()
 
     async def descriptions(self) -> dict[str, str]:
-        async with self._db.execute("SELECT sku, text FROM descriptions") as cursor:
-            return {sku: text for sku, text in await cursor.fetchall()}
+        return {sku: text for sku, text in await self._rows("SELECT sku, text FROM descriptions")}
 
     async def pending_batch(self) -> str | None:
-        async with self._db.execute(
-            "SELECT value FROM jobs WHERE name = 'describe_batch'"
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("SELECT value FROM jobs WHERE name = 'describe_batch'")
         return str(row[0]) if row else None
 
     async def set_pending_batch(self, batch_id: str | None) -> None:
         if batch_id is None:
-            await self._db.execute("DELETE FROM jobs WHERE name = 'describe_batch'")
+            await self._change("DELETE FROM jobs WHERE name = 'describe_batch'")
         else:
-            await self._db.execute(
+            await self._change(
                 "INSERT OR REPLACE INTO jobs VALUES ('describe_batch', ?)", (batch_id,)
             )
-        await self._db.commit()
 
     async def relay_stop(self, answer_id: str, user: str) -> None:
         """One process serves a SQLite store: an answer not streaming here has ended."""
@@ -376,24 +407,31 @@ class SqliteStore:
         leave the lock taken. It first commits what a write that outlived its caller's wait
         left open (kept writes are idempotent, so writing it again later does no harm).
         """
-        await self._db.executescript("BEGIN IMMEDIATE; ROLLBACK;")
+        await self._run(lambda db: db.executescript("BEGIN IMMEDIATE; ROLLBACK;"))
 
     async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
         """Delete up to `batch` rows of each kind past its time, in one short transaction."""
-        deleted = 0
-        for table, column, before in (
-            ("claimed_messages", "claimed_at", claims_before),
-            ("turns", "created_at", history_before),
-            ("questions", "asked_at", history_before),
-        ):
-            cursor = await self._db.execute(
-                f"DELETE FROM {table} WHERE rowid IN "
-                f"(SELECT rowid FROM {table} WHERE {column} < ? LIMIT ?)",
-                (before, batch),
-            )
-            deleted += max(cursor.rowcount, 0)
-        await self._db.commit()
-        return deleted
+
+        def prune(db: sqlite3.Connection) -> int:
+            deleted = 0
+            for table, column, before in (
+                ("claimed_messages", "claimed_at", claims_before),
+                ("turns", "created_at", history_before),
+                ("questions", "asked_at", history_before),
+            ):
+                cursor = db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN "
+                    f"(SELECT rowid FROM {table} WHERE {column} < ? LIMIT ?)",
+                    (before, batch),
+                )
+                deleted += max(cursor.rowcount, 0)
+            db.commit()
+            return deleted
+
+        return await self._run(prune)
 
     async def close(self) -> None:
-        await self._db.close()
+        try:
+            await self._run(lambda db: db.close())
+        finally:
+            self._worker.shutdown(wait=False)

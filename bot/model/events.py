@@ -1,0 +1,96 @@
+"""Server-Sent Events as the Messages API streams them, read straight from the bytes (pure).
+
+The SDK's own stream builds a typed (pydantic) object for every event, which is most of the CPU
+a streamed token costs; with a hundred answers streaming at once that is the bot's busiest
+work, and it delays every question waiting for its turn on the event loop. The answer needs
+only a few fields of a few event types, so `stream.py` asks the SDK for the raw response (its
+request, headers, retries and status errors stay the SDK's) and reads the events here, each
+one's `data` parsed as plain JSON.
+
+The wire format (https://html.spec.whatwg.org/multipage/server-sent-events.html): lines ending
+in LF or CRLF; `event: <name>` and `data: <json>` fields; a blank line ends an event; a line
+starting with `:` is a comment. An event larger than `MAX_EVENT` bytes, or data that is not a
+JSON object, is a broken stream (`StreamError("malformed_stream")`), never a hang or a crash
+elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_EVENT = 4 * 1024 * 1024  # bytes: a text delta is a few bytes, a whole message a few KB
+
+
+class StreamError(Exception):
+    """The event stream said something went wrong (its `error` event, `kind` its type), or
+    is not what the Messages API sends (`kind` "malformed_stream")."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(detail or kind)
+        self.kind = kind
+
+
+def malformed(detail: str) -> StreamError:
+    return StreamError("malformed_stream", detail)
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    data: dict[str, Any]
+
+
+class EventReader:
+    """Feed it the response's bytes as they arrive; it returns each event as it completes."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        buffer = self._buffer + chunk
+        events = []
+        while True:
+            end = buffer.find(b"\n\n")
+            crlf = buffer.find(b"\r\n\r\n")
+            if crlf != -1 and (end == -1 or crlf < end):
+                raw, buffer = buffer[:crlf], buffer[crlf + 4 :]
+            elif end != -1:
+                raw, buffer = buffer[:end], buffer[end + 2 :]
+            else:
+                break
+            event = _parse(raw)
+            if event is not None:
+                events.append(event)
+        if len(buffer) > MAX_EVENT:
+            raise malformed(f"an event longer than {MAX_EVENT} bytes")
+        self._buffer = buffer
+        return events
+
+    @property
+    def pending(self) -> bool:
+        """Whether bytes of an unfinished event are left (at the end: a stream cut off)."""
+        return bool(self._buffer.strip())
+
+
+def _parse(raw: bytes) -> Event | None:
+    name, data = "message", []
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        if not line or line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "event":
+            name = value
+        elif field == "data":
+            data.append(value)
+    if not data:
+        return None  # a comment or a bare `event:`: nothing to act on
+    try:
+        parsed = json.loads("\n".join(data))
+    except ValueError as exc:
+        raise malformed(f"event {name!r} carries data that is not JSON") from exc
+    if not isinstance(parsed, dict):
+        raise malformed(f"event {name!r} carries JSON that is not an object")
+    return Event(name, parsed)
