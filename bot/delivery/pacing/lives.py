@@ -21,6 +21,7 @@ stay near its `max_tokens` at most.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,39 +50,51 @@ class Life:
 
 @dataclass
 class Lives:
-    """Recent answers' lives, and what they say about one in flight."""
+    """Recent answers' lives, and what they say about one in flight.
+
+    The planner asks for every answer in flight each time it looks, so what the history says is
+    summed once per answer recorded (`_Summary`), not once per question asked of it.
+    """
 
     max_marks: int
     history: deque[Life] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    _summary: _Summary | None = field(default=None, init=False, repr=False)
 
     def record(self, marks: float, seconds: float, *, edited: bool = True) -> None:
         if marks > 0 and seconds > 0:
             self.history.append(Life(marks, seconds, edited))
+            self._summary = None
+
+    @property
+    def summary(self) -> _Summary:
+        if self._summary is None:
+            self._summary = _Summary.of(self.history)
+        return self._summary
 
     def edited_share(self) -> float:
         """The share of recent answers that needed an edit (1 before any was seen)."""
         if not self.history:
             return 1.0
-        return sum(1 for life in self.history if life.edited) / len(self.history)
+        return self.summary.edited / len(self.history)
 
     def rate(self, marks: float, elapsed: float) -> float:
         """Marks a second: the answer's own pace once it has one, else recent answers'."""
         if elapsed >= OWN_PACE_AFTER and marks >= OWN_PACE_MARKS:
             return marks / elapsed
-        seconds = sum(life.seconds for life in self.history)
-        if seconds > 0:
-            return sum(life.marks for life in self.history) / seconds
+        summary = self.summary
+        if summary.seconds > 0:
+            return summary.marks / summary.seconds
         return DEFAULT_RATE
 
     def length(self, marks: float) -> float:
         """The marks an answer with `marks` so far is expected to reach."""
-        longer = [life.marks for life in self.history if life.marks > marks]
+        count, total = self.summary.longer_than(marks)
         cold = COLD_SHARE * self.max_marks
         # The cold guess counts as `FIRST_FEW` answers less those seen: one or two short
         # answers first say little about the next ones.
         prior = max(FIRST_FEW - len(self.history), 0) if marks < cold else 0
-        if longer or prior:
-            expected = (sum(longer) + prior * cold) / (len(longer) + prior)
+        if count or prior:
+            expected = (total + prior * cold) / (count + prior)
         else:
             # Half way to `max_tokens` at most: it ends by then, as likely before as after.
             expected = min(LONGER * marks, (marks + self.max_marks) / 2)
@@ -92,13 +105,45 @@ class Lives:
         far each) counted at the length each is expected to reach. Answers that ended are the
         short ones first: the long ones are still streaming, and leaving them out would make
         every next answer look short."""
-        lengths = [life.marks for life in self.history]
-        lengths += [self.length(marks) for marks in in_flight if marks > 0]
-        prior = max(FIRST_FEW - len(lengths), 0)
-        expected = (sum(lengths) + prior * COLD_SHARE * self.max_marks) / (len(lengths) + prior)
+        flying = [self.length(marks) for marks in in_flight if marks > 0]
+        count = len(self.history) + len(flying)
+        prior = max(FIRST_FEW - count, 0)
+        total = self.summary.marks + sum(flying)
+        expected = (total + prior * COLD_SHARE * self.max_marks) / (count + prior)
         return max(expected / self.rate(0, 0.0), LEAST)
 
     def remaining(self, marks: float, elapsed: float) -> float:
         """Seconds an answer that has streamed `marks` over `elapsed` seconds has left."""
         left = self.length(marks) - marks
         return max(left / self.rate(marks, elapsed), LEAST)
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """Recent answers summed: their marks in order with the sums of the longest ones."""
+
+    marks: float
+    seconds: float
+    edited: int
+    ordered: tuple[float, ...]  # each answer's marks, ascending
+    tails: tuple[float, ...]  # tails[i]: the sum of ordered[i:]
+
+    @classmethod
+    def of(cls, history: Iterable[Life]) -> _Summary:
+        lives = list(history)
+        ordered = sorted(life.marks for life in lives)
+        tails = [0.0] * (len(ordered) + 1)
+        for i in range(len(ordered) - 1, -1, -1):
+            tails[i] = tails[i + 1] + ordered[i]
+        return cls(
+            marks=sum(life.marks for life in lives),
+            seconds=sum(life.seconds for life in lives),
+            edited=sum(1 for life in lives if life.edited),
+            ordered=tuple(ordered),
+            tails=tuple(tails),
+        )
+
+    def longer_than(self, marks: float) -> tuple[int, float]:
+        """How many recent answers went past `marks`, and their marks summed."""
+        start = bisect.bisect_right(self.ordered, marks)
+        return len(self.ordered) - start, self.tails[start]
