@@ -36,7 +36,7 @@ from bot.delivery.pacing.scheduler import Schedulers
 from bot.delivery.replies.base import ReplyFor
 from bot.delivery.replies.slack import SlackReplies
 from bot.delivery.slack_api import SlackApi
-from bot.delivery.slack_retry import Patience, web_client
+from bot.delivery.slack_retry import Patience, http_session, web_client
 from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel
 from bot.model.stream import Clock
 from bot.settings import Settings
@@ -101,6 +101,8 @@ class Services:
             await self.redis_windows.close()
         await self.store.close()
         await self.model.close()
+        if self.slack_client is not None and self.slack_client.session is not None:
+            await self.slack_client.session.close()
 
 
 def toolbox(settings: Settings) -> Toolbox | None:
@@ -214,7 +216,8 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     )
     client = slack = replies = None
     if settings.serves_slack:
-        client = web_client(settings.slack_bot_token, settings.slack_api_url)
+        session = http_session()
+        client = web_client(settings.slack_bot_token, settings.slack_api_url, session=session)
         slack = SlackApi(client, metrics, health)
         replies = SlackReplies(
             slack,

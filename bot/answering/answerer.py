@@ -127,13 +127,19 @@ class Answerer:
             self._untrack(running, outcome)
 
     async def _answer(self, running: Running) -> Answered:
-        # The answer's record and the thread's history at once: both are round trips to the
-        # store on the way to the model request. Nothing is shown before the record is kept.
-        _, request = await asyncio.gather(
-            self._begin(running), self._conversation(running.question)
-        )
-        opening = asyncio.create_task(running.reply.open())
-        streamed = await self._stream(request, running)
+        # The model request goes out as soon as the conversation is known, while the answer's
+        # record is written: under load each trip to the store waits its turn on the event
+        # loop, and the model takes longer than that to its first token anyway. The reply
+        # opens once the record is kept, and no text reaches it before (`_until_opened`).
+        running.begun = asyncio.create_task(self._begin(running))
+        opening = running.opening = asyncio.create_task(self._open(running))
+        try:
+            request = await self._conversation(running.question)
+            streamed = await self._stream(request, running)
+        except BaseException:  # the record could not be written, or a bug: not left running
+            opening.cancel()
+            await asyncio.gather(opening, return_exceptions=True)
+            raise
         ending = self._ending(streamed, running)
         shown = await self._show(opening, running, ending)
         await self._remember(running, ending)
@@ -144,7 +150,7 @@ class Answerer:
         streaming here before anything is shown: a crash in between leaves the row for another
         replica, or the next start, to finish."""
         question = running.question
-        await asyncio.gather(
+        await asyncio.gather(  # two trips to the store at once
             self.store.save_question(running.answer_id, question),
             self.store.begin_answer(
                 running.answer_id,
@@ -155,6 +161,23 @@ class Answerer:
                 lease=self.config.lease,
             ),
         )
+
+    async def _open(self, running: Running) -> None:
+        """Open the reply once the answer's record is kept: a crash before anything is shown
+        leaves the row for another replica, or the next start, to finish."""
+        assert running.begun is not None
+        await running.begun
+        running.open_started.set()
+        await running.reply.open()  # its first step runs before any waiter on the event
+
+    async def _until_opened(self, running: Running) -> None:
+        """Wait, before the first text or status line, until the reply's opening has begun
+        (raises what writing the record raised)."""
+        if running.open_started.is_set():
+            return
+        assert running.begun is not None
+        await asyncio.shield(running.begun)
+        await running.open_started.wait()
 
     async def _conversation(self, question: Question) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A
@@ -187,6 +210,8 @@ class Answerer:
         )
         try:
             async for event in stream:
+                if not isinstance(event, Finished):
+                    await self._until_opened(running)
                 if isinstance(event, TextDelta):
                     reply.add(event.text)
                     if reply.gone:  # deleted, or the browser left: leaving closes the stream

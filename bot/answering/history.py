@@ -30,14 +30,14 @@ async def thread_history(
     store: Store, threads: ThreadReader | None, question: Question
 ) -> list[Turn]:
     """The turns of `question`'s thread before it, oldest first (none outside a thread)."""
-    if not question.thread_ts:
-        return []
+    if not question.thread_ts or question.thread_ts == question.ts:
+        return []  # outside a thread, or a question that starts its thread: nothing before it
     try:
         return await store.turns(question.thread_key)
     except StoreUnavailable:
         pass
-    if threads is None or question.surface in OFF_SLACK or question.thread_ts == question.ts:
-        return []  # no copy to read, or a question that starts its thread: nothing before it
+    if threads is None or question.surface in OFF_SLACK:
+        return []  # no copy of the thread to read
     try:
         messages = await threads(question.channel, question.thread_ts)
     except SlackError as exc:

@@ -24,7 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from aiohttp import ClientConnectorError, ClientOSError, ServerDisconnectedError
+from aiohttp import (
+    ClientConnectorError,
+    ClientOSError,
+    ClientSession,
+    ClientTimeout,
+    ServerDisconnectedError,
+)
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -140,15 +146,32 @@ def retry_handlers(factor: float = BACKOFF) -> list[AsyncRetryHandler]:
 
 
 def web_client(
-    token: str | None, base_url: str, *, timeout: int = TIMEOUT, backoff_factor: float = BACKOFF
+    token: str | None,
+    base_url: str,
+    *,
+    timeout: int = TIMEOUT,
+    backoff_factor: float = BACKOFF,
+    session: ClientSession | None = None,
 ) -> AsyncWebClient:
-    """The bot's Slack client: its base URL, a per-call timeout and the retries above."""
+    """The bot's Slack client: its base URL, a per-call timeout and the retries above.
+
+    Without `session` the SDK opens a new HTTP session, and a new connection, for every call;
+    `http_session` makes one that keeps its connections to Slack open between calls (a
+    connection Slack closed meanwhile fails as a dropped one: see the retries above).
+    """
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
         retry_handlers=retry_handlers(backoff_factor),
+        session=session,
     )
+
+
+def http_session(timeout: int = TIMEOUT) -> ClientSession:
+    """The HTTP session the bot's Slack calls share (its per-call timeout included: the SDK
+    sets one only on the sessions it opens itself). Made inside the running event loop."""
+    return ClientSession(timeout=ClientTimeout(total=timeout))
 
 
 def wait_before(
