@@ -7,9 +7,10 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import logs
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             level = "ERROR" if args.command == "ask" else "WARNING"
         logs.configure(level, settings.log_format)
         if args.command == "run":
-            asyncio.run(run(settings))
+            serve(run(settings))
             return 0
         if args.command == "catalog":
             return catalog_command(settings, args)
@@ -128,6 +129,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def serve(main: Coroutine[Any, Any, None]) -> None:
+    """Run the bot on uvloop where it is installed (Linux and macOS), else on asyncio's own
+    loop. Under load the event loop's own work, a wake-up per streamed token of every answer,
+    is much of what the bot does; uvloop does it for a fraction of the CPU, and a question
+    arriving meanwhile reaches the model sooner."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def catalog_command(settings: Settings, args: argparse.Namespace) -> int:
