@@ -36,6 +36,8 @@ class Script:
     status: int | None = None  # answer this HTTP status instead of a stream
     error_after: int | None = None  # send an `error` event after this many chunks
     drop_after: int | None = None  # cut the connection after this many chunks
+    garbage_after: int | None = None  # send `garbage` (raw bytes) after this many chunks
+    garbage: bytes = b"event: content_block_delta\ndata: {not json\n\n"
     before_chunk: dict[int, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # after the text
     tokens_per_second: float | None = None  # pace chunks on a wall-clock schedule
@@ -260,6 +262,10 @@ class FakeAnthropic:
                 transport = response._req.transport if response._req else None  # type: ignore[attr-defined]
                 if transport is not None:
                     transport.close()
+                return
+            if script.garbage_after == index:
+                await response.write(script.garbage)
+                await asyncio.sleep(0.5)  # the bot must give up on its own, not at the stream's end
                 return
             if index in script.before_chunk:
                 await script.before_chunk[index]()

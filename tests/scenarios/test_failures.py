@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+
+import pytest
 
 from bot.question import Question, Surface
 from bot.wording import markdown
@@ -90,6 +93,33 @@ async def test_dropped_connection_mid_stream_is_shown_as_interrupted(
     assert answer.markdown == "Half an"
     assert any("interrupted" in text for text in answer.context)
     assert buttons(answer) == ["retry_answer"]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"event: content_block_delta\ndata: {not json\n\n",
+        b'data: ["a", "list"]\n\n',
+        b'data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", '
+        b'"text": {"<!channel>": 1}}}\n\n',
+        b'data: {"type": "content_block_delta", "index": -1, "delta": {"type": "text_delta", '
+        b'"text": "x"}}\n\n',
+        b"data: " + b"A" * (4 * 1024 * 1024 + 1),
+    ],
+    ids=["not-json", "not-an-object", "text-not-a-string", "bad-index", "endless-event"],
+)
+async def test_a_malformed_model_stream_ends_as_interrupted(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic, garbage: bytes
+) -> None:
+    """Bytes that are not the Messages API's event stream, mid-answer: the text so far stays,
+    the asker is told the answer was interrupted (with Retry), and nothing else is shown."""
+    model.script(Script(chunks=["The LG", " OLED C4", " is"], garbage_after=2, garbage=garbage))
+    await ask(bot)
+    [answer] = await ended(bot, slack)
+    assert answer.markdown == "The LG OLED C4"
+    assert any("interrupted" in text for text in answer.context)
+    assert buttons(answer) == ["retry_answer"]
+    assert "<!channel>" not in json.dumps(answer.versions)
 
 
 async def test_a_stalled_stream_ends_after_the_idle_timeout(

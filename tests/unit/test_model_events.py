@@ -1,0 +1,155 @@
+"""Reading the Messages API's event stream from raw bytes (`bot.model.events`), and what the
+answer keeps of each event (`stream._Message`): every split of the bytes reads the same, and
+anything that is not the API's stream is a `malformed_stream`, never a crash or a hang."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.model.events import MAX_EVENT, Event, EventReader, StreamError
+from bot.model.stream import _Message
+
+STREAM = (
+    b"event: message_start\n"
+    b'data: {"type": "message_start", "message": {"id": "m", "type": "message", '
+    b'"role": "assistant", "content": [], "model": "claude", "stop_reason": null, '
+    b'"stop_sequence": null, "usage": {"input_tokens": 12, "output_tokens": 1}}}\n\n'
+    b": a comment, which says nothing\n\n"
+    b"event: content_block_start\n"
+    b'data: {"type": "content_block_start", "index": 0, '
+    b'"content_block": {"type": "text", "text": ""}}\n\n'
+    b'event: ping\ndata: {"type": "ping"}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type": "content_block_delta", "index": 0, '
+    b'"delta": {"type": "text_delta", "text": "\xe2\x82\xb91,39,990 "}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type": "content_block_delta", "index": 0, '
+    b'"delta": {"type": "text_delta", "text": "in Pune."}}\n\n'
+    b'event: content_block_stop\ndata: {"type": "content_block_stop", "index": 0}\n\n'
+    b"event: message_delta\n"
+    b'data: {"type": "message_delta", "delta": {"stop_reason": "end_turn", '
+    b'"stop_sequence": null}, "usage": {"output_tokens": 7}}\n\n'
+    b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+)
+
+
+def text_delta(index: object, text: object) -> dict[str, object]:
+    delta = {"type": "text_delta", "text": text}
+    return {"type": "content_block_delta", "index": index, "delta": delta}
+
+
+def read(chunks: list[bytes]) -> list[Event]:
+    reader = EventReader()
+    events = [event for chunk in chunks for event in reader.feed(chunk)]
+    assert not reader.pending
+    return events
+
+
+def test_every_split_of_the_bytes_reads_the_same_events() -> None:
+    whole = read([STREAM])
+    assert [e.name for e in whole] == [
+        "message_start",
+        "content_block_start",
+        "ping",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+    assert read([STREAM[i : i + 1] for i in range(len(STREAM))]) == whole  # byte by byte
+    for cut in range(0, len(STREAM), 37):  # a ₹ split across reads included
+        assert read([STREAM[:cut], STREAM[cut:]]) == whole
+
+
+def test_crlf_line_endings_and_multi_line_data_read_as_the_spec_says() -> None:
+    crlf = b'event: ping\r\ndata: {"type":\r\ndata: "ping"}\r\n\r\n'
+    assert read([crlf]) == [Event("ping", {"type": "ping"})]
+
+
+def test_the_text_of_a_stream_is_what_its_deltas_say_and_the_message_validates() -> None:
+    message = _Message()
+    texts = [message.add(event.data) for event in read([STREAM])]
+    assert "".join(t for t in texts if t) == "₹1,39,990 in Pune."
+    final = message.final()
+    assert final is not None
+    assert final.stop_reason == "end_turn" and final.usage.output_tokens == 7
+    assert final.content[0].type == "text" and final.content[0].text == "₹1,39,990 in Pune."
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"data: {not json\n\n",
+        b"data: [1, 2]\n\n",
+        b'data: "a string"\n\n',
+        b"data: \xff\xfe\n\n",
+    ],
+    ids=["not-json", "a-list", "a-string", "not-utf8"],
+)
+def test_data_that_is_not_a_json_object_is_a_malformed_stream(raw: bytes) -> None:
+    with pytest.raises(StreamError) as caught:
+        EventReader().feed(raw)
+    assert caught.value.kind == "malformed_stream"
+
+
+def test_an_event_that_never_ends_is_refused_before_it_fills_memory() -> None:
+    reader = EventReader()
+    reader.feed(b"data: " + b"A" * (MAX_EVENT // 2))
+    with pytest.raises(StreamError):
+        reader.feed(b"A" * (MAX_EVENT // 2 + 16))
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": 5}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta"}},
+        {"type": "content_block_delta", "index": -1, "delta": {"type": "text_delta", "text": ""}},
+        {"type": "content_block_delta", "index": True, "delta": {"type": "text_delta", "text": ""}},
+        {
+            "type": "content_block_delta",
+            "index": 10**9,
+            "delta": {"type": "text_delta", "text": ""},
+        },
+        {"type": "content_block_delta", "index": 0, "delta": "text"},
+        {"type": "content_block_start", "index": 0, "content_block": ["text"]},
+        {"type": "message_start", "message": "hello"},
+        {"type": "error", "error": {"type": {"nested": 1}}},
+    ],
+)
+def test_events_with_fields_of_the_wrong_shape_are_a_malformed_stream(
+    event: dict[str, object],
+) -> None:
+    with pytest.raises(StreamError) as caught:
+        _Message().add(json.loads(json.dumps(event)))
+    assert caught.value.kind == "malformed_stream"
+
+
+def test_an_error_event_names_its_kind() -> None:
+    with pytest.raises(StreamError) as caught:
+        _Message().add({"type": "error", "error": {"type": "overloaded_error", "message": "x"}})
+    assert caught.value.kind == "overloaded_error"
+
+
+def test_a_tool_call_whose_input_is_not_json_is_a_malformed_stream() -> None:
+    message = _Message()
+    message.add({"type": "message_start", "message": {"id": "m", "type": "message"}})
+    message.add(
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "tool_use", "id": "t", "name": "search", "input": {}},
+        }
+    )
+    message.add(
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "input_json_delta", "partial_json": '{"query": '},
+        }
+    )
+    with pytest.raises(StreamError):
+        message.final()
