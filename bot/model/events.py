@@ -47,10 +47,15 @@ class EventReader:
 
     def __init__(self) -> None:
         self._buffer = b""
+        self._broken: StreamError | None = None
 
     def feed(self, chunk: bytes) -> list[Event]:
+        """The events `chunk` completes. A broken event raises, after the good events before
+        it have been returned (they were sent first: their text is shown)."""
+        if self._broken is not None:
+            raise self._broken
         buffer = self._buffer + chunk
-        events = []
+        events: list[Event] = []
         while True:
             end = buffer.find(b"\n\n")
             crlf = buffer.find(b"\r\n\r\n")
@@ -60,13 +65,24 @@ class EventReader:
                 raw, buffer = buffer[:end], buffer[end + 2 :]
             else:
                 break
-            event = _parse(raw)
+            try:
+                event = _parse(raw)
+            except StreamError as exc:
+                if not events:
+                    raise
+                self._broken, self._buffer = exc, b""
+                return events
             if event is not None:
                 events.append(event)
         if len(buffer) > MAX_EVENT:
             raise malformed(f"an event longer than {MAX_EVENT} bytes")
         self._buffer = buffer
         return events
+
+    def end(self) -> None:
+        """The bytes have ended: raise what broke the stream, if anything did."""
+        if self._broken is not None:
+            raise self._broken
 
     @property
     def pending(self) -> bool:

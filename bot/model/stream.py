@@ -196,6 +196,7 @@ class _Turn:
                         separate = False
                         self.parts.append(text)
                         yield TextDelta(text)
+                reader.end()
                 self.final = message.final()
         except anthropic.APIStatusError as exc:
             raise _status_error(exc, text_started=bool(self.parts)) from exc

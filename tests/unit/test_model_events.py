@@ -95,6 +95,19 @@ def test_data_that_is_not_a_json_object_is_a_malformed_stream(raw: bytes) -> Non
     assert caught.value.kind == "malformed_stream"
 
 
+def test_the_events_before_a_broken_one_are_read_and_the_break_comes_after_them() -> None:
+    reader = EventReader()
+    good = b'data: {"type": "ping"}\n\n'
+    assert reader.feed(good + good + b"data: {broken\n\n" + good) == [
+        Event("message", {"type": "ping"}),
+        Event("message", {"type": "ping"}),
+    ]
+    with pytest.raises(StreamError):
+        reader.feed(good)
+    with pytest.raises(StreamError):
+        reader.end()
+
+
 def test_an_event_that_never_ends_is_refused_before_it_fills_memory() -> None:
     reader = EventReader()
     reader.feed(b"data: " + b"A" * (MAX_EVENT // 2))
