@@ -25,13 +25,31 @@ too). Every step only drops a constraint, so no real schedule can do better than
 returned. It is looser when a run does not span whole minutes: a last block holding a few
 seconds of answers still gets a whole minute's updates (a rolling window allows that only if
 the calls bunch up at the block's start, which a steady stream of answers cannot use fully).
+
+`least_total_wait_rolling` closes most of that gap: a linear program over one-second slots in
+which every run of sixty slots, each a real 60-second interval, holds at most `per_minute`
+updates, all such windows at once (a rolling minute at one-second steps), with an answer's
+updates in the slots its life overlaps and fractional updates allowed. A schedule obeying
+Slack's window obeys each of these constraints, and its waiting is at least the even spread's
+for its counts; the program's optimum is therefore a lower bound too, one that the last
+block's spare minute no longer loosens. `least_mean_lag` takes the largest of all the bounds.
+
+Like the blocks, the program takes an answer's versions to fall within its life, the last at
+its end (the final edit as the answer ends, as issue 14 defines the least possible): a final
+edit sent later only leaves the answer's last chunks waiting longer.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_array
 
 WINDOW = 60.0
 # Block starts tried, as fractions of a minute. Each offset's relaxation is a valid bound on
@@ -122,11 +140,86 @@ def least_total_wait(answers: Sequence[Sequence[float]], per_minute: int, offset
     return sum(s.wait(s.updates) for s in state)
 
 
+SLOT = 1.0  # seconds: the rolling program's step (a minute is `WINDOW / SLOT` slots)
+
+
+def least_total_wait_rolling(
+    answers: Sequence[Sequence[float]], per_minute: int, slot: float = SLOT
+) -> float:
+    """The linear program of the module docstring: every `WINDOW / slot` consecutive slots hold
+    at most `per_minute` updates; answer i's k-th update, a fraction of it allowed, cuts its
+    waiting by wait(k - 1) - wait(k) of the even spread."""
+    live = [sorted(a) for a in answers if a]
+    if not live:
+        return 0.0
+    base = [spread_wait(a, a[0], a[-1], 1) for a in live]
+    if per_minute <= 0:
+        return sum(base)
+    origin, span = min(a[0] for a in live), round(WINDOW / slot)
+    cost: list[float] = []
+    eq_rows: list[int] = []
+    eq_cols: list[int] = []
+    eq_values: list[float] = []
+    by_slot: dict[int, list[int]] = {}  # the x columns of each slot
+    for n, times in enumerate(live):
+        for s in range(int((times[0] - origin) // slot), int((times[-1] - origin) // slot) + 1):
+            by_slot.setdefault(s, []).append(len(cost))
+            eq_rows.append(n)
+            eq_cols.append(len(cost))
+            eq_values.append(-1.0)
+            cost.append(0.0)
+    x_columns = len(cost)
+    for n, times in enumerate(live):
+        for gain in _gains(times, per_minute):
+            eq_rows.append(n)
+            eq_cols.append(len(cost))
+            eq_values.append(1.0)
+            cost.append(-gain)
+    # A window for each run of `span` slots not inside another: from the first slot to the
+    # last that starts a full run.
+    last = max(by_slot)
+    starts = range(0, max(last - span + 1, 0) + 1)
+    w_rows, w_cols = [], []
+    for row, start in enumerate(starts):
+        for s in range(start, start + span):
+            for column in by_slot.get(s, ()):
+                w_rows.append(row)
+                w_cols.append(column)
+    columns = len(cost)
+    result = linprog(
+        np.array(cost),
+        A_ub=coo_array((np.ones(len(w_rows)), (w_rows, w_cols)), shape=(len(starts), columns)),
+        b_ub=np.full(len(starts), float(per_minute)),
+        A_eq=coo_array((eq_values, (eq_rows, eq_cols)), shape=(len(live), columns)),
+        b_eq=np.zeros(len(live)),
+        bounds=[(0, None)] * x_columns + [(0, 1)] * (columns - x_columns),
+        method="highs",
+    )
+    if result.status != 0:
+        raise RuntimeError(f"the rolling bound's program did not solve: {result.message}")
+    return sum(base) + float(result.fun)
+
+
+def _gains(times: Sequence[float], per_minute: int) -> list[float]:
+    """What each further update could cut from an answer's waiting: the steps of the even
+    spread's wait, made non-increasing in the number of versions (an answer given more updates
+    than it can use may leave some idle), as many as its life could hold under the window."""
+    most = min(per_minute * (math.floor((times[-1] - times[0]) / WINDOW) + 2), len(times))
+    waits = [spread_wait(times, times[0], times[-1], 1)]
+    for versions in range(2, most + 2):
+        waits.append(min(waits[-1], spread_wait(times, times[0], times[-1], versions)))
+    gains = [earlier - later for earlier, later in itertools.pairwise(waits)]
+    while gains and gains[-1] <= 0:
+        gains.pop()
+    return gains
+
+
 def least_mean_lag(answers: Sequence[Sequence[float]], per_minute: int) -> float:
     """The least mean lag per chunk (seconds) for answers whose chunks the model sent at the
-    given times, under a workspace window of `per_minute` `chat.update` calls."""
+    given times, under a workspace window of `per_minute` `chat.update` calls: the largest of
+    the valid bounds (each block offset's, and the rolling program's)."""
     chunks = sum(len(a) for a in answers)
     if chunks == 0:
         return 0.0
-    best = max(least_total_wait(answers, per_minute, offset) for offset in OFFSETS)
-    return best / chunks
+    blocks = max(least_total_wait(answers, per_minute, offset) for offset in OFFSETS)
+    return max(blocks, least_total_wait_rolling(answers, per_minute)) / chunks

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from bench.lower_bound import _Answer, least_mean_lag, placeable, spread_wait
+from bench.lower_bound import (
+    OFFSETS,
+    _Answer,
+    least_mean_lag,
+    least_total_wait,
+    least_total_wait_rolling,
+    placeable,
+    spread_wait,
+)
 
 ELEVEN = [float(t) for t in range(11)]  # a chunk a second from 0 to 10 s
 
@@ -67,3 +77,58 @@ def test_the_bound_never_exceeds_what_a_real_schedule_reaches() -> None:
         sum(next(v for v in (4.0, 7.0, 10.0) if v >= t) - t for t in answer) for answer in answers
     ) / sum(len(a) for a in answers)
     assert least_mean_lag(answers, per_minute=50) <= real
+
+
+def test_the_rolling_bound_agrees_with_hand_worked_cases() -> None:
+    """The same cases as above, through the rolling program: one answer and no update (55),
+    one update for the long answer of two (25 + 1), two answers sharing a minute (80)."""
+    assert least_total_wait_rolling([ELEVEN], per_minute=0) == 55.0
+    assert least_total_wait_rolling([ELEVEN, [0.0, 1.0]], per_minute=1) == pytest.approx(26)
+    assert least_total_wait_rolling([ELEVEN, ELEVEN], per_minute=1) == pytest.approx(80)
+    later = [t + 100 for t in ELEVEN]
+    assert least_total_wait_rolling([ELEVEN, later], per_minute=1) == pytest.approx(50)
+
+
+def test_the_rolling_bound_is_tighter_where_blocks_leave_a_spare_minute() -> None:
+    """Thirty questions, one every 2 s, answers of 1-25 s at ten chunks a second, ten updates a
+    minute: the answers end 83 s in, so every way of cutting the run into minutes leaves a
+    last (or first) block holding a few seconds of answers and a whole minute's updates. The
+    rolling program counts every minute at once and finds more waiting (all of it still a
+    bound: see the test below)."""
+    lives = (2, 25, 8, 15, 4, 20, 1, 12)
+    answers = [[n * 2.0 + i / 10 for i in range(10 * lives[n % 8])] for n in range(30)]
+    blocks = max(least_total_wait(answers, per_minute=10, offset=o) for o in OFFSETS)
+    rolling = least_total_wait_rolling(answers, per_minute=10)
+    assert rolling > 1.1 * blocks
+    chunks = sum(map(len, answers))
+    assert least_mean_lag(answers, per_minute=10) == pytest.approx(rolling / chunks)
+
+
+def test_no_schedule_obeying_the_window_beats_the_bound() -> None:
+    """Random schedules of posts and updates over random answers, each call let through only if
+    Slack's rolling minute has room: every one waits at least as long as the bound says."""
+    rng = random.Random(14)
+    for _ in range(30):
+        answers = []
+        for _ in range(rng.randint(2, 8)):
+            start, life = rng.uniform(0, 150), rng.uniform(1, 40)
+            count = max(int(life * 4), 2)
+            answers.append([start + life * n / (count - 1) for n in range(count)])
+        per_minute = rng.randint(1, 6)
+        sent: list[float] = []
+        total = 0.0
+        for times in sorted(answers, key=lambda a: a[-1]):
+            start, end = times[0], times[-1]
+            versions = [rng.uniform(start, end)]  # the post, counted per channel
+            wanted = sorted(rng.uniform(versions[0], end) for _ in range(rng.randint(0, 6)))
+            for at in [*wanted, end]:
+                if sum(1 for t in sent if at - 60 < t <= at) < per_minute and all(
+                    not (t - 60 < at <= t) for t in sent if t > at
+                ):
+                    sent.append(at)
+                    versions.append(at)
+            if versions[-1] < end:  # no room for the final edit: the post waits for the end
+                versions = [end]
+            total += sum(min(v for v in versions if v >= t) - t for t in times)
+        assert least_total_wait_rolling(answers, per_minute) <= total + 1e-6
+        assert least_mean_lag(answers, per_minute) * sum(map(len, answers)) <= total + 1e-6
