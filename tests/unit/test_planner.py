@@ -58,10 +58,21 @@ def test_edits_are_spread_evenly_up_to_the_final() -> None:
 
 
 def test_without_spare_calls_only_the_final_is_left() -> None:
-    """When the window has nothing beyond the finals, no routine edit is planned."""
-    starved = plan(Window(50, 3, count=40, calls=[0.0] * 40), 1.0, Load([5.0] * 10), 1.0)
-    assert starved.rate == 0.0
+    """When the window has nothing beyond the finals of the answers posted, no routine edit
+    is planned."""
+    window = Window(50, 3, count=40, calls=[0.0] * 40)
+    starved = plan(window, 1.0, Load([5.0] * 10, committed=10), 1.0)
+    assert starved.rate == 0.0 and starved.free == 0
     assert next_edit(starved, last_sent=1.0, now=1.0, remaining=5.0, min_interval=1.0) == math.inf
+
+
+def test_answers_not_posted_yet_owe_the_window_no_final() -> None:
+    """The same window with the ten answers not posted yet: each can still go out whole, so
+    the ten calls left may be spent on edits of the answers posted (none are owed)."""
+    window = Window(50, 3, count=40, calls=[0.0] * 40)
+    waiting = plan(window, 1.0, Load([5.0] * 10), 1.0)
+    assert waiting.free == 10
+    assert next_edit(waiting, last_sent=1.0, now=1.0, remaining=5.0, min_interval=1.0) < math.inf
 
 
 def test_answers_expected_to_arrive_keep_their_finals() -> None:

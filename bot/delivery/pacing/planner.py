@@ -12,8 +12,7 @@ time the scheduler looks, the planner works out:
    burst of questions counts once: it says little about what comes next).
 3. **The rate**: what is left (`spare`) divided by the answer-seconds it must cover, in
    routine edits per second of an answer's life, over the horizon and over the next minute
-   (the lower is kept). A routine edit goes only while `spare` is at least one call, so finals
-   are never starved; the rate also says when the window has edits to spare (`ample`).
+   (the lower is kept). The rate says when the window has edits to spare (`ample`).
 4. **The density** (`version_density`): versions, a post, an edit or a final alike, per second
    of an answer's life. The lower bound of the benchmark shows why one density: a chunk waits
    for the next version, and the waits are least when every answer's versions are spread
@@ -26,7 +25,11 @@ time the scheduler looks, the planner works out:
    from spending what the answers of its next minute need.
 5. **A message's next edit**: its versions to come, one per `1 / density` seconds of the span
    from its last version to its expected end, spread evenly over that span, the final the last.
-   A span holding about one version holds the final only.
+   A span holding about one version holds the final only. A routine edit goes only while the
+   window has a call beyond the finals already owed (`free`: one for each answer posted, here
+   and elsewhere), so finals are never starved. Answers not posted yet, and those arriving, owe
+   none: reserving their finals too held back edits that a steady stream of questions needs
+   (their posts wait for the window instead, and go out whole if it has nothing for them).
 6. **Post now or later**: an answer's first post is free (Slack counts posts per channel), but
    every later version costs a `chat.update`. With edits to spare (`ample`: an edit a
    `min_interval` over every answer's whole span, and every final paid in time) the post goes at
@@ -131,6 +134,9 @@ class Plan:
     # `1 / versions` seconds. 0: as `rate` says (a plan made by hand in a test).
     versions: float = 0.0
     ample: bool = False  # the window alone pays an edit every `min_interval` for every answer
+    # Calls the window has until the answers in flight end, beyond the finals already owed
+    # (of the answers posted, here and elsewhere). Infinity: not known (a plan made by hand).
+    free: float = math.inf
 
 
 def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
@@ -160,14 +166,15 @@ def plan(window: Window, now: float, load: Load, min_interval: float) -> Plan:
     affordable = min(soon, burst) - load.committed - load.elsewhere - arriving
     reserve = load.answers + arriving
     density = min(version_density(window, now, load), 1 / min_interval)  # `1 /`: capped
+    free = soon - load.committed - load.elsewhere
     if spare < 1 or not rates or min(rates) <= 0:
-        return Plan(0.0, max(spare, 0.0), reserve, affordable, density)
+        return Plan(0.0, max(spare, 0.0), reserve, affordable, density, free=free)
     # Edits every `min_interval` over every answer's whole span (not only what is left of
     # it: near their ends, answers held back would all look cheap), after the finals: an early
     # post costs nothing anyone would see.
     ample = min(rates) >= 1 / min_interval and spare * min_interval >= load.total_span
     ample = ample and affordable >= load.unposted  # and every final it commits to, in time
-    return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable, density, ample)
+    return Plan(min(*rates, 1 / min_interval), spare, reserve, affordable, density, ample, free)
 
 
 HORIZONS = (5.0, 10.0, 20.0, 30.0, 40.0, 50.0, WINDOW)  # seconds ahead a plan must hold for
@@ -210,12 +217,14 @@ def next_edit(
     to its expected end (the final being the last), are spread evenly over that span. When the
     span holds only about one, that one is the final: an edit just before it would show little.
     """
-    if plan.spare < 1 or plan.rate <= 0:
-        return math.inf
     span = now - last_sent + remaining
     if plan.versions <= 0:  # a plan without its density: as many edits as `rate` gives
+        if plan.spare < 1 or plan.rate <= 0:
+            return math.inf
         gap = span / (plan.rate * span + 1)
         return last_sent + max(gap, min_interval)
+    if plan.free < 1:  # every call the window has is some posted answer's final
+        return math.inf
     count = round(span * plan.versions)
     if count <= 1:
         return math.inf
