@@ -136,9 +136,11 @@ class Answerer:
         try:
             request = await self._conversation(running.question)
             streamed = await self._stream(request, running)
-        except BaseException:  # the record could not be written, or a bug: not left running
+        except BaseException as exc:  # the record could not be written, or a bug
             opening.cancel()
-            await asyncio.gather(opening, return_exceptions=True)
+            await asyncio.gather(opening, running.begun, return_exceptions=True)
+            if isinstance(exc, Exception):
+                await self._broken(running, exc)
             raise
         ending = self._ending(streamed, running)
         shown = await self._show(opening, running, ending)
@@ -166,7 +168,7 @@ class Answerer:
         """Open the reply once the answer's record is kept: a crash before anything is shown
         leaves the row for another replica, or the next start, to finish."""
         assert running.begun is not None
-        await running.begun
+        await asyncio.shield(running.begun)  # cancelling the opening leaves the record be
         running.open_started.set()
         await running.reply.open()  # its first step runs before any waiter on the event
 
@@ -178,6 +180,20 @@ class Answerer:
         assert running.begun is not None
         await asyncio.shield(running.begun)
         await running.open_started.wait()
+
+    async def _broken(self, running: Running, error: Exception) -> None:
+        """An answer that broke before it was shown (its record not written, or a bug): the
+        model may have been asked already, so it still gets its ledger row, and its trace for
+        crash recovery ends. Each step on its own: the store may be what broke."""
+        log.error("answer %s failed before it was shown: %r", running.answer_id, error)
+        try:
+            await self.store.end_answer(running.answer_id)
+        except Exception as exc:
+            log.warning("could not end the failed answer's trace: %r", exc)
+        try:
+            await self._record(running, Streamed(None), error)
+        except Exception as exc:
+            log.warning("could not record the failed answer: %r", exc)
 
     async def _conversation(self, question: Question) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A
@@ -283,7 +299,7 @@ class Answerer:
         await self.store.add_turns(replace(question, thread_ts=thread_ts).thread_key, turns)
 
     async def _record(
-        self, running: Running, streamed: Streamed, shown: SlackError | None
+        self, running: Running, streamed: Streamed, shown: Exception | None
     ) -> Answered:
         """One ledger row and the metrics for every answer, whatever happened to it."""
         question, reply, config = running.question, running.reply, self.config

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-MAX_EVENT = 4 * 1024 * 1024  # bytes: a text delta is a few bytes, a whole message a few KB
+MAX_EVENT = 1024 * 1024  # bytes: a text delta is a few bytes, a whole message a few KB
 
 
 class StreamError(Exception):
@@ -43,10 +43,15 @@ class Event:
 
 
 class EventReader:
-    """Feed it the response's bytes as they arrive; it returns each event as it completes."""
+    """Feed it the response's bytes as they arrive; it returns each event as it completes.
+
+    The bytes are kept in one buffer searched only where new bytes arrived, so an event read
+    in many small pieces costs time in proportion to its size, not to its size squared.
+    """
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._buffer = bytearray()
+        self._searched = 0  # the buffer before this holds no event's end
         self._broken: StreamError | None = None
 
     def feed(self, chunk: bytes) -> list[Event]:
@@ -54,29 +59,28 @@ class EventReader:
         it have been returned (they were sent first: their text is shown)."""
         if self._broken is not None:
             raise self._broken
-        buffer = self._buffer + chunk
+        buffer = self._buffer
+        buffer += chunk
         events: list[Event] = []
         while True:
-            end = buffer.find(b"\n\n")
-            crlf = buffer.find(b"\r\n\r\n")
-            if crlf != -1 and (end == -1 or crlf < end):
-                raw, buffer = buffer[:crlf], buffer[crlf + 4 :]
-            elif end != -1:
-                raw, buffer = buffer[:end], buffer[end + 2 :]
-            else:
+            end, size = _event_end(buffer, self._searched)
+            if end < 0:
                 break
+            raw = bytes(buffer[:end])
+            del buffer[: end + size]
+            self._searched = 0
             try:
                 event = _parse(raw)
             except StreamError as exc:
                 if not events:
                     raise
-                self._broken, self._buffer = exc, b""
+                self._broken = exc
                 return events
             if event is not None:
                 events.append(event)
+        self._searched = max(len(buffer) - 3, 0)  # a separator may straddle the next chunk
         if len(buffer) > MAX_EVENT:
             raise malformed(f"an event longer than {MAX_EVENT} bytes")
-        self._buffer = buffer
         return events
 
     def end(self) -> None:
@@ -84,15 +88,23 @@ class EventReader:
         if self._broken is not None:
             raise self._broken
 
-    @property
-    def pending(self) -> bool:
-        """Whether bytes of an unfinished event are left (at the end: a stream cut off)."""
-        return bool(self._buffer.strip())
+
+def _event_end(buffer: bytearray, start: int) -> tuple[int, int]:
+    """Where the first event in `buffer` ends (a blank line), searching from `start`, and the
+    separator's length; (-1, 0) when none has."""
+    lf = buffer.find(b"\n\n", start)
+    crlf = buffer.find(b"\r\n\r\n", start)
+    if crlf != -1 and (lf == -1 or crlf < lf):
+        return crlf, 4
+    return (lf, 2) if lf != -1 else (-1, 0)
 
 
 def _parse(raw: bytes) -> Event | None:
     name, data = "message", []
-    for line in raw.decode("utf-8", errors="replace").splitlines():
+    # Lines end at LF (a CR before it dropped), split as bytes: JSON strings may hold U+2028,
+    # U+2029 or U+0085 raw, which `str.splitlines` would take for line ends.
+    for line_bytes in raw.split(b"\n"):
+        line = line_bytes.removesuffix(b"\r").decode("utf-8", errors="replace")
         if not line or line.startswith(":"):
             continue
         field, _, value = line.partition(":")
@@ -105,7 +117,7 @@ def _parse(raw: bytes) -> Event | None:
         return None  # a comment or a bare `event:`: nothing to act on
     try:
         parsed = json.loads("\n".join(data))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise malformed(f"event {name!r} carries data that is not JSON") from exc
     if not isinstance(parsed, dict):
         raise malformed(f"event {name!r} carries JSON that is not an object")

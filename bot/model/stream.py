@@ -185,9 +185,12 @@ class _Turn:
                 reader = EventReader()
                 async for chunk in response.iter_bytes():
                     for event in reader.feed(chunk):
-                        text = message.add(event.data)
+                        data = event.data
+                        if "type" not in data:  # the API names it twice; the name will do
+                            data = {**data, "type": event.name}
+                        text = message.add(data)
                         if text is None:
-                            self._started(event.data)
+                            self._started(data)
                             continue
                         if partial.ttft is None:
                             partial.ttft = self.clock() - partial.started
@@ -304,7 +307,7 @@ class _Message:
                 raw = "".join(self.inputs[index])
                 try:
                     block["input"] = json.loads(raw) if raw else {}
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     raise malformed("a tool call's input is not JSON") from exc
             content.append(block)
         try:

@@ -4,8 +4,9 @@ The connection lives on one worker thread of its own, and every store call is on
 there whole: one hop off the event loop and back. (Through aiosqlite each statement, fetch,
 commit and cursor close was a hop of its own, about three per call; with a hundred questions
 arriving at once, each hop waited for the busy event loop to hand the result back, and the
-hops on the way to a model request added up to most of a second.) A call whose caller stopped
-waiting still runs to its commit: nothing is left half-done on the connection.
+hops on the way to a model request added up to most of a second.) A call already running
+when its caller stops waiting still runs to its commit, so nothing is left half-done on the
+connection; one not started yet is dropped (the resilient store keeps that write for later).
 """
 
 from __future__ import annotations

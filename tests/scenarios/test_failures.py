@@ -282,3 +282,30 @@ async def test_answers_in_flight_at_a_crash_are_finished_at_the_next_start(
     )
     assert again.markdown == "A full answer this time."
     assert again.thread_ts == ROOT
+
+
+async def test_an_answer_whose_record_cannot_be_kept_still_gets_its_ledger_row(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model request goes out while the answer's record is written. When writing it fails
+    for a reason other than the database being away (a bug), nothing is shown before the
+    record, but the model may have been asked: the failure is one `error` row in the ledger,
+    and the answer's trace for crash recovery ends."""
+    store = bot.services.store
+
+    async def broken(question_id: str, question: Question, *, at: float | None = None) -> None:
+        raise RuntimeError("a bug in the store")
+
+    monkeypatch.setattr(store, "save_question", broken)
+    model.script(Script(chunks=["The LG", " OLED C4"], first_token_delay=0.2))
+    await ask(bot)
+    rows = []
+    for _ in range(200):  # the ledger is the only trace: wait for its row
+        if rows := await store.ledger(0):
+            break
+        await asyncio.sleep(0.05)
+    await slack.wait_for(lambda: not bot.services.answerer.running, within=10)
+    [row] = rows
+    assert row.outcome == "error" and row.user == USER
+    assert not slack.messages  # nothing was shown before the record
+    assert await store.take_over("someone-else", 60.0, own_too=False) == []

@@ -43,7 +43,7 @@ def text_delta(index: object, text: object) -> dict[str, object]:
 def read(chunks: list[bytes]) -> list[Event]:
     reader = EventReader()
     events = [event for chunk in chunks for event in reader.feed(chunk)]
-    assert not reader.pending
+    reader.end()
     return events
 
 
@@ -62,6 +62,15 @@ def test_every_split_of_the_bytes_reads_the_same_events() -> None:
     assert read([STREAM[i : i + 1] for i in range(len(STREAM))]) == whole  # byte by byte
     for cut in range(0, len(STREAM), 37):  # a ₹ split across reads included
         assert read([STREAM[:cut], STREAM[cut:]]) == whole
+
+
+def test_text_holding_unicode_line_separators_is_text_not_line_ends() -> None:
+    """JSON strings may carry U+2028, U+2029 and U+0085 raw (the API sends UTF-8): they are
+    part of the text, not the ends of lines."""
+    text = "LG\u2028OLED\u2029C4\u0085 ₹1,39,990"
+    raw = f"data: {json.dumps(text_delta(0, text), ensure_ascii=False)}\n\n".encode()
+    [event] = read([raw])
+    assert _Message().add(event.data) == text
 
 
 def test_crlf_line_endings_and_multi_line_data_read_as_the_spec_says() -> None:
@@ -86,8 +95,9 @@ def test_the_text_of_a_stream_is_what_its_deltas_say_and_the_message_validates()
         b"data: [1, 2]\n\n",
         b'data: "a string"\n\n',
         b"data: \xff\xfe\n\n",
+        b"data: " + b"[" * 100_000 + b"\n\n",
     ],
-    ids=["not-json", "a-list", "a-string", "not-utf8"],
+    ids=["not-json", "a-list", "a-string", "not-utf8", "nested-too-deep"],
 )
 def test_data_that_is_not_a_json_object_is_a_malformed_stream(raw: bytes) -> None:
     with pytest.raises(StreamError) as caught:

@@ -62,10 +62,12 @@ class EventStreamReply:
         self.refusal = refusal
 
     async def open(self) -> None:
+        # Queued first, before the response is ready: text may follow at once (the answerer
+        # hands it over as soon as this has begun), and is written in order once it is.
+        self._send("start", {"conversation_id": self.conversation_id})
         self.response = web.StreamResponse(headers=HEADERS)
         await self.response.prepare(self.request)
         self._writer = asyncio.create_task(self._write_all(self.response))
-        self._send("start", {"conversation_id": self.conversation_id})
 
     def add(self, delta: str) -> None:
         self.text += delta
@@ -88,7 +90,7 @@ class EventStreamReply:
             self._writer.cancel()
 
     def _send(self, event: str, data: dict[str, Any]) -> None:
-        if self.gone or self._writer is None:
+        if self.gone:
             return
         body = json.dumps(data, ensure_ascii=False)
         self._queue.put_nowait(f"event: {event}\ndata: {body}\n\n".encode())
