@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import budget, catalog, replicas, scheduler, store, workloads
+from bench import budget, catalog, replicas, scheduler, simulate, store, workloads
 
 
 def main() -> None:
@@ -14,7 +14,7 @@ def main() -> None:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "scheduler", "catalog", "budget", "store", "replicas"],
+        choices=["all", "scheduler", "catalog", "budget", "store", "replicas", "simulate"],
         help="which benchmark to run (all)",
     )
     parser.add_argument(
@@ -42,6 +42,8 @@ def main() -> None:
         )
         results = asyncio.run(scheduler.main(chosen))
         print(scheduler.report(results, chosen), end="\n\n", flush=True)
+    if args.which == "simulate":
+        print(simulate.run(), flush=True)
     if args.which == "replicas":
         print(
             "Replica benchmark: workload 1 delivered to real bot processes in HTTP mode, "

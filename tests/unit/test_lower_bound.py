@@ -15,6 +15,7 @@ from bench.lower_bound import (
     placeable,
     spread_wait,
 )
+from bench.simulate import simulate
 
 ELEVEN = [float(t) for t in range(11)]  # a chunk a second from 0 to 10 s
 
@@ -132,3 +133,12 @@ def test_no_schedule_obeying_the_window_beats_the_bound() -> None:
             total += sum(min(v for v in versions if v >= t) - t for t in times)
         assert least_total_wait_rolling(answers, per_minute) <= total + 1e-6
         assert least_mean_lag(answers, per_minute) * sum(map(len, answers)) <= total + 1e-6
+
+
+def test_the_planner_simulation_never_beats_the_bound() -> None:
+    """Five answers of 3-20 s a few seconds apart under ten updates a minute, through the
+    planner on a fake clock: every answer is shown whole in the end, and no schedule the
+    planner makes waits less than the least possible."""
+    result = simulate([(0.4, 20.0), (2.4, 3.0), (4.4, 12.0), (6.4, 8.0), (8.4, 15.0)], 10)
+    assert result.ratio >= 1.0
+    assert 0 < result.updates <= 10

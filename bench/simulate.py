@@ -1,0 +1,118 @@
+"""The pacing planner on a fake clock: workloads 1 and 3 through `SchedulerCore` alone, in seconds
+instead of minutes, for trying a change to the planner before the real benchmark.
+
+Each answer streams 80 marks (tokens) a second from its first token; its post, held posts,
+edits and final edit are made when the core says, within Slack's rolling window
+(`RollingWindow`, 50 `chat.update` a minute, 3 a second). It leaves out network and Slack
+latency, the per-channel post limit, the bot's own event loop and the real stream's pieces,
+and its figures differ from the real benchmark's (on 2026-11-30: workload 1 1.27x here against
+1.16-1.17x there, workload 3 1.23x against 1.26x): compare a change against this simulation's
+own figures first, then confirm on `bench scheduler`. Lag is measured as in `measure.py`: from
+a chunk leaving the model to the first version at or after it, against
+`lower_bound.least_mean_lag` on the same chunk times.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
+
+from bench.lower_bound import least_mean_lag
+from bench.workloads import Workload, long_burst, steady
+from bot.delivery.pacing.core import SchedulerCore
+from bot.delivery.pacing.window import RollingWindow
+
+STEP = 0.05  # seconds of the fake clock per tick
+RATE = 80.0  # marks (tokens) a second
+
+
+@dataclass(frozen=True)
+class Simulated:
+    number: int
+    mean_lag: float
+    least: float
+    updates: int
+
+    @property
+    def ratio(self) -> float:
+        return self.mean_lag / self.least
+
+
+def simulate(
+    asks: Sequence[tuple[float, float]], per_minute: int = 50, burst: int = 3
+) -> Simulated:
+    """`asks`: (first token at, seconds of streaming) per answer."""
+    core = SchedulerCore(per_minute=per_minute, min_interval=1.0, burst=burst, max_marks=2048)
+    core.window = replace(core.window, burst=burst)
+    window = RollingWindow(per_minute=per_minute, burst=burst)
+    versions: dict[Hashable, list[float]] = {n: [] for n in range(len(asks))}
+    posted: set[Hashable] = set()
+    started: dict[int, float] = {}
+    ended: set[int] = set()
+    updates = 0
+
+    def post(key: Hashable, now: float) -> None:
+        core.posted(key, now)
+        posted.add(key)
+        versions[key].append(now)
+
+    last = max(at + life for at, life in asks) + 10
+    tick = 0
+    while (now := tick * STEP) <= last:
+        tick += 1
+        for n, (at, life) in enumerate(asks):
+            if n in ended or now < at:
+                continue
+            if n not in started:
+                started[n] = now
+                core.arrive(n, now)
+            core.mark(n, now, weight=RATE * STEP)
+            if now == started[n] and not core.hold_first_post(n, now):
+                post(n, now)
+            if now >= at + life:
+                ended.add(n)
+                if n in posted:
+                    core.mark(n, now, urgent=True)  # the final edit
+                else:
+                    post(n, now)  # whole, in one post
+                    core.forget(n)
+        for key in core.releases(now)[0]:
+            post(key, now)
+        while (key := core.due(now)[0]) is not None and window.available_at(now) <= now:
+            window.take(now)
+            core.sending(key, now)
+            core.done(key)
+            versions[key].append(now)
+            updates += 1
+            if key in ended:
+                core.forget(key)
+    chunk_times, waited = [], 0.0
+    for n, (_, life) in enumerate(asks):
+        times = [started[n] + i / RATE for i in range(max(int(RATE * life), 1))]
+        chunk_times.append(times)
+        shown = sorted(versions[n])
+        waited += sum(shown[bisect.bisect_left(shown, t - 1e-9)] - t for t in times)
+    chunks = sum(map(len, chunk_times))
+    return Simulated(0, waited / chunks, least_mean_lag(chunk_times, per_minute), updates)
+
+
+def asks_of(workload: Workload) -> list[tuple[float, float]]:
+    return [
+        (ask.at + ask.script.first_token_delay, len(ask.script.chunks) / RATE)
+        for ask in workload.asks
+    ]
+
+
+def run() -> str:
+    lines = [
+        "Planner simulation (fake clock; no network, no per-channel post limit): workloads 1 "
+        "and 3 through SchedulerCore alone."
+    ]
+    for workload in (long_burst(), steady()):
+        result = replace(simulate(asks_of(workload), workload.per_minute), number=workload.number)
+        lines.append(
+            f"workload {result.number}: mean lag {result.mean_lag:.2f} s, least "
+            f"{result.least:.2f} s, ratio {result.ratio:.3f}x, {result.updates} updates"
+        )
+    return "\n".join(lines)
