@@ -372,7 +372,7 @@ async def _serve(services: Services, sockets: list[socket.socket]) -> None:
     socket_mode = None
     # Listen for SIGTERM before anything is served: a signal that comes as soon as /healthz
     # answers must shut down cleanly, not kill the process.
-    stop = _stop_on_signals()
+    stop = _stop_on_signals(services)
     try:
         await services.start()
         for runner, sock in zip(runners, sockets, strict=True):
@@ -409,10 +409,18 @@ async def _connect(services: Services) -> AsyncSocketModeHandler | None:
     return socket_mode
 
 
-def _stop_on_signals() -> asyncio.Event:
-    """An event set by the first SIGTERM or SIGINT."""
+def _stop_on_signals(services: Services) -> asyncio.Event:
+    """An event set by the first SIGTERM or SIGINT. The services are marked as shutting down
+    in the signal's own callback: `/healthz` says 503 from the next request on, not only once
+    the task waiting for the event has run (a load balancer asking right after the signal
+    must not be told the replica is healthy)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        services.shutting_down = True
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     return stop
