@@ -132,7 +132,7 @@ class Answerer:
         # loop, and the model takes longer than that to its first token anyway. The reply
         # opens once the record is kept, and no text reaches it before (`_until_opened`).
         running.begun = asyncio.create_task(self._begin(running))
-        opening = running.opening = asyncio.create_task(self._open(running))
+        opening = asyncio.create_task(self._open(running))
         try:
             request = await self._conversation(running.question)
             streamed = await self._stream(request, running)
@@ -175,8 +175,6 @@ class Answerer:
     async def _until_opened(self, running: Running) -> None:
         """Wait, before the first text or status line, until the reply's opening has begun
         (raises what writing the record raised)."""
-        if running.open_started.is_set():
-            return
         assert running.begun is not None
         await asyncio.shield(running.begun)
         await running.open_started.wait()
@@ -226,8 +224,8 @@ class Answerer:
         )
         try:
             async for event in stream:
-                if not isinstance(event, Finished):
-                    await self._until_opened(running)
+                if not running.open_started.is_set() and not isinstance(event, Finished):
+                    await self._until_opened(running)  # before the first only: not per token
                 if isinstance(event, TextDelta):
                     reply.add(event.text)
                     if reply.gone:  # deleted, or the browser left: leaving closes the stream

@@ -51,9 +51,8 @@ class Running:
     reply: Reply
     received: float
     consumer: asyncio.Task[Streamed] | None = None
-    # The answer's record being written, and the reply's opening after it (see the answerer).
+    # The answer's record being written; the reply opens after it (see the answerer).
     begun: asyncio.Task[None] | None = None
-    opening: asyncio.Task[None] | None = None
     open_started: asyncio.Event = field(default_factory=asyncio.Event)
     stopped_by: str | None = None
     shutting_down: bool = False

@@ -121,4 +121,5 @@ def _parse(raw: bytes) -> Event | None:
         raise malformed(f"event {name!r} carries data that is not JSON") from exc
     if not isinstance(parsed, dict):
         raise malformed(f"event {name!r} carries JSON that is not an object")
+    parsed.setdefault("type", name)  # the API names an event twice; the name will do
     return Event(name, parsed)

@@ -185,12 +185,9 @@ class _Turn:
                 reader = EventReader()
                 async for chunk in response.iter_bytes():
                     for event in reader.feed(chunk):
-                        data = event.data
-                        if "type" not in data:  # the API names it twice; the name will do
-                            data = {**data, "type": event.name}
-                        text = message.add(data)
+                        text = message.add(event.data)
                         if text is None:
-                            self._started(data)
+                            self._started(event.data)
                             continue
                         if partial.ttft is None:
                             partial.ttft = self.clock() - partial.started
