@@ -214,6 +214,30 @@ def test_an_answer_holding_about_one_version_goes_out_whole() -> None:
     assert first_post_at(spread, first_text=0.4, now=0.4, remaining=6.0) == math.inf
 
 
+def test_the_odds_of_recent_lengths_time_the_edit_within_the_planners_guards() -> None:
+    """When recent answers' lengths say when (`timed`, from `timing.py`), that is when the
+    edit goes: no sooner than a `min_interval` after the last version, and not at all while
+    every call the window has is some posted answer's final."""
+    spread = Plan(rate=0.1, spare=10, reserve=20, versions=0.2)
+    edit = {"last_sent": 8.0, "now": 10.0, "remaining": 5.0, "min_interval": 1.0}
+    assert next_edit(spread, **edit, timed=12.5) == 12.5  # the span alone would say: none
+    assert next_edit(spread, **edit, timed=8.5) == 9.0
+    assert next_edit(spread, **edit, timed=math.inf) == math.inf
+    starved = Plan(rate=0.1, spare=10, reserve=20, versions=0.2, free=0.5)
+    assert next_edit(starved, **edit, timed=12.5) == math.inf
+
+
+def test_the_odds_time_the_first_post_unless_it_goes_at_once_or_cannot_be_paid() -> None:
+    post = {"first_text": 0.4, "now": 1.0, "remaining": 20.0}
+    spread = Plan(rate=0.1, spare=10, reserve=20, affordable=5, versions=0.2)
+    assert first_post_at(spread, **post, timed=3.0) == 3.0
+    assert first_post_at(spread, **post, timed=math.inf) == math.inf  # whole at its end
+    unpaid = Plan(rate=0.1, spare=10, reserve=20, affordable=0.5, versions=0.2)
+    assert first_post_at(unpaid, **post, timed=3.0) == math.inf
+    ample = Plan(rate=1.0, spare=40, reserve=1, affordable=40, versions=1.0, ample=True)
+    assert first_post_at(ample, **post, timed=3.0) == 0.4
+
+
 def test_one_answer_alone_is_posted_at_once_however_short() -> None:
     """With one answer in flight the window pays for an edit every second after its final:
     the first words go with the post, even for an answer expected to last 2 s."""

@@ -22,6 +22,7 @@ count the model's pace and `lives.Lives` learns how long answers run.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,7 @@ from bot.delivery.pacing.planner import (
 from bot.delivery.pacing.window import Heard, Share
 
 REPLAN_EVERY = 1.0  # seconds between looks at messages waiting for the window to refill
+ODDS_FROM = 2  # recent answers at least as long as one in flight, for their odds to count
 BURST = 1.0  # answers arriving this close together count as one arrival
 DEFAULT_MAX_MARKS = 4096
 
@@ -51,6 +53,7 @@ class _Slot:
     first_mark: float | None = None
     last_mark: float | None = None
     marks: float = 0.0  # progress, in about tokens
+    shown: float = 0.0  # marks its last version showed
     edits: int = 0  # edits sent after the post
     dirty_since: float | None = None
     urgent: bool = False
@@ -126,7 +129,13 @@ class SchedulerCore:
             return False
         the_plan, remaining = self._planned(now)
         first_text = now if slot.first_mark is None else slot.first_mark
-        at = first_post_at(the_plan, first_text=first_text, now=now, remaining=remaining[key])
+        at = first_post_at(
+            the_plan,
+            first_text=first_text,
+            now=now,
+            remaining=remaining[key],
+            timed=self._timed(slot, now, the_plan),
+        )
         slot.held = at > now
         return slot.held
 
@@ -135,6 +144,7 @@ class SchedulerCore:
         slot = self.slots.get(key)
         if slot is not None and not slot.posted:
             slot.posted, slot.held, slot.last_sent = True, False, now
+            slot.shown = slot.marks
             slot.dirty_since, slot.urgent = None, False
             self._changed()
 
@@ -178,7 +188,13 @@ class SchedulerCore:
             if not slot.held:
                 continue
             first_text = slot.first_mark if slot.first_mark is not None else now
-            at = first_post_at(the_plan, first_text=first_text, now=now, remaining=remaining[key])
+            at = first_post_at(
+                the_plan,
+                first_text=first_text,
+                now=now,
+                remaining=remaining[key],
+                timed=self._timed(slot, now, the_plan),
+            )
             if at <= now:
                 slot.held = False
                 due.append(key)
@@ -207,6 +223,7 @@ class SchedulerCore:
                     now=now,
                     remaining=remaining[key],
                     min_interval=self.min_interval,
+                    timed=self._timed(slot, now, the_plan),
                 )
             if at <= now:
                 ready.append((not slot.urgent, slot.dirty_since, key))
@@ -228,6 +245,7 @@ class SchedulerCore:
         slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
         slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
         slot.last_sent = now
+        slot.shown = slot.marks
         slot.edits += 1
         window = self.window
         self.window = Window(
@@ -305,6 +323,21 @@ class SchedulerCore:
         if len(arrivals) < 2:
             return 0.0
         return (len(arrivals) - 1) / max(now - arrivals[0], BURST)
+
+    def _timed(self, slot: _Slot, now: float, the_plan: Plan) -> float | None:
+        """When the slot's next version should go by the odds of recent answers' lengths, at
+        the plan's density (None: no odds to go by; infinity: not before the answer ends)."""
+        versions = the_plan.versions
+        if versions <= 0 or versions * self.min_interval >= 1:
+            return None  # the plan alone decides: no calls to spare, or one every interval
+        odds = self.lives.odds(now)
+        if odds is None or odds.alive(slot.marks) < ODDS_FROM:
+            return None
+        elapsed = 0.0 if slot.first_mark is None else now - slot.first_mark
+        pace = self.lives.rate(slot.marks, elapsed)
+        table = odds.priced(versions / pace)
+        at = table.next_version(shown=slot.shown if slot.posted else 0.0, now=slot.marks)
+        return at if at == math.inf else now + (at - slot.marks) / pace
 
     def _remaining(self, slot: _Slot, now: float) -> float:
         if slot.first_mark is None:

@@ -17,6 +17,9 @@ stay near its `max_tokens` at most.
   what later answers need).
 * A new answer's length counts the answers still streaming, at the length each is expected
   to reach: those that ended first are the short ones.
+* Past the first few, recent lengths are also the *odds* of where an answer in flight ends
+  (`odds`, for `timing.py`): a mean says an answer that got to 12 s runs to 20, where the
+  answers behind it ended at 15, 20 and 25, one in three each.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import bisect
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from bot.delivery.pacing.timing import Odds
 
 HISTORY = 50  # recent answers remembered
 DEFAULT_RATE = 50.0  # marks (tokens) a second before any answer was seen
@@ -35,6 +40,11 @@ OWN_PACE_MARKS = 4
 # on, it is as likely to be in the first half of its life as in the second.
 LONGER = 2.0
 FIRST_FEW = 5  # answers seen before their lengths alone say how long the next ones run
+REFRESH = 1.0  # seconds: the odds are read again from the history at most this often
+# The odds put each recent end a little past its last mark: an answer's end comes after its
+# last text (and its pace is an estimate), and an edit between the two would be wasted.
+END_LATE = 0.02
+END_AFTER = 2.0  # marks
 LEAST = 0.05  # seconds: an answer in flight is never expected to end sooner than this
 
 
@@ -59,6 +69,9 @@ class Lives:
     max_marks: int
     history: deque[Life] = field(default_factory=lambda: deque(maxlen=HISTORY))
     _summary: _Summary | None = field(default=None, init=False, repr=False)
+    _odds: Odds | None = field(default=None, init=False, repr=False)
+    _odds_of: _Summary | None = field(default=None, init=False, repr=False)
+    _odds_at: float = field(default=0.0, init=False, repr=False)
 
     def record(self, marks: float, seconds: float, *, edited: bool = True) -> None:
         if marks > 0 and seconds > 0:
@@ -70,6 +83,21 @@ class Lives:
         if self._summary is None:
             self._summary = _Summary.of(self.history)
         return self._summary
+
+    def odds(self, now: float) -> Odds | None:
+        """Recent answers' lengths as the odds of where one in flight ends (None: fewer than
+        `FIRST_FEW` seen). Read again from the history when it has changed, at most every
+        `REFRESH` seconds: each reading solves its tables anew, and a burst of answers ending
+        together changes the odds little."""
+        if len(self.history) < FIRST_FEW:
+            return None
+        summary = self.summary
+        if self._odds is None or (self._odds_of is not summary and now - self._odds_at >= REFRESH):
+            odds = Odds(tuple(marks * (1 + END_LATE) + END_AFTER for marks in summary.ordered))
+            if self._odds is not None:  # prices move little between readings
+                odds.start_at(self._odds)
+            self._odds, self._odds_of, self._odds_at = odds, summary, now
+        return self._odds
 
     def edited_share(self) -> float:
         """The share of recent answers that needed an edit (1 before any was seen)."""
