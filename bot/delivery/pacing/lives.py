@@ -41,10 +41,6 @@ OWN_PACE_MARKS = 4
 LONGER = 2.0
 FIRST_FEW = 5  # answers seen before their lengths alone say how long the next ones run
 REFRESH = 1.0  # seconds: the odds are read again from the history at most this often
-# The odds put each recent end a little past its last mark: an answer's end comes after its
-# last text (and its pace is an estimate), and an edit between the two would be wasted.
-END_LATE = 0.02
-END_AFTER = 2.0  # marks
 LEAST = 0.05  # seconds: an answer in flight is never expected to end sooner than this
 
 
@@ -93,7 +89,7 @@ class Lives:
             return None
         summary = self.summary
         if self._odds is None or (self._odds_of is not summary and now - self._odds_at >= REFRESH):
-            odds = Odds(tuple(marks * (1 + END_LATE) + END_AFTER for marks in summary.ordered))
+            odds = Odds(summary.ordered)
             if self._odds is not None:  # prices move little between readings
                 odds.start_at(self._odds)
             self._odds, self._odds_of, self._odds_at = odds, summary, now

@@ -265,12 +265,14 @@ def first_post_at(
     recent answers' lengths say (`timed`, as for `next_edit`). Without odds: after the first of
     its versions' even shares of its life, or whole when its life holds about one version."""
     life = now - first_text + remaining
-    if plan.ample or plan.rate * life >= POST_NOW_EDITS:
+    if plan.ample:
+        return first_text
+    if timed is not None:  # the odds weigh what an early post costs, as the rule below guesses
+        return math.inf if plan.affordable < 1 else timed
+    if plan.rate * life >= POST_NOW_EDITS:
         return first_text
     if plan.affordable < 1:
         return math.inf
-    if timed is not None:
-        return timed
     if plan.versions <= 0:  # a plan without its density: as `rate` gives
         count = plan.rate * life + 2
     else:
