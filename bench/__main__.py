@@ -24,6 +24,11 @@ def main() -> None:
         choices=[1, 2, 3, 4],
         help="run only this scheduler workload (repeatable)",
     )
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="simulate: also steady arrivals at other gaps and with random lengths",
+    )
     args = parser.parse_args()
     if args.which in ("all", "catalog"):
         print(catalog.run(), end="\n\n", flush=True)
@@ -43,7 +48,7 @@ def main() -> None:
         results = asyncio.run(scheduler.main(chosen))
         print(scheduler.report(results, chosen), end="\n\n", flush=True)
     if args.which == "simulate":
-        print(simulate.run(), flush=True)
+        print(simulate.run(more=args.variants), flush=True)
     if args.which == "replicas":
         print(
             "Replica benchmark: workload 1 delivered to real bot processes in HTTP mode, "

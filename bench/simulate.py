@@ -9,12 +9,15 @@ and its figures differ from the real benchmark's (on 2026-11-30: workload 1 1.27
 1.16-1.17x there, workload 3 1.23x against 1.26x): compare a change against this simulation's
 own figures first, then confirm on `bench scheduler`. Lag is measured as in `measure.py`: from
 a chunk leaving the model to the first version at or after it, against
-`lower_bound.least_mean_lag` on the same chunk times.
+`lower_bound.least_mean_lag` on the same chunk times. `variants` (`--variants`) are more steady
+arrivals: other gaps, and lengths drawn at random, for a change that must not only fit
+workload 3's eight lengths.
 """
 
 from __future__ import annotations
 
 import bisect
+import random
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 
@@ -104,7 +107,31 @@ def asks_of(workload: Workload) -> list[tuple[float, float]]:
     ]
 
 
-def run() -> str:
+def variants() -> list[tuple[str, list[tuple[float, float]]]]:
+    """Steady arrivals beyond workload 3's eight lengths in turn, whose ends the planner can
+    learn exactly: other gaps, and lengths drawn at random (seeded, so that a run repeats),
+    where no two answers run alike. (name, asks) each, first tokens 0.4 s after asking."""
+    exponential, uniform, poisson = random.Random(1), random.Random(2), random.Random(3)
+    arrivals, at = [], 0.0
+    while at < 180.0:
+        at += poisson.expovariate(1 / 2.0)
+        arrivals.append((at + 0.4, float(poisson.choice((3, 6, 9, 18, 30)))))
+    return [
+        ("every 1.5 s, workload 3's lengths", asks_of(steady(every=1.5))),
+        ("every 3 s, workload 3's lengths", asks_of(steady(every=3.0))),
+        (
+            "every 2 s, 10 s on average (exponential)",
+            [(n * 2.0 + 0.4, max(0.3, exponential.expovariate(1 / 10))) for n in range(90)],
+        ),
+        (
+            "every 2.5 s, 1-30 s (uniform)",
+            [(n * 2.5 + 0.4, uniform.uniform(1, 30)) for n in range(72)],
+        ),
+        ("every 2 s on average (Poisson), 3-30 s", arrivals),
+    ]
+
+
+def run(*, more: bool = False) -> str:
     lines = [
         "Planner simulation (fake clock; no network, no per-channel post limit): workloads 1 "
         "and 3 through SchedulerCore alone."
@@ -114,5 +141,11 @@ def run() -> str:
         lines.append(
             f"workload {result.number}: mean lag {result.mean_lag:.2f} s, least "
             f"{result.least:.2f} s, ratio {result.ratio:.3f}x, {result.updates} updates"
+        )
+    for name, asks in variants() if more else []:
+        result = simulate(asks)
+        lines.append(
+            f"{name}: mean lag {result.mean_lag:.2f} s, least {result.least:.2f} s, ratio "
+            f"{result.ratio:.3f}x, {result.updates} updates"
         )
     return "\n".join(lines)

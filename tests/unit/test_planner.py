@@ -236,6 +236,11 @@ def test_the_odds_time_the_first_post_unless_it_goes_at_once_or_cannot_be_paid()
     assert first_post_at(unpaid, **post, timed=3.0) == math.inf
     ample = Plan(rate=1.0, spare=40, reserve=1, affordable=40, versions=1.0, ample=True)
     assert first_post_at(ample, **post, timed=3.0) == 0.4
+    # Edits enough ahead that, without odds, the post would go at once: the odds weigh that.
+    many = Plan(rate=0.5, spare=40, reserve=1, affordable=40, versions=0.5)
+    assert many.rate * 20.6 >= POST_NOW_EDITS
+    assert first_post_at(many, **post) == 0.4
+    assert first_post_at(many, **post, timed=3.0) == 3.0
 
 
 def test_one_answer_alone_is_posted_at_once_however_short() -> None:

@@ -252,3 +252,31 @@ def test_a_burst_of_questions_says_nothing_of_the_next() -> None:
     for n in range(20):
         c.arrive(n, 0.01 * n)
     assert c.arrival_rate(10.0) == 0.0
+
+
+def test_edits_wait_past_an_end_that_recent_answers_made_likely() -> None:
+    """Half of recent answers ended at 5 s, half ran 25 s. Eight answers posted at 0 stream at
+    80 tokens a second with 30 of the minute's calls left: none is edited in the second before
+    5 s, when half of such answers are about to end and an edit would be lost on them (the
+    mean of those lengths alone put the edits there); each is edited by 8 s."""
+    c = SchedulerCore(per_minute=50, min_interval=1.0, burst=3, max_marks=4096)
+    for _ in range(5):
+        c.lives.record(400, 5.0)
+        c.lives.record(2000, 25.0)
+    c.window = replace(c.window, count=20, calls=(-30.0,) * 20)
+    for key in range(8):
+        c.arrive(key, 0.0)
+        c.posted(key, 0.0)
+        c.mark(key, 0.0)
+    sent: dict[int, list[float]] = {key: [] for key in range(8)}
+    for tick in range(1, 81):
+        now = tick / 10
+        for key in range(8):
+            c.mark(key, now, weight=8)
+        key, _ = c.pick(now)
+        if key is not None:
+            sent[key].append(now)  # type: ignore[index]
+            c.done(key)
+    times = [t for edits in sent.values() for t in edits]
+    assert not [t for t in times if 4.0 < t <= 5.0]
+    assert all(edits for edits in sent.values())
