@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -280,3 +281,43 @@ def test_edits_wait_past_an_end_that_recent_answers_made_likely() -> None:
     times = [t for edits in sent.values() for t in edits]
     assert not [t for t in times if 4.0 < t <= 5.0]
     assert all(edits for edits in sent.values())
+
+
+def test_a_message_s_time_unseen_counts_from_its_last_version() -> None:
+    """Two answers of a kind that recently ran 25 s, both posted at 0: each
+    next edit waits for enough new text to be worth a call (more than the 1 s interval), as
+    the odds see only what came after the last version, not the whole answer since 0."""
+    c = SchedulerCore(per_minute=50, min_interval=1.0, burst=3, max_marks=4096)
+    for _ in range(10):
+        c.lives.record(2000, 25.0)
+    c.window = replace(c.window, count=30, calls=(-30.0,) * 30)
+    for key in "AB":
+        c.arrive(key, 0.0)
+        c.posted(key, 0.0)
+        c.mark(key, 0.0)
+    sent: dict[str, list[float]] = {"A": [], "B": []}
+    for tick in range(1, 121):
+        now = tick / 10
+        for key in "AB":
+            c.mark(key, now, weight=8)
+        picked, _ = c.pick(now)
+        if picked is not None:
+            sent[str(picked)].append(now)
+            c.done(picked)
+    gaps = [b - a for edits in sent.values() for a, b in itertools.pairwise(edits)]
+    assert len(gaps) >= 4
+    assert min(gaps) > 1.2
+
+
+def test_an_edit_answered_429_leaves_the_message_as_last_shown() -> None:
+    c = core(per_minute=50)
+    c.arrive("A", 0.0)
+    c.posted("A", 0.0)
+    c.mark("A", 2.0, weight=160)
+    c.sending("A", 2.0)
+    c.rate_limited("A")
+    assert c.slots["A"].shown == 0.0  # Slack shows the post still: the edit did not land
+    c.mark("A", 3.0, weight=80)
+    c.sending("A", 3.0)
+    c.done("A")
+    assert c.slots["A"].shown == 240

@@ -11,7 +11,7 @@ import math
 import pytest
 
 from bot.delivery.pacing.lives import FIRST_FEW, REFRESH, Lives
-from bot.delivery.pacing.timing import PRICES, Odds, Timing
+from bot.delivery.pacing.timing import Odds, Timing
 
 
 def versions_of(table: Timing, length: float) -> list[float]:
@@ -80,7 +80,7 @@ def test_the_search_finds_the_same_price_from_wherever_it_starts() -> None:
     lengths = (80.0, 400.0, 900.0, 1500.0)
     first = Odds(lengths)
     wanted = [first.priced(d).price for d in (0.004, 0.01, 0.002, 0.006)]
-    for start in (0, 37, PRICES - 1):
+    for start in (0, 37, Odds(lengths)._top - 1):
         odds = Odds(lengths)
         odds._last = start
         assert [odds.priced(d).price for d in (0.004, 0.01, 0.002, 0.006)] == wanted
@@ -103,3 +103,10 @@ def test_the_odds_wait_for_the_first_few_answers_and_are_read_again_each_refresh
     assert lives.odds(REFRESH / 2) is first  # a burst of answers ending changes the odds little
     again = lives.odds(REFRESH)
     assert again is not None and again.lengths[0] == 50.0
+
+
+def test_nothing_new_to_show_is_never_worth_an_edit_at_once() -> None:
+    """Right after a version, an edit at once would show nothing new: the next goes later."""
+    table = Timing.solve([100.0] * 4 + [2000.0] * 4, price=50.0)
+    for marks in (0.0, 37.5, 100.0, 640.0):
+        assert table.next_version(shown=marks, now=marks) > marks

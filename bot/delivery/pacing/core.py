@@ -61,6 +61,7 @@ class _Slot:
     # What the edit in flight was sent for, restored if Slack answers 429.
     sending_since: float = 0.0
     sending_urgent: bool = False
+    sending_shown: float = 0.0
 
 
 @dataclass
@@ -243,6 +244,7 @@ class SchedulerCore:
         slot = self.slots[key]
         assert slot.dirty_since is not None
         slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
+        slot.sending_shown = slot.shown
         slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
         slot.last_sent = now
         slot.shown = slot.marks
@@ -277,6 +279,7 @@ class SchedulerCore:
         if slot is None:
             return
         slot.in_flight = False
+        slot.shown = slot.sending_shown  # Slack still shows what it showed before
         slot.urgent = slot.urgent or slot.sending_urgent
         since = slot.sending_since
         slot.dirty_since = since if slot.dirty_since is None else min(slot.dirty_since, since)
@@ -333,9 +336,10 @@ class SchedulerCore:
         odds = self.lives.odds(now)
         if odds is None or odds.alive(slot.marks) < ODDS_FROM:
             return None
+        # One price a look for every message: the density per mark at recent answers' pace.
+        table = odds.priced(versions / self.lives.rate(0, 0.0))
         elapsed = 0.0 if slot.first_mark is None else now - slot.first_mark
         pace = self.lives.rate(slot.marks, elapsed)
-        table = odds.priced(versions / pace)
         at = table.next_version(shown=slot.shown if slot.posted else 0.0, now=slot.marks)
         return at if at == math.inf else now + (at - slot.marks) / pace
 
