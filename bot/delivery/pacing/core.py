@@ -129,15 +129,7 @@ class SchedulerCore:
         if slot.posted:
             return False
         the_plan, remaining = self._planned(now)
-        first_text = now if slot.first_mark is None else slot.first_mark
-        at = first_post_at(
-            the_plan,
-            first_text=first_text,
-            now=now,
-            remaining=remaining[key],
-            timed=self._timed(slot, now, the_plan),
-        )
-        slot.held = at > now
+        slot.held = self._post_at(slot, now, the_plan, remaining[key]) > now
         return slot.held
 
     def posted(self, key: Hashable, now: float) -> None:
@@ -188,14 +180,7 @@ class SchedulerCore:
         for key, slot in self.slots.items():
             if not slot.held:
                 continue
-            first_text = slot.first_mark if slot.first_mark is not None else now
-            at = first_post_at(
-                the_plan,
-                first_text=first_text,
-                now=now,
-                remaining=remaining[key],
-                timed=self._timed(slot, now, the_plan),
-            )
+            at = self._post_at(slot, now, the_plan, remaining[key])
             if at <= now:
                 slot.held = False
                 due.append(key)
@@ -326,6 +311,14 @@ class SchedulerCore:
         if len(arrivals) < 2:
             return 0.0
         return (len(arrivals) - 1) / max(now - arrivals[0], BURST)
+
+    def _post_at(self, slot: _Slot, now: float, the_plan: Plan, remaining: float) -> float:
+        """When the slot's first post should go (see `planner.first_post_at`)."""
+        first_text = now if slot.first_mark is None else slot.first_mark
+        timed = self._timed(slot, now, the_plan)
+        return first_post_at(
+            the_plan, first_text=first_text, now=now, remaining=remaining, timed=timed
+        )
 
     def _timed(self, slot: _Slot, now: float, the_plan: Plan) -> float | None:
         """When the slot's next version should go by the odds of recent answers' lengths, at
