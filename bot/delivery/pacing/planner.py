@@ -27,15 +27,15 @@ time the scheduler looks, the planner works out:
    span from its last version to its end at the density, the final the last. But the length
    is not known, and a guess at one length edits messages just before ends that were likely
    and leaves long gaps before those that were not. Once recent answers say how long answers
-   run, `timing.py` weighs every end they reached, priced so a new answer spends the density
-   (on workload 3 of the benchmark, from 1.26x the least possible mean lag to 1.20x). Until
-   then, the versions to come are spread evenly over the span from the last version to the
-   expected end, and a span holding about one version holds the final only. A routine edit
-   goes only while the
-   window has a call beyond the finals already owed (`free`: one for each answer posted, here
-   and elsewhere), so finals are never starved. Answers not posted yet, and those arriving, owe
-   none: reserving their finals too held back edits that a steady stream of questions needs
-   (their posts wait for the window instead, and go out whole if it has nothing for them).
+   run, `timing.py` weighs every end they reached, priced at the density (its docstring says
+   how closely it keeps to it; on workload 3 of the benchmark, from 1.26x the least possible
+   mean lag to 1.20x). Until then, the versions to come are spread evenly over the span from
+   the last version to the expected end, and a span holding about one version holds the final
+   only. A routine edit goes only while the window has a call beyond the finals already owed
+   (`free`: one for each answer posted, here and elsewhere), so finals are never starved.
+   Answers not posted yet, and those arriving, owe none: reserving their finals too held back
+   edits that a steady stream of questions needs (their posts wait for the window instead, and
+   go out whole if it has nothing for them).
 6. **Post now or later**: an answer's first post is free (Slack counts posts per channel), but
    every later version costs a `chat.update`. With edits to spare (`ample`: an edit a
    `min_interval` over every answer's whole span, and every final paid in time) the post goes at

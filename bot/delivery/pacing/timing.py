@@ -110,7 +110,7 @@ class Timing:
 
     def alive(self, marks: float) -> int:
         """Recent answers longer than `marks`."""
-        return len(self.lengths) - bisect.bisect_right(self.lengths, marks)
+        return _longer_than(self.lengths, marks)
 
     def next_version(self, *, shown: float, now: float) -> float:
         """Where (in marks) the next version of an answer should go, once it has written `now`
@@ -152,6 +152,11 @@ class Timing:
         return best_at
 
 
+def _longer_than(lengths: Sequence[float], marks: float) -> int:
+    """How many of `lengths` (ascending) are longer than `marks`."""
+    return len(lengths) - bisect.bisect_right(lengths, marks)
+
+
 def _waited(shown: float, count: int, total: float, squares: float) -> float:
     """Twice the waiting of `count` answers, of marks summing to `total` and squares to
     `squares`, each shown whole at its end after a version at `shown`: the sum of
@@ -182,7 +187,7 @@ class Odds:
 
     def alive(self, marks: float) -> int:
         """Recent answers longer than `marks`."""
-        return len(self.lengths) - bisect.bisect_right(self.lengths, marks)
+        return _longer_than(self.lengths, marks)
 
     def start_at(self, earlier: Odds) -> None:
         """Search first where `earlier` last found its price."""
