@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate a catalog file: every bad row and field is named.",
     )
     check_parser.add_argument(
-        "file", type=Path, help="the catalog to check, .json or .csv (see README's catalog part)"
+        "file", type=Path, help="the catalog to check, .json or .csv (see docs/catalog.md)"
     )
     describe_parser = catalog_commands.add_parser(
         "describe", help="write product descriptions (Message Batches API by default)"

@@ -315,7 +315,7 @@ modes (chosen by which Slack settings are set):
                 events, /shopmax and button presses to http://HOST:PORT/slack/events
   web only      no Slack tokens: the browser chat at http://HOST:PORT/chat and the dashboard
 
-settings (environment or .env; every one is in .env.example and README's settings table):
+settings (environment or .env; every one is in .env.example and docs/settings.md):
   SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET   Slack, as above
   ANTHROPIC_API_KEY   the Claude API key; SHOPMAX_MODEL picks the model
   SHOPMAX_WEB_TOKEN   turns on /chat; staff sign in with it and their name

@@ -34,7 +34,7 @@ def layer_of(module: str) -> int:
         for prefix in prefixes:
             if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
                 best, found = len(prefix), number
-    assert found >= 0, f"{module} is in no layer: add it to LAYERS and to README's map"
+    assert found >= 0, f"{module} is in no layer: add it to LAYERS and to docs/DESIGN.md's map"
     return found
 
 
