@@ -91,7 +91,7 @@ async def start(request: web.Request) -> web.StreamResponse:
         scopes=list(SCOPES),
         authorization_url=signin.authorize_url.rstrip("/"),
     )
-    response = web.HTTPFound(generator.generate(state=state, nonce=nonce))
+    response = web.Response(status=302, headers={"Location": generator.generate(state, nonce)})
     response.set_cookie(
         COOKIE,
         ".".join((state, nonce, expires, signature)),
@@ -130,12 +130,13 @@ async def _signed_in(signin: SlackSignIn, request: web.Request) -> str:
         raise SignInRefused(f"Slack sent no code ({request.query.get('error', 'no error')})")
     client = AsyncWebClient(base_url=signin.api_url)
     try:
-        tokens = await client.openid_connect_token(
-            client_id=signin.client_id,
-            client_secret=signin.client_secret,
-            code=request.query["code"],
-            redirect_uri=signin.redirect_uri,
-            grant_type="authorization_code",
+        # The client's id and secret in the form (`client_secret_post`, which Slack's OpenID
+        # configuration lists): slack_sdk's helper sends them through aiohttp's BasicAuth,
+        # deprecated in aiohttp 3.14 with a warning on every sign-in.
+        grant = {"client_id": signin.client_id, "client_secret": signin.client_secret}
+        grant |= {"code": request.query["code"], "redirect_uri": signin.redirect_uri}
+        tokens = await client.api_call(
+            "openid.connect.token", data={**grant, "grant_type": "authorization_code"}
         )
         claims = _id_token(signin, str(tokens.get("id_token") or ""), nonce)
         info = await AsyncWebClient(
@@ -190,7 +191,7 @@ def _id_token(signin: SlackSignIn, id_token: str, nonce: str) -> dict[str, Any]:
 def _back(signin: SlackSignIn, problem: str | None, token: str = "") -> web.StreamResponse:
     """Back to the chat page: with the session in the fragment, or what went wrong."""
     fragment = f"session={token}" if problem is None else f"signin={quote(problem)}"
-    response = web.HTTPSeeOther(f"/chat#{fragment}")
+    response = web.Response(status=303, headers={"Location": f"/chat#{fragment}"})
     response.del_cookie(COOKIE, path="/chat/signin")
     return response
 
