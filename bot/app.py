@@ -281,7 +281,7 @@ def http_app(services: Services) -> web.Application:
     access = Access(
         chat_token=settings.web_token,
         dashboard_token=settings.dashboard_token,
-        local_demo=settings.local_demo and not settings.metrics_token,
+        local_demo=settings.local_demo,
         loopback=is_loopback(settings.bind_host),
         public_url=settings.public_url,
     )

@@ -63,7 +63,7 @@ async def browser() -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def site(make_bot: BotFactory) -> AsyncIterator[tuple[str, Bot]]:
-    bot = await make_bot(web_token=TOKEN, dashboard_token=ADMIN)
+    bot = await make_bot(web_signin="token", web_token=TOKEN, dashboard_token=ADMIN)
     runner, url = await serve(http_app(bot.services))
     yield url, bot
     await runner.cleanup()
@@ -157,7 +157,8 @@ async def test_signing_in_through_the_form_then_asking(
     assert words(await (await finished(page)).text_content()) == "Signed in."
     assert await page.locator("#signin").is_hidden()
     await bot.services.answerer.wait_idle(10)
-    assert [row.user for row in await bot.services.store.ledger(0)] == ["Meena Iyer"]
+    [row] = await bot.services.store.ledger(0)
+    assert (row.team, row.user.split(" (")[0]) == ("web", "Meena Iyer")
 
 
 async def test_stop_ends_the_answer_and_the_model_stream(
@@ -352,6 +353,8 @@ async def test_the_offline_demo_answers_in_markdown_on_a_loopback_bot(
     from the offline demo model, and a catalog answer rendered as a table with ₹ prices."""
     async with DemoModel.start(pace=INSTANT) as demo:
         bot = await make_bot(
+            slack_bot_token=None,
+            slack_signing_secret=None,
             host="127.0.0.1",
             anthropic_base_url=demo.url,
             anthropic_api_key=DEMO_API_KEY,

@@ -19,7 +19,7 @@ from bot.errors import SlackRefused, SlackUnavailable
 from bot.settings import Settings
 from bot.surfaces.http import web_app
 from bot.wording.markdown import Rendered
-from tests.conftest import CHANNEL
+from tests.conftest import CHANNEL, METRICS_HEADERS
 from tests.fakes.serve import free_port, serve
 from tests.fakes.slack_server import FakeSlack
 from tests.services import ThrowawayPostgres
@@ -57,7 +57,7 @@ def slack_of(services: Services) -> SlackApi:
 
 
 async def get(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
+    async with aiohttp.ClientSession() as http, http.get(url, headers=METRICS_HEADERS) as response:
         body = await response.json() if response.content_type == "application/json" else None
         return response.status, body
 
