@@ -371,3 +371,5 @@ METRICS_UNAUTHORISED = (
     "send Authorization: Bearer <SHOPMAX_METRICS_TOKEN>, or serve this on a metrics port of its "
     "own on loopback (SHOPMAX_METRICS_PORT, SHOPMAX_METRICS_HOST=127.0.0.1)"
 )
+
+KEY_ROTATED = "a new session key is in the store: every browser is signed out and signs in again"

@@ -552,3 +552,25 @@ async def test_past_the_connection_cap_a_new_connection_gets_503(make_bot: BotFa
             w.close()
         await runner.cleanup()
         sock.close()
+
+
+async def test_rotate_key_from_the_command_line_signs_everyone_out(tmp_path: Any) -> None:
+    """`shopmax-bot web rotate-key` replaces the stored key and revokes every session."""
+    from bot.store import open_store
+    from bot.store.base import WebSession
+    from tests.conftest import run_bot
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    store = await open_store(url)
+    before = await store.signing_key(SESSIONS_KEY)
+    await store.start_session(WebSession("s1", "web", "Priya (x)", "Priya", "token", 2e9, 1e9))
+    await store.close()
+    code, out, err = await run_bot("web", "rotate-key", env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert (code, err) == (0, "") and "signed out" in out
+    store = await open_store(url)
+    try:
+        assert await store.signing_key(SESSIONS_KEY) != before
+        session = await store.web_session("s1")
+        assert session is not None and session.revoked
+    finally:
+        await store.close()
