@@ -3,6 +3,7 @@
     GET  /dashboard                  the page
     POST /api/dashboard/session      {"token"} → {"session"}: the admin token for a session
     GET  /api/dashboard?days=14      what it draws (1–90 days)
+    GET  /api/dashboard/config       {"needs_token"}: whether the page asks for the token
 
 It needs the dashboard's own admin credential (`SHOPMAX_DASHBOARD_TOKEN`), never the chat's
 (see `access.py`): it shows everyone's cost by person and channel. The page trades the token
@@ -65,6 +66,13 @@ def add_routes(app: web.Application, board: Dashboard) -> None:
     app.router.add_get("/dashboard", dashboard_page)
     app.router.add_get("/api/dashboard", dashboard_data)
     app.router.add_post("/api/dashboard/session", admin_sign_in)
+    app.router.add_get("/api/dashboard/config", dashboard_config)
+
+
+async def dashboard_config(request: web.Request) -> web.Response:
+    """Whether the page must ask for the admin token (everywhere but the local demo)."""
+    board = request.app[DASHBOARD]
+    return web.json_response({"needs_token": not board.access.from_this_machine(request)})
 
 
 async def dashboard_page(request: web.Request) -> web.Response:

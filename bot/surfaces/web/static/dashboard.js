@@ -139,5 +139,8 @@
     $("token").value = "";
     load();
   });
-  load(); // the server answers 401 when it needs the token
+  // Ask for the token before any data when one is needed and no session is kept.
+  fetch("/api/dashboard/config")
+    .then((r) => (r.ok ? r.json() : { needs_token: true }))
+    .then((config) => (config.needs_token && !session ? show("signin") : load()));
 })();
