@@ -12,7 +12,7 @@ import signal
 import socket
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -50,7 +50,7 @@ from bot.surfaces.slack.usage_views import UsageViews
 from bot.surfaces.web.access import Access, is_loopback
 from bot.surfaces.web.chat import Chat
 from bot.surfaces.web.dashboard import Dashboard
-from bot.surfaces.web.sessions import Sessions
+from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, Sessions
 from bot.surfaces.web.slack_signin import SlackSignIn
 from bot.wording import texts
 
@@ -80,6 +80,7 @@ class Services:
     redis_windows: RedisWindows | None = None
     shutting_down: bool = False
     one_token: OneToken | None = None
+    web_keys: dict[str, bytes] = field(default_factory=dict)  # the browser sessions' keys
 
     async def home_team(self) -> str | None:
         """The installing workspace (the bot token's team), or None without Slack."""
@@ -209,6 +210,9 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         redis_url=settings.redis_url,
         health=health,
     )
+    # The browser's signing keys, read while the database is known to answer: a tablet can
+    # then sign in and be checked even if it goes away later.
+    web_keys = {name: await store.signing_key(name) for name in (SESSIONS_KEY, CONVERSATIONS_KEY)}
     model = model_client(settings)
     redis_windows = None
     if settings.redis_url:
@@ -261,6 +265,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         slack_client=client,
         slack=slack,
         redis_windows=redis_windows,
+        web_keys=web_keys,
     )
     if client is not None and slack is not None:
         views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
@@ -289,6 +294,7 @@ def http_app(services: Services) -> web.Application:
         services.store,
         lifetime_s=settings.web_session_hours * 3600,
         idle_s=settings.web_idle_minutes * 60,
+        keys=services.web_keys,
     )
     signin = _chat_signin(settings, access)
     web_chat = board = slack = None

@@ -23,7 +23,14 @@ from tests.fakes.slack_server import BOT_USER, FakeSlack
 @pytest.fixture
 async def served(settings: Settings) -> AsyncIterator[tuple[str, Services]]:
     services = await build_services(settings)
-    runner, url = await serve(web_app(services, serve_slack=True, signing_secret=SIGNING_SECRET))
+    runner, url = await serve(
+        web_app(
+            services,
+            serve_slack=True,
+            signing_secret=SIGNING_SECRET,
+            metrics_token=services.settings.metrics_token,
+        )
+    )
     yield url, services
     await runner.cleanup()
     await services.close()

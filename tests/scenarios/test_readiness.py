@@ -34,7 +34,9 @@ async def served(settings: Settings) -> AsyncIterator[Serve]:
 
     async def start(**changes: Any) -> tuple[str, Services]:
         services = await build_services(replace(settings, **changes))
-        runner, url = await serve(web_app(services, serve_slack=False))
+        runner, url = await serve(
+            web_app(services, serve_slack=False, metrics_token=services.settings.metrics_token)
+        )
         started.append((runner, services))
         return url, services
 

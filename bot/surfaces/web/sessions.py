@@ -85,12 +85,14 @@ class Person:
 class Signer:
     """HMAC-SHA256 over named parts, with a key loaded from the store when first needed."""
 
-    def __init__(self, store: Store, name: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, store: Store, name: str, clock: Callable[[], float], key: bytes | None = None
+    ) -> None:
         self.store = store
         self.name = name
         self.clock = clock
-        self._key: bytes | None = None
-        self._loaded_at = 0.0
+        self._key = key  # loaded at start-up, so sign-in works while the database is away
+        self._loaded_at = clock() if key is not None else 0.0
 
     async def key(self, *, fresh: bool = False) -> bytes:
         """The key (raises `StoreUnavailable` when it was never loaded and cannot be)."""
@@ -130,13 +132,15 @@ class Sessions:
         lifetime_s: float = 12 * 3600.0,
         idle_s: float = 15 * 60.0,
         clock: Callable[[], float] = time.time,
+        keys: dict[str, bytes] | None = None,
     ) -> None:
         self.store = store
         self.lifetime_s = lifetime_s
         self.idle_s = idle_s
         self.clock = clock
-        self.signer = Signer(store, SESSIONS_KEY, clock)
-        self.conversations = Signer(store, CONVERSATIONS_KEY, clock)
+        keys = keys or {}
+        self.signer = Signer(store, SESSIONS_KEY, clock, keys.get(SESSIONS_KEY))
+        self.conversations = Signer(store, CONVERSATIONS_KEY, clock, keys.get(CONVERSATIONS_KEY))
         self._touched: dict[str, float] = {}
 
     async def start(self, team: str, user: str, name: str, kind: str) -> str:
