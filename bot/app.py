@@ -12,7 +12,7 @@ import signal
 import socket
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -43,14 +43,15 @@ from bot.settings import Settings
 from bot.store import ResilientStore, Store, open_resilient_store, open_store
 from bot.store.retention import Retention
 from bot.surfaces import terminal
-from bot.surfaces.http import listen, metrics_app, web_app
+from bot.surfaces.http import KEEPALIVE, CappedSite, listen, metrics_app, web_app
 from bot.surfaces.slack import SlackSurface, StopPresses, bolt_app
 from bot.surfaces.slack.authorization import OneToken
 from bot.surfaces.slack.usage_views import UsageViews
 from bot.surfaces.web.access import Access, is_loopback
 from bot.surfaces.web.chat import Chat
 from bot.surfaces.web.dashboard import Dashboard
-from bot.surfaces.web.sessions import Sessions
+from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, Sessions
+from bot.surfaces.web.slack_signin import SlackSignIn
 from bot.wording import texts
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,15 @@ class Services:
     stops: StopPresses | None = None
     redis_windows: RedisWindows | None = None
     shutting_down: bool = False
+    one_token: OneToken | None = None
+    web_keys: dict[str, bytes] = field(default_factory=dict)  # the browser sessions' keys
+
+    async def home_team(self) -> str | None:
+        """The installing workspace (the bot token's team), or None without Slack."""
+        if self.one_token is None:
+            return None
+        result = await self.one_token.result()
+        return result.team_id
 
     async def start(self) -> None:
         """Start what runs beside answering: the lease heartbeat and sweep (after finishing
@@ -138,6 +148,7 @@ def limits(settings: Settings) -> Limits:
         questions_per_window=settings.user_questions,
         window_s=settings.user_window,
         tokens_per_day=settings.user_tokens_per_day,
+        reserve_tokens=settings.max_tokens,
     )
 
 
@@ -186,6 +197,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     it needs must be), the web-only mode otherwise; the Anthropic settings must be present."""
     if settings.serves_slack:
         settings.require_slack()
+    settings.require_web()
     settings.require_anthropic()
     tools = toolbox(settings)  # a bad catalog stops start-up before anything is opened
     metrics = Metrics()
@@ -198,6 +210,9 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         redis_url=settings.redis_url,
         health=health,
     )
+    # The browser's signing keys, read while the database is known to answer: a tablet can
+    # then sign in and be checked even if it goes away later.
+    web_keys = {name: await store.signing_key(name) for name in (SESSIONS_KEY, CONVERSATIONS_KEY)}
     model = model_client(settings)
     redis_windows = None
     if settings.redis_url:
@@ -250,12 +265,14 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         slack_client=client,
         slack=slack,
         redis_windows=redis_windows,
+        web_keys=web_keys,
     )
     if client is not None and slack is not None:
         views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
         surface = SlackSurface(answerer, store, slack, metrics, views)
         one_token = OneToken(client)
         await one_token.start()  # auth.test once, here, not on the requests' way to an ack
+        services.one_token = one_token
         services.bolt, services.stops = bolt_app(
             client, settings.slack_signing_secret, surface, one_token
         )
@@ -264,19 +281,36 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
 
 def http_app(services: Services) -> web.Application:
     """The bot's HTTP server for these services: Slack's requests only in HTTP mode, and the
-    browser pages that are on."""
+    browser pages that are on (docs/security.md says what opens each)."""
     settings = services.settings
     access = Access(
         chat_token=settings.web_token,
         dashboard_token=settings.dashboard_token,
+        local_demo=settings.local_demo,
         loopback=is_loopback(settings.bind_host),
+        public_url=settings.public_url,
     )
-    web_chat = board = None
-    if access.chat_on:
-        sessions = Sessions.for_token(settings.web_token, settings.web_session_hours * 3600)
-        web_chat = Chat(services.answerer, services.store, sessions, access)
-    if access.dashboard_on:
-        board = Dashboard(services.store, access, settings.timezone)
+    sessions = Sessions(
+        services.store,
+        lifetime_s=settings.web_session_hours * 3600,
+        idle_s=settings.web_idle_minutes * 60,
+        keys=services.web_keys,
+    )
+    signin = _chat_signin(settings, access)
+    web_chat = board = slack = None
+    if signin is not None:
+        web_chat = Chat(
+            services.answerer,
+            services.store,
+            sessions,
+            access,
+            signin=signin,
+            idle_minutes=settings.web_idle_minutes,
+        )
+    if signin == "slack":
+        slack = _slack_signin(services, sessions)
+    if settings.dashboard_token or access.trusts_local:
+        board = Dashboard(services.store, access, settings.timezone, sessions)
     return web_app(
         services,
         serve_slack=settings.serves_slack and not settings.socket_mode,
@@ -285,6 +319,42 @@ def http_app(services: Services) -> web.Application:
         board=board,
         serve_metrics=settings.metrics_port is None,
         metrics_token=settings.metrics_token,
+        access=access,
+        signin=slack,
+    )
+
+
+def _chat_signin(settings: Settings, access: Access) -> str | None:
+    """How the chat signs in (`local`, `slack`, `token`), or None when it is off."""
+    if access.trusts_local:
+        return "local"
+    method = settings.web_signin_method
+    if method == "slack" and settings.slack_client_id and settings.slack_client_secret:
+        return "slack"
+    if method == "token" and settings.web_token:
+        return "token"
+    return None
+
+
+def _slack_signin(services: Services, sessions: Sessions) -> SlackSignIn:
+    settings = services.settings
+    assert settings.slack_client_id and settings.slack_client_secret and settings.public_url
+
+    async def allowed_teams() -> frozenset[str]:
+        """`SHOPMAX_ALLOWED_TEAMS`, else the installing workspace (auth.test's team)."""
+        if settings.allowed_teams:
+            return settings.allowed_teams
+        home = await services.home_team()
+        return frozenset({home}) if home else frozenset()
+
+    return SlackSignIn(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        public_url=settings.public_url,
+        authorize_url=settings.slack_authorize_url,
+        api_url=settings.slack_api_url,
+        sessions=sessions,
+        allowed_teams=allowed_teams,
     )
 
 
@@ -366,9 +436,11 @@ async def model_or_demo(
 
 async def _serve(services: Services, sockets: list[socket.socket]) -> None:
     settings = services.settings
-    runners = [web.AppRunner(http_app(services))]
+    runners = [web.AppRunner(http_app(services), keepalive_timeout=KEEPALIVE)]
     if settings.metrics_port is not None:
-        runners.append(web.AppRunner(metrics_app(services, metrics_token=settings.metrics_token)))
+        loopback = is_loopback(settings.metrics_host or settings.bind_host)
+        metrics = metrics_app(services, metrics_token=settings.metrics_token, loopback=loopback)
+        runners.append(web.AppRunner(metrics, keepalive_timeout=KEEPALIVE))
     socket_mode = None
     # Listen for SIGTERM before anything is served: a signal that comes as soon as /healthz
     # answers must shut down cleanly, not kill the process.
@@ -377,7 +449,7 @@ async def _serve(services: Services, sockets: list[socket.socket]) -> None:
         await services.start()
         for runner, sock in zip(runners, sockets, strict=True):
             await runner.setup()
-            await web.SockSite(runner, sock).start()
+            await CappedSite(runner, sock, most=settings.max_connections).start()
         socket_mode = await _connect(services)
         await stop.wait()
         log.info("shutting down: finishing answers in flight")

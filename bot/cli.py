@@ -85,6 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     search_parser.add_argument(
         "--limit", type=int, default=10, metavar="N", help="most results (default 10)"
     )
+    web_parser = commands.add_parser("web", help="the browser chat's sessions")
+    web_commands = web_parser.add_subparsers(
+        dest="web_command", required=True, metavar="WEB_COMMAND"
+    )
+    web_commands.add_parser(
+        "rotate-key",
+        help="a new session signing key; every browser is signed out",
+        description="Replace the key browser sessions are signed with (kept in the store, "
+        "shared by every replica) and revoke every session: everyone signs in again.",
+    )
     usage_parser = commands.add_parser("usage", help="answers, tokens and cost from the ledger")
     usage_parser.add_argument(
         "--since",
@@ -117,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "catalog":
             return catalog_command(settings, args)
+        if args.command == "web":
+            asyncio.run(rotate_key(settings))
+            print(texts.KEY_ROTATED)
+            return 0
         if args.command == "usage":
             print(asyncio.run(usage(settings, args.since, args.by, csv=args.csv)).rstrip("\n"))
             return 0
@@ -237,3 +251,14 @@ async def usage(settings: Settings, since_s: float, by: str, *, csv: bool) -> st
             datetime.fromtimestamp(since, tz).strftime("%Y-%m-%d %H:%M %Z")
         )
     return as_table(groups, by)
+
+
+async def rotate_key(settings: Settings) -> None:
+    """`shopmax-bot web rotate-key`: a new session key in the store, every session revoked."""
+    from bot.surfaces.web.sessions import SESSIONS_KEY
+
+    store = await open_store(settings.database_url)
+    try:
+        await store.rotate_key(SESSIONS_KEY)
+    finally:
+        await store.close()

@@ -42,6 +42,9 @@ class Question:
     thread_ts: str = ""
     response_url: str = ""
     files: int = 0  # files attached to the message (the bot reads only its text)
+    # The asker's own workspace where Slack says it (`user_team`: in a Slack Connect channel
+    # it may differ from `team`, the installing workspace the event came through); "" if unsaid.
+    asker_team: str = ""
 
     @property
     def thread_key(self) -> str:
@@ -57,6 +60,7 @@ class RefusalKind(StrEnum):
     TOO_MANY = "too_many"  # the person's questions per window are used up
     TOKENS_USED_UP = "tokens_used_up"  # the person's tokens per day are used up
     CLOSING = "closing"  # the bot is shutting down
+    OUTSIDER = "outsider"  # a Slack Connect asker from a workspace the bot does not serve
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,23 @@ def _spool_file(raw: str) -> Path:
     return path
 
 
+def _public_url(raw: str) -> str:
+    """The address people open the pages at, `https://assistant.shopmax.example`: a scheme and
+    a host (and port), no path, so its host is the one the pages answer to."""
+    scheme, sep, rest = raw.partition("://")
+    host = rest.rstrip("/")
+    if scheme not in ("http", "https") or not sep or not host or any(c in host for c in "/?#@ "):
+        raise ValueError("expected https://host (or http://host:port), without a path")
+    return f"{scheme}://{host.lower()}"
+
+
+def _signin(raw: str) -> str:
+    value = raw.lower()
+    if value not in {"token", "slack"}:
+        raise ValueError("expected token or slack")
+    return value
+
+
 def _database_url(raw: str) -> str:
     if not raw.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ValueError("expected sqlite:///path/to/file.db or postgresql://user@host/db")
@@ -247,6 +264,17 @@ class Settings:
     history_days: float = setting("SHOPMAX_HISTORY_DAYS", 90.0, _positive_float)
     slack_outage_wait: float = setting("SHOPMAX_SLACK_OUTAGE_WAIT", 300.0, _positive_float)
     slack_retry_max: float = setting("SHOPMAX_SLACK_RETRY_MAX", 30.0, _positive_float)
+    # Trust boundaries of the browser pages (docs/security.md).
+    public_url: str | None = setting("SHOPMAX_PUBLIC_URL", None, _public_url)
+    # None: slack when Slack is configured, token otherwise (see `web_signin_method`)
+    web_signin: str | None = setting("SHOPMAX_WEB_SIGNIN", None, _signin)
+    slack_client_id: str | None = setting("SLACK_CLIENT_ID")
+    slack_client_secret: str | None = setting("SLACK_CLIENT_SECRET", secret=True)
+    slack_authorize_url: str = setting(
+        "SHOPMAX_SLACK_AUTHORIZE_URL", "https://slack.com/openid/connect/authorize", _api_url
+    )
+    web_idle_minutes: float = setting("SHOPMAX_WEB_IDLE_MINUTES", 15.0, _positive_float)
+    max_connections: int = setting("SHOPMAX_MAX_CONNECTIONS", 512, _positive_int)
 
     @property
     def serves_slack(self) -> bool:
@@ -289,6 +317,45 @@ class Settings:
             raise SettingsError(
                 "SHOPMAX_METRICS_PORT is the same as PORT: give metrics a port of its own, "
                 "or leave it empty to serve /metrics on PORT"
+            )
+
+    @property
+    def web_signin_method(self) -> str:
+        """How the browser chat signs people in: `SHOPMAX_WEB_SIGNIN`, else Sign in with Slack
+        where Slack is configured (the browser person is then a Slack user) and the shared
+        token with a typed name where it is not."""
+        if self.web_signin:
+            return self.web_signin
+        return "slack" if self.serves_slack else "token"
+
+    @property
+    def local_demo(self) -> bool:
+        """Nothing configured that a credential could guard: no Slack tokens, no web or
+        dashboard token, no Sign in with Slack. Only then does a direct loopback request open
+        the pages without one (`bot.surfaces.web.access`)."""
+        return not (
+            self.serves_slack or self.web_token or self.dashboard_token or self.slack_client_id
+        )
+
+    def require_web(self) -> None:
+        """Stop with a clear line when the browser pages' credentials cannot work as set."""
+        if self.web_token and self.dashboard_token and self.web_token == self.dashboard_token:
+            raise SettingsError(
+                "SHOPMAX_DASHBOARD_TOKEN is the same as SHOPMAX_WEB_TOKEN: give the dashboard "
+                "a token of its own (the chat's token is shared with every store tablet)"
+            )
+        if self.web_signin_method != "slack" or not (self.web_token or self.slack_client_id):
+            return
+        if not (self.slack_client_id and self.slack_client_secret):
+            raise SettingsError(
+                "the browser chat signs in with Slack (SHOPMAX_WEB_SIGNIN=slack, the default "
+                "with Slack configured), which needs SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                "from the app's Basic Information; or set SHOPMAX_WEB_SIGNIN=token"
+            )
+        if not self.public_url:
+            raise SettingsError(
+                "Sign in with Slack needs SHOPMAX_PUBLIC_URL, the address staff open the chat "
+                "at (its /chat/signin/slack/callback is the app's redirect URL)"
             )
 
     def require_anthropic(self) -> None:

@@ -36,6 +36,9 @@ from tests.services import throwaway_redis as throwaway_redis
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SIGNING_SECRET = "test-signing-secret"
+# /metrics and /readyz need a token off the local demo: the bots of the tests carry this one.
+METRICS_TOKEN = "metrics-token-for-every-test-0123"
+METRICS_HEADERS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 CHANNEL = "C0SHOPFLOOR"
 USER = "U0PRIYA"
 
@@ -243,6 +246,7 @@ def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str, tmp_path
         updates_per_minute=6000,
         appends_per_minute=6000,
         update_burst=20,
+        metrics_token=METRICS_TOKEN,
     )
 
 

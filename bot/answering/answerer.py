@@ -106,7 +106,7 @@ class Answerer:
         assert make is not None, "no reply for this surface"
         answer_id = uuid.uuid4().hex
         reply = make(question, answer_id)
-        refusal = self._closing() or await self.gate.check(question)
+        refusal = self._closing() or await self.gate.check(question, answer_id)
         if refusal is not None:
             await self._refuse(reply, refusal)
             return refusal
@@ -148,20 +148,17 @@ class Answerer:
         return await self._record(running, streamed, shown)
 
     async def _begin(self, running: Running) -> None:
-        """Keep the question (Retry asks it again on any replica) and record the answer as
-        streaming here before anything is shown: a crash in between leaves the row for another
-        replica, or the next start, to finish."""
+        """Record the answer as streaming here before anything is shown: a crash in between
+        leaves the row for another replica, or the next start, to finish. (The question itself
+        was kept when the gate admitted it, so Retry can ask it again on any replica.)"""
         question = running.question
-        await asyncio.gather(  # two trips to the store at once
-            self.store.save_question(running.answer_id, question),
-            self.store.begin_answer(
-                running.answer_id,
-                question.team,
-                question.channel,
-                "",
-                owner=self.config.replica,
-                lease=self.config.lease,
-            ),
+        await self.store.begin_answer(
+            running.answer_id,
+            question.team,
+            question.channel,
+            "",
+            owner=self.config.replica,
+            lease=self.config.lease,
         )
 
     async def _open(self, running: Running) -> None:
@@ -318,6 +315,7 @@ class Answerer:
             slack_calls=reply.calls,
         )
         await self.store.record(row)
+        await self.store.settle(running.answer_id)  # its tokens are in the ledger now
         self.metrics.observe(row)
         if row.ttft_ms is not None and row.ttft_ms > config.ttft_warn_ms:
             log.warning(

@@ -21,8 +21,11 @@ class Unfinished:
     text: str
 
 
-def question_values(question_id: str, question: Question, asked_at: float) -> tuple[Any, ...]:
-    """A question's columns in the `questions` table, in order (every backend stores the same)."""
+def question_values(
+    question_id: str, question: Question, asked_at: float, reserved: int = 0
+) -> tuple[Any, ...]:
+    """A question's columns in the `questions` table, in the order of `QUESTION_COLUMNS`
+    (every backend stores the same)."""
     return (
         question_id,
         question.team,
@@ -34,7 +37,13 @@ def question_values(question_id: str, question: Question, asked_at: float) -> tu
         question.thread_ts,
         question.response_url,
         asked_at,
+        reserved,
     )
+
+
+QUESTION_COLUMNS = (
+    "id, team, channel, {user}, text, surface, ts, thread_ts, response_url, asked_at, reserved"
+)
 
 
 def question_from(row: Sequence[Any]) -> Question:
@@ -47,6 +56,54 @@ def turn_key(key: str | None, position: int) -> str | None:
     """The idempotency key of one turn of a batch written under `key` (None: no key)."""
     return None if key is None else f"{key}:{position}"
 
+
+@dataclass(frozen=True)
+class Admission:
+    """What a question is admitted against: at most `most` questions since `since`, and tokens
+    since `day_since` (the ledger's, plus the ceilings still reserved by answers in flight
+    since `reserved_since`) under `tokens_most`. An admitted question is kept with `reserve`
+    tokens reserved until its answer is settled."""
+
+    since: float
+    most: int
+    day_since: float
+    tokens_most: int
+    reserve: int
+    reserved_since: float
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A browser sign-in, kept server-side so it can be checked, timed out and revoked.
+
+    `team` and `user` are whom the answers count for: a Slack user's own ids for Sign in with
+    Slack, `web` and a per-sign-in id for the shared token. `kind` is `slack`, `token`,
+    `local` (the credential-less demo) or `admin` (the dashboard)."""
+
+    session_id: str
+    team: str
+    user: str
+    name: str
+    kind: str
+    expires_at: float
+    last_seen: float
+    revoked: bool = False
+
+
+def session_values(session: WebSession) -> tuple[Any, ...]:
+    return (
+        session.session_id,
+        session.team,
+        session.user,
+        session.name,
+        session.kind,
+        session.expires_at,
+        session.last_seen,
+        session.revoked,
+    )
+
+
+SESSION_COLUMNS = "id, team, {user}, name, kind, expires_at, last_seen, revoked"
 
 OnStop = Callable[[str, str], Coroutine[Any, Any, None]]
 """Called with (answer_id, user) for a Stop press relayed from another replica."""
@@ -85,10 +142,22 @@ class Store(Protocol):
         ...
 
     async def save_question(
-        self, question_id: str, question: Question, *, at: float | None = None
+        self, question_id: str, question: Question, *, at: float | None = None, reserved: int = 0
     ) -> None:
         """Keep a question (asked at Unix time `at`, default now) so a Retry button can ask it
-        again and limits can count it."""
+        again and limits can count it, with `reserved` tokens held for its answer."""
+        ...
+
+    async def admit(
+        self, question_id: str, question: Question, limits: Admission, *, at: float | None = None
+    ) -> str | None:
+        """Keep the question if its asker is within `limits`, atomically: concurrent
+        admissions of one person, on any replica, are counted one after the other. None when
+        admitted; otherwise the limit used up, `questions` or `tokens`."""
+        ...
+
+    async def settle(self, question_id: str) -> None:
+        """The question's answer has ended (its tokens are in the ledger): its reservation goes."""
         ...
 
     async def question(self, question_id: str) -> Question | None: ...
@@ -164,6 +233,26 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """A cheap round trip that raises when the database cannot be used right now."""
+        ...
+
+    async def signing_key(self, name: str) -> bytes:
+        """The key `name` (32 random bytes), made on first use; every replica gets the same."""
+        ...
+
+    async def rotate_key(self, name: str) -> None:
+        """Replace the key `name` with a new one and revoke every browser session."""
+        ...
+
+    async def start_session(self, session: WebSession) -> None: ...
+
+    async def web_session(self, session_id: str) -> WebSession | None: ...
+
+    async def touch_session(self, session_id: str, at: float) -> None:
+        """The session was used at Unix time `at` (for the idle sign-out)."""
+        ...
+
+    async def end_session(self, session_id: str) -> None:
+        """Revoke one session (signing out)."""
         ...
 
     async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +20,18 @@ import asyncpg
 
 from bot.accounting.ledger import LedgerRow
 from bot.question import Question, Turn
-from bot.store.base import OnStop, Unfinished, question_from, question_values, turn_key
+from bot.store.base import (
+    QUESTION_COLUMNS,
+    SESSION_COLUMNS,
+    Admission,
+    OnStop,
+    Unfinished,
+    WebSession,
+    question_from,
+    question_values,
+    session_values,
+    turn_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +115,58 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE turns ADD COLUMN note TEXT NOT NULL DEFAULT '';
     """,
+    # Limits counted at admission (a question's answer holds its token ceiling until settled);
+    # the browser's signing keys and sessions, checked server-side. `shopmax_admit` is one
+    # statement for the caller: it takes the asker's advisory lock, then counts (each query
+    # of a volatile function sees what committed before it, so after the lock it sees every
+    # earlier admission, on any replica) and keeps the question only within both limits.
+    """
+    ALTER TABLE questions ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0;
+    CREATE TABLE web_keys (
+        name TEXT PRIMARY KEY, key TEXT NOT NULL, made_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE web_sessions (
+        id TEXT PRIMARY KEY, team TEXT NOT NULL, "user" TEXT NOT NULL, name TEXT NOT NULL,
+        kind TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL,
+        last_seen DOUBLE PRECISION NOT NULL, revoked BOOLEAN NOT NULL DEFAULT false
+    );
+    CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
+    CREATE FUNCTION shopmax_admit(
+        q_id TEXT, q_team TEXT, q_channel TEXT, q_user TEXT, q_text TEXT, q_surface TEXT,
+        q_ts TEXT, q_thread_ts TEXT, q_response_url TEXT, q_at DOUBLE PRECISION,
+        q_reserve BIGINT, q_since DOUBLE PRECISION, q_most BIGINT,
+        q_day_since DOUBLE PRECISION, q_tokens_most BIGINT, q_reserved_since DOUBLE PRECISION
+    ) RETURNS TEXT LANGUAGE plpgsql VOLATILE AS $$
+    DECLARE
+        asked BIGINT;
+        used BIGINT;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtextextended(q_team || ':' || q_user, 23));
+        SELECT count(*) INTO asked FROM questions
+            WHERE team = q_team AND "user" = q_user AND asked_at >= q_since;
+        IF asked >= q_most THEN
+            RETURN 'questions';
+        END IF;
+        SELECT COALESCE(sum(input_tokens + output_tokens + cache_write_tokens
+                            + cache_read_tokens), 0) INTO used FROM ledger
+            WHERE team = q_team AND "user" = q_user AND at >= q_day_since;
+        used := used + (SELECT COALESCE(sum(reserved), 0) FROM questions
+            WHERE team = q_team AND "user" = q_user AND asked_at >= q_reserved_since
+            AND reserved > 0);
+        IF used >= q_tokens_most THEN
+            RETURN 'tokens';
+        END IF;
+        INSERT INTO questions VALUES (q_id, q_team, q_channel, q_user, q_text, q_surface, q_ts,
+            q_thread_ts, q_response_url, q_at, q_reserve) ON CONFLICT (id) DO NOTHING;
+        RETURN NULL;
+    END $$;
+    """,
 )
 
 LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
 LEDGER_COLUMNS = ", ".join('"user"' if f == "user" else f for f in LEDGER_FIELDS)
+QUESTIONS = QUESTION_COLUMNS.format(user='"user"')
+SESSIONS = SESSION_COLUMNS.format(user='"user"')
 CONNECT_TIMEOUT = 5.0  # seconds to open a connection: a dead host must not stall an answer
 CLOSE_TIMEOUT = 5.0  # seconds for the pool to close politely before it is cut off
 
@@ -201,13 +261,34 @@ class PostgresStore:
         return found is not None
 
     async def save_question(
-        self, question_id: str, question: Question, *, at: float | None = None
+        self, question_id: str, question: Question, *, at: float | None = None, reserved: int = 0
     ) -> None:
         await self._pool.execute(
-            "INSERT INTO questions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-            "ON CONFLICT (id) DO NOTHING",
-            *question_values(question_id, question, time.time() if at is None else at),
+            f"INSERT INTO questions ({QUESTIONS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+            "$10, $11) ON CONFLICT (id) DO NOTHING",
+            *question_values(question_id, question, time.time() if at is None else at, reserved),
         )
+
+    async def admit(
+        self, question_id: str, question: Question, limits: Admission, *, at: float | None = None
+    ) -> str | None:
+        values = question_values(
+            question_id, question, time.time() if at is None else at, limits.reserve
+        )
+        verdict = await self._pool.fetchval(
+            "SELECT shopmax_admit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+            "$15, $16)",
+            *values,
+            limits.since,
+            limits.most,
+            limits.day_since,
+            limits.tokens_most,
+            limits.reserved_since,
+        )
+        return None if verdict is None else str(verdict)
+
+    async def settle(self, question_id: str) -> None:
+        await self._pool.execute("UPDATE questions SET reserved = 0 WHERE id = $1", question_id)
 
     async def question(self, question_id: str) -> Question | None:
         row = await self._pool.fetchrow(
@@ -392,6 +473,50 @@ class PostgresStore:
 
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")
+
+    async def signing_key(self, name: str) -> bytes:
+        await self._pool.execute(
+            "INSERT INTO web_keys VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            name,
+            secrets.token_hex(32),
+            time.time(),
+        )
+        key = await self._pool.fetchval("SELECT key FROM web_keys WHERE name = $1", name)
+        return bytes.fromhex(str(key))
+
+    async def rotate_key(self, name: str) -> None:
+        async with self._pool.acquire() as db, db.transaction():
+            await db.execute(
+                "INSERT INTO web_keys VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE "
+                "SET key = EXCLUDED.key, made_at = EXCLUDED.made_at",
+                name,
+                secrets.token_hex(32),
+                time.time(),
+            )
+            await db.execute("UPDATE web_sessions SET revoked = true")
+
+    async def start_session(self, session: WebSession) -> None:
+        await self._pool.execute(
+            f"INSERT INTO web_sessions ({SESSIONS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            "ON CONFLICT (id) DO NOTHING",
+            *session_values(session),
+        )
+
+    async def web_session(self, session_id: str) -> WebSession | None:
+        row = await self._pool.fetchrow(
+            f"SELECT {SESSIONS} FROM web_sessions WHERE id = $1", session_id
+        )
+        return None if row is None else WebSession(*row)
+
+    async def touch_session(self, session_id: str, at: float) -> None:
+        await self._pool.execute(
+            "UPDATE web_sessions SET last_seen = GREATEST(last_seen, $2) WHERE id = $1",
+            session_id,
+            at,
+        )
+
+    async def end_session(self, session_id: str) -> None:
+        await self._pool.execute("UPDATE web_sessions SET revoked = true WHERE id = $1", session_id)
 
     async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
         """Delete by primary key, SKIP LOCKED: replicas pruning at once take different rows,

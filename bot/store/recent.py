@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from bot.question import Question
 from bot.store import writes
+from bot.store.base import Admission
 from bot.store.writes import Write
 
 DAY = 24 * 60 * 60
@@ -34,6 +35,8 @@ class Recent:
         self._used: deque[tuple[float, str, str, int]] = deque(maxlen=MOST_EVENTS)
         self._threads: OrderedDict[str, None] = OrderedDict()
         self._questions: OrderedDict[str, Question] = OrderedDict()
+        # question id -> (asked at, team, user, tokens reserved for its answer until settled)
+        self._reserved: OrderedDict[str, tuple[float, str, str, int]] = OrderedDict()
 
     def note(self, write: Write) -> None:
         """Remember what `write` tells about limits, threads and questions."""
@@ -41,6 +44,11 @@ class Recent:
             question = writes.question_of(write.args)
             self._asked.append((write.at, question.team, question.user))
             _bounded_put(self._questions, write.args["question_id"], question, MOST_QUESTIONS)
+            if write.args.get("reserved"):
+                held = (write.at, question.team, question.user, int(write.args["reserved"]))
+                _bounded_put(self._reserved, write.args["question_id"], held, MOST_QUESTIONS)
+        elif write.op == "settle":
+            self._reserved.pop(write.args["question_id"], None)
         elif write.op == "record":
             row = writes.row_of(write.args)
             self._used.append((row.at, row.team, row.user, row.tokens))
@@ -53,6 +61,20 @@ class Recent:
 
     def tokens_since(self, team: str, user: str, since: float) -> int:
         return sum(n for at, t, u, n in self._used if at >= since and (t, u) == (team, user))
+
+    def reserved_since(self, team: str, user: str, since: float) -> int:
+        """Tokens held by this process's answers in flight (their ceilings, until settled)."""
+        held = self._reserved.values()
+        return sum(n for at, t, u, n in held if at >= since and (t, u) == (team, user))
+
+    def verdict(self, team: str, user: str, limits: Admission) -> str | None:
+        """`Store.admit`'s answer from what this process knows (the database being away)."""
+        if self.questions_since(team, user, limits.since) >= limits.most:
+            return "questions"
+        used = self.tokens_since(team, user, limits.day_since)
+        if used + self.reserved_since(team, user, limits.reserved_since) >= limits.tokens_most:
+            return "tokens"
+        return None
 
     def has_thread(self, thread_key: str) -> bool:
         return thread_key in self._threads

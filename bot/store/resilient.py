@@ -33,7 +33,7 @@ from bot.accounting.ledger import LedgerRow
 from bot.errors import StoreUnavailable
 from bot.question import Question, Turn
 from bot.store import writes
-from bot.store.base import OnStop, Store, Unfinished
+from bot.store.base import Admission, OnStop, Store, Unfinished, WebSession
 from bot.store.claims import FallbackClaims
 from bot.store.recent import Recent
 from bot.store.spool import Spool
@@ -106,9 +106,39 @@ class ResilientStore:
     # ---- writes: to the database, or kept until it is back ------------------------------
 
     async def save_question(
-        self, question_id: str, question: Question, *, at: float | None = None
+        self, question_id: str, question: Question, *, at: float | None = None, reserved: int = 0
     ) -> None:
-        await self._write(writes.save_question(question_id, question, at=at))
+        await self._write(writes.save_question(question_id, question, at=at, reserved=reserved))
+
+    async def admit(
+        self, question_id: str, question: Question, limits: Admission, *, at: float | None = None
+    ) -> str | None:
+        """The database's atomic admission; while it is away, this process's own count (what
+        it admitted lately, `Recent`), checked and noted with no await in between so that
+        concurrent questions here are counted one after the other, and the question kept in
+        the spool. Each replica then counts only its own share: see docs/security.md."""
+        kept = writes.save_question(question_id, question, at=at, reserved=limits.reserve)
+        try:
+            verdict = await self._db(
+                lambda store: store.admit(question_id, question, limits, at=kept.at)
+            )
+        except StoreUnavailable:
+            verdict = self._recent.verdict(question.team, question.user, limits)
+            if verdict is None:
+                await self._write(kept)  # noted in `Recent` before its first await
+            return verdict
+        if verdict is None:
+            self._recent.note(kept)
+        return verdict
+
+    async def settle(self, question_id: str) -> None:
+        await self._write(writes.settle(question_id))
+
+    async def start_session(self, session: WebSession) -> None:
+        await self._write(writes.start_session(session))
+
+    async def end_session(self, session_id: str) -> None:
+        await self._write(writes.end_session(session_id))
 
     async def begin_answer(
         self, answer_id: str, team: str, channel: str, ts: str, *, owner: str, lease: float
@@ -253,6 +283,22 @@ class ResilientStore:
             )
         except StoreUnavailable:
             return 0
+
+    async def signing_key(self, name: str) -> bytes:
+        return await self._db(lambda store: store.signing_key(name))
+
+    async def rotate_key(self, name: str) -> None:
+        await self._db(lambda store: store.rotate_key(name))
+
+    async def web_session(self, session_id: str) -> WebSession | None:
+        """Raises `StoreUnavailable` while the database is away (the caller decides)."""
+        return await self._db(lambda store: store.web_session(session_id))
+
+    async def touch_session(self, session_id: str, at: float) -> None:
+        try:
+            await self._db(lambda store: store.touch_session(session_id, at))
+        except StoreUnavailable:
+            pass  # the idle time is also kept by the browser; the next use writes it
 
     async def ping(self) -> None:
         """Raises `StoreUnavailable` while the database is away; a failing ping makes it so."""

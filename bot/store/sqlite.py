@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +22,18 @@ from typing import Any, TypeVar
 
 from bot.accounting.ledger import LedgerRow
 from bot.question import Question, Turn
-from bot.store.base import OnStop, Unfinished, question_from, question_values, turn_key
+from bot.store.base import (
+    QUESTION_COLUMNS,
+    SESSION_COLUMNS,
+    Admission,
+    OnStop,
+    Unfinished,
+    WebSession,
+    question_from,
+    question_values,
+    session_values,
+    turn_key,
+)
 
 # Each entry moves the schema one version forward; never edit a shipped entry, append one.
 MIGRATIONS: tuple[str, ...] = (
@@ -124,9 +136,38 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE turns ADD COLUMN note TEXT NOT NULL DEFAULT '';
     """,
+    # Limits counted at admission (a question's answer holds its token ceiling until settled);
+    # the browser's signing keys and sessions, checked server-side.
+    """
+    ALTER TABLE questions ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE web_keys (name TEXT PRIMARY KEY, key TEXT NOT NULL, made_at REAL NOT NULL);
+    CREATE TABLE web_sessions (
+        id TEXT PRIMARY KEY,
+        team TEXT NOT NULL,
+        user TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
+    """,
 )
 
 LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
+QUESTIONS = QUESTION_COLUMNS.format(user="user")
+SESSIONS = SESSION_COLUMNS.format(user="user")
+TOKENS = "input_tokens + output_tokens + cache_write_tokens + cache_read_tokens"
+# One statement: the question is kept only while its asker is within both limits. Run under
+# BEGIN IMMEDIATE (the write lock first), so the counts it reads are the latest.
+ADMIT = (
+    f"INSERT INTO questions ({QUESTIONS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+    "WHERE (SELECT COUNT(*) FROM questions WHERE team = ? AND user = ? AND asked_at >= ?) < ? "
+    f"AND (SELECT COALESCE(SUM({TOKENS}), 0) FROM ledger WHERE team = ? AND user = ? "
+    "AND at >= ?) + (SELECT COALESCE(SUM(reserved), 0) FROM questions WHERE team = ? "
+    "AND user = ? AND asked_at >= ? AND reserved > 0) < ?"
+)
 
 
 def unreachable(exc: BaseException) -> bool:
@@ -278,12 +319,54 @@ class SqliteStore:
         return row is not None
 
     async def save_question(
-        self, question_id: str, question: Question, *, at: float | None = None
+        self, question_id: str, question: Question, *, at: float | None = None, reserved: int = 0
     ) -> None:
         await self._change(
-            "INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            question_values(question_id, question, time.time() if at is None else at),
+            f"INSERT OR REPLACE INTO questions ({QUESTIONS}) VALUES ({', '.join('?' * 11)})",
+            question_values(question_id, question, time.time() if at is None else at, reserved),
         )
+
+    async def admit(
+        self, question_id: str, question: Question, limits: Admission, *, at: float | None = None
+    ) -> str | None:
+        values = question_values(
+            question_id, question, time.time() if at is None else at, limits.reserve
+        )
+        who = (question.team, question.user)
+        params = (
+            *values,
+            *who,
+            limits.since,
+            limits.most,
+            *who,
+            limits.day_since,
+            *who,
+            limits.reserved_since,
+            limits.tokens_most,
+        )
+
+        def admit(db: sqlite3.Connection) -> str | None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute(ADMIT, params).rowcount == 1:
+                    verdict = None
+                else:  # which limit: read under the same lock
+                    asked = db.execute(
+                        "SELECT COUNT(*) FROM questions WHERE team = ? AND user = ? "
+                        "AND asked_at >= ?",
+                        (*who, limits.since),
+                    ).fetchone()[0]
+                    verdict = "questions" if asked >= limits.most else "tokens"
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+            return verdict
+
+        return await self._run(admit)
+
+    async def settle(self, question_id: str) -> None:
+        await self._change("UPDATE questions SET reserved = 0 WHERE id = ?", (question_id,))
 
     async def question(self, question_id: str) -> Question | None:
         row = await self._row(
@@ -409,6 +492,49 @@ class SqliteStore:
         left open (kept writes are idempotent, so writing it again later does no harm).
         """
         await self._run(lambda db: db.executescript("BEGIN IMMEDIATE; ROLLBACK;"))
+
+    async def signing_key(self, name: str) -> bytes:
+        made = secrets.token_hex(32)
+
+        def key(db: sqlite3.Connection) -> str:
+            db.execute("INSERT OR IGNORE INTO web_keys VALUES (?, ?, ?)", (name, made, time.time()))
+            db.commit()
+            return str(db.execute("SELECT key FROM web_keys WHERE name = ?", (name,)).fetchone()[0])
+
+        return bytes.fromhex(await self._run(key))
+
+    async def rotate_key(self, name: str) -> None:
+        made = secrets.token_hex(32)
+
+        def rotate(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO web_keys VALUES (?, ?, ?)", (name, made, time.time())
+            )
+            db.execute("UPDATE web_sessions SET revoked = 1")
+            db.commit()
+
+        await self._run(rotate)
+
+    async def start_session(self, session: WebSession) -> None:
+        await self._change(
+            f"INSERT OR IGNORE INTO web_sessions ({SESSIONS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            session_values(session),
+        )
+
+    async def web_session(self, session_id: str) -> WebSession | None:
+        row = await self._row(f"SELECT {SESSIONS} FROM web_sessions WHERE id = ?", (session_id,))
+        if row is None:
+            return None
+        session_id, team, user, name, kind, expires_at, last_seen, revoked = row
+        return WebSession(session_id, team, user, name, kind, expires_at, last_seen, bool(revoked))
+
+    async def touch_session(self, session_id: str, at: float) -> None:
+        await self._change(
+            "UPDATE web_sessions SET last_seen = MAX(last_seen, ?) WHERE id = ?", (at, session_id)
+        )
+
+    async def end_session(self, session_id: str) -> None:
+        await self._change("UPDATE web_sessions SET revoked = 1 WHERE id = ?", (session_id,))
 
     async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
         """Delete up to `batch` rows of each kind past its time, in one short transaction."""

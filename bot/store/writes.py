@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.accounting.ledger import LedgerRow
 from bot.question import Question, Surface, Turn
-from bot.store.base import Store
+from bot.store.base import Store, WebSession
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,24 @@ def claim(key: str) -> Write:
     return write("claim", {"claimed": key})
 
 
-def save_question(question_id: str, question: Question, *, at: float | None = None) -> Write:
+def save_question(
+    question_id: str, question: Question, *, at: float | None = None, reserved: int = 0
+) -> Write:
     fields = dataclasses.asdict(question)
-    return write("save_question", {"question_id": question_id, "question": fields}, at=at)
+    args = {"question_id": question_id, "question": fields, "reserved": reserved}
+    return write("save_question", args, at=at)
+
+
+def settle(question_id: str) -> Write:
+    return write("settle", {"question_id": question_id})
+
+
+def start_session(session: WebSession) -> Write:
+    return write("start_session", {"session": dataclasses.asdict(session)})
+
+
+def end_session(session_id: str) -> Write:
+    return write("end_session", {"session_id": session_id})
 
 
 def begin_answer(
@@ -116,7 +131,22 @@ async def _claim(store: Store, w: Write) -> None:
 
 
 async def _save_question(store: Store, w: Write) -> None:
-    await store.save_question(w.args["question_id"], question_of(w.args), at=w.at)
+    reserved = int(w.args.get("reserved", 0))  # not in lines kept before reservations
+    await store.save_question(
+        w.args["question_id"], question_of(w.args), at=w.at, reserved=reserved
+    )
+
+
+async def _settle(store: Store, w: Write) -> None:
+    await store.settle(w.args["question_id"])
+
+
+async def _start_session(store: Store, w: Write) -> None:
+    await store.start_session(WebSession(**w.args["session"]))
+
+
+async def _end_session(store: Store, w: Write) -> None:
+    await store.end_session(w.args["session_id"])
 
 
 async def _begin_answer(store: Store, w: Write) -> None:
@@ -155,4 +185,7 @@ APPLY = {
     "add_turns": _add_turns,
     "record": _record,
     "rate": _rate,
+    "settle": _settle,
+    "start_session": _start_session,
+    "end_session": _end_session,
 }

@@ -5,8 +5,16 @@ modes, and the browser chat and dashboard where they are on (`bot.surfaces.web`)
 over its raw bytes and its timestamp check out: junk gets 401 (unsigned, wrongly signed or
 stale) or 400 (signed, but not a body Slack sends), never a 500 and a traceback, and refusals
 are logged as one line a minute at most, so nobody can fill the logs. `GET /metrics` tells the
-spend per model: it can ask for a bearer token (`SHOPMAX_METRICS_TOKEN`), or be served on a
-port of its own instead (`metrics_app`, for `SHOPMAX_METRICS_PORT`).
+spend per model and `GET /readyz` which dependency is down: on `PORT` both need the metrics
+token (`SHOPMAX_METRICS_TOKEN`) as their bearer, except in the credential-less local demo; on a
+port of their own (`metrics_app`, `SHOPMAX_METRICS_PORT`) they need it too, unless that port is
+on loopback, where only this machine (its scraper) can reach them. `GET /healthz` stays open:
+it says only whether the process serves, and orchestrators probe it without credentials.
+
+The browser pages answer only to their own host (`bot.surfaces.web.access`): a request naming
+another `Host` is refused with 421 before a handler reads it. `CappedSite` bounds the open
+connections (`SHOPMAX_MAX_CONNECTIONS`: past it a new one gets 503 and is closed) and idle
+keep-alive connections close after `KEEPALIVE` seconds, so idle sockets cannot pile up.
 
 `listen` binds a port before the bot starts anything else, so a port already in use stops
 start-up with one line and nothing to clean up.
@@ -14,6 +22,7 @@ start-up with one line and nothing to clean up.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import hmac
@@ -36,7 +45,9 @@ from bot.accounting.metrics import Metrics
 from bot.delivery.pacing.redis_window import RedisWindows
 from bot.errors import CannotListen, StoreUnavailable
 from bot.store import ResilientStore
-from bot.surfaces.web import assets, chat, dashboard
+from bot.surfaces.web import assets, chat, dashboard, slack_signin
+from bot.surfaces.web.access import Access
+from bot.wording import texts
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +102,12 @@ class SlackCheck:
 SERVICES = web.AppKey("services", Served)
 SLACK_CHECK = web.AppKey("slack_check", SlackCheck)
 METRICS_TOKEN = web.AppKey("metrics_token", str)
+OpenTo = Callable[[web.Request], bool]
+METRICS_OPEN: web.AppKey[OpenTo] = web.AppKey("metrics_open")
+PAGES_ACCESS = web.AppKey("pages_access", Access)
+KEEPALIVE = 75.0  # seconds an idle connection stays open (longer than nginx's upstream 60 s)
+# The browser's routes: these answer only to the pages' own host.
+BROWSER_PATHS = ("/chat", "/dashboard", "/static/", "/api/")
 
 
 def web_app(
@@ -102,23 +119,28 @@ def web_app(
     board: dashboard.Dashboard | None = None,
     serve_metrics: bool = True,
     metrics_token: str | None = None,
+    access: Access | None = None,
+    signin: slack_signin.SlackSignIn | None = None,
 ) -> web.Application:
     """Routes: `POST /slack/events` (HTTP mode only; `signing_secret` required), `GET
-    /healthz`, `GET /metrics` (unless it has a port of its own), and the browser chat and
-    dashboard where they are on."""
-    app = web.Application()
+    /healthz`, `GET /metrics` and `/readyz` (unless they have a port of their own), and the
+    browser chat and dashboard where they are on."""
+    access = access or Access()
+    app = web.Application(middlewares=[_own_host])
     app[SERVICES] = services
+    app[PAGES_ACCESS] = access
     if serve_slack:
         if not signing_secret:
             raise ValueError("serving /slack/events needs Slack's signing secret")
         app[SLACK_CHECK] = SlackCheck(signing_secret)
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
     if serve_metrics:
-        _add_metrics(app, metrics_token)
+        _add_metrics(app, metrics_token, access.from_this_machine)
     if web_chat is not None:
         chat.add_routes(app, web_chat)
+    if signin is not None:
+        slack_signin.add_routes(app, signin)
     if board is not None:
         dashboard.add_routes(app, board)
     if web_chat is not None or board is not None:
@@ -126,18 +148,49 @@ def web_app(
     return app
 
 
-def metrics_app(services: Served, *, metrics_token: str | None = None) -> web.Application:
-    """`GET /metrics` alone, for a port of its own (`SHOPMAX_METRICS_PORT`)."""
+def metrics_app(
+    services: Served, *, metrics_token: str | None = None, loopback: bool = False
+) -> web.Application:
+    """`GET /metrics` and `/readyz` alone, for a port of their own (`SHOPMAX_METRICS_PORT`):
+    open without a token when that port is on loopback."""
     app = web.Application()
     app[SERVICES] = services
-    _add_metrics(app, metrics_token)
+    _add_metrics(app, metrics_token, lambda _request: loopback)
     return app
 
 
-def _add_metrics(app: web.Application, token: str | None) -> None:
+def _add_metrics(
+    app: web.Application, token: str | None, open_to: Callable[[web.Request], bool]
+) -> None:
     if token:
         app[METRICS_TOKEN] = token
+    app[METRICS_OPEN] = open_to
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/readyz", readyz)
+
+
+@web.middleware
+async def _own_host(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The browser's routes answer only to the pages' host: DNS rebinding, a page elsewhere
+    pointing a name of its own at this server, gets 421 and nothing else."""
+    if request.path.startswith(BROWSER_PATHS) and not request.app[PAGES_ACCESS].host_ok(request):
+        return web.json_response({"error": texts.WEB_WRONG_HOST}, status=421)
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+def _metrics_allowed(request: web.Request) -> web.Response | None:
+    """None when the request may read metrics or readiness; else the 401 that says how."""
+    token = request.app.get(METRICS_TOKEN)
+    if request.app[METRICS_OPEN](request):
+        return None
+    if token is not None and _bearer(request.headers.get("Authorization", ""), token):
+        return None
+    return web.Response(
+        status=401,
+        text=texts.METRICS_UNAUTHORISED,
+        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+    )
 
 
 async def slack_events(request: web.Request) -> web.Response:
@@ -199,6 +252,9 @@ async def readyz(request: web.Request) -> web.Response:
     bookkeeping waits in the spool; Slack's calls wait for it), and taking every replica out
     of rotation over a shared outage would only stop the answers that still can be given.
     """
+    refused = _metrics_allowed(request)
+    if refused is not None:
+        return refused
     services = request.app[SERVICES]
     await _look_again(services)
     ready = not services.shutting_down and services.health.can_answer
@@ -235,13 +291,9 @@ def _state(state: State) -> dict[str, Any]:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    token = request.app.get(METRICS_TOKEN)
-    if token is not None and not _bearer(request.headers.get("Authorization", ""), token):
-        return web.Response(
-            status=401,
-            text="send Authorization: Bearer <SHOPMAX_METRICS_TOKEN>",
-            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-        )
+    refused = _metrics_allowed(request)
+    if refused is not None:
+        return refused
     body = request.app[SERVICES].metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -271,3 +323,37 @@ def listen(host: str, port: int, setting: str) -> socket.socket:
         }
         why = reasons.get(exc.errno or 0, exc.strerror or str(exc))
         raise CannotListen(f"cannot listen on {host}:{port}: {why}") from exc
+
+
+class CappedSite(web.SockSite):
+    """A `SockSite` that keeps at most `most` connections open: past it a new connection is
+    answered 503 and closed at once, so idle or slow clients cannot take every socket."""
+
+    __slots__ = ("_most",)
+
+    def __init__(self, runner: web.BaseRunner, sock: socket.socket, *, most: int) -> None:
+        super().__init__(runner, sock)
+        self._most = most
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        most = self._most
+
+        def protocol() -> asyncio.BaseProtocol:
+            if len(server.connections) >= most:
+                return _Busy()
+            return server()
+
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(protocol, sock=self._sock, backlog=self._backlog)
+
+
+class _Busy(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(
+            b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        )
+        transport.close()

@@ -12,6 +12,15 @@ workspace. `neutralise` turns all of it into plain words that still read well:
 * a link shows its real target: `Reset your password (https://evil.example)`; a link whose label
   is its own address becomes that address.
 
+One rule makes it hold for any input, however its `<`, `[`, `]`, `(`, `|` and `!` nest: the
+rewrite passes run again until nothing changes (each pass that changes anything removes at
+least one `<` or `[`, so this ends), and then the last step breaks whatever could still parse,
+putting a word joiner inside every `<!`, `<@`, `<#` (but our own allowed mentions), `](` and
+`]:` left. What comes out is a fixed point: neutralising it again changes nothing, and no
+block, status line, continuation or native-stream chunk made from it holds a live mention or a
+link whose text is not its target (`tests/unit/test_inert_properties.py` generates thousands of
+nestings to hold it to that).
+
 `bot.delivery.slack_api` applies it to every text and block the bot sends, so no caller has to
 remember to. Our own templates do mention people on purpose ("Stopped by @Priya", "@Priya
 asked:"): such text is built as `Mentioning(text, ids)` and keeps exactly those mentions live.
@@ -30,8 +39,9 @@ WORD_JOINER = "\u2060"
 
 # `<!here>`, `<@U123|ravi>`, `<#C123|prices>`, `<!subteam^S1|@sales>`: Slack's special tokens.
 _SPECIAL = re.compile(r"<([!@#])([^>|]*)(?:\|([^>]*))?>")
-# `<https://evil.example|Reset your password>`, `<mailto:a@evil.example|support>`
-_SLACK_LINK = re.compile(r"<([^!@#<>|\s][^<>|\s]*)\|([^<>]*)>")
+# `<https://evil.example|Reset your password>`, `<mailto:a@evil.example|support>`, and with
+# spaces around the target (`< https://evil.example |…>`), which Slack may still read as a link.
+_SLACK_LINK = re.compile(r"<(\s+[^<>|\s\u2060][^<>|]*|[^!@#<>|\s\u2060][^<>|]*)\|([^<>]*)>")
 # `[label](target)`, `[label](<target> "title")`, `![alt](target)`; one level of parentheses
 # inside the target, as in Wikipedia addresses.
 _MARKDOWN_LINK = re.compile(
@@ -41,12 +51,20 @@ _MARKDOWN_LINK = re.compile(
 # `[1]: https://evil.example` makes `[click][1]` a link with a hidden target elsewhere.
 _REFERENCE = re.compile(r"^( {0,3})\[([^\]\n]+)\]:", re.MULTILINE)
 _BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
+# What could still parse after the rewrites: a special token's opening, an inline link's `](`
+# or a reference definition's `]:` (Markdown needs each pair adjacent, so a joiner breaks it).
+_LIVE_OPENING = re.compile(r"<([!@#])([^<>|]*)")
+_LINK_JOINT = re.compile(r"\](?=[(:])")
+MOST_PASSES = 64  # beyond it (thousands of nested brackets) the last step alone makes it safe
 
 # What `neutralise` would still change once more text arrives: a `<…` token waiting for its
 # `>`, an `@word` that may become `@channel`, a Markdown link not yet closed.
 _OPEN_TOKEN = re.compile(r"<[^>]*$")
 _TRAILING_WORD = re.compile(r"@\w*$")
 _OPEN_LINK = re.compile(r"!?\[[^\[\]\n]*(?:\](?:\([^)\n]*)?)?$")
+# A delta never ends at a `]`: the `(` or `:` after it, in the next delta, would make a link that
+# neither delta shows on its own.
+_TRAILING_BRACKET = re.compile(r"\]$")
 
 
 class Mentioning(str):
@@ -70,7 +88,29 @@ def neutralise(text: str) -> str:
     docstring); a `Mentioning` keeps its own mentions. Applying it twice changes nothing."""
     allowed: frozenset[str] = getattr(text, "mentions", frozenset())
     text = str(text)
-    text = _SLACK_LINK.sub(lambda m: _shown(m.group(2), m.group(1)), text)
+    for _ in range(MOST_PASSES):
+        rewritten = _rewrite(text, allowed)
+        if rewritten == text:
+            break
+        text = rewritten
+    else:  # thousands of nested brackets: no `<` is left to open anything
+        text = _BROADCAST.sub(lambda m: f"@{WORD_JOINER}{m.group(1)}", text.replace("<", "&lt;"))
+    text = _LIVE_OPENING.sub(lambda m: _broken(m, allowed), text)
+    return _LINK_JOINT.sub("]" + WORD_JOINER, text)
+
+
+def _broken(match: re.Match[str], allowed: frozenset[str]) -> str:
+    """A `<!`, `<@` or `<#` the rewrites left (half a token, or one inside another): a word
+    joiner after the `<`, so Slack cannot read a token there. Our own mentions stay."""
+    sigil, body = match.group(1), match.group(2)
+    if sigil != "!" and body in allowed:
+        return match.group(0)
+    return f"<{WORD_JOINER}{sigil}{body}"
+
+
+def _rewrite(text: str, allowed: frozenset[str]) -> str:
+    """One pass of the readable rewrites: links as text and target, mentions as words."""
+    text = _SLACK_LINK.sub(lambda m: _shown(m.group(2), m.group(1).strip()), text)
     text = _SPECIAL.sub(lambda m: _inert(m, allowed), text)
     text = _MARKDOWN_LINK.sub(lambda m: _shown(m.group(1), m.group(2)), text)
     text = _REFERENCE.sub(r"\1\\[\2]:", text)
@@ -96,16 +136,32 @@ def stream_safe_end(text: str, start: int) -> int:
 
     Appended text cannot be taken back, so a delta must never end inside something that
     `neutralise` would change once complete: a `<…` token still waiting for its `>`, an `@word`
-    that may yet become `@channel`, or a Markdown link still being written. Those wait for the
-    next delta (a line break ends the wait for a link that never closes).
+    that may yet become `@channel`, a Markdown link still being written, or a `]` whose `(`
+    may come next. Those wait for the next delta (a line break ends the wait for a link that
+    never closes). Each delta is neutralised whole, and no link or token can straddle two.
     """
     end = len(text)
     tail = text[start:end]
-    for pattern in (_OPEN_TOKEN, _TRAILING_WORD, _OPEN_LINK):
+    for pattern in (_OPEN_TOKEN, _TRAILING_WORD, _OPEN_LINK, _TRAILING_BRACKET):
         match = pattern.search(tail)
         if match:
             end = min(end, start + match.start())
-    return end
+    # What is appended is the delta neutralised on its own, beside what was sent before: it
+    # must not leave anything open for the next delta to complete (a `<` without its `>`,
+    # a `]`, an `@word`). If it would, cut before its last `<`, `[`, `]` or `@` and look again.
+    while end > start and not _closed(neutralise(text[start:end])):
+        delta = text[start:end]
+        end = start + max(delta.rfind(c) for c in "<[]@")
+    return max(end, start)
+
+
+def _closed(delta: str) -> bool:
+    """Whether neutralised text can have more text appended without the two making a token
+    or link between them (each has none alone): it ends in no `<`, `]` or `@word`, and no `<`
+    of it waits for a `>`."""
+    return not (
+        delta.endswith(("<", "]")) or _TRAILING_WORD.search(delta) or _OPEN_TOKEN.search(delta)
+    )
 
 
 def _inert(match: re.Match[str], allowed: frozenset[str]) -> str:

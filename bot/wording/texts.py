@@ -278,7 +278,7 @@ USAGE_UNAVAILABLE = (
 
 # ---- browser chat --------------------------------------------------------------------------
 
-WEB_UNAUTHORISED = "Sign in with your name (and the ShopMax web token) to use the chat."
+WEB_UNAUTHORISED = "Sign in to use the chat."
 WEB_WRONG_TOKEN = "That is not the ShopMax web token. Ask your store manager for it."
 WEB_BAD_NAME = "Type your name (up to 64 characters) so your answers are counted as yours."
 WEB_BAD_JSON = 'Send JSON like {"message": "your question"}.'
@@ -339,3 +339,37 @@ def empty_since(raw: str) -> str:
 def no_answers_since(since: str) -> str:
     """What `shopmax-bot usage` prints when the ledger has nothing in the period."""
     return f"no answers since {since}"
+
+
+# ---- trust boundaries (docs/security.md) ------------------------------------------------
+
+
+def outside_workspace(team: str) -> str:
+    """A Slack Connect asker from a workspace the bot does not serve."""
+    return (
+        f"ShopMax Assistant answers ShopMax staff only, and your workspace ({team}) is not one "
+        "it serves, so it cannot share prices or stock here. Ask your ShopMax contact instead."
+    )
+
+
+WEB_WRONG_HOST = "This address is not where ShopMax Assistant's pages are served."
+WEB_TOO_MANY_TRIES = "Too many wrong tries: wait a minute, then try again."
+WEB_SIGNIN_UNAVAILABLE = "Signing in is not possible right now. Please try again in a minute."
+WEB_SLACK_SIGNIN_FAILED = "Signing in with Slack did not work. Please try again."
+WEB_SIGNED_OUT = "Signed out."
+WEB_USE_SLACK = "This chat signs in with Slack: use the Sign in with Slack button."
+
+
+def web_not_allowed_team(team: str) -> str:
+    return (
+        f"Your Slack workspace ({team}) is not one ShopMax Assistant serves, so you cannot sign "
+        "in here."
+    )
+
+
+METRICS_UNAUTHORISED = (
+    "send Authorization: Bearer <SHOPMAX_METRICS_TOKEN>, or serve this on a metrics port of its "
+    "own on loopback (SHOPMAX_METRICS_PORT, SHOPMAX_METRICS_HOST=127.0.0.1)"
+)
+
+KEY_ROTATED = "a new session key is in the store: every browser is signed out and signs in again"

@@ -155,6 +155,8 @@ class FakeSlack:
         self.socket_acks: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_connected = asyncio.Event()
+        # Sign in with Slack, when a test sets it (`tests/fakes/openid_provider.FakeOpenID`).
+        self.openid: Any = None
 
     @property
     def api_url(self) -> str:
@@ -169,6 +171,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/openid/connect/authorize", self._openid_authorize)
         self._runner, self.url = await serve(app)
 
     def outage(self, mode: OutageMode = "503", seconds: float | None = None) -> None:
@@ -270,6 +273,10 @@ class FakeSlack:
             await asyncio.sleep(self.latency)
         if self.outage_mode is not None:
             return self._down(request, method, payload)
+        if method.startswith("openid.connect.") and self.openid is not None:
+            return self._answer(
+                method, payload, self.openid.api(method, request, payload), received
+            )
         expected = APP_TOKEN if method == "apps.connections.open" else TOKEN
         if request.headers.get("Authorization") != f"Bearer {expected}":
             body = {"ok": False, "error": "invalid_auth"}
@@ -353,6 +360,12 @@ class FakeSlack:
                 self.socket_acks.append(json.loads(message.data))
                 self._changed.set()
         return ws
+
+    async def _openid_authorize(self, request: web.Request) -> web.Response:
+        if self.openid is None:
+            return web.Response(status=404)
+        response: web.Response = await self.openid.authorize(request)
+        return response
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())

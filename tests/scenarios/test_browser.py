@@ -63,7 +63,7 @@ async def browser() -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def site(make_bot: BotFactory) -> AsyncIterator[tuple[str, Bot]]:
-    bot = await make_bot(web_token=TOKEN, dashboard_token=ADMIN)
+    bot = await make_bot(web_signin="token", web_token=TOKEN, dashboard_token=ADMIN)
     runner, url = await serve(http_app(bot.services))
     yield url, bot
     await runner.cleanup()
@@ -92,10 +92,12 @@ async def signed_in_page(browser: Any, url: str, *, bypass_csp: bool = False) ->
 
 
 async def admin_page(browser: Any, url: str) -> Any:
-    """The dashboard with the admin token already saved."""
+    """The dashboard signed in through its form with the admin token (traded for a session)."""
     page = await new_page(browser)
-    await page.add_init_script(f"localStorage.setItem('shopmax.dashboard.token', '{ADMIN}')")
     await page.goto(url)
+    await page.wait_for_selector("#signin:not([hidden])")
+    await page.fill("#token", ADMIN)
+    await page.click("#signin button")
     return page
 
 
@@ -157,7 +159,8 @@ async def test_signing_in_through_the_form_then_asking(
     assert words(await (await finished(page)).text_content()) == "Signed in."
     assert await page.locator("#signin").is_hidden()
     await bot.services.answerer.wait_idle(10)
-    assert [row.user for row in await bot.services.store.ledger(0)] == ["Meena Iyer"]
+    [row] = await bot.services.store.ledger(0)
+    assert (row.team, row.user.split(" (")[0]) == ("web", "Meena Iyer")
 
 
 async def test_stop_ends_the_answer_and_the_model_stream(
@@ -352,6 +355,8 @@ async def test_the_offline_demo_answers_in_markdown_on_a_loopback_bot(
     from the offline demo model, and a catalog answer rendered as a table with ₹ prices."""
     async with DemoModel.start(pace=INSTANT) as demo:
         bot = await make_bot(
+            slack_bot_token=None,
+            slack_signing_secret=None,
             host="127.0.0.1",
             anthropic_base_url=demo.url,
             anthropic_api_key=DEMO_API_KEY,
@@ -377,3 +382,81 @@ async def test_the_offline_demo_answers_in_markdown_on_a_loopback_bot(
             assert page.problems == []
         finally:
             await runner.cleanup()
+
+
+async def shopmax_storage(page: Any) -> dict[str, str]:
+    """What the page keeps in the browser under its own names."""
+    kept = await page.evaluate(
+        "() => Object.fromEntries([...Object.entries(localStorage), "
+        "...Object.entries(sessionStorage)].filter(([k]) => k.startsWith('shopmax.')))"
+    )
+    return dict(kept)
+
+
+async def test_sign_out_clears_the_shared_tablet(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """Sign out ends the session on the server and leaves nothing of the person: no session,
+    no conversation id, no turns on the page, none after a reload."""
+    url, _ = site
+    model.script(Script(chunks=["The LG 8 kg is ₹33,990."]))
+    page = await signed_in_page(browser, f"{url}/chat")
+    await page.fill("#message", "8 kg washer?")
+    await page.click("#send")
+    await finished(page)
+    kept = await shopmax_storage(page)
+    assert {"shopmax.chat.session", "shopmax.chat.conversation"} <= kept.keys()
+    await page.click("#signout")
+    await page.wait_for_selector("#signin:not([hidden])")
+    assert await shopmax_storage(page) == {}
+    assert await page.locator(".turn").count() == 0
+    await page.reload()
+    await page.wait_for_selector("#signin:not([hidden])")
+    assert await page.locator(".turn").count() == 0
+    status = await page.evaluate(
+        """(s) => fetch('/api/chat', {method: 'POST', headers: {'Content-Type':
+        'application/json', Authorization: 'Bearer ' + s}, body: '{"message": "hi"}'})
+        .then((r) => r.status)""",
+        kept["shopmax.chat.session"],
+    )
+    assert status == 401  # the server has ended it too (the page's console shows that 401)
+
+
+async def test_a_tablet_left_idle_signs_its_person_out(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """A tablet unused for longer than the idle time shows the sign-in form, not the last
+    person's chat, when it is picked up again (here: reloaded)."""
+    url, _ = site
+    page = await signed_in_page(browser, f"{url}/chat")
+    await page.evaluate("localStorage.setItem('shopmax.chat.used', String(Date.now() - 3600e3))")
+    await page.reload()
+    await page.wait_for_selector("#signin:not([hidden])")
+    assert await shopmax_storage(page) == {}
+
+
+async def test_a_link_is_a_link_only_when_its_text_is_its_target(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """`[Reset your password](<https://evil.example/a b>)`, nested brackets and a label over
+    lines show their text and then their address; a plain address stays a link."""
+    answer = (
+        "[Reset your password](<https://evil.example/a b>) and "
+        "[Reset [your] password](https://evil.example/n) and "
+        "[Reset\nyour password](https://evil.example/l) and https://shopmax.example/offers"
+    )
+    model.script(Script(chunks=[answer]))
+    page = await signed_in_page(browser, f"{url_of(site)}/chat")
+    await page.fill("#message", "links?")
+    await page.click("#send")
+    shown = await finished(page)
+    links = await shown.locator("a").evaluate_all(
+        "(as) => as.map((a) => [a.textContent, a.getAttribute('href')])"
+    )
+    assert all(text == href for text, href in links), links
+    assert "https://shopmax.example/offers" in [text for text, _ in links]
+    text = words(await shown.text_content())
+    assert "Reset your password (https://evil.example/a%20b)" in text or (
+        "Reset your password (https://evil.example/a b)" in text
+    )
+    assert "(https://evil.example/n)" in text and "(https://evil.example/l)" in text

@@ -37,6 +37,7 @@ async def away(make_bot: BotFactory, throwaway_postgres: ThrowawayPostgres) -> B
     bot = await make_bot(
         database_url=throwaway_postgres.url,
         admin_users=frozenset({USER}),
+        web_signin="token",
         web_token=WEB_TOKEN,
         dashboard_token=ADMIN_TOKEN,
         user_questions=3,
@@ -106,7 +107,8 @@ async def test_the_dashboard_and_a_chat_reload_answer_503_with_a_reason(
                 if line.startswith("data: ")
             ]
         [conversation] = {event["conversation_id"] for event in sent if "conversation_id" in event}
-        async with http.get(f"{site}/api/conversations/{conversation}", headers=session) as r:
+        history = {"conversation_id": conversation}
+        async with http.post(f"{site}/api/chat/history", json=history, headers=session) as r:
             assert (r.status, await r.json()) == (503, {"error": texts.WEB_HISTORY_UNAVAILABLE})
     no_traceback(caplog)
 

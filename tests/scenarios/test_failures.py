@@ -293,10 +293,10 @@ async def test_an_answer_whose_record_cannot_be_kept_still_gets_its_ledger_row(
     and the answer's trace for crash recovery ends."""
     store = bot.services.store
 
-    async def broken(question_id: str, question: Question, *, at: float | None = None) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the store")
 
-    monkeypatch.setattr(store, "save_question", broken)
+    monkeypatch.setattr(store, "begin_answer", broken)
     model.script(Script(chunks=["The LG", " OLED C4"], first_token_delay=0.2))
     await ask(bot)
     rows = []

@@ -14,7 +14,7 @@ import pytest
 from bot.app import Services, build_services, http_app
 from bot.settings import Settings
 from bot.surfaces.http import web_app
-from tests.conftest import SIGNING_SECRET, payload, signed_headers
+from tests.conftest import METRICS_HEADERS, SIGNING_SECRET, payload, signed_headers
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import serve
 from tests.fakes.slack_server import BOT_USER, FakeSlack
@@ -23,7 +23,14 @@ from tests.fakes.slack_server import BOT_USER, FakeSlack
 @pytest.fixture
 async def served(settings: Settings) -> AsyncIterator[tuple[str, Services]]:
     services = await build_services(settings)
-    runner, url = await serve(web_app(services, serve_slack=True, signing_secret=SIGNING_SECRET))
+    runner, url = await serve(
+        web_app(
+            services,
+            serve_slack=True,
+            signing_secret=SIGNING_SECRET,
+            metrics_token=services.settings.metrics_token,
+        )
+    )
     yield url, services
     await runner.cleanup()
     await services.close()
@@ -94,7 +101,7 @@ async def test_healthz_is_ok_until_shutdown(served: tuple[str, Services]) -> Non
 async def test_metrics_are_prometheus_text(served: tuple[str, Services]) -> None:
     url, _ = served
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{url}/metrics") as r:
+        async with http.get(f"{url}/metrics", headers=METRICS_HEADERS) as r:
             assert r.status == 200
             assert r.headers["Content-Type"].startswith("text/plain")
             assert "shopmax_answers_in_flight 0.0" in await r.text()

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from tests.conftest import CHANNEL, USER, payload
+from tests.conftest import CHANNEL, METRICS_HEADERS, USER, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import free_port, wait_healthy
 from tests.fakes.slack_server import BOT_USER, TEAM, FakeSlack, Message
@@ -47,13 +47,19 @@ class Running:
         return "\n".join(self.lines)
 
     async def readyz(self) -> dict[str, Any]:
-        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/readyz") as r:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{self.url}/readyz", headers=METRICS_HEADERS) as r,
+        ):
             body: dict[str, Any] = await r.json()
             return body
 
     async def answered(self) -> int:
         """Answers this process has ended (their ledger row written or kept): /metrics."""
-        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/metrics") as r:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{self.url}/metrics", headers=METRICS_HEADERS) as r,
+        ):
             text = await r.text()
         return int(
             sum(

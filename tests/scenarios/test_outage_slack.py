@@ -23,7 +23,7 @@ import aiohttp
 
 from bot.delivery.replies.slack import SlackReplies
 from bot.store import open_store
-from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
+from tests.conftest import CHANNEL, METRICS_HEADERS, USER, Bot, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import free_port, wait_healthy
 from tests.fakes.slack_server import BOT_USER, FakeSlack, Message
@@ -390,7 +390,7 @@ async def _readiness(base: str, *, slack_ok: bool) -> dict[str, Any]:
     """/readyz once it says Slack is (or is not) ok; polled, as an orchestrator would."""
     async with aiohttp.ClientSession() as http:
         for _ in range(400):
-            async with http.get(f"{base}/readyz") as r:
+            async with http.get(f"{base}/readyz", headers=METRICS_HEADERS) as r:
                 body: dict[str, Any] = json.loads(await r.text())
             if body["dependencies"].get("slack", {}).get("ok") is slack_ok:
                 assert r.status == 200
@@ -403,7 +403,7 @@ async def _answers_ended(base: str, expected: int = 6) -> int:
     """The answers /metrics counts as ended, once `expected` have (polled)."""
     async with aiohttp.ClientSession() as http:
         for _ in range(400):
-            async with http.get(f"{base}/metrics") as r:
+            async with http.get(f"{base}/metrics", headers=METRICS_HEADERS) as r:
                 text = await r.text()
             if _answers(text) >= expected:
                 break

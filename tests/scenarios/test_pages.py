@@ -30,7 +30,9 @@ SECURE = {
 
 @pytest.fixture
 async def site(make_bot: BotFactory) -> AsyncIterator[str]:
-    bot = await make_bot(web_token=TOKEN, dashboard_token="pages-admin-token-0123456789")
+    bot = await make_bot(
+        web_signin="token", web_token=TOKEN, dashboard_token="pages-admin-token-0123456789"
+    )
     runner, url = await serve(http_app(bot.services))
     yield url
     await runner.cleanup()

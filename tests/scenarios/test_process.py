@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import payload
+from tests.conftest import METRICS_TOKEN, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import free_port, wait_healthy
 from tests.fakes.slack_server import APP_TOKEN, BOT_USER, TOKEN, FakeSlack
@@ -30,6 +30,7 @@ def bot_env(slack: FakeSlack, model: FakeAnthropic, tmp_path: Path, port: int) -
         "PORT": str(port),
         # Stable across restarts, so a restarted bot finishes its own cut-off answers at once.
         "SHOPMAX_REPLICA_ID": "test-replica",
+        "SHOPMAX_METRICS_TOKEN": METRICS_TOKEN,
     }
 
 

@@ -19,7 +19,7 @@ from bot.errors import SlackRefused, SlackUnavailable
 from bot.settings import Settings
 from bot.surfaces.http import web_app
 from bot.wording.markdown import Rendered
-from tests.conftest import CHANNEL
+from tests.conftest import CHANNEL, METRICS_HEADERS
 from tests.fakes.serve import free_port, serve
 from tests.fakes.slack_server import FakeSlack
 from tests.services import ThrowawayPostgres
@@ -34,7 +34,9 @@ async def served(settings: Settings) -> AsyncIterator[Serve]:
 
     async def start(**changes: Any) -> tuple[str, Services]:
         services = await build_services(replace(settings, **changes))
-        runner, url = await serve(web_app(services, serve_slack=False))
+        runner, url = await serve(
+            web_app(services, serve_slack=False, metrics_token=services.settings.metrics_token)
+        )
         started.append((runner, services))
         return url, services
 
@@ -57,7 +59,7 @@ def slack_of(services: Services) -> SlackApi:
 
 
 async def get(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
+    async with aiohttp.ClientSession() as http, http.get(url, headers=METRICS_HEADERS) as response:
         body = await response.json() if response.content_type == "application/json" else None
         return response.status, body
 

@@ -62,10 +62,10 @@ async def test_an_empty_environment_serves_the_demo_chat_on_loopback(tmp_path: P
     answer = "".join(data["text"] for name, data in events if name == "text")
     assert re.search(r"SMX-TV-\d{4}", answer) and re.search(r"₹\d{1,3}(,\d{2,3})+", answer)
     assert events[-1][1]["footer"].endswith("offline demo model")
-    assert [user["name"] for user in board["top_users"]] == ["Asha"]
+    assert [user["name"].split(" (")[0] for user in board["top_users"]] == ["Asha"]
     said = log.decode()
     assert process.returncode == 0, said
     assert f"serving the browser chat only, at {base}/chat" in said
     assert "offline demo model" in said and "Traceback" not in said
     code, usage, _ = await run_bot("usage", "--by", "user", env={}, cwd=tmp_path)
-    assert code == 0 and re.search(r"^Asha\s+1\s", usage, re.M)
+    assert code == 0 and re.search(r"^Asha \(\S+\)\s+1\s", usage, re.M)

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from bot.app import http_app
-from tests.conftest import Bot, BotFactory, ledger_row
+from tests.conftest import METRICS_HEADERS, Bot, BotFactory, ledger_row
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import serve
 
@@ -26,7 +26,7 @@ Site = tuple[str, Bot]
 
 @pytest.fixture
 async def site(make_bot: BotFactory) -> AsyncIterator[Site]:
-    bot = await make_bot(web_token=TOKEN, dashboard_token=ADMIN)
+    bot = await make_bot(web_signin="token", web_token=TOKEN, dashboard_token=ADMIN)
     runner, url = await serve(http_app(bot.services))
     yield url, bot
     await runner.cleanup()
@@ -129,12 +129,13 @@ async def test_every_browser_answer_is_in_the_ledger_under_its_person(
     assert [name for name, _ in failed] == ["start", "error"]
     assert "could not answer" in failed[-1][1]["error"]
     rows = await bot.services.store.ledger(0)
-    assert [(r.user, r.surface, r.outcome) for r in rows] == [
-        ("Priya Sharma", "web", "ok"),
-        ("Ravi", "web", "error"),
+    # Under the name and this sign-in's own id (limits count per signed-in browser).
+    assert [(r.user.rsplit(" (", 1)[0], r.team, r.surface, r.outcome) for r in rows] == [
+        ("Priya Sharma", "web", "web", "ok"),
+        ("Ravi", "web", "web", "error"),
     ]
     assert any("model failed: model request failed: api_error" in m for m in caplog.messages)
-    async with http.get(f"{url}/metrics") as r:
+    async with http.get(f"{url}/metrics", headers=METRICS_HEADERS) as r:
         exposition = await r.text()
     assert 'shopmax_answers_total{outcome="error",surface="web"} 1.0' in exposition
 
@@ -144,7 +145,7 @@ async def test_the_browser_is_gated_like_slack(
 ) -> None:
     """With SHOPMAX_USER_QUESTIONS=2 a person's third question in the browser is refused with a
     clear reason (429) and never reaches the model; someone else may still ask."""
-    bot = await make_bot(web_token=TOKEN, user_questions=2)
+    bot = await make_bot(web_signin="token", web_token=TOKEN, user_questions=2)
     runner, url = await serve(http_app(bot.services))
     try:
         sessions = {}
@@ -175,7 +176,9 @@ async def test_a_conversation_continues_with_its_earlier_turns(
     first = await asked(http, url, priya, message="best AC?")
     conversation = first[0][1]["conversation_id"]
     second = await asked(http, url, priya, message="price?", conversation_id=conversation)
-    async with http.get(f"{url}/api/conversations/{conversation}", headers=priya) as r:
+    async with http.post(
+        f"{url}/api/chat/history", json={"conversation_id": conversation}, headers=priya
+    ) as r:
         turns = (await r.json())["turns"]
     assert second[0][1]["conversation_id"] == conversation
     assert [m["content"] for m in model.calls[1].body["messages"]] == [
@@ -197,7 +200,9 @@ async def test_conversations_are_made_by_the_server_and_bound_to_their_person(
     started = await asked(http, url, priya, message="best AC?")
     conversation = started[0][1]["conversation_id"]
     assert len(conversation.split(".")[0]) == 22, "128 random bits, base64url"
-    async with http.get(f"{url}/api/conversations/{conversation}", headers=ravi) as r:
+    async with http.post(
+        f"{url}/api/chat/history", json={"conversation_id": conversation}, headers=ravi
+    ) as r:
         assert r.status == 404
     for made_up in ("abcdefgh", conversation.split(".")[0] + ".forged", "../../etc/passwd"):
         body = {"message": "hi", "conversation_id": made_up}
@@ -310,7 +315,7 @@ async def test_a_browser_that_leaves_stops_the_model_stream(
     assert model.calls[0].disconnected and not model.calls[0].finished
     await bot.services.answerer.wait_idle(10)
     [row] = await bot.services.store.ledger(0)
-    assert (row.user, row.outcome) == ("Priya", "stopped")
+    assert (row.user.split(" (")[0], row.outcome) == ("Priya", "stopped")
 
 
 async def test_the_chat_page_is_served(site: Site, http: aiohttp.ClientSession) -> None:
@@ -362,17 +367,22 @@ async def test_bound_to_loopback_the_pages_need_no_credential(
 ) -> None:
     """The local demo: a bot bound to 127.0.0.1 serves the chat (sign-in asks only a name) and
     the dashboard without tokens, since only this machine can reach it."""
-    bot = await make_bot(host="127.0.0.1")
+    bot = await make_bot(slack_bot_token=None, slack_signing_secret=None, host="127.0.0.1")
     runner, url = await serve(http_app(bot.services))
     try:
         async with http.get(f"{url}/api/chat/config") as r:
-            assert (await r.json()) == {"needs_token": False, "demo_note": None}
+            config = await r.json()
+        assert (config["signin"], config["needs_token"], config["demo_note"]) == (
+            "local",
+            False,
+            None,
+        )
         async with http.post(f"{url}/api/chat/session", json={"name": "Asha"}) as r:
             session = (await r.json())["session"]
         seen = await asked(http, url, {"Authorization": f"Bearer {session}"}, message="hi")
         assert seen[-1][0] == "done"
         async with http.get(f"{url}/api/dashboard") as r:
             assert r.status == 200
-            assert [u["name"] for u in (await r.json())["top_users"]] == ["Asha"]
+            assert [u["name"].split(" (")[0] for u in (await r.json())["top_users"]] == ["Asha"]
     finally:
         await runner.cleanup()

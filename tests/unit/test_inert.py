@@ -20,7 +20,7 @@ LINKS = [
     ("![logo](https://evil.example/x.png)", "logo (https://evil.example/x.png)"),
     ("[wiki](https://en.wikipedia.org/wiki/A_(b))", "wiki (https://en.wikipedia.org/wiki/A_(b))"),
     ("[https://shopmax.in](https://shopmax.in)", "https://shopmax.in"),
-    ("[1]: https://evil.example\n[click][1]", "\\[1]: https://evil.example\n[click][1]"),
+    ("[1]: https://evil.example\n[click][1]", f"\\[1]{WJ}: https://evil.example\n[click][1]"),
     ("a [note] and (aside)", "a [note] and (aside)"),
     ("<!here|@here> <https://evil.example|x>", f"@{WJ}here x (https://evil.example)"),
 ]

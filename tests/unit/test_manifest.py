@@ -144,3 +144,13 @@ def test_the_manifest_asks_for_no_scope_the_bot_does_not_use_and_every_one_it_do
         {"commands"} if app["features"]["slash_commands"] else set(),
     )
     assert sorted(app["oauth_config"]["scopes"]["bot"]) == sorted(needed)
+
+
+def test_sign_in_with_slack_asks_for_its_openid_scopes_and_redirect() -> None:
+    """The user scopes are exactly what the browser's Sign in with Slack requests, and the
+    redirect URL is its callback."""
+    from bot.surfaces.web.slack_signin import CALLBACK, SCOPES
+
+    oauth = manifest()["oauth_config"]
+    assert sorted(oauth["scopes"]["user"]) == sorted(SCOPES)
+    assert [url.endswith(CALLBACK) for url in oauth["redirect_urls"]] == [True]

@@ -41,6 +41,11 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
             await ack(text=texts.unknown_option(option), response_type="ephemeral")
             return
         await ack()
+        # A command replayed within Slack's five-minute signature window passes the signature
+        # check again: its trigger id (one per invocation) is claimed, so it is answered once.
+        trigger = command.get("trigger_id") or ""
+        if not await surface.store.claim(f"command:{command.get('team_id', '')}:{trigger}"):
+            return
         question = Question(
             team=context.team_id or command.get("team_id", ""),
             channel=command["channel_id"],

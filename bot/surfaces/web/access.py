@@ -1,10 +1,22 @@
 """Who may open the browser pages, and how a request proves it.
 
-The chat and the dashboard each have their own credential: the chat a shared sign-in token
-(`SHOPMAX_WEB_TOKEN`, exchanged for a per-person session), the dashboard an admin token
-(`SHOPMAX_DASHBOARD_TOKEN`) — so a store tablet signed into the chat cannot see everyone's
-costs. A page without its credential configured is off, with one exception: a bot bound to
-loopback only (the local demo) serves both without one, since only this machine can reach it.
+Nothing is trusted for where it comes from. Behind nginx or Caddy on the same host every
+request arrives from loopback, so the bind address says nothing about who is asking; and any
+web page a browser in the store visits can point a name of its own at 127.0.0.1 (DNS
+rebinding) and read what loopback serves. So:
+
+* every page's API needs its own credential: the chat a session (Sign in with Slack, or the
+  shared `SHOPMAX_WEB_TOKEN` and a typed name), the dashboard the admin token
+  (`SHOPMAX_DASHBOARD_TOKEN`) or a session made from it, `/metrics` and `/readyz` the metrics
+  token (`SHOPMAX_METRICS_TOKEN`) unless they have a loopback port of their own;
+* the one exception is the credential-less local demo (no Slack tokens, no web, dashboard or
+  metrics token configured, bound to loopback): there a request straight from this machine
+  (no `Forwarded`, `X-Forwarded-For` or `X-Real-IP` header, a `Host` naming the bound address
+  and port) needs none;
+* the pages answer to one host: `SHOPMAX_PUBLIC_URL`'s, or in the local demo the loopback
+  address itself. A request naming another `Host` is refused (421) before anything reads it.
+
+The page shells (`/chat`, `/dashboard`, `/static/*`) carry no data: they are the sign-in forms.
 """
 
 from __future__ import annotations
@@ -12,12 +24,19 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
-from dataclasses import dataclass
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 BODY_LIMIT = 64 * 1024  # a question is at most a few thousand characters
+PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+TRIES_PER_MINUTE = 10  # wrong tokens from one address before it waits out the minute
 
 
 def is_loopback(host: str) -> bool:
@@ -29,31 +48,99 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_and_port(value: str, default_port: int | None = None) -> tuple[str, int | None]:
+    """`Host: example.in:8443` as ("example.in", 8443); a bracketed IPv6 address unbracketed.
+    ("", None) for a value that is not a host."""
+    try:
+        parts = urlsplit("//" + value)
+        return (parts.hostname or "").lower(), parts.port or default_port
+    except ValueError:  # a port that is not a number
+        return "", None
+
+
 @dataclass(frozen=True)
 class Access:
+    """The rules of the module docstring, for one running bot."""
+
     chat_token: str | None = None
     dashboard_token: str | None = None
-    loopback: bool = False
+    local_demo: bool = False  # nothing configured that a credential could guard
+    loopback: bool = False  # bound to a loopback address
+    public_url: str | None = None
 
     @property
-    def chat_on(self) -> bool:
-        return bool(self.chat_token) or self.loopback
+    def trusts_local(self) -> bool:
+        return self.local_demo and self.loopback
 
     @property
-    def dashboard_on(self) -> bool:
-        return bool(self.dashboard_token) or self.loopback
+    def public_host(self) -> tuple[str, int | None] | None:
+        if not self.public_url:
+            return None
+        scheme, _, host = self.public_url.partition("://")
+        return host_and_port(host, 443 if scheme == "https" else 80)
 
-    def admin(self, request: web.Request) -> bool:
-        """Whether the request may read the dashboard."""
-        if not self.dashboard_token:
-            return self.loopback
-        given = bearer(request)
-        return given is not None and same(given, self.dashboard_token)
+    def host_ok(self, request: web.Request) -> bool:
+        """Whether the request names the host the pages answer to."""
+        wanted = self.public_host
+        if wanted is not None:
+            return host_and_port(request.headers.get("Host", ""), wanted[1]) == wanted
+        if self.trusts_local:
+            return _names_this_socket(request)
+        return True  # no SHOPMAX_PUBLIC_URL: any name, but every API needs its credential
+
+    def from_this_machine(self, request: web.Request) -> bool:
+        """A request of the local demo straight from this machine: no credential needed."""
+        return (
+            self.trusts_local
+            and not any(name in request.headers for name in PROXY_HEADERS)
+            and _names_this_socket(request)
+        )
+
+    def admin_token_ok(self, given: str | None) -> bool:
+        token = self.dashboard_token
+        return token is not None and given is not None and same(given, token)
 
     def chat_token_ok(self, given: object) -> bool:
-        if not self.chat_token:
-            return True
-        return isinstance(given, str) and same(given, self.chat_token)
+        token = self.chat_token
+        return token is not None and isinstance(given, str) and same(given, token)
+
+
+def _names_this_socket(request: web.Request) -> bool:
+    """`Host` is the loopback address (or `localhost`) and port the request arrived on."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        return False
+    host, port = host_and_port(request.headers.get("Host", ""), 80)
+    return host in LOOPBACK_NAMES | {str(sockname[0])} and port == sockname[1]
+
+
+@dataclass
+class Tries:
+    """Wrong tokens per address: at most `most` a minute, then 429 until the minute is over.
+    Behind a proxy every request has the proxy's address, so a guesser there slows everyone
+    down for a minute, which is the price of not believing forwarded headers."""
+
+    most: int = TRIES_PER_MINUTE
+    clock: Callable[[], float] = time.monotonic
+    _failed: dict[str, deque[float]] = field(default_factory=dict)
+
+    def blocked(self, request: web.Request) -> bool:
+        recent = self._recent(request.remote or "")
+        return len(recent) >= self.most
+
+    def failed(self, request: web.Request) -> None:
+        self._recent(request.remote or "").append(self.clock())
+
+    def _recent(self, address: str) -> deque[float]:
+        now = self.clock()
+        recent = self._failed.get(address)
+        if recent is None:
+            if len(self._failed) >= 10_000:  # a flood of addresses: start again, not grow
+                self._failed.clear()
+            recent = self._failed[address] = deque()
+        while recent and now - recent[0] > 60:
+            recent.popleft()
+        return recent
 
 
 def same(given: str, secret: str) -> bool:
@@ -75,10 +162,16 @@ def error(status: int, reason: str) -> web.Response:
 
 async def json_body(request: web.Request) -> dict[str, Any] | None:
     """The request's JSON object, or None for anything else: too big, not UTF-8, not JSON,
-    nested deeper than Python can parse, or not an object."""
+    nested deeper than Python can parse, or not an object. The body is read to its end,
+    however many TCP pieces it comes in (one `read` returns only what has arrived)."""
     if request.content_length is not None and request.content_length > BODY_LIMIT:
         return None
-    raw = await request.content.read(BODY_LIMIT + 1)
+    raw = bytearray()
+    while len(raw) <= BODY_LIMIT:
+        piece = await request.content.read(BODY_LIMIT + 1 - len(raw))
+        if not piece:
+            break
+        raw += piece
     if len(raw) > BODY_LIMIT:
         return None
     try:

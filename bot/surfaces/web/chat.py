@@ -1,23 +1,27 @@
 """The browser chat, for in-store tablets and staff without Slack.
 
     GET  /chat                        the page
-    GET  /api/chat/config             {"needs_token", "demo_note"}: what the page shows first
-    POST /api/chat/session            {"name", "token"} → {"session", "name"}
+    GET  /api/chat/config             how the page signs in, and what it shows first
+    POST /api/chat/session            {"name", "token"} → {"session", "name"} (token sign-in)
+    POST /api/chat/signout            ends the session (Authorization: Bearer <session>)
     POST /api/chat                    {"message", "conversation_id"?} → Server-Sent Events
-    GET  /api/conversations/<id>      the conversation's turns (its owner only)
+    POST /api/chat/history            {"conversation_id"} → the conversation's turns (its owner's)
 
-A question from the browser goes through the same answering path as one from Slack — the same
-gate and per-person limits, the same ledger and metrics — and streams into an
-`EventStreamReply`. The person is the name given at sign-in (their session says so), so their
-answers, limits and ledger rows are theirs; conversations are the server's ids, bound to that
-person. A refusal is answered as JSON with an HTTP status; bad requests get a clear 4xx.
+Sign in with Slack (`slack_signin.py`) is the default where Slack is configured; the shared
+token with a typed name (`SHOPMAX_WEB_SIGNIN=token`) is for stores without it, and the
+credential-less local demo asks only a name. A question from the browser goes through the same
+answering path as one from Slack — the same gate and per-person limits, the same ledger and
+metrics — and streams into an `EventStreamReply`. Conversation ids travel in bodies, never in
+an address, so no access log holds one. A refusal is JSON with an HTTP status; bad requests get
+a clear 4xx.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from aiohttp import web
 
@@ -28,15 +32,16 @@ from bot.errors import StoreUnavailable
 from bot.model.demo import DEMO_MODEL
 from bot.question import Question, Refusal, RefusalKind, Surface
 from bot.store import Store
-from bot.surfaces.web.access import Access, bearer, error, json_body, readable
-from bot.surfaces.web.sessions import Sessions, person_name
+from bot.surfaces.web.access import Access, Tries, bearer, error, json_body, readable
+from bot.surfaces.web.sessions import Person, Sessions, person_name
+from bot.surfaces.web.slack_signin import problem_text
 from bot.wording import texts
 
-WEB_TEAM = "web"  # the ledger's workspace for browser questions
 WEB_CHANNEL = "browser"
 
 REFUSAL_STATUS = {
     RefusalKind.NOT_ENABLED: 403,
+    RefusalKind.OUTSIDER: 403,
     RefusalKind.EMPTY: 400,
     RefusalKind.TOO_LONG: 400,
     RefusalKind.TOO_MANY: 429,
@@ -51,6 +56,9 @@ class Chat:
     store: Store
     sessions: Sessions
     access: Access
+    signin: str = "token"  # "slack", "token" or "local" (the credential-less demo)
+    idle_minutes: float = 15.0
+    tries: Tries = field(default_factory=Tries)
 
 
 CHAT = web.AppKey("chat", Chat)
@@ -61,8 +69,9 @@ def add_routes(app: web.Application, chat: Chat) -> None:
     app.router.add_get("/chat", chat_page)
     app.router.add_get("/api/chat/config", config)
     app.router.add_post("/api/chat/session", sign_in)
+    app.router.add_post("/api/chat/signout", sign_out)
     app.router.add_post("/api/chat", ask)
-    app.router.add_get("/api/conversations/{conversation_id}", conversation)
+    app.router.add_post("/api/chat/history", history)
 
 
 def page(name: str) -> web.Response:
@@ -75,39 +84,96 @@ async def chat_page(request: web.Request) -> web.Response:
 
 
 async def config(request: web.Request) -> web.Response:
-    """What the page needs before sign-in: whether to ask for the token, and a note when the
-    answers come from the offline demo model rather than Claude."""
+    """What the page needs before sign-in: how it signs in (`slack`, `token` or, straight
+    from this machine in the local demo, `local`: a name only), how long a tablet may sit
+    unused, and a note when the answers come from the offline demo model rather than Claude."""
     chat = request.app[CHAT]
+    signin = _signin_here(chat, request)
     demo = chat.answerer.config.model == DEMO_MODEL
     return web.json_response(
         {
-            "needs_token": bool(chat.access.chat_token),
+            "signin": signin,
+            "needs_token": signin == "token",
+            "idle_minutes": chat.idle_minutes,
             "demo_note": texts.DEMO_NOTE if demo else None,
+            "problems": {
+                "failed": problem_text("failed"),
+                "unavailable": problem_text("unavailable"),
+                "team": problem_text("team:{team}"),
+            },
         }
     )
 
 
+def _signin_here(chat: Chat, request: web.Request) -> str:
+    if chat.signin == "local" and not chat.access.from_this_machine(request):
+        return "none"  # the local demo reached through a proxy: nothing opens it
+    return chat.signin
+
+
+@dataclass(frozen=True)
+class SignInDetails:
+    """What a typed sign-in gives. One place to add a field (a store, say): parse it in
+    `sign_in_details`, and the form in chat.html / chat-api.js `signinFields`."""
+
+    name: str
+
+
+def sign_in_details(body: dict[str, Any]) -> SignInDetails | str:
+    """The sign-in form's fields, or what is wrong with them."""
+    name = person_name(body.get("name"))
+    if name is None:
+        return texts.WEB_BAD_NAME
+    return SignInDetails(name=name)
+
+
 async def sign_in(request: web.Request) -> web.Response:
+    """A typed sign-in: the shared token and a name (a name only in the local demo). Wrong
+    tokens are limited per address (`Tries`)."""
     chat = request.app[CHAT]
+    signin = _signin_here(chat, request)
+    if signin == "slack":
+        return error(400, texts.WEB_USE_SLACK)
+    if signin == "none":
+        return error(401, texts.WEB_UNAUTHORISED)
+    if chat.tries.blocked(request):
+        return error(429, texts.WEB_TOO_MANY_TRIES)
     body = await json_body(request)
     if body is None:
         return error(400, texts.WEB_BAD_JSON)
-    if not chat.access.chat_token_ok(body.get("token")):
+    if signin == "token" and not chat.access.chat_token_ok(body.get("token")):
+        chat.tries.failed(request)
         return error(401, texts.WEB_WRONG_TOKEN)
-    name = person_name(body.get("name"))
-    if name is None:
-        return error(400, texts.WEB_BAD_NAME)
-    return web.json_response({"session": chat.sessions.start(name), "name": name})
+    details = sign_in_details(body)
+    if isinstance(details, str):
+        return error(400, details)
+    try:
+        session = await chat.sessions.start_typed(details.name, signin)
+    except StoreUnavailable:
+        return error(503, texts.WEB_SIGNIN_UNAVAILABLE)
+    return web.json_response({"session": session, "name": details.name})
 
 
-def person(request: web.Request) -> str | None:
+async def person(request: web.Request) -> Person | None:
     session = bearer(request)
-    return None if session is None else request.app[CHAT].sessions.person(session)
+    if session is None:
+        return None
+    try:
+        return await request.app[CHAT].sessions.person(session)
+    except StoreUnavailable:  # never loaded the key, and the database is away
+        return None
+
+
+async def sign_out(request: web.Request) -> web.Response:
+    session = bearer(request)
+    if session is not None:
+        await request.app[CHAT].sessions.end(session)
+    return web.json_response({"signed_out": True, "message": texts.WEB_SIGNED_OUT})
 
 
 async def ask(request: web.Request) -> web.StreamResponse:
     chat = request.app[CHAT]
-    who = person(request)
+    who = await person(request)
     if who is None:
         return error(401, texts.WEB_UNAUTHORISED)
     body = await json_body(request)
@@ -118,13 +184,13 @@ async def ask(request: web.Request) -> web.StreamResponse:
         return error(400, texts.WEB_NO_MESSAGE)
     if not readable(message):
         return error(400, texts.WEB_BAD_TEXT)
-    conversation_id = body.get("conversation_id") or chat.sessions.new_conversation(who)
-    if not isinstance(conversation_id, str) or not chat.sessions.owns(who, conversation_id):
+    conversation_id = body.get("conversation_id") or await chat.sessions.new_conversation(who)
+    if not await chat.sessions.owns(who, conversation_id):
         return error(400, texts.WEB_BAD_CONVERSATION)
     question = Question(
-        team=WEB_TEAM,
+        team=who.team,
         channel=WEB_CHANNEL,
-        user=who,
+        user=who.user,
         text=message.strip(),
         surface=Surface.WEB,
         ts=uuid.uuid4().hex,
@@ -141,18 +207,20 @@ async def ask(request: web.Request) -> web.StreamResponse:
     return reply.response or web.Response(status=204)  # None: the browser left at once
 
 
-async def conversation(request: web.Request) -> web.Response:
+async def history(request: web.Request) -> web.Response:
     chat = request.app[CHAT]
-    who = person(request)
+    who = await person(request)
     if who is None:
         return error(401, texts.WEB_UNAUTHORISED)
-    conversation_id = request.match_info["conversation_id"]
-    if not chat.sessions.owns(who, conversation_id):
+    body = await json_body(request)
+    conversation_id = None if body is None else body.get("conversation_id")
+    if not await chat.sessions.owns(who, conversation_id):
         return error(404, texts.WEB_BAD_CONVERSATION)
-    key = Question(WEB_TEAM, WEB_CHANNEL, who, "", Surface.WEB, "", conversation_id).thread_key
+    assert isinstance(conversation_id, str)
+    key = Question(who.team, WEB_CHANNEL, who.user, "", Surface.WEB, "", conversation_id).thread_key
     try:
         turns = await chat.store.turns(key)
     except StoreUnavailable:  # the database is away: the chat still answers
         return error(503, texts.WEB_HISTORY_UNAVAILABLE)
     shown = [{"role": t.role, "text": t.text, "note": t.note} for t in turns]
-    return web.json_response({"turns": shown})
+    return web.json_response({"turns": shown, "name": who.name})

@@ -1,16 +1,20 @@
 """The usage dashboard for admins: the ledger as charts.
 
-    GET /dashboard                  the page
-    GET /api/dashboard?days=14      what it draws (1–90 days)
+    GET  /dashboard                  the page
+    POST /api/dashboard/session      {"token"} → {"session"}: the admin token for a session
+    GET  /api/dashboard?days=14      what it draws (1–90 days)
+    GET  /api/dashboard/config       {"needs_token"}: whether the page asks for the token
 
 It needs the dashboard's own admin credential (`SHOPMAX_DASHBOARD_TOKEN`), never the chat's
-(see `access.py`): it shows everyone's cost by person and channel.
+(see `access.py`): it shows everyone's cost by person and channel. The page trades the token
+for an admin session (expiring, idle-timed, revocable like the chat's) and keeps only that, in
+the tab's sessionStorage; a script may send the token itself as its bearer.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,8 +25,9 @@ from bot.accounting.ledger import LedgerRow
 from bot.accounting.totals import grouped
 from bot.errors import StoreUnavailable
 from bot.store import Store
-from bot.surfaces.web.access import Access, error
+from bot.surfaces.web.access import Access, Tries, bearer, error, json_body
 from bot.surfaces.web.chat import page
+from bot.surfaces.web.sessions import Sessions
 from bot.wording import texts
 
 TOP = 8
@@ -33,6 +38,24 @@ class Dashboard:
     store: Store
     access: Access
     timezone: str
+    sessions: Sessions
+    tries: Tries = field(default_factory=Tries)
+
+    async def admin(self, request: web.Request) -> bool:
+        """Whether the request may read the dashboard: the admin token or an admin session
+        as its bearer, or (the local demo only) straight from this machine."""
+        if self.access.from_this_machine(request):
+            return True
+        given = bearer(request)
+        if given is None:
+            return False
+        if self.access.admin_token_ok(given):
+            return True
+        try:
+            person = await self.sessions.person(given)
+        except StoreUnavailable:
+            return False
+        return person is not None and person.kind == "admin"
 
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
@@ -42,6 +65,14 @@ def add_routes(app: web.Application, board: Dashboard) -> None:
     app[DASHBOARD] = board
     app.router.add_get("/dashboard", dashboard_page)
     app.router.add_get("/api/dashboard", dashboard_data)
+    app.router.add_post("/api/dashboard/session", admin_sign_in)
+    app.router.add_get("/api/dashboard/config", dashboard_config)
+
+
+async def dashboard_config(request: web.Request) -> web.Response:
+    """Whether the page must ask for the admin token (everywhere but the local demo)."""
+    board = request.app[DASHBOARD]
+    return web.json_response({"needs_token": not board.access.from_this_machine(request)})
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
@@ -51,7 +82,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
 async def dashboard_data(request: web.Request) -> web.Response:
     """The ledger of the last `days` (default 14) for the dashboard's charts."""
     board = request.app[DASHBOARD]
-    if not board.access.admin(request):
+    if not await board.admin(request):
         return error(401, texts.DASHBOARD_UNAUTHORISED)
     raw = request.query.get("days", "14")
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 90):
@@ -61,6 +92,24 @@ async def dashboard_data(request: web.Request) -> web.Response:
     except StoreUnavailable:  # the database is away: answers go on, the figures wait
         return error(503, texts.USAGE_UNAVAILABLE)
     return web.json_response(drawn(rows, ZoneInfo(board.timezone)))
+
+
+async def admin_sign_in(request: web.Request) -> web.Response:
+    """The admin token for an admin session, so the page never keeps the token itself."""
+    board = request.app[DASHBOARD]
+    if board.tries.blocked(request):
+        return error(429, texts.WEB_TOO_MANY_TRIES)
+    body = await json_body(request)
+    token = None if body is None else body.get("token")
+    local = board.access.from_this_machine(request)
+    if not local and not (isinstance(token, str) and board.access.admin_token_ok(token)):
+        board.tries.failed(request)
+        return error(401, texts.DASHBOARD_UNAUTHORISED)
+    try:
+        session = await board.sessions.start("admin", "admin", "admin", "admin")
+    except StoreUnavailable:
+        return error(503, texts.WEB_SIGNIN_UNAVAILABLE)
+    return web.json_response({"session": session})
 
 
 def drawn(rows: list[LedgerRow], tz: tzinfo) -> dict[str, Any]:

@@ -1,14 +1,22 @@
 """Who is asking in the browser, and which conversations are theirs.
 
-A person signs in once with their name (and the chat's shared token, where one is set) and gets
-a session: their name and an expiry, signed with a key derived from the token. Every request
-carries the session, so the ledger, the dashboard and the per-person limits see a person, not
-"web"; the shared token itself is never stored in the browser. Sessions need no table: any
-replica with the same token can check them, and changing the token signs everyone out.
+A sign-in makes a session: a row in the store (`WebSession`: whose answers they are, until when,
+when last used, revoked or not) and a token for the browser that names it, carries its person
+and expiry, and is signed with a key of the sessions' own (32 random bytes made once and kept
+in the store, so every replica has it; `shopmax-bot web rotate-key` replaces it and revokes
+every session). Every request is checked against the row: revoked (signed out, or the key
+rotated), expired, or idle longer than `SHOPMAX_WEB_IDLE_MINUTES` is signed out. While the
+database is away the signed token alone is believed (its expiry still holds), so tablets keep
+answering; what they did is checked again once it is back.
 
-Conversation ids are made here, never by the client: 128 random bits, bound to the person who
-started the conversation by a signature, so nobody can read or continue another person's
-conversation by guessing or reusing its id.
+The person is whom the answers count for: a Slack user's own team and user ids after Sign in
+with Slack (the same limits, ledger rows and usage as in Slack), or for the shared token the
+`web` team and an id of this sign-in, so limits count per signed-in browser and a typed name
+can never be taken for a Slack person's.
+
+Conversation ids are made here, never by the client: 128 random bits, bound to their person by
+a signature (a key of its own, not rotated with the sessions'), so nobody can read or continue
+another person's conversation by guessing or reusing its id.
 """
 
 from __future__ import annotations
@@ -23,8 +31,18 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import StoreUnavailable
+from bot.store import Store
+from bot.store.base import WebSession
 
 NAME_LIMIT = 64
+SESSIONS_KEY = "sessions"
+CONVERSATIONS_KEY = "conversations"
+WEB_TEAM = "web"  # the ledger's workspace for token sign-ins
+TOUCH_EVERY = 30.0  # seconds between writes of a session's last use
+KEY_RELOAD_EVERY = 5.0  # seconds: a replica looks for a rotated key at most this often
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -50,50 +68,165 @@ def person_name(raw: object) -> str | None:
 
 
 @dataclass(frozen=True)
+class Person:
+    """Whom a signed-in browser's questions count for, and what its page shows."""
+
+    session_id: str
+    team: str
+    user: str
+    name: str
+    kind: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.team}:{self.user}"
+
+
+class Signer:
+    """HMAC-SHA256 over named parts, with a key loaded from the store when first needed."""
+
+    def __init__(
+        self, store: Store, name: str, clock: Callable[[], float], key: bytes | None = None
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.clock = clock
+        self._key = key  # loaded at start-up, so sign-in works while the database is away
+        self._loaded_at = clock() if key is not None else 0.0
+
+    async def key(self, *, fresh: bool = False) -> bytes:
+        """The key (raises `StoreUnavailable` when it was never loaded and cannot be)."""
+        now = self.clock()
+        if self._key is None or (fresh and now - self._loaded_at >= KEY_RELOAD_EVERY):
+            try:
+                self._key = await self.store.signing_key(self.name)
+                self._loaded_at = now
+            except StoreUnavailable:
+                if self._key is None:
+                    raise
+        return self._key
+
+    @staticmethod
+    def sign(key: bytes, *parts: str) -> str:
+        message = "\x00".join(parts).encode("utf-8", "surrogatepass")
+        return _b64(hmac.new(key, message, hashlib.sha256).digest()[:18])
+
+    async def signed(self, signature: str, *parts: str) -> bool:
+        """Whether `signature` is ours over `parts`; a mismatch looks once for a rotated key."""
+        if not signature.isascii():
+            return False
+        for fresh in (False, True):
+            expected = self.sign(await self.key(fresh=fresh), *parts)
+            if hmac.compare_digest(signature, expected):
+                return True
+        return False
+
+
 class Sessions:
-    """Signs and checks sessions and conversation ids with one key."""
+    """Makes, checks and ends browser sessions; makes and checks conversation ids."""
 
-    key: bytes
-    lifetime_s: float = 12 * 3600.0
-    clock: Callable[[], float] = time.time
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lifetime_s: float = 12 * 3600.0,
+        idle_s: float = 15 * 60.0,
+        clock: Callable[[], float] = time.time,
+        keys: dict[str, bytes] | None = None,
+    ) -> None:
+        self.store = store
+        self.lifetime_s = lifetime_s
+        self.idle_s = idle_s
+        self.clock = clock
+        keys = keys or {}
+        self.signer = Signer(store, SESSIONS_KEY, clock, keys.get(SESSIONS_KEY))
+        self.conversations = Signer(store, CONVERSATIONS_KEY, clock, keys.get(CONVERSATIONS_KEY))
+        self._touched: dict[str, float] = {}
 
-    @classmethod
-    def for_token(cls, token: str | None, lifetime_s: float) -> Sessions:
-        """Sessions keyed by the chat's token (the same on every replica); without a token
-        (the local demo), by a key this process makes up, so a restart signs people out."""
-        if token:
-            key = hashlib.sha256(b"shopmax-web-session\x00" + token.encode()).digest()
-        else:
-            key = secrets.token_bytes(32)
-        return cls(key, lifetime_s)
+    async def start(self, team: str, user: str, name: str, kind: str) -> str:
+        """A new session for this person; the token the browser keeps."""
+        session_id = _b64(secrets.token_bytes(16))
+        now = self.clock()
+        expires = int(now + self.lifetime_s)
+        row = WebSession(session_id, team, user, name, kind, expires, now)
+        await self.store.start_session(row)
+        claims = {"s": session_id, "t": team, "u": user, "n": name, "k": kind, "e": expires}
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        return f"{body}.{self.signer.sign(await self.signer.key(), 'session', body)}"
 
-    def _sign(self, *parts: str) -> str:
-        message = "\x00".join(parts).encode()
-        return _b64(hmac.new(self.key, message, hashlib.sha256).digest()[:18])
+    async def start_typed(self, name: str, kind: str = "token") -> str:
+        """A shared-token (or local demo) sign-in: per browser, never a Slack person."""
+        sign_in = _b64(secrets.token_bytes(6))
+        return await self.start(WEB_TEAM, f"{name} ({sign_in})", name, kind)
 
-    def start(self, name: str) -> str:
-        body = _b64(json.dumps({"n": name, "e": int(self.clock() + self.lifetime_s)}).encode())
-        return f"{body}.{self._sign('session', body)}"
+    async def person(self, token: str) -> Person | None:
+        """The person a valid, unexpired, unrevoked and recently used session is for."""
+        claims = await self._claims(token)
+        if claims is None:
+            return None
+        person = Person(claims["s"], claims["t"], claims["u"], claims["n"], claims["k"])
+        now = self.clock()
+        try:
+            row = await self.store.web_session(person.session_id)
+        except StoreUnavailable:
+            return person  # the signature and expiry hold; the row is checked once it is back
+        if row is None or row.revoked or row.expires_at < now:
+            return None
+        if now - row.last_seen > self.idle_s:
+            await self.store.end_session(person.session_id)
+            return None
+        if now - self._touched.get(person.session_id, row.last_seen) >= TOUCH_EVERY:
+            self._touched[person.session_id] = now
+            if len(self._touched) > 50_000:
+                self._touched.clear()
+            await self.store.touch_session(person.session_id, now)
+        return person
 
-    def person(self, session: str) -> str | None:
-        """The name a valid, unexpired session was given for; None otherwise."""
-        body, _, signature = session.partition(".")
-        if not body or not hmac.compare_digest(signature, self._sign("session", body)):
+    async def _claims(self, token: str) -> dict[str, Any] | None:
+        body, _, signature = token.partition(".")
+        if (
+            not body
+            or not body.isascii()
+            or not await self.signer.signed(signature, "session", body)
+        ):
             return None
         try:
             claims = json.loads(_unb64(body))
         except ValueError:
             return None
-        if not isinstance(claims, dict) or claims.get("e", 0) < self.clock():
+        wanted = {"s": str, "t": str, "u": str, "n": str, "k": str, "e": int}
+        if not isinstance(claims, dict) or any(
+            not isinstance(claims.get(k), kind) for k, kind in wanted.items()
+        ):
             return None
-        return person_name(claims.get("n"))
+        return claims if claims["e"] >= self.clock() else None
 
-    def new_conversation(self, person: str) -> str:
+    async def end(self, token: str) -> bool:
+        """Sign the session out; False when the token is not a session of ours."""
+        claims = await self._claims(token)
+        if claims is None:
+            return False
+        await self.store.end_session(claims["s"])
+        return True
+
+    async def new_conversation(self, person: Person) -> str:
         nonce = _b64(secrets.token_bytes(16))
-        return f"{nonce}.{self._sign('conversation', person, nonce)}"
+        key = await self.conversations.key()
+        return f"{nonce}.{self.conversations.sign(key, 'conversation', person.key, nonce)}"
 
-    def owns(self, person: str, conversation_id: str) -> bool:
+    async def owns(self, person: Person, conversation_id: object) -> bool:
+        """Whether `conversation_id` is one the server made for `person` (anything else, a
+        non-ASCII id included, is simply not theirs)."""
+        if not isinstance(conversation_id, str) or not conversation_id.isascii():
+            return False
         nonce, _, signature = conversation_id.partition(".")
         if len(nonce) != 22 or not signature:
             return False
-        return hmac.compare_digest(signature, self._sign("conversation", person, nonce))
+        return await self.conversations.signed(signature, "conversation", person.key, nonce)
+
+    async def state(self, *parts: str) -> str:
+        """A signature over `parts` with the sessions' key (Sign in with Slack's cookie)."""
+        return self.signer.sign(await self.signer.key(), "signin", *parts)
+
+    async def state_ok(self, signature: str, *parts: str) -> bool:
+        return await self.signer.signed(signature, "signin", *parts)

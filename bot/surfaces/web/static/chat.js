@@ -41,15 +41,41 @@
     if (show) api.prepareSignin($("signin"));
     $("signin").hidden = !show;
     $("ask").hidden = show;
+    $("signout").hidden = show;
+    if (show) $("who").textContent = "";
+  }
+
+  /** Sign out: the server ends the session; the page forgets everything it kept. */
+  async function signOut() {
+    if (controller) controller.abort();
+    await api.signOut();
+    $("turns").replaceChildren();
+    $("message").value = "";
+    showSignin(true);
+  }
+
+  /** A shared tablet signs its person out once unused for the bot's idle time. */
+  async function watchIdle() {
+    const minutes = (await api.config()).idle_minutes || 15;
+    const check = () => {
+      if (api.signedIn() && !controller && api.idleFor() > minutes * 60000) signOut();
+    };
+    for (const kind of ["pointerdown", "keydown", "touchstart"]) {
+      document.addEventListener(kind, () => api.used(), { passive: true });
+    }
+    if (api.signedIn() && api.idleFor() > minutes * 60000) await signOut();
+    setInterval(check, 15000);
   }
 
   async function loadHistory() {
     const conversation = api.conversation();
     if (!conversation) return;
     const r = await api.history(conversation);
-    if (r.status === 401) return showSignin(true);
+    if (r.status === 401) return signOut();
     if (!r.ok) return;
-    for (const t of (await r.json()).turns) {
+    const body = await r.json();
+    $("who").textContent = body.name || "";
+    for (const t of body.turns) {
       const element = turn(t.role === "user" ? "user" : "assistant", t.text);
       if (t.role === "assistant" && t.note) lines(element, t.note);
     }
@@ -111,8 +137,8 @@
     try {
       const r = await api.ask(body, controller.signal);
       if (r.status === 401) {
-        showSignin(true);
-        element.textContent = "Please sign in again.";
+        await signOut();
+        $("signin-error").textContent = "Please sign in again.";
         return;
       }
       if (!r.ok) {
@@ -159,19 +185,28 @@
     const problem = await api.signIn($("signin"));
     $("signin-error").textContent = problem;
     if (problem) return;
+    $("turns").replaceChildren();
+    $("who").textContent = $("name").value.trim();
     showSignin(false);
     loadHistory();
   });
   $("ask").addEventListener("submit", (e) => {
     e.preventDefault();
     const m = $("message").value.trim();
+    api.used();
     if (m && !controller) {
       $("message").value = "";
       ask(m);
     }
   });
   $("stop").addEventListener("click", () => controller && controller.abort());
+  $("signout").addEventListener("click", signOut);
   showModel();
-  showSignin(!api.signedIn());
-  if (api.signedIn()) loadHistory();
+  api.signinProblem().then((problem) => ($("signin-error").textContent = problem));
+  (async () => {
+    // A tablet left signed in longer than the idle time shows nothing of the last person.
+    await watchIdle();
+    showSignin(!api.signedIn());
+    if (api.signedIn()) loadHistory();
+  })();
 })();

@@ -11,18 +11,26 @@
     ? Number(localStorage.getItem(PERIOD_KEY))
     : 14;
 
-  // The dashboard's credential: the admin token (never the chat's), typed once and kept in
-  // localStorage under a key of its own; none on a loopback demo, where the server needs none.
-  // Kept to these two functions so the way it signs in can change alone.
-  const TOKEN_KEY = "shopmax.dashboard.token";
-  let token = localStorage.getItem(TOKEN_KEY) || "";
+  // The dashboard's credential: the admin token (never the chat's), typed once and traded at
+  // once for an admin session, which is all the page keeps, in this tab's sessionStorage (gone
+  // when the tab closes); none in the local demo, where the server needs none. Kept to these
+  // two functions so the way it signs in can change alone.
+  const SESSION_KEY = "shopmax.dashboard.session";
+  localStorage.removeItem("shopmax.dashboard.token"); // what older versions kept, raw
+  let session = sessionStorage.getItem(SESSION_KEY) || "";
   const fetchUsage = (n) =>
     fetch(`/api/dashboard?days=${n}`, {
-      headers: token ? { Authorization: "Bearer " + token } : {},
+      headers: session ? { Authorization: "Bearer " + session } : {},
     });
-  function signIn(value) {
-    token = value.trim();
-    localStorage.setItem(TOKEN_KEY, token);
+  async function signIn(value) {
+    const r = await fetch("/api/dashboard/session", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: value.trim() }),
+    });
+    session = r.ok ? (await r.json()).session : "";
+    if (session) sessionStorage.setItem(SESSION_KEY, session);
+    else sessionStorage.removeItem(SESSION_KEY);
   }
 
   const iso = (date) => date.toISOString().slice(0, 10);
@@ -125,10 +133,14 @@
     localStorage.setItem(PERIOD_KEY, String(days));
     load();
   });
-  $("signin").addEventListener("submit", (e) => {
+  $("signin").addEventListener("submit", async (e) => {
     e.preventDefault();
-    signIn($("token").value);
+    await signIn($("token").value);
+    $("token").value = "";
     load();
   });
-  load(); // the server answers 401 when it needs the token
+  // Ask for the token before any data when one is needed and no session is kept.
+  fetch("/api/dashboard/config")
+    .then((r) => (r.ok ? r.json() : { needs_token: true }))
+    .then((config) => (config.needs_token && !session ? show("signin") : load()));
 })();

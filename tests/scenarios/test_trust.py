@@ -1,0 +1,576 @@
+"""Trust boundaries that hold in a real deployment (issue 23), against the real app: behind a
+reverse proxy nothing opens without its credential; a foreign `Host` is refused; per-person
+limits hold under concurrency on one replica and two; Sign in with Slack against a fake
+OpenID provider makes the browser person the Slack user; Slack Connect outsiders are refused;
+a body in two TCP pieces is read; a replayed slash command is answered once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.app import build_services, http_app
+from bot.errors import SettingsError
+from bot.surfaces.http import CappedSite, metrics_app
+from bot.surfaces.web.sessions import SESSIONS_KEY
+from tests.conftest import CHANNEL, USER, Bot, BotFactory, ledger_row, payload, signed_headers
+from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.openid_provider import CLIENT_ID, CLIENT_SECRET, FakeOpenID, SlackUser
+from tests.fakes.serve import free_port, serve
+from tests.fakes.slack_server import TEAM, FakeSlack
+
+TOKEN = "web-token-for-trust-tests-0123"
+ADMIN = "dashboard-token-for-trust-987654"
+METRICS = "metrics-token-for-trust-tests-42"
+PROXIED = {"X-Forwarded-For": "203.0.113.7", "X-Real-IP": "203.0.113.7"}
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def served(bot: Bot, port: int = 0) -> tuple[web.AppRunner, str]:
+    """The bot's HTTP app on 127.0.0.1:`port` (0: any free port)."""
+    if not port:
+        return await serve(http_app(bot.services))
+    runner = web.AppRunner(http_app(bot.services))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def token_session(http: aiohttp.ClientSession, url: str, name: str = "Priya") -> str:
+    async with http.post(f"{url}/api/chat/session", json={"name": name, "token": TOKEN}) as r:
+        assert r.status == 200, await r.text()
+        return str((await r.json())["session"])
+
+
+async def ask(
+    http: aiohttp.ClientSession, url: str, session: str, message: str = "price?"
+) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {session}"}
+    async with http.post(f"{url}/api/chat", json={"message": message}, headers=headers) as r:
+        return r.status, await r.text()
+
+
+async def test_behind_a_reverse_proxy_no_page_or_api_opens_without_its_credential(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    """Loopback bind, Slack and web tokens set, every request arriving through nginx on the
+    same host: the dashboard's data, the chat, history, metrics and readiness all need their
+    own credential (before, the dashboard answered 200 with everyone's names and costs)."""
+    bot = await make_bot(
+        host="127.0.0.1", web_signin="token", web_token=TOKEN, dashboard_token=ADMIN
+    )
+    await bot.services.store.record(ledger_row())
+    runner, url = await served(bot)
+    try:
+        for headers in (PROXIED, {}):  # a proxy may also strip its own headers
+            checks = [
+                ("GET", "/api/dashboard?days=7", None),
+                ("POST", "/api/dashboard/session", {}),
+                ("POST", "/api/chat", {"message": "hi"}),
+                ("POST", "/api/chat/history", {"conversation_id": "x"}),
+                ("POST", "/api/chat/session", {"name": "Priya"}),
+                ("GET", "/metrics", None),
+                ("GET", "/readyz", None),
+            ]
+            for method, path, body in checks:
+                async with http.request(method, url + path, json=body, headers=headers) as r:
+                    assert r.status == 401, (path, headers, r.status, await r.text())
+        assert model.calls == []
+        admin = {"Authorization": f"Bearer {ADMIN}", **PROXIED}
+        async with http.get(f"{url}/api/dashboard?days=7", headers=admin) as r:
+            assert r.status == 200
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_local_demo_opens_only_straight_from_this_machine(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    """No Slack, web or dashboard token, bound to loopback: a direct request needs no
+    credential; the same request through a proxy, or naming another host, gets nothing."""
+    bot = await make_bot(slack_bot_token=None, slack_signing_secret=None, host="127.0.0.1")
+    runner, url = await served(bot)
+    try:
+        async with http.get(f"{url}/api/dashboard") as r:
+            assert r.status == 200
+        async with http.get(f"{url}/api/chat/config") as r:
+            assert (await r.json())["signin"] == "local"
+        async with http.get(f"{url}/metrics") as r:
+            assert r.status == 200
+        async with http.get(f"{url}/api/dashboard", headers=PROXIED) as r:
+            assert r.status == 401
+        async with http.get(f"{url}/api/chat/config", headers=PROXIED) as r:
+            assert (await r.json())["signin"] == "none"
+        async with http.post(
+            f"{url}/api/chat/session", json={"name": "Asha"}, headers=PROXIED
+        ) as r:
+            assert r.status == 401
+        port = urlsplit(url).port
+        for host in (f"rebound.evil.example:{port}", "127.0.0.1:1"):
+            async with http.get(f"{url}/api/dashboard", headers={"Host": host}) as r:
+                assert r.status == 421, host
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_foreign_host_is_refused(make_bot: BotFactory, http: aiohttp.ClientSession) -> None:
+    """With SHOPMAX_PUBLIC_URL the pages answer to that host alone (DNS rebinding gets 421);
+    /healthz still answers an orchestrator's probe by any name."""
+    bot = await make_bot(
+        web_signin="token", web_token=TOKEN, public_url="https://assistant.shopmax.example"
+    )
+    runner, url = await served(bot)
+    try:
+        for path in ("/chat", "/api/chat/config", "/static/chat.js", "/dashboard"):
+            async with http.get(url + path, headers={"Host": "evil.example"}) as r:
+                assert r.status == 421, path
+                assert "not where" in (await r.json())["error"]
+        ours = {"Host": "assistant.shopmax.example"}
+        async with http.get(f"{url}/api/chat/config", headers=ours) as r:
+            assert r.status == 200
+        async with http.get(f"{url}/healthz", headers={"Host": "10.0.0.5:3000"}) as r:
+            assert r.status == 200
+    finally:
+        await runner.cleanup()
+
+
+async def test_metrics_and_readiness_need_their_token_unless_on_their_own_loopback_port(
+    make_bot: BotFactory, http: aiohttp.ClientSession
+) -> None:
+    bot = await make_bot(metrics_token=METRICS)
+    runner, url = await served(bot)
+    own_loopback, loopback_url = await serve(metrics_app(bot.services, loopback=True))
+    own_open, open_url = await serve(metrics_app(bot.services, metrics_token=METRICS))
+    try:
+        for path in ("/metrics", "/readyz"):
+            async with http.get(url + path) as r:
+                assert r.status == 401
+            async with http.get(url + path, headers={"Authorization": f"Bearer {METRICS}"}) as r:
+                assert r.status == 200
+            async with http.get(loopback_url + path) as r:
+                assert r.status == 200
+            async with http.get(open_url + path) as r:
+                assert r.status == 401
+    finally:
+        for r in (runner, own_loopback, own_open):
+            await r.cleanup()
+
+
+def test_equal_chat_and_dashboard_tokens_stop_start_up(settings: Any) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(SettingsError, match="SHOPMAX_DASHBOARD_TOKEN is the same"):
+        replace(settings, web_token=TOKEN, dashboard_token=TOKEN).require_web()
+
+
+async def test_slack_sign_in_needs_its_client_and_public_url(settings: Any) -> None:
+    """Slack configured and a chat wanted: Sign in with Slack is the default, and says what it
+    needs; SHOPMAX_WEB_SIGNIN=token is the explicit way back to the shared token."""
+    from dataclasses import replace
+
+    with pytest.raises(SettingsError, match="SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"):
+        await build_services(replace(settings, web_token=TOKEN))
+    with pytest.raises(SettingsError, match="SHOPMAX_PUBLIC_URL"):
+        replace(
+            settings, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET
+        ).require_web()
+    replace(settings, web_token=TOKEN, web_signin="token").require_web()
+
+
+# ---- limits under concurrency ----------------------------------------------------------------
+
+
+def slow(model: FakeAnthropic, count: int) -> None:
+    """`count` answers that take a moment, so the questions are all in flight at once."""
+    model.script(*[Script(chunks=["One", " moment."], delay=0.1) for _ in range(count)])
+
+
+async def test_twelve_browser_questions_at_once_with_a_limit_of_three_reach_the_model_three_times(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    bot = await make_bot(web_signin="token", web_token=TOKEN, user_questions=3)
+    slow(model, 12)
+    runner, url = await served(bot)
+    try:
+        session = await token_session(http, url)
+        results = await asyncio.gather(*(ask(http, url, session) for _ in range(12)))
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [200] * 3 + [429] * 9
+        assert len(model.calls) == 3
+    finally:
+        await runner.cleanup()
+
+
+async def mention(bot: Bot, n: int, **event: Any) -> None:
+    ts = f"{1700000100 + n}.000100"
+    body = payload("app_mention", ts=ts, text=f"<@UBOT> price of TV {n}?", **event)
+    await bot.event(body)
+
+
+async def test_twelve_slack_questions_at_once_with_a_limit_of_three_reach_the_model_three_times(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    bot = await make_bot(user_questions=3)
+    slow(model, 12)
+    await asyncio.gather(*(mention(bot, n) for n in range(12)))
+    await bot.handled(12)
+    await bot.services.answerer.wait_idle(20)
+    assert len(model.calls) == 3
+    refused = [e for e in slack.ephemeral if "You have asked 3 questions" in e.get("text", "")]
+    assert len(refused) == 9
+
+
+async def test_on_two_replicas_the_limit_holds_across_both(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic, postgres_url: str
+) -> None:
+    """Two replicas sharing PostgreSQL, six questions each at the same moment, limit three:
+    three answers in all (the admission is one statement under the asker's lock)."""
+    first = await make_bot(database_url=postgres_url, user_questions=3, replica_id="a")
+    second = await make_bot(database_url=postgres_url, user_questions=3, replica_id="b")
+    slow(model, 12)
+    await asyncio.gather(*(mention(first if n % 2 else second, n) for n in range(12)))
+    await first.handled(6)
+    await second.handled(6)
+    for bot in (first, second):
+        await bot.services.answerer.wait_idle(20)
+    assert len(model.calls) == 3
+
+
+async def test_tokens_are_reserved_at_admission_and_settled_at_the_end(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    """A day's token limit of 5,000 with a 2,048-token ceiling: three answers in flight hold
+    6,144, so a fourth asked meanwhile is refused; once they end, only their real use counts."""
+    bot = await make_bot(
+        web_signin="token", web_token=TOKEN, user_tokens_per_day=5000, max_tokens=2048
+    )
+    model.script(*[Script(chunks=["Long", " answer."], delay=0.3) for _ in range(3)])
+    runner, url = await served(bot)
+    try:
+        session = await token_session(http, url)
+        running = [asyncio.create_task(ask(http, url, session)) for _ in range(3)]
+        await asyncio.sleep(0.2)
+        status, text = await ask(http, url, session)
+        assert (status, "used today's share" in text) == (429, True)
+        assert [s for s, _ in await asyncio.gather(*running)] == [200, 200, 200]
+        status, _ = await ask(http, url, session)
+        assert status == 200  # a few dozen tokens used, nothing reserved any more
+    finally:
+        await runner.cleanup()
+
+
+# ---- Sign in with Slack ----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def slack_site(
+    make_bot: BotFactory, slack: FakeSlack
+) -> AsyncIterator[tuple[str, Bot, FakeOpenID]]:
+    provider = FakeOpenID(SlackUser(TEAM, USER, "Priya Sharma"))
+    slack.openid = provider
+    port = free_port()
+    bot = await make_bot(
+        web_signin="slack",
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        public_url=f"http://127.0.0.1:{port}",
+        slack_authorize_url=f"{slack.url}/openid/connect/authorize",
+        user_questions=2,
+    )
+    runner, url = await served(bot, port)
+    yield url, bot, provider
+    await runner.cleanup()
+
+
+async def slack_sign_in(url: str) -> str:
+    """Press Sign in with Slack, allow at Slack, come back: the page's fragment."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.get(f"{url}/chat/signin/slack", allow_redirects=False) as r:
+            assert r.status == 302
+            at_slack = r.headers["Location"]
+        async with browser.get(at_slack, allow_redirects=False) as r:
+            assert r.status == 302
+            back = r.headers["Location"]
+        async with browser.get(back, allow_redirects=False) as r:
+            assert r.status == 303
+            return urlsplit(r.headers["Location"]).fragment
+
+
+async def test_sign_in_with_slack_makes_the_browser_person_the_slack_user(
+    slack_site: tuple[str, Bot, FakeOpenID], http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    """The authorize request asks for openid/profile/email with a state and nonce; the person
+    is then T111/U0PRIYA: the ledger row is theirs, and a question asked in Slack and one in
+    the browser share one limit (2), so the third is refused."""
+    url, bot, provider = slack_site
+    fragment = await slack_sign_in(url)
+    [authorized] = provider.authorized
+    assert set(authorized["scope"].split(",")) == {"openid", "profile", "email"}
+    assert authorized["redirect_uri"] == f"{url}/chat/signin/slack/callback"
+    assert len(authorized["state"]) >= 32 and len(authorized["nonce"]) >= 32
+    session = parse_qs(fragment)["session"][0]
+    await mention(bot, 1)
+    await bot.handled(1)
+    await bot.services.answerer.wait_idle(10)
+    status, _ = await ask(http, url, session)
+    assert status == 200
+    status, text = await ask(http, url, session)
+    assert (status, "You have asked 2 questions" in text) == (429, True)
+    rows = await bot.services.store.ledger(0)
+    assert sorted((r.team, r.user, r.surface) for r in rows) == [
+        (TEAM, USER, "mention"),
+        (TEAM, USER, "web"),
+    ]
+
+
+async def test_a_callback_whose_state_or_nonce_is_not_this_browsers_signs_nobody_in(
+    slack_site: tuple[str, Bot, FakeOpenID],
+) -> None:
+    url, _, provider = slack_site
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.get(f"{url}/chat/signin/slack", allow_redirects=False) as r:
+            at_slack = r.headers["Location"]
+        async with browser.get(at_slack, allow_redirects=False) as r:
+            back = r.headers["Location"]
+        # An attacker's own code and state, sent to the victim's browser:
+        forged = back.replace("state=", "state=x")
+        async with browser.get(forged, allow_redirects=False) as r:
+            assert urlsplit(r.headers["Location"]).fragment == "signin=failed"
+    async with aiohttp.ClientSession() as other, other.get(back, allow_redirects=False) as r:
+        assert urlsplit(r.headers["Location"]).fragment == "signin=failed"  # no cookie
+    provider.nonce_override = "another-sign-in"
+    assert await slack_sign_in(url) == "signin=failed"
+
+
+async def test_a_workspace_the_bot_does_not_serve_cannot_sign_in(
+    slack_site: tuple[str, Bot, FakeOpenID],
+) -> None:
+    url, _, provider = slack_site
+    provider.person = SlackUser("T0VENDOR", "U0VENDOR", "Vendor")
+    assert await slack_sign_in(url) == "signin=team%3AT0VENDOR"
+
+
+async def test_sessions_are_checked_server_side_revoked_and_rotated(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    """Sign out ends the session for the server too; so does idling past the idle time; and
+    rotating the signing key signs everyone out."""
+    bot = await make_bot(web_signin="token", web_token=TOKEN, web_idle_minutes=0.02)
+    runner, url = await served(bot)
+    try:
+        signed_out = await token_session(http, url)
+        async with http.post(
+            f"{url}/api/chat/signout", headers={"Authorization": f"Bearer {signed_out}"}
+        ) as r:
+            assert r.status == 200
+        assert (await ask(http, url, signed_out))[0] == 401
+        idle = await token_session(http, url)
+        await asyncio.sleep(1.5)
+        assert (await ask(http, url, idle))[0] == 401
+        rotated = await token_session(http, url)
+        await bot.services.store.rotate_key(SESSIONS_KEY)
+        assert (await ask(http, url, rotated))[0] == 401
+        assert (await ask(http, url, await token_session(http, url)))[0] == 200
+    finally:
+        await runner.cleanup()
+
+
+async def test_typed_names_count_per_signed_in_browser_and_are_never_a_slack_persons(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    bot = await make_bot(web_signin="token", web_token=TOKEN)
+    runner, url = await served(bot)
+    try:
+        for _ in range(2):
+            await ask(http, url, await token_session(http, url, name=USER))
+        await bot.services.answerer.wait_idle(10)
+        rows = await bot.services.store.ledger(0)
+        assert {r.team for r in rows} == {"web"}
+        assert len({r.user for r in rows}) == 2 and all(
+            r.user.startswith(USER + " (") for r in rows
+        )
+    finally:
+        await runner.cleanup()
+
+
+async def test_wrong_tokens_are_limited(make_bot: BotFactory, http: aiohttp.ClientSession) -> None:
+    bot = await make_bot(web_signin="token", web_token=TOKEN)
+    runner, url = await served(bot)
+    try:
+        wrong = {"name": "Guess", "token": "guess-guess-guess-guess"}
+        statuses = []
+        for _ in range(12):
+            async with http.post(f"{url}/api/chat/session", json=wrong) as r:
+                statuses.append(r.status)
+        assert statuses == [401] * 10 + [429] * 2
+        async with http.post(f"{url}/api/chat/session", json={"name": "P", "token": TOKEN}) as r:
+            assert r.status == 429  # this address waits out the minute
+    finally:
+        await runner.cleanup()
+
+
+# ---- Slack Connect, bodies, replays, odd ids, connections --------------------------------------
+
+
+async def test_an_external_slack_connect_asker_is_refused_with_a_reason(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """In a shared channel a vendor's mention arrives with their own `user_team`: refused,
+    privately, with why; a ShopMax colleague in the same channel is answered."""
+    bot = await make_bot()
+    await mention(bot, 1, user="U0VENDOR", user_team="T0VENDOR", source_team="T0VENDOR")
+    await mention(bot, 2, user_team=TEAM, source_team=TEAM)
+    await bot.handled(2)
+    await bot.services.answerer.wait_idle(10)
+    assert len(model.calls) == 1
+    [refusal] = slack.ephemeral
+    assert refusal["user"] == "U0VENDOR" and "T0VENDOR" in refusal["text"]
+    assert "ShopMax staff only" in refusal["text"]
+
+
+async def test_an_allowed_partner_workspace_is_answered(
+    make_bot: BotFactory, model: FakeAnthropic
+) -> None:
+    bot = await make_bot(allowed_teams=frozenset({TEAM, "T0PARTNER"}))
+    await mention(bot, 1, user="U0PARTNER", user_team="T0PARTNER")
+    await bot.handled(1)
+    await bot.services.answerer.wait_idle(10)
+    assert len(model.calls) == 1
+
+
+async def test_a_json_body_in_two_tcp_pieces_is_read_whole(
+    make_bot: BotFactory, model: FakeAnthropic
+) -> None:
+    """A sign-in whose body arrives in two pieces (real browsers and proxies do it) is read to
+    its end: 200, not 400."""
+    bot = await make_bot(web_signin="token", web_token=TOKEN)
+    runner, url = await served(bot)
+    try:
+        parts = urlsplit(url)
+        body = json.dumps({"name": "Priya", "token": TOKEN}).encode()
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        head = (
+            f"POST /api/chat/session HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        writer.write(head.encode() + body[:20])
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.write(body[20:])
+        await writer.drain()
+        answer = await reader.read()
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        assert b'"session"' in answer
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_replayed_slash_command_is_answered_once(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """The same signed request twice within Slack's five-minute window (a replay, or Slack's
+    own retry): acknowledged both times, answered once."""
+    from urllib.parse import urlencode
+
+    bot = await make_bot()
+    raw = urlencode(
+        {
+            "team_id": TEAM,
+            "channel_id": CHANNEL,
+            "user_id": USER,
+            "command": "/shopmax",
+            "text": "price of the LG 8 kg?",
+            "response_url": slack.response_url(),
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        }
+    )
+    headers = signed_headers(raw, content_type="application/x-www-form-urlencoded")
+    for _ in range(2):
+        response = await bot.services.bolt.async_dispatch(
+            AsyncBoltRequest(body=raw, headers=headers)
+        )
+        assert response.status == 200
+    await asyncio.sleep(0.3)
+    await bot.services.answerer.wait_idle(10)
+    assert len(model.calls) == 1
+
+
+@pytest.mark.parametrize("conversation", ["caf\xe9.\u263a", "\ud7ff" * 22 + ".x", "é" * 30])
+async def test_a_non_ascii_conversation_id_is_a_clear_400_not_a_500(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic, conversation: str
+) -> None:
+    bot = await make_bot(web_signin="token", web_token=TOKEN)
+    runner, url = await served(bot)
+    try:
+        headers = {"Authorization": f"Bearer {await token_session(http, url)}"}
+        body = {"message": "hi", "conversation_id": conversation}
+        async with http.post(f"{url}/api/chat", json=body, headers=headers) as r:
+            assert r.status == 400
+        async with http.post(
+            f"{url}/api/chat/history", json={"conversation_id": conversation}, headers=headers
+        ) as r:
+            assert r.status == 404
+        assert model.calls == []
+    finally:
+        await runner.cleanup()
+
+
+async def test_past_the_connection_cap_a_new_connection_gets_503(make_bot: BotFactory) -> None:
+    """Idle connections cannot take every socket: the third of a cap of two is turned away."""
+    import socket
+
+    bot = await make_bot()
+    runner = web.AppRunner(http_app(bot.services), keepalive_timeout=5)
+    await runner.setup()
+    sock = socket.create_server(("127.0.0.1", 0))
+    await CappedSite(runner, sock, most=2).start()
+    port = sock.getsockname()[1]
+    held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(2)]
+    try:
+        await asyncio.sleep(0.1)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 503")
+    finally:
+        for _, w in held:
+            w.close()
+        await runner.cleanup()
+        sock.close()
+
+
+async def test_rotate_key_from_the_command_line_signs_everyone_out(tmp_path: Any) -> None:
+    """`shopmax-bot web rotate-key` replaces the stored key and revokes every session."""
+    from bot.store import open_store
+    from bot.store.base import WebSession
+    from tests.conftest import run_bot
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    store = await open_store(url)
+    before = await store.signing_key(SESSIONS_KEY)
+    await store.start_session(WebSession("s1", "web", "Priya (x)", "Priya", "token", 2e9, 1e9))
+    await store.close()
+    code, out, err = await run_bot("web", "rotate-key", env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert (code, err) == (0, "") and "signed out" in out
+    store = await open_store(url)
+    try:
+        assert await store.signing_key(SESSIONS_KEY) != before
+        session = await store.web_session("s1")
+        assert session is not None and session.revoked
+    finally:
+        await store.close()
