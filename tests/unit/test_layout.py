@@ -2,8 +2,9 @@
 
 `bot/` is layered from the values every part shares up to the command that wires them; a module
 may import its own layer and those below, never one above. docs/DESIGN.md ("Where the code
-lives") draws the same map. This test reads the imports (as text, nothing is run) so a change that runs an import
-back up the layers, or leaves more loose modules at the top, fails here with the line to fix.
+lives") draws the same map. This test reads the imports (as text, nothing is run) so a change
+that runs an import back up the layers, or leaves more loose modules at the top, fails here
+with the line to fix.
 """
 
 from __future__ import annotations

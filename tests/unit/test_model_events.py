@@ -1,5 +1,5 @@
 """Reading the Messages API's event stream from raw bytes (`bot.model.events`), and what the
-answer keeps of each event (`stream._Message`): every split of the bytes reads the same, and
+answer keeps of each event (`message.Message`): every split of the bytes reads the same, and
 anything that is not the API's stream is a `malformed_stream`, never a crash or a hang."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 import pytest
 
 from bot.model.events import MAX_EVENT, Event, EventReader, StreamError
-from bot.model.stream import _Message
+from bot.model.message import Message
 
 STREAM = (
     b"event: message_start\n"
@@ -70,7 +70,7 @@ def test_text_holding_unicode_line_separators_is_text_not_line_ends() -> None:
     text = "LG\u2028OLED\u2029C4\u0085 ₹1,39,990"
     raw = f"data: {json.dumps(text_delta(0, text), ensure_ascii=False)}\n\n".encode()
     [event] = read([raw])
-    assert _Message().add(event.data) == text
+    assert Message().add(event.data) == text
 
 
 def test_crlf_line_endings_and_multi_line_data_read_as_the_spec_says() -> None:
@@ -79,7 +79,7 @@ def test_crlf_line_endings_and_multi_line_data_read_as_the_spec_says() -> None:
 
 
 def test_the_text_of_a_stream_is_what_its_deltas_say_and_the_message_validates() -> None:
-    message = _Message()
+    message = Message()
     texts = [message.add(event.data) for event in read([STREAM])]
     assert "".join(t for t in texts if t) == "₹1,39,990 in Pune."
     final = message.final()
@@ -147,18 +147,18 @@ def test_events_with_fields_of_the_wrong_shape_are_a_malformed_stream(
     event: dict[str, object],
 ) -> None:
     with pytest.raises(StreamError) as caught:
-        _Message().add(json.loads(json.dumps(event)))
+        Message().add(json.loads(json.dumps(event)))
     assert caught.value.kind == "malformed_stream"
 
 
 def test_an_error_event_names_its_kind() -> None:
     with pytest.raises(StreamError) as caught:
-        _Message().add({"type": "error", "error": {"type": "overloaded_error", "message": "x"}})
+        Message().add({"type": "error", "error": {"type": "overloaded_error", "message": "x"}})
     assert caught.value.kind == "overloaded_error"
 
 
 def test_a_tool_call_whose_input_is_not_json_is_a_malformed_stream() -> None:
-    message = _Message()
+    message = Message()
     message.add({"type": "message_start", "message": {"id": "m", "type": "message"}})
     message.add(
         {
