@@ -13,6 +13,7 @@ on.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -63,3 +64,24 @@ def references_for(content: Any, references: tuple[Reference, ...]) -> list[Refe
         else:
             found.append(Reference(str(block.get("source", "")), str(block.get("title", ""))))
     return found
+
+
+def facts_of(fields: dict[str, Any]) -> list[str]:
+    """A record (a product as a tool returns it) as one fact per field, `name: JSON value`:
+    as readable as the JSON was, one citable block per fact, and read back by `fields_of`."""
+    return [f"{name}: {json.dumps(value, ensure_ascii=False)}" for name, value in fields.items()]
+
+
+def fields_of(block: dict[str, Any]) -> dict[str, Any]:
+    """The record a search result made by `facts_of` holds (lines that are not one left out)."""
+    fields: dict[str, Any] = {}
+    for item in block.get("content") or []:
+        text = item.get("text") if isinstance(item, dict) else None
+        name, sep, raw = text.partition(": ") if isinstance(text, str) else ("", "", "")
+        if not sep or not name.isidentifier():
+            continue
+        try:
+            fields[name] = json.loads(raw)
+        except ValueError:
+            continue
+    return fields

@@ -339,3 +339,43 @@ def empty_since(raw: str) -> str:
 def no_answers_since(since: str) -> str:
     """What `shopmax-bot usage` prints when the ledger has nothing in the period."""
     return f"no answers since {since}"
+
+
+# ---- grounded answers: the knowledge base, sources and checked figures --------------------
+
+KNOWLEDGE_NOTHING_FOUND = (
+    "No ShopMax document matches that. Say so plainly, and do not guess a policy, offer or "
+    "charge."
+)
+SOURCES_TITLE = "Sources"
+NOT_FROM_CATALOG = "not from the catalog"
+TERMINAL_SOURCES = "--- Sources ---"
+
+
+def looking_in_documents(what: str) -> str:
+    shown = f" for “{what}”" if what else ""
+    return f"_:books: Looking in ShopMax's policies and guides{shown}…_"
+
+
+def unchecked_figures(count: int) -> str:
+    """The last line of an answer with figures that could not be checked against the tools'
+    results or the catalog (each is marked ⚠ where it stands)."""
+    figures = "1 figure" if count == 1 else f"{count} figures"
+    verb = "was" if count == 1 else "were"
+    return (
+        f":warning: {figures} in this answer {verb} not found in the catalog or ShopMax's "
+        "documents (marked ⚠). Check before you quote it to a customer."
+    )
+
+
+def now_figure(figure: str) -> str:
+    """What follows a figure that has changed since the tool returned it."""
+    return f"⚠ now {figure}"
+
+
+def escalation(who: str) -> str:
+    """The system prompt's rule for when nothing is found (SHOPMAX_ESCALATE_TO)."""
+    return (
+        "If the catalog and ShopMax's documents have nothing on a question, say so plainly and "
+        f"tell the staff member to ask {who}; never guess a price, stock level, policy or offer."
+    )
