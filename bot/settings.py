@@ -83,6 +83,19 @@ def _catalog_path(raw: str) -> Path:
     return path
 
 
+def _folder(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise ValueError("no such folder")
+    return path
+
+
+def _person(raw: str) -> str:
+    if len(raw) > 100 or "\n" in raw:
+        raise ValueError("use one line of up to 100 characters, e.g. your store manager")
+    return raw
+
+
 def _on_off(raw: str) -> bool:
     value = raw.lower()
     if value in {"on", "true", "1", "yes"}:
@@ -247,6 +260,10 @@ class Settings:
     history_days: float = setting("SHOPMAX_HISTORY_DAYS", 90.0, _positive_float)
     slack_outage_wait: float = setting("SHOPMAX_SLACK_OUTAGE_WAIT", 300.0, _positive_float)
     slack_retry_max: float = setting("SHOPMAX_SLACK_RETRY_MAX", 30.0, _positive_float)
+    # None: the knowledge base as last imported (the sample one while the store has none)
+    knowledge_dir: Path | None = setting("SHOPMAX_KNOWLEDGE_DIR", None, _folder)
+    knowledge_enabled: bool = setting("SHOPMAX_KNOWLEDGE_TOOLS", True, _on_off)
+    escalate_to: str = setting("SHOPMAX_ESCALATE_TO", "your store manager", _person)
 
     @property
     def serves_slack(self) -> bool:

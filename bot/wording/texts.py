@@ -189,8 +189,10 @@ def footer(
     stop_reason: str | None,
     cost: str,
     demo: bool = False,
+    ungrounded: bool = False,
 ) -> str:
-    """The usage footer under a finished answer (Slack mrkdwn, a context block)."""
+    """The usage footer under a finished answer (Slack mrkdwn, a context block); an answer
+    that used no tool says it is not from the catalog."""
     out = f"~{output_tokens:,}" if output_estimated else f"{output_tokens:,}"
     parts = [f"{input_tokens:,} in", f"{out} out"]
     if cache_read_tokens or cache_write_tokens:
@@ -201,6 +203,8 @@ def footer(
     parts.append(cost)
     if demo:
         parts.append(DEMO_LABEL)
+    if ungrounded:
+        parts.append(NOT_FROM_CATALOG)
     return " · ".join(parts)
 
 
@@ -343,9 +347,24 @@ def no_answers_since(since: str) -> str:
 
 # ---- grounded answers: the knowledge base, sources and checked figures --------------------
 
+KNOWLEDGE_SAMPLE = (
+    "the knowledge base was empty: imported the sample ShopMax knowledge base; import your own "
+    "with `shopmax-bot knowledge import DIR` or set SHOPMAX_KNOWLEDGE_DIR"
+)
+
+
+def knowledge_imported(folder: str, report: object) -> str:
+    """One line saying what an import changed (`report`: an `ImportReport`)."""
+    counts = {
+        name: len(getattr(report, name, []))
+        for name in ("added", "changed", "removed", "unchanged")
+    }
+    shown = ", ".join(f"{count} {name}" for name, count in counts.items())
+    return f"imported {folder}: {shown}"
+
+
 KNOWLEDGE_NOTHING_FOUND = (
-    "No ShopMax document matches that. Say so plainly, and do not guess a policy, offer or "
-    "charge."
+    "No ShopMax document matches that. Say so plainly, and do not guess a policy, offer or charge."
 )
 SOURCES_TITLE = "Sources"
 NOT_FROM_CATALOG = "not from the catalog"
