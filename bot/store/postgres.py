@@ -102,7 +102,8 @@ MIGRATIONS: tuple[str, ...] = (
     # What the browser showed under an answer (its stats line, or "Stopped."), for a reload.
     """
     ALTER TABLE turns ADD COLUMN note TEXT NOT NULL DEFAULT '';
-    """,  # How many figures in the answer could not be checked (marked ⚠ in Slack).
+    """,
+    # How many figures in the answer could not be checked (marked ⚠ in Slack).
     """
     ALTER TABLE ledger ADD COLUMN unverified_figures INTEGER NOT NULL DEFAULT 0;
     """,

@@ -176,3 +176,96 @@ def test_a_tool_call_whose_input_is_not_json_is_a_malformed_stream() -> None:
     )
     with pytest.raises(StreamError):
         message.final()
+
+
+def citation(**changes: object) -> dict[str, object]:
+    cited: dict[str, object] = {
+        "type": "search_result_location",
+        "source": "kb:returns.md#time-limits",
+        "title": "Returns and exchange policy — Time limits",
+        "cited_text": "TVs: exchange only, within 10 days of delivery.",
+        "search_result_index": 0,
+        "start_block_index": 1,
+        "end_block_index": 2,
+    }
+    return {**cited, **changes}
+
+
+def cite(index: int, raw: object) -> dict[str, object]:
+    delta = {"type": "citations_delta", "citation": raw}
+    return {"type": "content_block_delta", "index": index, "delta": delta}
+
+
+def started_text_block() -> Message:
+    message = Message()
+    start = {
+        "id": "m",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude",
+        "content": [],
+        "usage": {"input_tokens": 9, "output_tokens": 1},
+    }
+    message.add({"type": "message_start", "message": start})
+    message.add(
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    )
+    return message
+
+
+def test_a_text_blocks_citations_are_handed_over_when_it_stops_and_kept_in_the_message() -> None:
+    """Before or after its text, a block's citations come out once it stops, in order."""
+    message = started_text_block()
+    message.add(text_delta(0, "Exchange within 10 days"))
+    message.add(cite(0, citation()))
+    message.add(cite(0, citation(search_result_index=3, start_block_index=0, end_block_index=2)))
+    assert message.cited() == []  # the block has not stopped: more may come
+    message.add({"type": "content_block_stop", "index": 0})
+    assert [c.search_result_index for c in message.cited()] == [0, 3]
+    assert message.cited() == []
+    message.add({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {}})
+    final = message.final()
+    assert final is not None and final.content[0].type == "text"
+    [first, second] = final.content[0].citations or []
+    assert (first.type, first.search_result_index, first.end_block_index) == (
+        "search_result_location",
+        0,
+        2,
+    )
+    assert second.search_result_index == 3
+
+
+def test_a_kind_of_citation_the_bot_never_asks_for_is_left_out_not_a_broken_stream() -> None:
+    message = started_text_block()
+    message.add(cite(0, {"type": "char_location", "document_index": 0, "cited_text": "x"}))
+    message.add({"type": "content_block_stop", "index": 0})
+    assert message.cited() == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a citation",
+        citation(search_result_index="0"),
+        citation(search_result_index=-1),
+        citation(search_result_index=True),
+        citation(search_result_index=10**9),
+        citation(start_block_index=2, end_block_index=2),
+        citation(source=None),
+        citation(title=7),
+        citation(cited_text=["x"]),
+        {**citation(), "type": 5},
+    ],
+)
+def test_citations_of_the_wrong_shape_are_a_malformed_stream(raw: object) -> None:
+    message = started_text_block()
+    with pytest.raises(StreamError) as caught:
+        message.add(json.loads(json.dumps(cite(0, raw))))
+    assert caught.value.kind == "malformed_stream"
+
+
+def test_a_flood_of_citations_on_one_block_is_a_malformed_stream() -> None:
+    message = started_text_block()
+    with pytest.raises(StreamError):
+        for _ in range(1000):
+            message.add(cite(0, citation()))
