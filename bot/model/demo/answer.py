@@ -89,6 +89,7 @@ def write_answer(step: Write, draft: Draft | None = None, escalate_to: str = "")
         parts.append(_search(step.wants, searches[-1], draft))
     found = [e for e in step.exchanges if e.name == KNOWLEDGE and not e.is_error]
     if found:
+        parts.append(_instalment(step, found[-1]))
         parts.append(_knowledge(found[-1], draft, escalate_to))
     stock = [_stock(e) for e in step.exchanges if e.name == "check_stock" and not e.is_error]
     if stock:
@@ -130,6 +131,27 @@ def _ungrounded(step: Write, escalate_to: str) -> str:
             "so I can't answer that one."
         )
     return f"{reason}{ask} Questions I can answer look like:\n\n{EXAMPLES}\n\n{SWITCH_HINT}"
+
+
+def _instalment(step: Write, knowledge: Exchange) -> str:
+    """A product's monthly instalment over the months asked, when the EMI terms found offer
+    that tenure: its price split in equal parts, to the rupee."""
+    months = step.wants.months
+    products = [e.data() for e in step.exchanges if e.name == "get_product" and not e.is_error]
+    terms = " ".join(str(b.get("text", "")) for _, r in knowledge.results for b in r["content"])
+    offered = re.search(r"((?:\d{1,2}, )*\d{1,2}(?: and \d{1,2})?) months", terms)
+    tenures = set(re.findall(r"\d{1,2}", offered.group(1))) if offered else set()
+    if not months or str(months) not in tenures or not products:
+        return ""
+    lines = []
+    for product in products:
+        if isinstance(product, Mapping) and isinstance(product.get("price_inr"), int):
+            share = (product["price_inr"] + months - 1) // months
+            name = _cell(str(product.get("name", "?")))
+            lines.append(
+                f"On no-cost EMI over {months} months, the {name} is {rupees(share)} a month."
+            )
+    return "\n".join(lines)
 
 
 def _knowledge(exchange: Exchange, draft: Draft, escalate_to: str) -> str:
@@ -232,10 +254,13 @@ def _details(exchange: Exchange, draft: Draft) -> str:
     product = exchange.data()
     if not isinstance(product, Mapping):
         return ""
+    saving = _saving(product)
     lines = [
         f"**{_cell(str(product.get('name', '?')))}** (`{_cell(str(product.get('sku', '?')))}`): "
         + _price_cited(draft, exchange, 0, product)
-        + (f", MRP {rupees(product.get('mrp_inr'))}" if _saving(product) else ""),
+        + (
+            f", MRP {rupees(product.get('mrp_inr'))} ({rupees(saving)} below MRP)" if saving else ""
+        ),
     ]
     specs = product.get("specs")
     if isinstance(specs, Mapping):

@@ -54,6 +54,23 @@ KNOWLEDGE_WORDS = frozenset(
     kharab wapas wapis lagana lagwana lagwane lagane thanda chalu band khula seal* invoice
     damage* claim* service* visit* gas leak* noise* ice""".split()
 )
+# Hinglish words staff use, as the English of ShopMax's documents says them: the demo writes
+# its search like Claude would, in the documents' words.
+GLOSSARY = {
+    "wapas": "return",
+    "wapis": "return",
+    "lagana": "installation",
+    "lagane": "installation",
+    "lagwana": "installation",
+    "lagwane": "installation",
+    "kharab": "fault repair",
+    "thanda": "cooling",
+    "din": "days",
+    "mahine": "months",
+    "mahina": "months",
+    "paisa": "refund",
+}
+_MONTHS = re.compile(r"\b(\d{1,2})\s*(?:months?|mahine|mahina)\b", re.IGNORECASE)
 # Words that say nothing about which product: left out of the search query.
 FILLER = frozenset(
     """a an the which what whats is are was be best good better great top for in at of to me my
@@ -99,10 +116,18 @@ class Wants:
     text: str = field(default="", repr=False)
 
     def knowledge_args(self) -> dict[str, object]:
-        """`search_knowledge` input: the question's own words (the search leaves out the
-        ones that say nothing), and its category when it names one."""
-        words = " ".join(self.text.split())[:200]
-        return {"query": words, **({"category": self.category} if self.category else {})}
+        """`search_knowledge` input: the question's own words, Hinglish ones in the documents'
+        English (the search leaves out the words that say nothing), and its category when it
+        names one."""
+        words = [GLOSSARY.get(w.lower(), w) for w in self.text.split()]
+        query = " ".join(words)[:200]
+        return {"query": query, **({"category": self.category} if self.category else {})}
+
+    @property
+    def months(self) -> int | None:
+        """A number of months the question names ("over 6 months", "6 mahine")."""
+        found = _MONTHS.search(self.text)
+        return int(found.group(1)) if found else None
 
     @property
     def about_products(self) -> bool:

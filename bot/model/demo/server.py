@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.model.demo.answer import Draft, write_answer
+from bot.model.demo.cache import PromptCache
 from bot.model.demo.plan import BadRequest, CallTools, Request, next_step, read_request
 from bot.model.usage import estimate_tokens
 
@@ -66,9 +67,16 @@ def tokens(text: str) -> list[str]:
 class DemoModel:
     """`async with DemoModel.start() as demo:` serves on `demo.url` until the block ends."""
 
-    def __init__(self, pace: Pace = Pace(), escalate_to: str = "your store manager") -> None:
+    def __init__(
+        self,
+        pace: Pace = Pace(),
+        escalate_to: str = "your store manager",
+        *,
+        caching: bool = False,
+    ) -> None:
         self.pace = pace
         self.escalate_to = escalate_to  # whom it tells staff to ask when nothing is found
+        self.cache = PromptCache() if caching else None  # prompt caching counted, as the API
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._served = 0
@@ -76,9 +84,9 @@ class DemoModel:
     @classmethod
     @contextlib.asynccontextmanager
     async def start(
-        cls, pace: Pace = Pace(), escalate_to: str = "your store manager"
+        cls, pace: Pace = Pace(), escalate_to: str = "your store manager", *, caching: bool = False
     ) -> AsyncIterator[DemoModel]:
-        demo = cls(pace, escalate_to)
+        demo = cls(pace, escalate_to, caching=caching)
         await demo.open()
         try:
             yield demo
@@ -109,7 +117,10 @@ class DemoModel:
             return refusal.response
         self._served += 1
         request_id = f"req_demo_{self._served:06d}"
-        reply = _Reply.for_request(request, input_tokens, self.escalate_to)
+        cached = (
+            (input_tokens, 0, 0) if self.cache is None else self.cache.usage(body, input_tokens)
+        )
+        reply = _Reply.for_request(request, cached, self.escalate_to)
         if not body.get("stream"):
             return web.json_response(reply.message(), headers={"request-id": request_id})
         response = web.StreamResponse(
@@ -184,19 +195,21 @@ def _sender(response: web.StreamResponse) -> Send:
 class _Reply:
     """One assistant message: either tool calls or text, with its usage and stop reason."""
 
-    input_tokens: int
+    input: tuple[int, int, int]  # input, cache write and cache read tokens
     pieces: tuple[tuple[str, dict[str, Any] | None], ...] = ()
     calls: tuple[tuple[str, dict[str, Any]], ...] = ()
     max_tokens: int = 1024
 
     @classmethod
-    def for_request(cls, request: Request, input_tokens: int, escalate_to: str = "") -> _Reply:
+    def for_request(
+        cls, request: Request, tokens: tuple[int, int, int], escalate_to: str = ""
+    ) -> _Reply:
         step = next_step(request)
         if isinstance(step, CallTools):
-            return cls(input_tokens, calls=step.calls, max_tokens=request.max_tokens)
+            return cls(tokens, calls=step.calls, max_tokens=request.max_tokens)
         draft = Draft()
         text = write_answer(step, draft, escalate_to)
-        return cls(input_tokens, tuple(draft.pieces(text)), max_tokens=request.max_tokens)
+        return cls(tokens, tuple(draft.pieces(text)), max_tokens=request.max_tokens)
 
     @property
     def text(self) -> str:
@@ -296,11 +309,12 @@ class _Reply:
         await send("message_stop", {"type": "message_stop"})
 
     def _usage(self, output_tokens: int) -> dict[str, int]:
+        fresh, written, read = self.input
         return {
-            "input_tokens": self.input_tokens,
+            "input_tokens": fresh,
             "output_tokens": output_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": written,
+            "cache_read_input_tokens": read,
         }
 
 
