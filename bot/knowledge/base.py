@@ -53,16 +53,20 @@ CANDIDATES = 40  # sections a backend ranks before `best` picks among them
 
 
 def best(sections: Sequence[Section], terms: Sequence[str], limit: int) -> list[Section]:
-    """The `limit` sections matching most of `terms` (as prefixes of their words), keeping
-    the backend's order among sections that match as many."""
+    """The `limit` sections matching most of `terms` (as prefixes of their words) in their
+    own heading and text, then in their document's title too (which every section of a
+    document shares), keeping the backend's order among sections that match as many."""
 
-    def matched(section: Section) -> int:
-        words = set(
-            _WORD.findall(" ".join([section.title, section.heading, *section.paragraphs]).lower())
-        )
+    def matched(*texts: str) -> int:
+        words = set(_WORD.findall(" ".join(texts).lower()))
         return sum(1 for term in terms if any(word.startswith(term) for word in words))
 
-    ranked = sorted(enumerate(sections), key=lambda item: (-matched(item[1]), item[0]))
+    def key(item: tuple[int, Section]) -> tuple[int, int, int]:
+        position, section = item
+        own = matched(section.heading, *section.paragraphs)
+        return (-own, -matched(section.title, section.heading, *section.paragraphs), position)
+
+    ranked = sorted(enumerate(sections), key=key)
     return [section for _, section in ranked[:limit]]
 
 
