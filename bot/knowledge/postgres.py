@@ -98,7 +98,8 @@ class PostgresKnowledge:
         return int(await self._pool.fetchval("SELECT count(*) FROM knowledge_documents") or 0)
 
     async def close(self) -> None:
-        await self._pool.close()
+        if not self._pool.is_closing():
+            await self._pool.close()
 
 
 async def _insert(db: asyncpg.Connection, document: Document, at: float) -> None:

@@ -41,6 +41,7 @@ class SqliteKnowledge:
     def __init__(self, db: sqlite3.Connection, worker: ThreadPoolExecutor) -> None:
         self._db = db
         self._worker = worker
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str) -> SqliteKnowledge:
@@ -113,6 +114,10 @@ class SqliteKnowledge:
         return int(row[0]) if row else 0
 
     async def close(self) -> None:
+        """Close once; closing again does nothing (services may be closed twice)."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             await self._run(lambda db: db.close())
         finally:

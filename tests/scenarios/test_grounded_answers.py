@@ -231,3 +231,19 @@ async def test_the_terminal_prints_the_sources_after_the_stats(
         "https://intranet.shopmax.in/policies/returns-and-exchange#time-limits"
     )
     assert "within 10 days of delivery" in out.split("--- Stream stats ---")[0]
+
+
+async def test_a_mark_in_streamed_text_is_shown_natively_by_one_edit_of_the_stream(
+    make_bot: BotFactory, model: FakeAnthropic, slack: FakeSlack
+) -> None:
+    """Streamed text cannot be taken back: the stream stops and its message is edited whole."""
+    bot = await make_bot(stream_transport="native")
+    model.script(
+        tool_round("get_product", {"sku": SONY}),
+        Script(chunks=[f"{SONY} is ₹1,08,790,", " and SMX-TV-9999 is ₹9,999."], delay=0.05),
+    )
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> Sony 65?", ts="1700090500.1"))
+    [answer] = await bot.finished_answers()
+    assert answer.markdown == f"{SONY} is ₹1,08,790, and SMX-TV-9999 ⚠ is ₹9,999 ⚠."
+    assert [c.method for c in slack.calls].count("chat.update") == 1
+    assert answer.context[-2].startswith(":warning: 2 figures")
