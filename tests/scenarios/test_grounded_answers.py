@@ -238,12 +238,39 @@ async def test_a_mark_in_streamed_text_is_shown_natively_by_one_edit_of_the_stre
 ) -> None:
     """Streamed text cannot be taken back: the stream stops and its message is edited whole."""
     bot = await make_bot(stream_transport="native")
+
+    async def streamed() -> None:  # the wrong figures are in Slack before the answer ends
+        def sent() -> bool:
+            calls = slack.calls_to("chat.startStream") + slack.calls_to("chat.appendStream")
+            return any("₹9,999" in (c.payload.get("markdown_text") or "") for c in calls)
+
+        await slack.wait_for(sent)
+
     model.script(
         tool_round("get_product", {"sku": SONY}),
-        Script(chunks=[f"{SONY} is ₹1,08,790,", " and SMX-TV-9999 is ₹9,999."], delay=0.05),
+        Script(
+            chunks=["SMX-TV-9999 is ₹9,999.\n", f"{SONY} is ₹1,08,790."],
+            before_chunk={1: streamed},
+        ),
     )
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> Sony 65?", ts="1700090500.1"))
     [answer] = await bot.finished_answers()
-    assert answer.markdown == f"{SONY} is ₹1,08,790, and SMX-TV-9999 ⚠ is ₹9,999 ⚠."
+    assert answer.markdown == f"SMX-TV-9999 ⚠ is ₹9,999 ⚠.\n{SONY} is ₹1,08,790."
     assert [c.method for c in slack.calls].count("chat.update") == 1
     assert answer.context[-2].startswith(":warning: 2 figures")
+
+
+async def test_marks_show_natively_whether_or_not_slack_has_the_text_yet(
+    make_bot: BotFactory, model: FakeAnthropic, slack: FakeSlack
+) -> None:
+    """Marks in text not streamed yet go out with the stop; in text already streamed, by one
+    edit: either way the message shows them, with at most one chat.update."""
+    bot = await make_bot(stream_transport="native")
+    model.script(
+        tool_round("get_product", {"sku": SONY}),
+        Script(chunks=[f"{SONY} is ₹1,08,790,", " and SMX-TV-9999 is ₹9,999."]),
+    )
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> Sony 65?", ts="1700090600.1"))
+    [answer] = await bot.finished_answers()
+    assert answer.markdown == f"{SONY} is ₹1,08,790, and SMX-TV-9999 ⚠ is ₹9,999 ⚠."
+    assert [c.method for c in slack.calls].count("chat.update") <= 1
