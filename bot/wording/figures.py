@@ -21,6 +21,7 @@ marked where it stands ("₹11,190 ⚠"). Right figures are never marked.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -167,10 +168,16 @@ def check(text: str, facts: Facts) -> Checked:
     asked = find(facts.asked)
     marks: list[tuple[Figure, str]] = []
     figures = find(text)
+    known = _Known(facts)
+    breaks = [at for at, char in enumerate(text) if char == "\n"]
+    last_sku: Figure | None = None
     for figure in figures:
+        sku = _on_its_line(breaks, last_sku, figure)
+        if figure.kind == "sku":
+            last_sku = figure
         if any(_same(figure, a) for a in asked):
             continue
-        verdict = _verdict(figure, facts, _sku_before(text, figure, figures))
+        verdict = _verdict(figure, facts, sku, known)
         if verdict is not None:  # counted even where the model wrote a ⚠ of its own
             marks.append((figure, "" if _marked_already(text, figure) else verdict))
     marked = text
@@ -197,13 +204,35 @@ def rupees(amount: Decimal | int) -> str:
 # ---- the verdict on one figure ----------------------------------------------------------------
 
 
-def _verdict(figure: Figure, facts: Facts, sku: str | None) -> str | None:
+class _Known:
+    """The catalog's current amounts and the derived ones, worked out once per answer (and
+    only if a figure needs them), not once per figure."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self._now: set[Decimal] | None = None
+        self._derived: set[Decimal] | None = None
+
+    @property
+    def now(self) -> set[Decimal]:
+        if self._now is None:
+            self._now = _now_amounts(self.facts)
+        return self._now
+
+    @property
+    def derived(self) -> set[Decimal]:
+        if self._derived is None:
+            self._derived = _derived(self.facts)
+        return self._derived
+
+
+def _verdict(figure: Figure, facts: Facts, sku: str | None, known: _Known) -> str | None:
     """None for a checked figure; else what to put after it."""
     if figure.kind == "sku":
         return _sku_verdict(figure.text.upper(), facts)
     if figure.kind == "stock":
         return _stock_verdict(figure, facts, sku)
-    return _amount_verdict(figure, facts)
+    return _amount_verdict(figure, facts, known)
 
 
 def _sku_verdict(sku: str, facts: Facts) -> str | None:
@@ -213,16 +242,19 @@ def _sku_verdict(sku: str, facts: Facts) -> str | None:
     return None if known else f" {MARK}"
 
 
-def _amount_verdict(figure: Figure, facts: Facts) -> str | None:
-    matching = [a for a in facts.amounts if _rounds_to(a, figure)]
+def _amount_verdict(figure: Figure, facts: Facts, known: _Known) -> str | None:
+    if figure.precision is None:
+        matching = [figure.value] if figure.value in facts.amounts else []
+    else:
+        matching = [a for a in facts.amounts if _rounds_to(a, figure)]
     if matching:
         changed = _changed(matching, facts)
         return None if changed is None else f" ({texts.now_figure(rupees(changed))})"
-    if any(_rounds_to(a, figure) for a in _now_amounts(facts)):
-        return None
-    if any(_rounds_to(a, figure) for a in _derived(facts)):
-        return None
-    return f" {MARK}"
+    if figure.precision is None:  # an exact amount: a set lookup
+        checked = figure.value in known.now or figure.value in known.derived
+    else:
+        checked = any(_rounds_to(a, figure) for a in (*known.now, *known.derived))
+    return None if checked else f" {MARK}"
 
 
 def _changed(matching: list[Decimal], facts: Facts) -> Decimal | None:
@@ -348,11 +380,12 @@ def _same(figure: Figure, asked: Figure) -> bool:
     return figure.value == asked.value
 
 
-def _sku_before(text: str, figure: Figure, figures: Sequence[Figure]) -> str | None:
-    """The SKU named last before `figure` on its line, if any."""
-    line_start = text.rfind("\n", 0, figure.start) + 1
-    before = [f for f in figures if f.kind == "sku" and line_start <= f.start < figure.start]
-    return before[-1].text.upper() if before else None
+def _on_its_line(breaks: list[int], sku: Figure | None, figure: Figure) -> str | None:
+    """`sku` (the SKU named last before `figure`), if it is on `figure`'s line (`breaks`: where
+    the text's line breaks are)."""
+    if sku is None or bisect.bisect(breaks, sku.end) != bisect.bisect(breaks, figure.start):
+        return None
+    return sku.text.upper()
 
 
 def _after_figure(text: str, end: int) -> int:

@@ -184,3 +184,14 @@ def test_a_huge_hostile_answer_is_checked_in_linear_time() -> None:
 )
 def test_rupees_are_written_with_indian_grouping(amount: Decimal | int, shown: str) -> None:
     assert rupees(amount) == shown
+
+
+def test_many_wrong_amounts_cost_one_working_out_of_the_derived_figures() -> None:
+    """Thousands of figures matching nothing, against a search's worth of returned amounts:
+    the derived amounts are worked out once, so this stays quick (and is never cut short)."""
+    found = facts()
+    for n in range(150):
+        found.add_product({"sku": f"SMX-TV-{n + 100:04d}", "price_inr": 20_000 + n * 7})
+    text = " ".join(f"₹{n:,}7" for n in range(3000))
+    checked = check(text, found)
+    assert checked.figures == 3000 and 0 < checked.unchecked <= 3000
