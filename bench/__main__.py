@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import budget, catalog, replicas, scheduler, simulate, store, workloads
+from bench import answers, budget, catalog, replicas, scheduler, simulate, store, workloads
+from bot.settings import load_settings
 
 
 def main() -> None:
@@ -14,7 +15,16 @@ def main() -> None:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "scheduler", "catalog", "budget", "store", "replicas", "simulate"],
+        choices=[
+            "all",
+            "scheduler",
+            "catalog",
+            "budget",
+            "store",
+            "replicas",
+            "simulate",
+            "answers",
+        ],
         help="which benchmark to run (all)",
     )
     parser.add_argument(
@@ -28,6 +38,11 @@ def main() -> None:
         "--variants",
         action="store_true",
         help="simulate: also steady arrivals at other gaps and with random lengths",
+    )
+    parser.add_argument(
+        "--model",
+        help="answers: the Claude model to answer with (needs ANTHROPIC_API_KEY; without a key "
+        "the offline demo model answers)",
     )
     args = parser.parse_args()
     if args.which in ("all", "catalog"):
@@ -47,6 +62,9 @@ def main() -> None:
         )
         results = asyncio.run(scheduler.main(chosen))
         print(scheduler.report(results, chosen), end="\n\n", flush=True)
+    if args.which in ("all", "answers"):
+        key = load_settings().anthropic_api_key
+        print(answers.run(args.model, key), end="\n\n", flush=True)
     if args.which == "simulate":
         print(simulate.run(more=args.variants), flush=True)
     if args.which == "replicas":

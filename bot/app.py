@@ -26,6 +26,7 @@ from bot.accounting.health import Health
 from bot.accounting.metrics import Metrics
 from bot.answering.answerer import AnswerConfig, Answerer
 from bot.answering.gate import Gate, Limits
+from bot.answering.grounding import CatalogPrices
 from bot.answering.history import ThreadReader
 from bot.answering.prompt import system_prompt
 from bot.answering.recovery import Leases
@@ -37,10 +38,15 @@ from bot.delivery.replies.base import ReplyFor
 from bot.delivery.replies.slack import SlackReplies
 from bot.delivery.slack_api import SlackApi
 from bot.delivery.slack_retry import Patience, http_session, web_client
+from bot.errors import CannotOpenStore
+from bot.knowledge import SAMPLE_KNOWLEDGE, Document, KnowledgeBase, open_knowledge, read_folder
+from bot.knowledge.cited import CitedTools
+from bot.knowledge.tool import search_tool
 from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel
 from bot.model.stream import Clock
 from bot.settings import Settings
 from bot.store import ResilientStore, Store, open_resilient_store, open_store
+from bot.store.opening import cannot_open
 from bot.store.retention import Retention
 from bot.surfaces import terminal
 from bot.surfaces.http import KEEPALIVE, CappedSite, listen, metrics_app, web_app
@@ -78,6 +84,7 @@ class Services:
     bolt: AsyncApp | None = None
     stops: StopPresses | None = None
     redis_windows: RedisWindows | None = None
+    knowledge: KnowledgeBase | None = None
     shutting_down: bool = False
     one_token: OneToken | None = None
     web_keys: dict[str, bytes] = field(default_factory=dict)  # the browser sessions' keys
@@ -110,6 +117,8 @@ class Services:
         if self.redis_windows is not None:
             await self.redis_windows.close()
         await self.store.close()
+        if self.knowledge is not None:
+            await self.knowledge.close()
         await self.model.close()
         if self.slack_client is not None and self.slack_client.session is not None:
             await self.slack_client.session.close()
@@ -123,12 +132,66 @@ def toolbox(settings: Settings) -> Toolbox | None:
     return Toolbox(Catalog(load_catalog(settings.catalog or SAMPLE_CATALOG)))
 
 
-def answer_config(settings: Settings, tools: Toolbox | None = None) -> AnswerConfig:
+def knowledge_documents(settings: Settings) -> list[Document] | None:
+    """The documents of `SHOPMAX_KNOWLEDGE_DIR`, checked (`KnowledgeError` lists every bad
+    file and field), or None when it is not set or the knowledge base is off."""
+    if not settings.knowledge_enabled or settings.knowledge_dir is None:
+        return None
+    return read_folder(settings.knowledge_dir)
+
+
+async def knowledge_for(
+    settings: Settings, documents: list[Document] | None
+) -> KnowledgeBase | None:
+    """The knowledge base in the store's database, holding `documents` when given; while it
+    holds none, the sample one is imported, so a first try shows sources. None when off."""
+    if not settings.knowledge_enabled:
+        return None
+    try:
+        knowledge = await open_knowledge(settings.database_url)
+    except Exception as exc:
+        error = cannot_open(settings.database_url, exc)
+        if error is None:
+            raise
+        raise CannotOpenStore(f"{error} (for the knowledge base)") from exc
+    try:
+        if documents is not None:
+            report = await knowledge.replace_all(documents, at=time.time())
+            log.info(texts.knowledge_imported(str(settings.knowledge_dir), report))
+        elif await knowledge.documents() == 0:
+            await knowledge.replace_all(read_folder(SAMPLE_KNOWLEDGE), at=time.time())
+            log.info(texts.KNOWLEDGE_SAMPLE)
+    except BaseException:
+        await knowledge.close()
+        raise
+    return knowledge
+
+
+def tools_for(catalog: Toolbox | None, knowledge: KnowledgeBase | None) -> CitedTools | None:
+    """Claude's tools: the catalog's and `search_knowledge`, every result a search result it
+    can cite (None when both are off)."""
+    if catalog is None and knowledge is None:
+        return None
+    return CitedTools(catalog, [search_tool(knowledge)] if knowledge is not None else [])
+
+
+def answer_config(
+    settings: Settings,
+    tools: Toolbox | None = None,
+    knowledge: KnowledgeBase | None = None,
+) -> AnswerConfig:
+    prompt = system_prompt(
+        settings.system_prompt_file,
+        catalog=tools is not None,
+        knowledge=knowledge is not None,
+        escalate_to=settings.escalate_to,
+    )
     return AnswerConfig(
         model=settings.model,
         max_tokens=settings.max_tokens,
-        system_prompt=system_prompt(settings.system_prompt_file, catalog=tools is not None),
-        tools=tools,
+        system_prompt=prompt,
+        tools=tools_for(tools, knowledge),
+        catalog_now=None if tools is None else CatalogPrices(tools.catalog),
         tool_rounds=settings.tool_rounds,
         history_tokens=settings.history_tokens,
         usd_inr=settings.usd_inr,
@@ -175,13 +238,14 @@ def answerer_for(
     metrics: Metrics,
     *,
     tools: Toolbox | None,
+    knowledge: KnowledgeBase | None = None,
     replies: ReplyFor | None = None,
     threads: ThreadReader | None = None,
     clock: Clock = time.monotonic,
 ) -> Answerer:
     """The one answering path every surface uses."""
     return Answerer(
-        config=answer_config(settings, tools),
+        config=answer_config(settings, tools, knowledge),
         model=model,
         store=store,
         metrics=metrics,
@@ -200,6 +264,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     settings.require_web()
     settings.require_anthropic()
     tools = toolbox(settings)  # a bad catalog stops start-up before anything is opened
+    documents = knowledge_documents(settings)  # and so does a bad knowledge folder
     metrics = Metrics()
     health = Health(metrics)
     store = await open_resilient_store(
@@ -213,6 +278,11 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     # The browser's signing keys, read while the database is known to answer: a tablet can
     # then sign in and be checked even if it goes away later.
     web_keys = {name: await store.signing_key(name) for name in (SESSIONS_KEY, CONVERSATIONS_KEY)}
+    try:
+        knowledge = await knowledge_for(settings, documents)
+    except BaseException:
+        await store.close()
+        raise
     model = model_client(settings)
     redis_windows = None
     if settings.redis_url:
@@ -248,6 +318,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         model,
         metrics,
         tools=tools,
+        knowledge=knowledge,
         replies=replies,
         threads=None if slack is None else slack.thread,
         clock=clock,
@@ -266,6 +337,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         slack=slack,
         redis_windows=redis_windows,
         web_keys=web_keys,
+        knowledge=knowledge,
     )
     if client is not None and slack is not None:
         views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
@@ -362,13 +434,17 @@ async def ask(settings: Settings, text: str, out: TextIO) -> int:
     """`shopmax-bot ask`: one question from the terminal, through the one answering path
     (the gate and the ledger included), printed as it streams."""
     tools = toolbox(settings)
+    documents = knowledge_documents(settings)
     async with AsyncExitStack() as stack:
         settings = await model_or_demo(settings, stack, announce=False)
         store = await open_store(settings.database_url)
         stack.push_async_callback(store.close)
+        knowledge = await knowledge_for(settings, documents)
+        if knowledge is not None:
+            stack.push_async_callback(knowledge.close)
         model = model_client(settings)
         stack.push_async_callback(model.close)
-        answerer = answerer_for(settings, store, model, Metrics(), tools=tools)
+        answerer = answerer_for(settings, store, model, Metrics(), tools=tools, knowledge=knowledge)
         return await terminal.ask(answerer, text, out)
 
 
@@ -420,7 +496,7 @@ async def model_or_demo(
     in the log, unless the answer itself is the output: `ask`, whose demo answers say it)."""
     if settings.anthropic_api_key:
         return settings
-    demo = await stack.enter_async_context(DemoModel.start())
+    demo = await stack.enter_async_context(DemoModel.start(escalate_to=settings.escalate_to))
     if announce:
         log.warning(texts.DEMO_STARTED)
     return replace(

@@ -18,7 +18,8 @@ from bot.accounting.totals import GROUPS, as_csv, as_table, grouped
 from bot.app import ask, model_client, run
 from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.catalog.describe import describe
-from bot.errors import CannotStart, CatalogError, SettingsError
+from bot.errors import CannotStart, CatalogError, KnowledgeError, SettingsError
+from bot.knowledge import open_knowledge, read_folder
 from bot.settings import Settings, load_settings
 from bot.store import open_store
 from bot.wording import texts
@@ -95,6 +96,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replace the key browser sessions are signed with (kept in the store, "
         "shared by every replica) and revoke every session: everyone signs in again.",
     )
+    knowledge_parser = commands.add_parser(
+        "knowledge", help="import, check and search the knowledge base (docs/knowledge.md)"
+    )
+    knowledge_commands = knowledge_parser.add_subparsers(
+        dest="knowledge_command", required=True, metavar="KNOWLEDGE_COMMAND"
+    )
+    import_parser = knowledge_commands.add_parser(
+        "import",
+        help="import a folder of policies, offers and guides into the store",
+        description="Make the knowledge base in DATABASE_URL hold exactly the documents of DIR: "
+        "every file is checked first (each problem named, nothing imported if any), then new "
+        "documents are added, changed ones replaced and gone ones removed, in one transaction.",
+    )
+    import_parser.add_argument("folder", type=Path, metavar="DIR", help="the documents' folder")
+    check_knowledge = knowledge_commands.add_parser(
+        "check", help="check a folder without importing it"
+    )
+    check_knowledge.add_argument("folder", type=Path, metavar="DIR", help="the documents' folder")
+    find_parser = knowledge_commands.add_parser(
+        "search", help="search the knowledge base as Claude's search_knowledge tool does"
+    )
+    find_parser.add_argument("query", help="words to match, e.g. 'return window tv'")
+    find_parser.add_argument("--category", help="only documents about this category (or all)")
     usage_parser = commands.add_parser("usage", help="answers, tokens and cost from the ledger")
     usage_parser.add_argument(
         "--since",
@@ -131,11 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(rotate_key(settings))
             print(texts.KEY_ROTATED)
             return 0
+        if args.command == "knowledge":
+            return asyncio.run(knowledge_command(settings, args))
         if args.command == "usage":
             print(asyncio.run(usage(settings, args.since, args.by, csv=args.csv)).rstrip("\n"))
             return 0
         return asyncio.run(ask(settings, args.question, sys.stdout))
-    except (SettingsError, CatalogError) as exc:
+    except (SettingsError, CatalogError, KnowledgeError) as exc:
         print(f"shopmax-bot: {exc}", file=sys.stderr)
         return 2
     except CannotStart as exc:  # a port in use, a database out of reach: one line, no traceback
@@ -182,6 +208,32 @@ def catalog_command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{product.sku:<13} ₹{product.price:>9,}  {product.name}  [{stock}]")
     if not found:
         print("no products match")
+    return 0
+
+
+async def knowledge_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`knowledge import DIR`, `knowledge check DIR`, `knowledge search QUERY`."""
+    if args.knowledge_command in ("import", "check"):
+        documents = read_folder(args.folder)  # KnowledgeError names every problem
+        sections = sum(len(d.sections) for d in documents)
+        if args.knowledge_command == "check":
+            print(f"{args.folder}: {len(documents)} documents, {sections} sections, OK")
+            return 0
+    knowledge = await open_knowledge(settings.database_url)
+    try:
+        if args.knowledge_command == "import":
+            report = await knowledge.replace_all(documents, at=time.time())
+            print(texts.knowledge_imported(str(args.folder), report))
+            return 0
+        found = await knowledge.search(args.query, category=args.category, at=time.time(), limit=5)
+    finally:
+        await knowledge.close()
+    for section in found:
+        print(f"{section.title} › {section.heading or '(top)'}  [{section.path}]")
+        for paragraph in section.paragraphs[:3]:
+            print(f"    {paragraph[:100]}")
+    if not found:
+        print("nothing valid today matches")
     return 0
 
 

@@ -3,6 +3,7 @@
     ShopMaxError                    base: catch this to catch ours and nothing else
     ├── SettingsError               a setting is missing or malformed; start-up stops with one line
     ├── CatalogError                the catalog file cannot be used; lists each bad row and field
+    ├── KnowledgeError              a knowledge folder cannot be imported; names each bad file
     ├── CannotStart                 something the bot needs from its machine is not there
     │   ├── CannotListen            the HTTP port is taken (or the address is not this machine's)
     │   └── CannotOpenStore         the database cannot be reached, entered or prepared
@@ -40,6 +41,20 @@ class CatalogError(ShopMaxError):
         self.problems = problems
 
     def __str__(self) -> str:
+        return "\n".join([self.args[0], *(f"  - {p}" for p in self.problems)])
+
+
+class KnowledgeError(ShopMaxError):
+    """A knowledge folder cannot be imported (nothing of it is). `problems` names each bad
+    file and field."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+    def __str__(self) -> str:
+        if self.problems == [self.args[0]]:
+            return str(self.args[0])
         return "\n".join([self.args[0], *(f"  - {p}" for p in self.problems)])
 
 

@@ -83,6 +83,19 @@ def _catalog_path(raw: str) -> Path:
     return path
 
 
+def _folder(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise ValueError("no such folder")
+    return path
+
+
+def _person(raw: str) -> str:
+    if len(raw) > 100 or "\n" in raw:
+        raise ValueError("use one line of up to 100 characters, e.g. your store manager")
+    return raw
+
+
 def _on_off(raw: str) -> bool:
     value = raw.lower()
     if value in {"on", "true", "1", "yes"}:
@@ -275,6 +288,10 @@ class Settings:
     )
     web_idle_minutes: float = setting("SHOPMAX_WEB_IDLE_MINUTES", 15.0, _positive_float)
     max_connections: int = setting("SHOPMAX_MAX_CONNECTIONS", 512, _positive_int)
+    # None: the knowledge base as last imported (the sample one while the store has none)
+    knowledge_dir: Path | None = setting("SHOPMAX_KNOWLEDGE_DIR", None, _folder)
+    knowledge_enabled: bool = setting("SHOPMAX_KNOWLEDGE_TOOLS", True, _on_off)
+    escalate_to: str = setting("SHOPMAX_ESCALATE_TO", "your store manager", _person)
 
     @property
     def serves_slack(self) -> bool:

@@ -33,6 +33,7 @@ class LedgerRow:
     outcome: str  # ok, stopped, interrupted, error
     cost_usd: float | None
     cost_inr: float | None
+    unverified_figures: int = 0  # figures in the answer that could not be checked (marked ⚠)
 
     @property
     def tokens(self) -> int:
@@ -57,6 +58,7 @@ def row_for(
     first_visible_s: float | None = None,
     slack_calls: int = 0,
     discount: Decimal = Decimal(1),
+    unverified_figures: int = 0,
 ) -> LedgerRow:
     """The ledger row for an answer (or a batch call, at its `discount`). Pure but for the time."""
     usd = cost_usd(stats.model, stats.usage, prices)
@@ -81,4 +83,5 @@ def row_for(
         outcome=outcome,
         cost_usd=None if usd is None else float(usd),
         cost_inr=None if inr is None else float(inr),
+        unverified_figures=unverified_figures,
     )

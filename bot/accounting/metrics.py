@@ -73,6 +73,13 @@ class Metrics:
             "shopmax_slack_429", "Slack calls answered 429, by method.", ["method"], registry=r
         )
         self.errors = Counter("shopmax_errors", "Failures, by kind.", ["kind"], registry=r)
+        self.unverified_figures = Counter(
+            "shopmax_unverified_figures",
+            "Figures in answers that could not be checked against the catalog or the "
+            "knowledge base (marked ⚠), by model.",
+            ["model"],
+            registry=r,
+        )
         self.dependency_failures = Counter(
             "shopmax_dependency_failures",
             "Calls that could not reach a dependency (database, redis, slack), by dependency.",
@@ -112,6 +119,7 @@ class Metrics:
             self.tokens.labels(row.model, kind).inc(count)
         if row.cost_usd is not None:
             self.cost.labels(row.model).inc(row.cost_usd)
+        self.unverified_figures.labels(row.model).inc(row.unverified_figures)
 
     def events_handled(self) -> int:
         """How many events listeners have finished with (all kinds and results)."""

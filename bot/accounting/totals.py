@@ -31,6 +31,7 @@ class Totals:
     unpriced: int
     ttft_p50_ms: float | None
     ttft_p95_ms: float | None
+    unverified_figures: int = 0
 
     @property
     def tokens(self) -> int:
@@ -59,6 +60,7 @@ def totals(rows: Iterable[LedgerRow]) -> Totals:
         unpriced=sum(1 for r in rows if r.cost_usd is None),
         ttft_p50_ms=percentile(ttfts, 0.5),
         ttft_p95_ms=percentile(ttfts, 0.95),
+        unverified_figures=sum(r.unverified_figures for r in rows),
     )
 
 
@@ -151,6 +153,7 @@ def _sum(items: Iterable[Totals]) -> Totals:
         unpriced=sum(t.unpriced for t in items),
         ttft_p50_ms=None,
         ttft_p95_ms=None,
+        unverified_figures=sum(t.unverified_figures for t in items),
     )
 
 

@@ -28,20 +28,23 @@ from bot.accounting.ledger import row_for
 from bot.accounting.metrics import Metrics
 from bot.answering.conversation import build_messages, with_thread_context
 from bot.answering.gate import Gate
+from bot.answering.grounding import Grounding
 from bot.answering.history import ThreadReader, thread_history
 from bot.answering.running import Answered, Running, Stop, Streamed
 from bot.catalog.tools import status_line
 from bot.delivery.replies.base import Reply, ReplyFor
 from bot.errors import ModelError, ModelInterrupted, SlackError
+from bot.knowledge import tool as knowledge_tool
 from bot.logs import correlation_id
 from bot.model.pricing import PRICES, ModelPrice
-from bot.model.stream import Clock, Finished, ModelRequest, TextDelta, ToolCall
+from bot.model.stream import Cited, Clock, Finished, ModelRequest, TextDelta, ToolCall, ToolRan
 from bot.model.stream import stream_answer as model_stream
 from bot.model.tools import Tools
 from bot.question import Question, Refusal, RefusalKind, Surface, Turn
 from bot.store import Store
 from bot.wording import texts
 from bot.wording.ending import Ending, ending_for, note_for
+from bot.wording.figures import CatalogNow
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ class AnswerConfig:
     prices: dict[str, ModelPrice] = field(default_factory=lambda: dict(PRICES))
     replica: str = "local"  # whose answer it is, for crash recovery
     lease: float = 15.0
+    catalog_now: CatalogNow | None = None  # current prices and stock, for checking figures
 
 
 class Answerer:
@@ -117,7 +121,9 @@ class Answerer:
             question.user,
             question.channel,
         )
-        running = self._track(Running(answer_id, question, reply, received=self.clock()))
+        running = Running(answer_id, question, reply, received=self.clock())
+        running.grounding = Grounding(question.text)
+        self._track(running)
         outcome = "error"
         try:
             answered = await self._answer(running)
@@ -135,7 +141,7 @@ class Answerer:
         opening = asyncio.create_task(self._open(running))
         try:
             request = await self._conversation(running.question)
-            streamed = await self._stream(request, running)
+            streamed = await self._check(await self._stream(request, running), running)
         except BaseException as exc:  # the record could not be written, or a bug
             opening.cancel()
             await asyncio.gather(opening, running.begun, return_exceptions=True)
@@ -228,7 +234,11 @@ class Answerer:
                     if reply.gone:  # deleted, or the browser left: leaving closes the stream
                         return Streamed(running.partial.stats(reply.text, self.clock, "stopped"))
                 elif isinstance(event, ToolCall):
-                    reply.status(status_line(event.name, event.args))
+                    reply.status(_status_line(event.name, event.args))
+                elif isinstance(event, ToolRan):
+                    running.grounding.ran(event)
+                elif isinstance(event, Cited):
+                    reply.add(running.grounding.cite(event))
                 elif isinstance(event, Finished):
                     return Streamed(event.stats)
         except ModelError as exc:
@@ -239,15 +249,34 @@ class Answerer:
             await stream.aclose()
         return Streamed(None)
 
+    async def _check(self, streamed: Streamed, running: Running) -> Streamed:
+        """Every figure in the answer checked before its final edit: those that cannot be are
+        marked in the text (`Grounding.check`), and counted."""
+        reply = running.reply
+        if not reply.text or reply.gone:
+            return streamed
+        checked = await running.grounding.check(reply.text, self.config.catalog_now)
+        if checked.text != reply.text:
+            reply.revise(checked.text)
+        return replace(streamed, unchecked=checked.unchecked)
+
     def _ending(self, streamed: Streamed, running: Running) -> Ending:
-        config = self.config
-        return ending_for(
+        config, grounding = self.config, running.grounding
+        ending = ending_for(
             streamed.stats,
             streamed.error,
             usd_inr=config.usd_inr,
             stopped_by=running.stopped_by,
             shutting_down=running.shutting_down,
             prices=config.prices,
+            grounded=grounding.tools_used > 0,
+        )
+        line = texts.unchecked_figures(streamed.unchecked) if streamed.unchecked else None
+        return replace(
+            ending,
+            notices=(*ending.notices, line) if line else ending.notices,
+            sources=tuple(grounding.sources),
+            unchecked=streamed.unchecked,
         )
 
     async def _show(
@@ -313,6 +342,7 @@ class Answerer:
             prices=config.prices,
             first_visible_s=None if first is None else first - running.received,
             slack_calls=reply.calls,
+            unverified_figures=streamed.unchecked,
         )
         await self.store.record(row)
         await self.store.settle(running.answer_id)  # its tokens are in the ledger now
@@ -406,6 +436,12 @@ class Answerer:
             running.shutting_down = True
             running.cut()
         await self.wait_idle(10)
+
+
+def _status_line(name: str, args: dict[str, object]) -> str:
+    if name == knowledge_tool.NAME:
+        return knowledge_tool.status_line(args)
+    return status_line(name, args)
 
 
 def _outcome(error: Exception | None, *, stopped: bool) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.wording import texts
+
 SYSTEM_PROMPT = """\
 You are ShopMax Assistant, the in-house helper for the store staff of ShopMax India, a chain of
 consumer-electronics and home-appliance stores. Staff ask you about products, prices,
@@ -32,8 +34,29 @@ recommend so staff can find it in the store system.
 """
 
 
-def system_prompt(path: Path | None, *, catalog: bool = False) -> str:
+KNOWLEDGE_RULES = """
+You can search ShopMax's own documents with the tool search_knowledge: returns and exchange,
+ShopMax Care extended warranty, no-cost EMI and bank offers, delivery and installation
+charges, and troubleshooting guides. Quote policies, offers, charges and troubleshooting steps
+only from its results, never from memory; an offer it does not return is not running. Tool
+results come as search results: say each fact in the words of the result it came from, so it
+is cited.
+"""
+
+
+def system_prompt(
+    path: Path | None,
+    *,
+    catalog: bool = False,
+    knowledge: bool = False,
+    escalate_to: str = "your store manager",
+) -> str:
     """The built-in prompt, or the contents of `path` when a replacement file is configured;
-    with the catalog tools on, the rule to quote prices and stock only from them is added."""
+    with the catalog tools on, the rule to quote prices and stock only from them is added, with
+    the knowledge base the rule for policies and offers, and always who to point staff to when
+    nothing is found (`SHOPMAX_ESCALATE_TO`)."""
     base = SYSTEM_PROMPT if path is None else path.read_text(encoding="utf-8").strip()
-    return f"{base.rstrip()}\n{CATALOG_RULES}" if catalog else base
+    rules = [CATALOG_RULES] if catalog else []
+    rules += [KNOWLEDGE_RULES] if knowledge else []
+    rules.append(texts.escalation(escalate_to) + "\n")
+    return "\n".join([base.rstrip(), *(rule.strip("\n") for rule in rules)]) + "\n"

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field
 from enum import Enum
 
+from bot.answering.grounding import Grounding
 from bot.delivery.replies.base import Reply
 from bot.errors import ModelError
 from bot.model.stream import Partial
@@ -32,6 +33,7 @@ class Streamed:
 
     stats: AnswerStats | None
     error: ModelError | None = None
+    unchecked: int = 0  # figures that could not be checked (marked ⚠)
 
 
 class Stop(Enum):
@@ -57,6 +59,7 @@ class Running:
     stopped_by: str | None = None
     shutting_down: bool = False
     partial: Partial = field(default_factory=Partial)
+    grounding: Grounding = field(default_factory=Grounding)
 
     @property
     def cut_short(self) -> bool:

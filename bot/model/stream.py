@@ -12,7 +12,7 @@ closes the HTTP stream, so a stopped answer stops costing tokens.
 
 from __future__ import annotations
 
-import json
+import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -20,12 +20,15 @@ from typing import Any
 
 import anthropic
 import httpx2
-import pydantic
 
 from bot.errors import ModelInterrupted, ModelUnavailable
-from bot.model.events import EventReader, StreamError, malformed
-from bot.model.tools import Tools
+from bot.model.citations import Reference, references_for
+from bot.model.events import EventReader, StreamError
+from bot.model.message import Citation, Message, as_object, count
+from bot.model.tools import ToolResult, Tools
 from bot.model.usage import AnswerStats, Usage, estimate_tokens, usage_from
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
@@ -44,6 +47,22 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class ToolRan:
+    """A tool call's result, as it went back to Claude (its figures and sources count)."""
+
+    name: str
+    args: dict[str, Any]
+    result: ToolResult
+
+
+@dataclass(frozen=True)
+class Cited:
+    """The text block that just ended cites these search results (in the order cited)."""
+
+    references: tuple[Reference, ...]
+
+
+@dataclass(frozen=True)
 class Finished:
     """The model is done; `text` is all text it wrote, `stats` what the footer shows."""
 
@@ -51,7 +70,7 @@ class Finished:
     stats: AnswerStats
 
 
-ModelEvent = TextDelta | ToolCall | Finished
+ModelEvent = TextDelta | ToolCall | ToolRan | Cited | Finished
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,8 @@ async def stream_answer(
     partial.started, partial.model = clock(), request.model
     messages = list(request.messages)
     turn = _Turn(clock, partial)
+    # Every search result sent so far, in request order: a citation names one by position.
+    references: list[Reference] = []
     for round_number in range(max_rounds + 1):
         params: dict[str, Any] = {
             "model": request.model,
@@ -121,11 +142,11 @@ async def stream_answer(
             "messages": messages,
         }
         if tools is not None:
-            params["tools"] = tools.schemas
+            params["tools"] = cached_tools(tools.schemas)
             if round_number == max_rounds:
                 params["tool_choice"] = {"type": "none"}
-        async for delta in turn.stream(client, params):
-            yield delta
+        async for event in turn.stream(client, params, references):
+            yield event
         final = turn.final
         assert final is not None
         if final.stop_reason != "tool_use" or tools is None:
@@ -138,6 +159,8 @@ async def stream_answer(
             args = dict(block.input) if isinstance(block.input, dict) else {}
             yield ToolCall(block.name, args)
             result = await tools.run(block.name, args)
+            references.extend(references_for(result.content, result.references))
+            yield ToolRan(block.name, args, result)
             results.append(
                 {
                     "type": "tool_result",
@@ -169,15 +192,18 @@ class _Turn:
         return "".join(self.parts)
 
     async def stream(
-        self, client: anthropic.AsyncAnthropic, params: dict[str, Any]
-    ) -> AsyncIterator[TextDelta]:
+        self,
+        client: anthropic.AsyncAnthropic,
+        params: dict[str, Any],
+        references: Sequence[Reference],
+    ) -> AsyncIterator[TextDelta | Cited]:
         partial, separate = self.partial, bool(self.parts)
         request_id: str | None = None
-        message = _Message()
+        message = Message()
         try:
             # The SDK makes the request (headers, retries, status errors); the events are read
             # from the raw bytes (`events.py`): the SDK's stream would build a typed object for
-            # every token, most of the CPU a token costs. `_Message` keeps what the end needs.
+            # every token, most of the CPU a token costs. `Message` keeps what the end needs.
             async with client.messages.with_streaming_response.create(
                 stream=True, **params
             ) as response:
@@ -188,6 +214,9 @@ class _Turn:
                         text = message.add(event.data)
                         if text is None:
                             self._started(event.data)
+                            cited = _cited(message.cited(), references)
+                            if cited:
+                                yield cited
                             continue
                         if partial.ttft is None:
                             partial.ttft = self.clock() - partial.started
@@ -227,13 +256,13 @@ class _Turn:
         """At `message_start`: the input tokens (billed whatever happens next)."""
         if data.get("type") != "message_start":
             return
-        usage = _object(_object(data.get("message")).get("usage"))
+        usage = as_object(as_object(data.get("message")).get("usage"))
         partial = self.partial
-        partial.input_tokens = self.usage.input_tokens + _count(usage, "input_tokens")
-        partial.cache_write_tokens = self.usage.cache_write_tokens + _count(
+        partial.input_tokens = self.usage.input_tokens + count(usage, "input_tokens")
+        partial.cache_write_tokens = self.usage.cache_write_tokens + count(
             usage, "cache_creation_input_tokens"
         )
-        partial.cache_read_tokens = self.usage.cache_read_tokens + _count(
+        partial.cache_read_tokens = self.usage.cache_read_tokens + count(
             usage, "cache_read_input_tokens"
         )
 
@@ -248,95 +277,30 @@ class _Turn:
         )
 
 
-class _Message:
-    """The message a raw event stream describes, as the SDK's own `Message` at its end: its
-    content blocks (text, tool calls with their input), stop reason and cumulative usage.
-
-    Events are plain JSON objects from the network: each field is checked for its type where
-    it is read, and anything else is a `StreamError` ("malformed_stream").
-    """
-
-    def __init__(self) -> None:
-        self.message: dict[str, Any] | None = None
-        self.blocks: dict[int, dict[str, Any]] = {}
-        self.texts: dict[int, list[str]] = {}
-        self.inputs: dict[int, list[str]] = {}
-
-    def add(self, event: dict[str, Any]) -> str | None:
-        """Take one event; the text it adds, if it is a text delta (else None)."""
-        kind = event.get("type")
-        if kind == "content_block_delta":
-            index, delta = _index(event), _object(event.get("delta"))
-            if delta.get("type") == "text_delta":
-                text = _string(delta.get("text"))
-                self.texts.setdefault(index, []).append(text)
-                return text
-            if delta.get("type") == "input_json_delta":
-                self.inputs.setdefault(index, []).append(_string(delta.get("partial_json")))
-        elif kind == "message_start":
-            self.message = dict(_object(event.get("message")))
-        elif kind == "content_block_start":
-            self.blocks[_index(event)] = dict(_object(event.get("content_block")))
-        elif kind == "message_delta" and self.message is not None:
-            delta = _object(event.get("delta"))
-            self.message.update({k: v for k, v in delta.items() if v is not None})
-            # Usage in message_delta is cumulative: it replaces what message_start said.
-            usage = _object(event.get("usage"))
-            self.message["usage"] = {
-                **_object(self.message.get("usage")),
-                **{k: v for k, v in usage.items() if v is not None},
-            }
-        elif kind == "error":
-            error = _object(event.get("error"))
-            raise StreamError(_string(error.get("type") or "api_error"))
-        return None
-
-    def final(self) -> anthropic.types.Message | None:
-        """The message, or None if the stream never said it began."""
-        if self.message is None:
-            return None
-        content = []
-        for index in sorted(self.blocks):
-            block = self.blocks[index]
-            if block.get("type") == "text":
-                block["text"] = _string(block.get("text", "")) + "".join(self.texts.get(index, []))
-            elif index in self.inputs:
-                raw = "".join(self.inputs[index])
-                try:
-                    block["input"] = json.loads(raw) if raw else {}
-                except (ValueError, RecursionError) as exc:
-                    raise malformed("a tool call's input is not JSON") from exc
-            content.append(block)
-        try:
-            return anthropic.types.Message.model_validate({**self.message, "content": content})
-        except pydantic.ValidationError as exc:
-            raise malformed("the message does not validate") from exc
+def _cited(citations: list[Citation], references: Sequence[Reference]) -> Cited | None:
+    """The references a stopped text block cites, each once, in order. A citation naming a
+    search result the request did not hold is left out (it cannot be shown as a source)."""
+    found: list[Reference] = []
+    for citation in citations:
+        if citation.search_result_index >= len(references):
+            log.warning(
+                "a citation names search result %d of %d",
+                citation.search_result_index,
+                len(references),
+            )
+            continue
+        reference = references[citation.search_result_index]
+        if reference not in found:
+            found.append(reference)
+    return Cited(tuple(found)) if found else None
 
 
-def _object(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise malformed("an object expected")
-    return value
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise malformed("a string expected")
-    return value
-
-
-def _index(event: dict[str, Any]) -> int:
-    index = event.get("index")
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 1024:
-        raise malformed("a content block index expected")
-    return index
-
-
-def _count(usage: dict[str, Any], name: str) -> int:
-    value = usage.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def cached_tools(schemas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tools with a cache breakpoint on the last one: the tools come first in the prompt,
+    so every question after the first reads them from Anthropic's cache, whatever follows."""
+    if not schemas:
+        return schemas
+    return [*schemas[:-1], {**schemas[-1], "cache_control": {"type": "ephemeral"}}]
 
 
 def cached_system(system: str) -> list[dict[str, Any]]:

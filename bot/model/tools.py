@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from jsonschema import Draft202012Validator
 
+from bot.model.citations import Reference
+
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 3  # validation problems told to Claude at once
@@ -27,14 +29,35 @@ SHOWN_VALUE = 60  # characters of a bad value repeated back
 
 @dataclass(frozen=True)
 class ToolResult:
-    """What a tool call gave back: JSON text for Claude, or an error Claude should read."""
+    """What a tool call gave back: JSON text for Claude, or an error Claude should read, or
+    content blocks (`search_result` blocks Claude can cite, see `bot.model.citations`).
 
-    content: str
+    `data` is the value a JSON result was made from, and `references` say what each search
+    result in `content` stands for: the answering path checks the answer's figures against
+    the one and names its sources from the other.
+    """
+
+    content: str | list[dict[str, Any]]
     is_error: bool = False
+    data: Any = None
+    references: tuple[Reference, ...] = ()
 
     @classmethod
     def json(cls, value: Any) -> ToolResult:
-        return cls(json.dumps(value, ensure_ascii=False))
+        return cls(json.dumps(value, ensure_ascii=False), data=value)
+
+    @property
+    def text(self) -> str:
+        """The result's text: the JSON, or the text of its blocks (search results included)."""
+        if isinstance(self.content, str):
+            return self.content
+        parts: list[str] = []
+        for block in self.content:
+            inner = block.get("content") if block.get("type") == "search_result" else [block]
+            for item in inner if isinstance(inner, list) else []:
+                if isinstance(item, dict) and isinstance(item.get("text"), str):
+                    parts.append(item["text"])
+        return "\n".join(parts)
 
 
 class Tools(Protocol):

@@ -161,6 +161,10 @@ MIGRATIONS: tuple[str, ...] = (
         RETURN NULL;
     END $$;
     """,
+    # How many figures in the answer could not be checked (marked ⚠ in Slack).
+    """
+    ALTER TABLE ledger ADD COLUMN unverified_figures INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]

@@ -153,6 +153,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
     """,
+    # How many figures in the answer could not be checked (marked ⚠ in Slack).
+    """
+    ALTER TABLE ledger ADD COLUMN unverified_figures INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]

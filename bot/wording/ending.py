@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import ModelError, ModelInterrupted, ShopMaxError
+from bot.model.citations import Reference
 from bot.model.demo import DEMO_MODEL
 from bot.model.pricing import PRICES, ModelPrice, cost_usd
 from bot.model.usage import AnswerStats
-from bot.wording import markdown, texts
+from bot.wording import markdown, sources, texts
 
 BUSY_KINDS = frozenset({"overloaded_error", "rate_limit_error", "http_429", "http_529"})
 
@@ -30,6 +31,13 @@ class Ending:
     feedback: bool = False  # a complete answer: ask for 👍 / 👎
     stats: AnswerStats | None = None
     cost: str | None = None  # the cost as people read it, e.g. "$0.0012 (₹0.10)"
+    sources: tuple[Reference, ...] = ()  # what the answer cited, numbered in this order
+    unchecked: int = 0  # figures in the answer that could not be checked (marked ⚠)
+
+    @property
+    def sources_text(self) -> str | None:
+        """The sources as Slack shows them (one context block), or None."""
+        return sources.mrkdwn(self.sources)
 
 
 def ending_for(
@@ -40,8 +48,10 @@ def ending_for(
     stopped_by: str | None = None,
     shutting_down: bool = False,
     prices: dict[str, ModelPrice] = PRICES,
+    grounded: bool = True,
 ) -> Ending:
-    """The notices and footer for an answer that ended this way."""
+    """The notices and footer for an answer that ended this way; an answer that used no tool
+    says so in its footer (not `grounded`: "not from the catalog")."""
     notices: list[str] = []
     retry = False
     if shutting_down:
@@ -66,7 +76,7 @@ def ending_for(
         notices.append(texts.NOTICE_SLACK_FAILED)
     if stats is not None and stats.stop_reason in texts.STOP_REASON_NOTICES:
         notices.append(texts.STOP_REASON_NOTICES[stats.stop_reason])
-    footer = footer_for(stats, usd_inr, prices) if stats is not None else None
+    footer = footer_for(stats, usd_inr, prices, grounded=grounded) if stats is not None else None
     cost = None if stats is None else cost_for(stats, usd_inr, prices)
     complete = error is None and not (stopped_by or shutting_down) and stats is not None
     return Ending(tuple(notices), footer, retry, complete, stats, cost)
@@ -76,7 +86,13 @@ def cost_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice] =
     return texts.cost_text(cost_usd(stats.model, stats.usage, prices), usd_inr)
 
 
-def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice] = PRICES) -> str:
+def footer_for(
+    stats: AnswerStats,
+    usd_inr: float,
+    prices: dict[str, ModelPrice] = PRICES,
+    *,
+    grounded: bool = True,
+) -> str:
     usage = stats.usage
     return texts.footer(
         input_tokens=usage.input_tokens,
@@ -89,6 +105,7 @@ def footer_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice]
         stop_reason=stats.stop_reason,
         cost=cost_for(stats, usd_inr, prices),
         demo=stats.model == DEMO_MODEL,
+        ungrounded=not grounded,
     )
 
 

@@ -192,6 +192,25 @@ def feedback_buttons(answer_id: str) -> Block:
     return {"type": "actions", "block_id": "feedback", "elements": row}
 
 
+def tail_blocks(
+    *,
+    notices: tuple[str, ...] = (),
+    sources: str | None = None,
+    footer: str | None = None,
+    actions: Block | None = None,
+) -> list[Block]:
+    """What goes under an answer's text, in order: its sources, the notices (the last says how
+    many figures could not be checked), the footer and the buttons. Both Slack transports
+    build their last blocks with this (the update's last edit, the native stream's stop)."""
+    blocks = [context_block(sources)] if sources else []
+    blocks.extend(context_block(notice) for notice in notices)
+    if footer:
+        blocks.append(context_block(footer))
+    if actions:
+        blocks.append(actions)
+    return blocks
+
+
 def render_piece(
     piece: str,
     *,
@@ -200,6 +219,7 @@ def render_piece(
     notices: tuple[str, ...] = (),
     footer: str | None = None,
     actions: Block | None = None,
+    sources: str | None = None,
 ) -> Rendered:
     """Render one piece of the answer as one Slack message (`actions`: a Stop or Retry button
     row, shown last)."""
@@ -211,11 +231,7 @@ def render_piece(
     blocks: list[Block] = [header] if header else []
     if shown.strip():
         blocks.append(markdown_block(shown))
-    blocks.extend(context_block(notice) for notice in notices)
-    if footer:
-        blocks.append(context_block(footer))
-    if actions:
-        blocks.append(actions)
+    blocks += tail_blocks(notices=notices, sources=sources, footer=footer, actions=actions)
     return Rendered(text=fallback_text(safe), blocks=blocks)
 
 

@@ -189,8 +189,10 @@ def footer(
     stop_reason: str | None,
     cost: str,
     demo: bool = False,
+    ungrounded: bool = False,
 ) -> str:
-    """The usage footer under a finished answer (Slack mrkdwn, a context block)."""
+    """The usage footer under a finished answer (Slack mrkdwn, a context block); an answer
+    that used no tool says it is not from the catalog."""
     out = f"~{output_tokens:,}" if output_estimated else f"{output_tokens:,}"
     parts = [f"{input_tokens:,} in", f"{out} out"]
     if cache_read_tokens or cache_write_tokens:
@@ -201,6 +203,8 @@ def footer(
     parts.append(cost)
     if demo:
         parts.append(DEMO_LABEL)
+    if ungrounded:
+        parts.append(NOT_FROM_CATALOG)
     return " · ".join(parts)
 
 
@@ -373,3 +377,56 @@ METRICS_UNAUTHORISED = (
 )
 
 KEY_ROTATED = "a new session key is in the store: every browser is signed out and signs in again"
+# ---- grounded answers: the knowledge base, sources and checked figures --------------------
+
+KNOWLEDGE_SAMPLE = (
+    "the knowledge base was empty: imported the sample ShopMax knowledge base; import your own "
+    "with `shopmax-bot knowledge import DIR` or set SHOPMAX_KNOWLEDGE_DIR"
+)
+
+
+def knowledge_imported(folder: str, report: object) -> str:
+    """One line saying what an import changed (`report`: an `ImportReport`)."""
+    counts = {
+        name: len(getattr(report, name, []))
+        for name in ("added", "changed", "removed", "unchanged")
+    }
+    shown = ", ".join(f"{count} {name}" for name, count in counts.items())
+    return f"imported {folder}: {shown}"
+
+
+KNOWLEDGE_NOTHING_FOUND = (
+    "No ShopMax document matches that. Say so plainly, and do not guess a policy, offer or charge."
+)
+SOURCES_TITLE = "Sources"
+NOT_FROM_CATALOG = "not from the catalog"
+TERMINAL_SOURCES = "--- Sources ---"
+
+
+def looking_in_documents(what: str) -> str:
+    shown = f" for “{what}”" if what else ""
+    return f"_:books: Looking in ShopMax's policies and guides{shown}…_"
+
+
+def unchecked_figures(count: int) -> str:
+    """The last line of an answer with figures that could not be checked against the tools'
+    results or the catalog (each is marked ⚠ where it stands)."""
+    figures = "1 figure" if count == 1 else f"{count} figures"
+    verb = "was" if count == 1 else "were"
+    return (
+        f":warning: {figures} in this answer {verb} not found in the catalog or ShopMax's "
+        "documents (marked ⚠). Check before you quote it to a customer."
+    )
+
+
+def now_figure(figure: str) -> str:
+    """What follows a figure that has changed since the tool returned it."""
+    return f"⚠ now {figure}"
+
+
+def escalation(who: str) -> str:
+    """The system prompt's rule for when nothing is found (SHOPMAX_ESCALATE_TO)."""
+    return (
+        "If the catalog and ShopMax's documents have nothing on a question, say so plainly and "
+        f"tell the staff member to ask {who}; never guess a price, stock level, policy or offer."
+    )

@@ -5,6 +5,12 @@ Each request to `POST /v1/messages` takes the next `Script` (or the default one)
 `message_delta` with cumulative usage and the stop reason, and `message_stop`. A script can also
 fail before the stream (an HTTP status), send an `error` event mid-stream, or drop the
 connection. Every request body is recorded, and so is whether the client hung up early.
+
+Citations stream as the API streams them: a script's `citations` end a text block after the
+chunk they are keyed by, with one `citations_delta` event per citation on it (after its text,
+as in the API's own example, or before it with `citations_first`), and the rest of the text
+goes on in a new block. `split_bytes` writes every event in pieces of that many bytes, so one
+event (a ₹ sign or a citation included) arrives across several reads.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ class Script:
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # after the text
     tokens_per_second: float | None = None  # pace chunks on a wall-clock schedule
     first_token_delay: float = 0.0
+    # After chunk N, end the text block with these citations (search_result_location JSON).
+    citations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    citations_first: bool = False  # send a block's citations before its text
+    split_bytes: int | None = None  # write each event in pieces of this many bytes
 
     @property
     def text(self) -> str:
@@ -213,7 +223,7 @@ class FakeAnthropic:
     async def _stream(
         self, response: web.StreamResponse, script: Script, body: dict[str, Any], call: ModelCall
     ) -> None:
-        send = _sender(response)
+        send = _sender(response, script.split_bytes)
         await send(
             "message_start",
             {
@@ -247,6 +257,9 @@ class FakeAnthropic:
         if script.first_token_delay:
             await asyncio.sleep(script.first_token_delay)
         started = time.monotonic()
+        block = 0
+        if script.citations_first and script.citations:
+            await _citations(send, block, script.citations[_cited_blocks(script)[0]])
         for index, chunk in enumerate(script.chunks):
             if script.error_after == index:
                 await send(
@@ -279,13 +292,17 @@ class FakeAnthropic:
                 "content_block_delta",
                 {
                     "type": "content_block_delta",
-                    "index": 0,
+                    "index": block,
                     "delta": {"type": "text_delta", "text": chunk},
                 },
             )
             call.chunk_times.append(time.monotonic())
-        await send("content_block_stop", {"type": "content_block_stop", "index": 0})
-        for number, (name, args) in enumerate(script.tool_calls, start=1):
+            if index in script.citations and index < len(script.chunks) - 1:
+                block = await _next_block(send, block, script, index)
+        if len(script.chunks) - 1 in script.citations and not script.citations_first:
+            await _citations(send, block, script.citations[len(script.chunks) - 1])
+        await send("content_block_stop", {"type": "content_block_stop", "index": block})
+        for number, (name, args) in enumerate(script.tool_calls, start=block + 1):
             await self._tool_use(send, number, name, args)
         output_tokens = script.output_tokens
         if output_tokens is None:
@@ -330,9 +347,56 @@ def _pieces(text: str, size: int = 7) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
-def _sender(response: web.StreamResponse) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+Send = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+def _cited_blocks(script: Script) -> list[int]:
+    """The chunks after which a cited text block ends, in order."""
+    return sorted(script.citations)
+
+
+async def _citations(send: Send, block: int, citations: list[dict[str, Any]]) -> None:
+    for citation in citations:
+        await send(
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": block,
+                "delta": {"type": "citations_delta", "citation": citation},
+            },
+        )
+
+
+async def _next_block(send: Send, block: int, script: Script, index: int) -> int:
+    """End the cited text block after chunk `index` and start the next one."""
+    if not script.citations_first:
+        await _citations(send, block, script.citations[index])
+    await send("content_block_stop", {"type": "content_block_stop", "index": block})
+    block += 1
+    await send(
+        "content_block_start",
+        {
+            "type": "content_block_start",
+            "index": block,
+            "content_block": {"type": "text", "text": ""},
+        },
+    )
+    if script.citations_first:
+        later = [i for i in _cited_blocks(script) if i > index]
+        if later:
+            await _citations(send, block, script.citations[later[0]])
+    return block
+
+
+def _sender(response: web.StreamResponse, split: int | None = None) -> Send:
     async def send(event: str, data: dict[str, Any]) -> None:
-        await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+        raw = f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+        if split is None:
+            await response.write(raw)
+            return
+        for at in range(0, len(raw), split):
+            await response.write(raw[at : at + split])
+            await asyncio.sleep(0.001)  # a read of its own on the other side
 
     return send
 

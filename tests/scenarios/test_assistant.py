@@ -54,7 +54,7 @@ async def test_assistant_questions_show_status_get_a_title_and_stream_the_answer
     await bot.event(message("best 1.5 ton AC for Chennai?", "1700012000.000300"))
     [answer] = await bot.finished_answers()
     assert (answer.channel, answer.thread_ts) == (DM, THREAD)
-    assert answer.markdown == "The Voltas 1.5 ton is ₹38,990."
+    assert answer.markdown == "The Voltas 1.5 ton is ₹38,990 ⚠."  # no tool: unchecked
     [status] = slack.calls_to("assistant.threads.setStatus")
     assert status.payload["status"] == "is thinking…"
     [title] = slack.calls_to("assistant.threads.setTitle")
@@ -67,7 +67,7 @@ async def test_assistant_questions_show_status_get_a_title_and_stream_the_answer
     assert len(slack.calls_to("assistant.threads.setTitle")) == 1, "the title is set once"
     assert [m["content"] for m in model.calls[1].body["messages"]] == [
         "best 1.5 ton AC for Chennai?",
-        "The Voltas 1.5 ton is ₹38,990.",
+        "The Voltas 1.5 ton is ₹38,990 ⚠.",
         "in stock?",
     ]
     rows = await bot.services.store.ledger(0)

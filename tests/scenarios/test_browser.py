@@ -460,3 +460,48 @@ async def test_a_link_is_a_link_only_when_its_text_is_its_target(
         "Reset your password (https://evil.example/a b)" in text
     )
     assert "(https://evil.example/n)" in text and "(https://evil.example/l)" in text
+async def test_a_policy_answer_shows_its_sources_as_footnotes_and_marks_show(
+    browser: Any, make_bot: BotFactory
+) -> None:
+    """On the offline demo model: the answer's [1] markers, then numbered footnotes naming the
+    document and section, each linking (http(s) only) to it."""
+    async with DemoModel.start(pace=INSTANT) as demo:
+        bot = await make_bot(
+            host="127.0.0.1",
+            anthropic_base_url=demo.url,
+            anthropic_api_key=DEMO_API_KEY,
+            model=DEMO_MODEL,
+        )
+        runner, url = await serve(http_app(bot.services))
+        try:
+            page = await new_page(browser)
+            await page.goto(f"{url}/chat")
+            await page.fill("#name", "Asha")
+            await page.click("#signin button")
+            await page.fill("#message", "What is the return window for a TV?")
+            await page.click("#send")
+            answer = await finished(page)
+            assert "[1]" in (await answer.text_content() or "")
+            notes = page.locator("ol.sources li")
+            assert await notes.count() >= 1
+            first = notes.first.locator("a")
+            assert words(await first.text_content()) == "Returns and exchange policy › Time limits"
+            href = await first.get_attribute("href")
+            assert href == "https://intranet.shopmax.in/policies/returns-and-exchange#time-limits"
+            assert page.problems == []
+        finally:
+            await runner.cleanup()
+
+
+async def test_an_unchecked_figure_shows_marked_in_the_browser(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    url, _ = site
+    model.script(Script(chunks=["The Voltas is ", "₹38,990."]))
+    page = await signed_in_page(browser, f"{url}/chat")
+    await page.fill("#message", "best AC?")
+    await page.click("#send")
+    answer = await finished(page)
+    assert words(await answer.text_content()) == "The Voltas is ₹38,990 ⚠."
+    status = await page.locator(".status").last.text_content() or ""
+    assert "1 figure in this answer was not found" in status

@@ -21,7 +21,7 @@ async def test_command_is_acked_and_answered_in_the_channel_with_who_asked(
     header = answer.blocks[0]
     assert header["type"] == "section"
     assert header["text"]["text"] == f"*<@{USER}> asked:*\n>best AC for Chennai under 40k"
-    assert answer.markdown == "Try the Voltas 1.5 ton at ₹35,990."
+    assert answer.markdown == "Try the Voltas 1.5 ton at ₹35,990 ⚠."  # no tool: unchecked
     assert model.calls[0].body["messages"] == [
         {"role": "user", "content": "best AC for Chennai under 40k"}
     ]
@@ -68,7 +68,7 @@ async def test_command_where_the_bot_cannot_post_answers_privately(
     await bot.command("cheapest mixer grinder?", channel="G0PRIVATE")
     [response] = await slack.wait_for(lambda: slack.responses)
     assert response["response_type"] == "ephemeral"
-    assert markdown_of(response) == "Bajaj mixer grinder: ₹3,299."
+    assert markdown_of(response) == "Bajaj mixer grinder: ₹3,299 ⚠."  # no tool: unchecked
     context = [
         e["text"] for b in response["blocks"] if b["type"] == "context" for e in b["elements"]
     ]

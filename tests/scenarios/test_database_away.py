@@ -138,7 +138,7 @@ async def test_a_threads_history_is_read_back_from_slack(
         payload("app_mention", text=f"<@{BOT_USER}> its price?", ts=asked, thread_ts=root)
     )
     [message] = await away.finished_answers(1)
-    assert message.markdown == "It is ₹28,990."
+    assert message.markdown == "It is ₹28,990 ⚠."  # no tool: unchecked
     assert model.calls[0].body["messages"] == [
         {"role": "user", "content": "fridge under 30k?"},
         {"role": "assistant", "content": "The **LG 260 L**."},

@@ -71,7 +71,7 @@ async def answer(
             calls.append(event)
         elif isinstance(event, TextDelta):
             text += event.text
-        else:
+        elif isinstance(event, Finished):
             finished = event
     assert finished is not None and finished.text == text
     return calls, text, finished
@@ -134,8 +134,12 @@ async def test_a_sku_question_reads_the_product_and_its_stock_by_city(
     calls, text, _ = await answer(client, "price of smx-tv-0002?", catalog_tools())
     assert [(c.name, c.args) for c in calls] == [("get_product", {"sku": "SMX-TV-0002"})]
     assert f"**{rupees(product.price)}**" in text and f"MRP {rupees(product.mrp)}" in text
-    stock = ", ".join(f"{city} {count}" for city, count in product.stock.items())
+    stock = ", ".join(
+        f"{count} in stock in {city}" if count else f"out of stock in {city}"
+        for city, count in product.stock.items()
+    )
     assert f"- stock: {stock}" in text
+    assert f"({rupees(product.mrp - product.price)} below MRP)" in text
 
 
 async def test_a_stock_question_checks_stock_for_the_best_matches(
@@ -147,7 +151,9 @@ async def test_a_stock_question_checks_stock_for_the_best_matches(
     for call in calls[1:]:
         product = CATALOG.get(call.args["sku"])
         assert product is not None and call.args["city"] == "Chennai"
-        assert f"(`{product.sku}`): Chennai {product.stock['Chennai']}" in text
+        count = product.stock["Chennai"]
+        shown = f"{count} in stock in Chennai" if count else "out of stock in Chennai"
+        assert f"(`{product.sku}`): {shown}" in text
 
 
 async def test_a_search_that_finds_nothing_is_tried_again_without_its_words(
@@ -182,7 +188,7 @@ async def test_what_it_cannot_ground_it_declines_politely_without_tools(
 ) -> None:
     calls, text, finished = await answer(client, question, catalog_tools() if tools else None)
     assert calls == []
-    assert text.startswith(opening) and "- Which TV under ₹50,000 is in stock in Mumbai?" in text
+    assert text.startswith(opening) and "- Which TV under 50,000 is in stock in Mumbai?" in text
     assert finished.stats.stop_reason == "end_turn"
 
 

@@ -25,7 +25,7 @@ async def test_channel_answer_streams_natively_with_recipient_and_footer_blocks(
     native: Bot, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
     """startStream (with the asker as recipient), appends of new text only, stopStream + footer."""
-    chunks = ["The Whirlpool", " 265 L", " is ₹24,990."]
+    chunks = ["The Whirlpool", " 265 L", " is frost free."]
     model.script(Script(chunks=chunks, delay=0.05, output_tokens=7))
     await native.event(payload("app_mention", text=f"<@{BOT_USER}> fridge?", ts=ROOT))
     [answer] = await native.finished_answers()
@@ -106,7 +106,9 @@ async def test_long_native_answer_continues_below_in_update_messages(
     native: Bot, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
     """Past one message's size the stream stops and the rest follows in the thread, whole."""
-    lines = [f"Line {n}: Samsung 1.5 ton inverter split AC, ₹{30_000 + n:,}\n" for n in range(600)]
+    lines = [
+        f"Line {n}: Samsung 1.5 ton inverter split AC, model {30_000 + n:,}\n" for n in range(600)
+    ]
     text = "".join(lines)
     model.script(Script(chunks=[text[i : i + 50] for i in range(0, len(text), 50)]))
     await native.event(payload("app_mention", text=f"<@{BOT_USER}> list", ts=ROOT))

@@ -28,7 +28,7 @@ async def test_direct_message_is_answered_in_a_thread_under_it(
     )
     [answer] = await bot.finished_answers()
     assert (answer.channel, answer.thread_ts) == (DM, "1700000200.000100")
-    assert answer.markdown == "IFB 6.5 kg front load: ₹26,490."
+    assert answer.markdown == "IFB 6.5 kg front load: ₹26,490 ⚠."  # no tool: unchecked
 
 
 async def test_mention_and_its_message_twin_get_one_answer(
@@ -82,7 +82,7 @@ async def test_follow_up_in_the_bots_thread_continues_the_conversation(
     assert [a.thread_ts for a in answers] == [root, root]
     assert model.calls[1].body["messages"] == [
         {"role": "user", "content": "best 1.5 ton AC?"},
-        {"role": "assistant", "content": "The **Samsung 1.5 ton** 5-star costs ₹41,990."},
+        {"role": "assistant", "content": "The **Samsung 1.5 ton** 5-star costs ₹41,990 ⚠."},
         {"role": "user", "content": "does it have a compressor warranty?"},
     ]
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
 from bot.catalog.tools import Toolbox
+from bot.knowledge.cited import CitedTools
 from tests.conftest import Bot, payload, run_bot
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER, FakeSlack
@@ -124,11 +126,17 @@ async def test_the_status_line_of_a_bad_call_shows_only_what_it_can(
 
 @pytest.mark.parametrize(("name", "args", "said"), [BAD_CALLS[0], BAD_CALLS[2]])
 async def test_a_bad_tool_call_in_the_terminal_still_prints_the_answer_and_stats(
-    model: FakeAnthropic, name: str, args: dict[str, Any], said: str
+    model: FakeAnthropic, name: str, args: dict[str, Any], said: str, tmp_path: Path
 ) -> None:
     """`shopmax-bot ask` runs the same tools: the answer and its stats print, exit 0."""
     bad_call_then_recovery(model, name, args)
-    env = {"ANTHROPIC_API_KEY": "sk-ant-test-key", "ANTHROPIC_BASE_URL": model.url}
+    env = {
+        "ANTHROPIC_API_KEY": "sk-ant-test-key",
+        "ANTHROPIC_BASE_URL": model.url,
+        # A database of the test's own: the default (shopmax.db in the process's folder, /)
+        # would be shared with every other checkout on the machine.
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shopmax.db'}",
+    }
     code, out, err = await run_bot("ask", "a TV?", env=env)
     assert code == 0, err
     assert out.splitlines()[0] == "ShopMax India Assistant: Let me check."
@@ -160,8 +168,8 @@ async def test_a_catalog_search_leaves_the_event_loop_free_to_ack_slack(
     search is released only after that, which can happen only if it is off the event loop."""
     held = HeldCatalog()
     tools = bot.services.answerer.config.tools
-    assert isinstance(tools, Toolbox)
-    tools.catalog = held
+    assert isinstance(tools, CitedTools) and isinstance(tools.catalog, Toolbox)
+    tools.catalog.catalog = held
     model.by_question["hi"] = Script(chunks=["Second answer."])
     model.script(
         Script(
@@ -177,4 +185,4 @@ async def test_a_catalog_search_leaves_the_event_loop_free_to_ack_slack(
     await bot.finished_answers(2)
     assert held.released_in_time is True, "the search blocked the loop until it gave up waiting"
     [result] = [r for call in model.calls for r in tool_results(call.body)]
-    assert result["is_error"] is False and json.loads(result["content"])["count"] > 0
+    assert result["is_error"] is False and json.loads(result["content"][0]["text"])["count"] > 0

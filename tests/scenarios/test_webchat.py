@@ -186,7 +186,7 @@ async def test_a_conversation_continues_with_its_earlier_turns(
         "Voltas.",
         "price?",
     ]
-    assert [t["text"] for t in turns] == ["best AC?", "Voltas.", "price?", "₹38,990."]
+    assert [t["text"] for t in turns] == ["best AC?", "Voltas.", "price?", "₹38,990 ⚠."]
 
 
 async def test_conversations_are_made_by_the_server_and_bound_to_their_person(

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("bot.wording",),
     ("bot.accounting",),
     ("bot.store",),
-    ("bot.catalog",),
+    ("bot.catalog", "bot.knowledge"),
     ("bot.delivery",),
     ("bot.answering",),
     ("bot.surfaces",),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.catalog.tools import status_line
+from bot.model.citations import fields_of
 from tests.conftest import Bot, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER, FakeSlack
@@ -64,13 +65,26 @@ async def test_tool_rounds_stream_into_one_message_with_status_and_summed_usage(
     )
     assert len(slack.messages) == 1
     first, second, third = (call.body for call in model.calls)
-    assert [t["name"] for t in first["tools"]] == ["search_products", "get_product", "check_stock"]
+    assert [t["name"] for t in first["tools"]] == [
+        "search_products",
+        "get_product",
+        "check_stock",
+        "search_knowledge",
+    ]
+    assert first["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     [search] = tool_results(second)
-    products = json.loads(search["content"])["products"]
+    lead, *results = search["content"]  # the result's other fields, then a search result each
+    assert json.loads(lead["text"])["count"] == len(results)
+    products = [fields_of(result) for result in results]
     assert products and all(p["category"] == "tv" and p["price_inr"] <= 50000 for p in products)
     assert all("Mumbai" in p["in_stock_in"] for p in products)
+    assert all(
+        r["source"] == f"sku:{p['sku']}" and r["citations"] == {"enabled": True}
+        for r, p in zip(results, products, strict=True)
+    )
     [details] = tool_results(third)
-    assert json.loads(details["content"])["price_inr"] == 13890
+    [result] = details["content"]
+    assert fields_of(result)["price_inr"] == 13890
     assert second["messages"][-2]["content"][1]["name"] == "search_products"
     footer = answer.context[-1].split(" · ")
     assert footer[:2] == ["2,600 in", "90 out"]
@@ -114,10 +128,15 @@ async def test_the_round_limit_makes_claude_answer_without_tools(
 async def test_catalog_tools_can_be_switched_off(
     make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
+    """Off, Claude gets the knowledge base's tool only; with that off too, no tools at all."""
     bot = await make_bot(catalog_enabled=False)
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts=TS))
     await bot.finished_answers()
-    assert "tools" not in model.calls[0].body
+    assert [t["name"] for t in model.calls[0].body["tools"]] == ["search_knowledge"]
+    bare = await make_bot(catalog_enabled=False, knowledge_enabled=False)
+    await bare.event(payload("app_mention", text=f"<@{BOT_USER}> hi", ts="1700011000.000200"))
+    await slack.wait_for(lambda: len(model.calls) == 2)
+    assert "tools" not in model.calls[1].body
 
 
 def test_status_lines_say_what_is_looked_up() -> None:

@@ -2,7 +2,8 @@
 
 The answering path (`bot.answering.answerer`) drives a reply the same way whatever the surface:
 `refuse` (the question will not be answered) or `open`, then `add` per text delta and `status`
-while a tool runs, then `finish` with the `Ending` it built once. The transports differ only in
+while a tool runs, `revise` when checking its figures changed the text, then `finish` with the
+`Ending` it built once. The transports differ only in
 how they show it:
 
     UpdatedMessage   a Slack message, posted then edited with `chat.update`
@@ -73,6 +74,11 @@ class Reply(Protocol):
 
     def status(self, line: str) -> None:
         """What is being looked up right now (until more text arrives)."""
+        ...
+
+    def revise(self, text: str) -> None:
+        """Before `finish`: the answer's whole text is this, not what was added (its figures
+        checked and marked); each transport shows it in its final form."""
         ...
 
     async def finish(self, ending: Ending) -> None:

@@ -2,7 +2,10 @@
 
 Events, in order: `start` {conversation_id}, then `text` {text} and `status` {status} as they
 come, then one of `done` {input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-duration_s, ttft_s, stop_reason, cost, footer, notices} or `error` {error, notices}.
+duration_s, ttft_s, stop_reason, cost, footer, notices, sources, text} or `error` {error,
+notices}. `sources` are the answer's footnotes ({number, label, url, sku}, numbered as the
+text's [1] markers); `text`, when not null, is the whole answer with its unchecked figures
+marked ⚠, to show instead of the text streamed.
 
 Each text delta is written the moment it arrives (a writer task drains a queue, so the model
 stream never waits on the browser). A browser that goes away makes the next write fail: the
@@ -23,7 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.question import Refusal
-from bot.wording import markdown
+from bot.wording import markdown, sources
 from bot.wording.ending import Ending
 
 HEADERS = {
@@ -53,6 +56,7 @@ class EventStreamReply:
         self.first_shown_at: float | None = None
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self.revised: str | None = None
 
     @property
     def thread_ts(self) -> str:
@@ -76,13 +80,17 @@ class EventStreamReply:
     def status(self, line: str) -> None:
         self._send("status", {"status": markdown.plain(line)})
 
+    def revise(self, text: str) -> None:
+        self.text = self.revised = text
+
     async def finish(self, ending: Ending) -> None:
         notices = [markdown.plain(notice) for notice in ending.notices]
         if ending.retry or ending.stats is None:
             failure = notices[0] if notices else ""
             self._send("error", {"error": failure, "notices": notices})
         else:
-            self._send("done", {**_stats(ending), "notices": notices})
+            shown = {"sources": sources.as_data(ending.sources), "text": self.revised}
+            self._send("done", {**_stats(ending), "notices": notices, **shown})
         await self._drained()
 
     def abandon(self) -> None:

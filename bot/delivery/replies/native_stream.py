@@ -51,6 +51,7 @@ class NativeStream(SlackReply):
         self.streamed = 0  # characters of `text` Slack has
         self.then: UpdatedMessage | None = None  # where the answer continues by update
         self.unsure = False  # a start or an append may have landed without our knowing
+        self.replaced = False  # text already streamed changed (a figure marked): edit it whole
 
     # ---- what the answerer sees, summed with the continuation --------------------------
 
@@ -72,6 +73,15 @@ class NativeStream(SlackReply):
     def request(self, *, chars: int = 0) -> None:
         if self.then is None:
             super().request(chars=chars)
+
+    def revise(self, text: str) -> None:
+        """Streamed text cannot be taken back: when the change reaches into it, the stream
+        stops at the end and its message is edited whole (`_stop_unsure`'s way)."""
+        if self.then is not None:
+            self.then.revise(text)
+        elif text[: self.streamed] != self.text[: self.streamed]:
+            self.replaced = True
+        self.text = text
 
     def status(self, line: str) -> None:
         if self.then is not None:
@@ -131,7 +141,7 @@ class NativeStream(SlackReply):
         end = len(self.text) if final else self._appendable_end(self.streamed)
         self.text_shown = self.text_shown or end > 0
         try:
-            if self.unsure:
+            if self.unsure or self.replaced:
                 return await self._stop_unsure()
             if len(self.text) > STREAM_LIMIT:
                 await self._stop_at_limit()
@@ -223,8 +233,9 @@ class NativeStream(SlackReply):
 
     def _ending_blocks(self) -> list[Block]:
         ending = self.ending or Ending()
-        blocks = [markdown.context_block(notice) for notice in ending.notices]
-        if ending.footer:
-            blocks.append(markdown.context_block(ending.footer))
-        actions = self.buttons.row(self.ending)
-        return [*blocks, actions] if actions else blocks
+        return markdown.tail_blocks(
+            notices=ending.notices,
+            sources=ending.sources_text,
+            footer=ending.footer,
+            actions=self.buttons.row(self.ending),
+        )

@@ -70,6 +70,9 @@ class PrivatelyIfRefused:
     def status(self, line: str) -> None:
         self.message.status(line)
 
+    def revise(self, text: str) -> None:
+        self.message.revise(text)
+
     async def finish(self, ending: Ending) -> None:
         if self.private:
             await answer_privately(self.slack, self.question, self.message.text, ending)
@@ -97,5 +100,6 @@ async def answer_privately(slack: SlackApi, question: Question, text: str, endin
                 header=header,
                 notices=tuple(notices) if last else (),
                 footer=ending.footer if last else None,
+                sources=ending.sources_text if last else None,
             ),
         )

@@ -269,6 +269,11 @@ class SlackReply:
         self.has_text.set()
         self.request(chars=len(delta))
 
+    def revise(self, text: str) -> None:
+        """The final text differs from what was streamed (a figure marked): the last edit
+        shows this whole."""
+        self.text = text
+
     def status(self, line: str) -> None:
         self.status_line = line
         self.has_text.set()  # worth posting now rather than "Thinking…"

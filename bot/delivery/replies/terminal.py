@@ -1,5 +1,7 @@
 """The terminal's reply: `shopmax-bot ask` prints the answer as it streams, then the stream stats
-(the format of the original ShopMax example), or what went wrong."""
+(the format of the original ShopMax example) and the sources it cited under `--- Sources ---`,
+or what went wrong. Printed text cannot be edited: lines whose figures could not be checked are
+printed again, marked, above the stats."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.question import Refusal
-from bot.wording import markdown, texts
+from bot.wording import markdown, sources, texts
 from bot.wording.ending import Ending
 
 
@@ -23,6 +25,7 @@ class TerminalReply:
         self.first_shown_at: float | None = None
         self.thread_ts: str | None = None  # one question, no follow-ups
         self.failed = False
+        self.printed = ""
 
     async def refuse(self, refusal: Refusal) -> None:
         self.failed = True
@@ -40,6 +43,9 @@ class TerminalReply:
     def status(self, line: str) -> None:
         """Lookups are not printed: the output stays the answer and its stats."""
 
+    def revise(self, text: str) -> None:
+        self.printed, self.text = self.text, text
+
     async def finish(self, ending: Ending) -> None:
         notices = [markdown.plain(notice) for notice in ending.notices]
         if ending.retry or ending.stats is None:
@@ -55,7 +61,17 @@ class TerminalReply:
             stop_reason=stats.stop_reason,
             cost=ending.cost or "",
         )
-        self._write("\n\n" + "".join(f"{notice}\n" for notice in notices) + lines + "\n")
+        printed = set(self.printed.splitlines())
+        marked = [line for line in self.text.splitlines() if self.printed and line not in printed]
+        cited = sources.plain(ending.sources)
+        self._write(
+            "\n\n"
+            + "".join(f"{line}\n" for line in marked)
+            + "".join(f"{notice}\n" for notice in notices)
+            + lines
+            + "\n"
+            + "".join(f"{line}\n" for line in ([texts.TERMINAL_SOURCES, *cited] if cited else []))
+        )
 
     def abandon(self) -> None:
         """Nothing to stop: what was printed stays."""

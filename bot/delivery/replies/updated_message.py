@@ -128,4 +128,5 @@ class UpdatedMessage(SlackReply):
             notices=ending.notices if ending else status,
             footer=ending.footer if ending else None,
             actions=self.buttons.row(self.ending) if last else None,
+            sources=ending.sources_text if ending else None,
         )

@@ -5,8 +5,14 @@ It works like Claude with tools, from the conversation alone and with no state o
 request carries the question, the tool calls made for it so far and their results. A product
 question first gets `search_products` (or `get_product` for a SKU); a search that found nothing
 is tried once more without its words; a question about stock then gets `check_stock` for the
-best matches; after that, or when tools are not offered, it writes the answer from what the
-tools returned. A question the catalog cannot answer gets a polite answer without tools.
+best matches; a question about a policy, an offer, a charge or a fault gets `search_knowledge`
+(beside `get_product` when it names a SKU); after that, or when tools are not offered, it
+writes the answer from what the tools returned. A question neither can answer gets a polite
+answer without tools.
+
+Tool results may be search results (`search_result` blocks): the demo reads a product's fields
+back from them (`bot.model.citations.fields_of`) and counts them in request order, as a
+citation names them.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.model.citations import fields_of, search_results
 from bot.model.demo.question import Wants, read_question
+
+KNOWLEDGE = "search_knowledge"
 
 
 class BadRequest(ValueError):
@@ -31,15 +40,21 @@ class Exchange:
     input: Mapping[str, Any]
     result: str
     is_error: bool = False
+    # The search results it returned, each with its position among the request's.
+    results: tuple[tuple[int, dict[str, Any]], ...] = ()
 
     def data(self) -> Any:
-        """The result as JSON data, or None when it is an error or not JSON."""
+        """The result as JSON data (products read back from search results), or None when it
+        is an error or not JSON."""
         if self.is_error:
             return None
-        try:
-            return json.loads(self.result)
-        except ValueError:
-            return None
+        if self.results and self.name != KNOWLEDGE:
+            products = [fields_of(block) for _, block in self.results]
+            if self.name != "search_products":
+                return products[0]
+            lead = _json(self.result)
+            return {**(lead if isinstance(lead, dict) else {}), "products": products}
+        return _json(self.result)
 
 
 @dataclass(frozen=True)
@@ -121,8 +136,16 @@ def next_step(request: Request) -> Step:
     wants, done = request.wants(), request.exchanges
     names = [e.name for e in done]
     if not done:
+        calls: list[tuple[str, dict[str, Any]]] = []
         if wants.skus and request.can_call("get_product"):
-            return CallTools(tuple(("get_product", {"sku": sku}) for sku in wants.skus))
+            calls += [("get_product", {"sku": sku}) for sku in wants.skus]
+        if wants.about_knowledge and request.can_call(KNOWLEDGE):
+            calls.append((KNOWLEDGE, wants.knowledge_args()))
+            shopping = wants.max_price or wants.min_price or wants.city
+            if shopping and not wants.skus and request.can_call("search_products"):
+                calls.append(("search_products", wants.search_args()))
+        if calls:
+            return CallTools(tuple(calls))
         if wants.about_products and request.can_call("search_products"):
             return CallTools((("search_products", wants.search_args()),))
     elif names[-1] == "search_products" and request.can_call("search_products"):
@@ -146,15 +169,38 @@ def _question_and_exchanges(messages: Sequence[dict[str, Any]]) -> tuple[str, tu
             start = index
     calls: dict[str, tuple[str, Mapping[str, Any]]] = {}
     exchanges: list[Exchange] = []
+    counted = sum(len(_results(m.get("content"))) for m in messages[: start + 1])
     for message in messages[start + 1 :]:
         for block in _blocks(message.get("content")):
             if block.get("type") == "tool_use" and isinstance(block.get("input"), dict):
                 calls[str(block.get("id"))] = (str(block.get("name")), block["input"])
-            elif block.get("type") == "tool_result" and str(block.get("tool_use_id")) in calls:
+            elif block.get("type") == "tool_result":
+                found = search_results(block.get("content"))
+                numbered = tuple(enumerate(found, start=counted))
+                counted += len(found)
+                if str(block.get("tool_use_id")) not in calls:
+                    continue
                 name, args = calls[str(block.get("tool_use_id"))]
                 result = _text(block.get("content"))
-                exchanges.append(Exchange(name, args, result, bool(block.get("is_error"))))
+                error = bool(block.get("is_error"))
+                exchanges.append(Exchange(name, args, result, error, numbered))
     return _text(messages[start].get("content")), tuple(exchanges)
+
+
+def _results(content: Any) -> list[dict[str, Any]]:
+    """The search results in a message's content, in tool results or on their own."""
+    found = search_results(content)
+    for block in _blocks(content):
+        if block.get("type") == "tool_result":
+            found += search_results(block.get("content"))
+    return found
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _blocks(content: Any) -> list[dict[str, Any]]:

@@ -44,6 +44,33 @@ SHOPPING_WORDS = frozenset(
     "budget deal offer offers emi mrp discount options sku inch ton kg litre gb oled qled 4k "
     "5g mixer grinder kettle iron toaster fryer purifier".split()
 )
+# Words that make a question one for ShopMax's documents (policies, offers, charges, faults),
+# English and Hinglish; a stem ends in "*".
+KNOWLEDGE_WORDS = frozenset(
+    """return* exchang* refund* replace* warrant* guarantee care emi no-cost cost-emi
+    instalment* installment* tenure* offer* cashback* bank hdfc sbi icici bajaj discount*
+    install* uninstall* mount* delivery deliver* charge* fee* policy policies troubleshoot*
+    signal picture cooling cool* filter* repair* technician* fault* problem* issue* working
+    kharab wapas wapis lagana lagwana lagwane lagane thanda chalu band khula seal* invoice
+    damage* claim* service* visit* gas leak* noise* ice""".split()
+)
+# Hinglish words staff use, as the English of ShopMax's documents says them: the demo writes
+# its search like Claude would, in the documents' words.
+GLOSSARY = {
+    "wapas": "return",
+    "wapis": "return",
+    "lagana": "installation",
+    "lagane": "installation",
+    "lagwana": "installation",
+    "lagwane": "installation",
+    "kharab": "fault repair",
+    "thanda": "cooling",
+    "din": "days",
+    "mahine": "months",
+    "mahina": "months",
+    "paisa": "refund",
+}
+_MONTHS = re.compile(r"\b(\d{1,2})\s*(?:months?|mahine|mahina)\b", re.IGNORECASE)
 # Words that say nothing about which product: left out of the search query.
 FILLER = frozenset(
     """a an the which what whats is are was be best good better great top for in at of to me my
@@ -85,6 +112,22 @@ class Wants:
     about_stock: bool = False
     shopping: bool = False
     words: tuple[str, ...] = field(default=(), repr=False)
+    about_knowledge: bool = False
+    text: str = field(default="", repr=False)
+
+    def knowledge_args(self) -> dict[str, object]:
+        """`search_knowledge` input: the question's own words, Hinglish ones in the documents'
+        English (the search leaves out the words that say nothing), and its category when it
+        names one."""
+        words = [GLOSSARY.get(w.lower(), w) for w in self.text.split()]
+        query = " ".join(words)[:200]
+        return {"query": query, **({"category": self.category} if self.category else {})}
+
+    @property
+    def months(self) -> int | None:
+        """A number of months the question names ("over 6 months", "6 mahine")."""
+        found = _MONTHS.search(self.text)
+        return int(found.group(1)) if found else None
 
     @property
     def about_products(self) -> bool:
@@ -132,6 +175,15 @@ def read_question(text: str, categories: Sequence[str], cities: Sequence[str]) -
         about_stock=any(w in STOCK_WORDS for w in words) or bool(_STOCK.search(lowered)),
         shopping=any(w in SHOPPING_WORDS for w in words),
         words=words,
+        about_knowledge=any(_knowledge_word(w) for w in words),
+        text=_spaced(text[:READ_CHARS]).strip(),
+    )
+
+
+def _knowledge_word(word: str) -> bool:
+    word = word.strip(".,")
+    return word in KNOWLEDGE_WORDS or any(
+        stem.endswith("*") and word.startswith(stem[:-1]) for stem in KNOWLEDGE_WORDS
     )
 
 

@@ -29,7 +29,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.model.demo.answer import write_answer
+from bot.model.demo.answer import Draft, write_answer
+from bot.model.demo.cache import PromptCache
 from bot.model.demo.plan import BadRequest, CallTools, Request, next_step, read_request
 from bot.model.usage import estimate_tokens
 
@@ -66,16 +67,26 @@ def tokens(text: str) -> list[str]:
 class DemoModel:
     """`async with DemoModel.start() as demo:` serves on `demo.url` until the block ends."""
 
-    def __init__(self, pace: Pace = Pace()) -> None:
+    def __init__(
+        self,
+        pace: Pace = Pace(),
+        escalate_to: str = "your store manager",
+        *,
+        caching: bool = False,
+    ) -> None:
         self.pace = pace
+        self.escalate_to = escalate_to  # whom it tells staff to ask when nothing is found
+        self.cache = PromptCache() if caching else None  # prompt caching counted, as the API
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._served = 0
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls, pace: Pace = Pace()) -> AsyncIterator[DemoModel]:
-        demo = cls(pace)
+    async def start(
+        cls, pace: Pace = Pace(), escalate_to: str = "your store manager", *, caching: bool = False
+    ) -> AsyncIterator[DemoModel]:
+        demo = cls(pace, escalate_to, caching=caching)
         await demo.open()
         try:
             yield demo
@@ -106,7 +117,10 @@ class DemoModel:
             return refusal.response
         self._served += 1
         request_id = f"req_demo_{self._served:06d}"
-        reply = _Reply.for_request(request, input_tokens)
+        cached = (
+            (input_tokens, 0, 0) if self.cache is None else self.cache.usage(body, input_tokens)
+        )
+        reply = _Reply.for_request(request, cached, self.escalate_to)
         if not body.get("stream"):
             return web.json_response(reply.message(), headers={"request-id": request_id})
         response = web.StreamResponse(
@@ -181,21 +195,25 @@ def _sender(response: web.StreamResponse) -> Send:
 class _Reply:
     """One assistant message: either tool calls or text, with its usage and stop reason."""
 
-    input_tokens: int
-    text: str = ""
+    input: tuple[int, int, int]  # input, cache write and cache read tokens
+    pieces: tuple[tuple[str, dict[str, Any] | None], ...] = ()
     calls: tuple[tuple[str, dict[str, Any]], ...] = ()
     max_tokens: int = 1024
 
     @classmethod
-    def for_request(cls, request: Request, input_tokens: int) -> _Reply:
+    def for_request(
+        cls, request: Request, tokens: tuple[int, int, int], escalate_to: str = ""
+    ) -> _Reply:
         step = next_step(request)
         if isinstance(step, CallTools):
-            return cls(input_tokens, calls=step.calls, max_tokens=request.max_tokens)
-        return cls(input_tokens, text=write_answer(step), max_tokens=request.max_tokens)
+            return cls(tokens, calls=step.calls, max_tokens=request.max_tokens)
+        draft = Draft()
+        text = write_answer(step, draft, escalate_to)
+        return cls(tokens, tuple(draft.pieces(text)), max_tokens=request.max_tokens)
 
     @property
-    def text_tokens(self) -> list[str]:
-        return tokens(self.text)[: self.max_tokens]
+    def text(self) -> str:
+        return "".join(piece for piece, _ in self.pieces)
 
     @property
     def stop_reason(self) -> str:
@@ -203,15 +221,24 @@ class _Reply:
             return "tool_use"
         return "max_tokens" if len(tokens(self.text)) > self.max_tokens else "end_turn"
 
-    def blocks(self) -> list[tuple[str, dict[str, Any], list[str]]]:
-        """(kind, content_block_start body, the pieces of its deltas) for each block."""
+    def blocks(self) -> list[tuple[str, dict[str, Any], list[str], dict[str, Any] | None]]:
+        """(kind, content_block_start body, the pieces of its deltas, its citation) for each
+        block: a text block per cited span and per text between them, as Claude cites."""
         if not self.calls:
-            return [("text", {"type": "text", "text": ""}, self.text_tokens)]
+            blocks: list[tuple[str, dict[str, Any], list[str], dict[str, Any] | None]] = []
+            left = self.max_tokens
+            for piece, citation in self.pieces or (("", None),):
+                cut = tokens(piece)[: max(left, 0)]
+                left -= len(cut)
+                if cut or not blocks:
+                    blocks.append(("text", {"type": "text", "text": ""}, cut, citation))
+            return blocks
         return [
             (
                 "tool_use",
                 {"type": "tool_use", "id": _id("toolu"), "name": name, "input": {}},
                 tokens(json.dumps(args, ensure_ascii=False)),
+                None,
             )
             for name, args in self.calls
         ]
@@ -220,14 +247,15 @@ class _Reply:
         """The whole message, as a non-streaming request gets it."""
         content: list[dict[str, Any]] = []
         output = 0
-        for kind, start, pieces in self.blocks():
+        for kind, start, pieces, citation in self.blocks():
             output += len(pieces)
             whole = "".join(pieces)
-            content.append(
-                {**start, "text": whole}
-                if kind == "text"
-                else {**start, "input": json.loads(whole)}
-            )
+            if kind == "text":
+                content.append(
+                    {**start, "text": whole, "citations": [citation] if citation else None}
+                )
+            else:
+                content.append({**start, "input": json.loads(whole)})
         return {
             "id": _id("msg"),
             "type": "message",
@@ -244,7 +272,7 @@ class _Reply:
         start = {**self.message(), "content": [], "stop_reason": None, "usage": self._usage(1)}
         await send("message_start", {"type": "message_start", "message": start})
         clock = _Clock(pace)
-        for index, (kind, block, pieces) in enumerate(self.blocks()):
+        for index, (kind, block, pieces, citation) in enumerate(self.blocks()):
             await send(
                 "content_block_start",
                 {"type": "content_block_start", "index": index, "content_block": block},
@@ -263,6 +291,12 @@ class _Reply:
                     "content_block_delta",
                     {"type": "content_block_delta", "index": index, "delta": delta},
                 )
+            if citation is not None:  # after the text it cites, as in the API's own example
+                cited = {"type": "citations_delta", "citation": citation}
+                await send(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": index, "delta": cited},
+                )
             await send("content_block_stop", {"type": "content_block_stop", "index": index})
         await send(
             "message_delta",
@@ -275,11 +309,12 @@ class _Reply:
         await send("message_stop", {"type": "message_stop"})
 
     def _usage(self, output_tokens: int) -> dict[str, int]:
+        fresh, written, read = self.input
         return {
-            "input_tokens": self.input_tokens,
+            "input_tokens": fresh,
             "output_tokens": output_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": written,
+            "cache_read_input_tokens": read,
         }
 
 

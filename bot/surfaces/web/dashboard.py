@@ -129,6 +129,7 @@ def drawn(rows: list[LedgerRow], tz: tzinfo) -> dict[str, Any]:
                 "cost_usd": round(t.cost_usd, 6),
                 "ttft_p50_ms": t.ttft_p50_ms,
                 "ttft_p95_ms": t.ttft_p95_ms,
+                "unverified_figures": t.unverified_figures,
             }
             for day, t in grouped(rows, "day", tz)
         ],

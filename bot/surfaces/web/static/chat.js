@@ -34,7 +34,34 @@
         }
       },
       finish: draw,
+      /** The whole answer as the server checked it (unchecked figures marked ⚠). */
+      replace(whole) {
+        text = whole;
+        draw();
+      },
     };
+  }
+
+  /** The answer's sources as numbered footnotes under it, as text; links only http(s). */
+  function footnotes(element, sources) {
+    if (!sources || !sources.length) return;
+    const list = document.createElement("ol");
+    list.className = "sources";
+    for (const source of sources) {
+      const item = document.createElement("li");
+      item.value = source.number;
+      const safe = typeof source.url === "string" && /^https?:\/\//i.test(source.url);
+      const label = safe ? document.createElement("a") : document.createElement("span");
+      label.textContent = String(source.label);
+      if (safe) {
+        label.href = source.url;
+        label.target = "_blank";
+        label.rel = "noopener noreferrer";
+      }
+      item.appendChild(label);
+      list.appendChild(item);
+    }
+    element.after(list);
   }
 
   function showSignin(show) {
@@ -160,7 +187,9 @@
           } else if (name === "status") {
             status.textContent = data.status.replace(/^_|_$/g, "");
           } else if (name === "done") {
+            if (typeof data.text === "string") answer.replace(data.text);
             answer.finish(); // the whole answer is on the page before the stats say it is done
+            footnotes(element, data.sources);
             stats.dataset.done = "1";
             stats.textContent = statsLine(data);
             if (data.notices.length) status.textContent = data.notices.join(" ");

@@ -85,6 +85,10 @@
                                   line("p95", "ttft_p95_ms", COLOURS.orange)], {
       scales: { x: dateAxis, y: { beginAtZero: true, ticks: { callback: (v) => `${v} ms` } } },
     });
+    draw("unverified", "bar", labels,
+         bars("Unchecked figures", series("unverified_figures", 0), COLOURS.orange), {
+           scales: { x: dateAxis, y: whole },
+         });
     for (const [id, top] of [["channels", data.top_channels], ["users", data.top_users]]) {
       const names = top.map((t) => t.name);
       draw(id, "bar", names, bars("Answers", top.map((t) => t.answers), COLOURS.blue), {
