@@ -471,13 +471,12 @@ async def test_a_policy_answer_shows_its_sources_as_footnotes_and_marks_show(
             anthropic_base_url=demo.url,
             anthropic_api_key=DEMO_API_KEY,
             model=DEMO_MODEL,
+            web_signin="token",
+            web_token=TOKEN,
         )
         runner, url = await serve(http_app(bot.services))
         try:
-            page = await new_page(browser)
-            await page.goto(f"{url}/chat")
-            await page.fill("#name", "Asha")
-            await page.click("#signin button")
+            page = await signed_in_page(browser, f"{url}/chat")
             await page.fill("#message", "What is the return window for a TV?")
             await page.click("#send")
             answer = await finished(page)

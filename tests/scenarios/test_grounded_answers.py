@@ -188,7 +188,7 @@ async def test_the_browser_gets_the_sources_as_footnotes_and_the_checked_text(
     make_bot: BotFactory, model: FakeAnthropic
 ) -> None:
     token = "web-token-for-tests-0123456789"
-    bot = await make_bot(web_token=token)
+    bot = await make_bot(web_signin="token", web_token=token)
     await cited_answer(bot, model)
     runner, url = await serve(http_app(bot.services))
     try:
