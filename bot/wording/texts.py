@@ -356,6 +356,11 @@ def outside_workspace(team: str) -> str:
     )
 
 
+SHARED_CHANNEL_COMMAND = (
+    "This channel is shared with another organisation, and `/shopmax` cannot tell which one you "
+    "are from, so it does not answer here. Mention @ShopMax in the channel instead (then Slack "
+    "says who is asking), or ask in one of your own ShopMax channels."
+)
 WEB_WRONG_HOST = "This address is not where ShopMax Assistant's pages are served."
 WEB_TOO_MANY_TRIES = "Too many wrong tries: wait a minute, then try again."
 WEB_SIGNIN_UNAVAILABLE = "Signing in is not possible right now. Please try again in a minute."

@@ -451,6 +451,92 @@ async def test_an_allowed_partner_workspace_is_answered(
     assert len(model.calls) == 1
 
 
+VENDOR = {"user": "U0VENDOR", "team": "T0VENDOR"}
+
+
+def refused_outsider(slack: FakeSlack) -> list[str]:
+    """What the vendor was told privately (ephemeral, or through a command's response_url)."""
+    told = [e["text"] for e in slack.ephemeral if e.get("user") == VENDOR["user"]]
+    return told + [r["text"] for r in slack.responses if "ShopMax staff only" in r.get("text", "")]
+
+
+async def test_a_slack_connect_member_pressing_retry_is_refused_and_the_model_not_asked(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """A colleague's answer in a shared channel failed midway; a vendor presses its Retry: they
+    are told privately that the assistant serves ShopMax staff only, the model is not asked
+    again, and no ledger row is theirs (before, the internal price was posted for them)."""
+    bot = await make_bot()
+    model.script(
+        Script(chunks=["The LG", " OLED", " is"], error_after=1, delay=0.02),
+        Script(chunks=["Internal price: ₹1,39,990, 4 in stock."]),
+    )
+    await mention(bot, 1, user_team=TEAM)
+    [failed] = await slack.wait_for(
+        lambda: [m for m in slack.messages if "retry_answer" in str(m.blocks)]
+    )
+    await bot.press(
+        failed, "retry_answer", user=VENDOR["user"], team=VENDOR["team"], is_ext_shared_channel=True
+    )
+    await slack.wait_for(lambda: refused_outsider(slack) or len(model.calls) > 1)
+    await bot.services.answerer.wait_idle(10)
+    assert len(model.calls) == 1
+    [told] = refused_outsider(slack)
+    assert "ShopMax staff only" in told and "T0VENDOR" in told
+    rows = await bot.services.store.ledger(0)
+    assert [r.user for r in rows] == [USER]
+
+
+async def test_a_slash_command_from_another_workspace_is_refused_privately(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """A command whose `team_id` names a workspace the bot does not serve: refused through its
+    response_url (the asker alone sees it), the model never asked."""
+    await bot.command("price of the LG OLED?", user=VENDOR["user"], team_id=VENDOR["team"])
+    [told] = await slack.wait_for(lambda: refused_outsider(slack))
+    await bot.services.answerer.wait_idle(10)
+    assert "T0VENDOR" in told and model.calls == []
+
+
+async def test_a_slash_command_in_an_externally_shared_channel_is_refused_unless_listed(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Slack's command payload names no asker's workspace, so where it says the channel is
+    shared with another organisation the question is refused on the ack, privately, with how
+    to ask instead (a mention says who asks); a channel listed in SHOPMAX_ALLOWED_CHANNELS is
+    the admin's choice to answer everyone there."""
+    bot = await make_bot()
+    response = await bot.command("price of the LG OLED?", is_ext_shared_channel="true")
+    body = json.loads(response.body)
+    assert body["response_type"] == "ephemeral" and "Mention @ShopMax" in body["text"]
+    listed = await make_bot(allowed_channels=frozenset({CHANNEL}))
+    await listed.command("price of the LG OLED?", is_ext_shared_channel="true")
+    await listed.finished_answers()
+    assert len(model.calls) == 1
+
+
+async def test_an_assistant_message_from_another_workspace_is_refused(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """The assistant panel's threads are checked the same way as mentions."""
+    event = payload(
+        "message",
+        text="price of the LG OLED?",
+        ts="1700012000.000300",
+        thread_ts="1700012000.000100",
+        channel="D0ASSIST",
+        channel_type="im",
+        user=VENDOR["user"],
+        user_team=VENDOR["team"],
+    )
+    await bot.event(event)
+    await bot.handled(1)
+    await bot.services.answerer.wait_idle(10)
+    assert model.calls == []
+    [told] = refused_outsider(slack)
+    assert "ShopMax staff only" in told
+
+
 async def test_a_json_body_in_two_tcp_pieces_is_read_whole(
     make_bot: BotFactory, model: FakeAnthropic
 ) -> None:
