@@ -213,6 +213,12 @@ DEMO_NOTE = (
     "Answers come from the offline demo model (the ShopMax catalog only, no AI). "
     "Set ANTHROPIC_API_KEY for Claude."
 )
+DEMO_OPEN_WITH_KEY = (
+    "the browser chat and dashboard are open without any credential on this machine's loopback "
+    "address, and answers spend ANTHROPIC_API_KEY: fine for trying it alone, but set "
+    "SHOPMAX_WEB_TOKEN (or Sign in with Slack) before anything but this machine can reach the "
+    "port, and never put a proxy in front of it (docs/security.md)"
+)
 DEMO_STARTED = (
     "no ANTHROPIC_API_KEY: answers come from the offline demo model (the catalog only); "
     "set ANTHROPIC_API_KEY for Claude"
@@ -361,7 +367,10 @@ SHARED_CHANNEL_COMMAND = (
     "are from, so it does not answer here. Mention @ShopMax in the channel instead (then Slack "
     "says who is asking), or ask in one of your own ShopMax channels."
 )
-WEB_WRONG_HOST = "This address is not where ShopMax Assistant's pages are served."
+WEB_WRONG_HOST = (
+    "This address is not where ShopMax Assistant's pages are served. If it should be, set "
+    "SHOPMAX_PUBLIC_URL to it (the address staff open, such as https://assistant.shopmax.in)."
+)
 WEB_TOO_MANY_TRIES = "Too many wrong tries: wait a minute, then try again."
 WEB_SIGNIN_UNAVAILABLE = "Signing in is not possible right now. Please try again in a minute."
 WEB_SLACK_SIGNIN_FAILED = "Signing in with Slack did not work. Please try again."

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,7 +26,7 @@ from bot.surfaces.web.sessions import SESSIONS_KEY
 from tests.conftest import CHANNEL, USER, Bot, BotFactory, ledger_row, payload, signed_headers
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.openid_provider import CLIENT_ID, CLIENT_SECRET, FakeOpenID, SlackUser
-from tests.fakes.serve import free_port, serve
+from tests.fakes.serve import free_port, serve, wait_healthy
 from tests.fakes.slack_server import TEAM, FakeSlack
 
 TOKEN = "web-token-for-trust-tests-0123"
@@ -63,14 +65,20 @@ async def ask(
         return r.status, await r.text()
 
 
+@pytest.mark.parametrize("dashboard_token", [None, ADMIN], ids=["no-dashboard-token", "dashboard"])
 async def test_behind_a_reverse_proxy_no_page_or_api_opens_without_its_credential(
-    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+    make_bot: BotFactory,
+    http: aiohttp.ClientSession,
+    model: FakeAnthropic,
+    dashboard_token: str | None,
 ) -> None:
     """Loopback bind, Slack and web tokens set, every request arriving through nginx on the
-    same host: the dashboard's data, the chat, history, metrics and readiness all need their
-    own credential (before, the dashboard answered 200 with everyone's names and costs)."""
+    same host (with its headers, or none): the dashboard's data, the chat, history, metrics and
+    readiness all need their own credential. Without SHOPMAX_DASHBOARD_TOKEN (the issue's own
+    case: before, the dashboard answered 200 with everyone's names and costs) the dashboard
+    is not served at all."""
     bot = await make_bot(
-        host="127.0.0.1", web_signin="token", web_token=TOKEN, dashboard_token=ADMIN
+        host="127.0.0.1", web_signin="token", web_token=TOKEN, dashboard_token=dashboard_token
     )
     await bot.services.store.record(ledger_row())
     runner, url = await served(bot)
@@ -86,12 +94,15 @@ async def test_behind_a_reverse_proxy_no_page_or_api_opens_without_its_credentia
                 ("GET", "/readyz", None),
             ]
             for method, path, body in checks:
+                closed = 404 if path.startswith("/api/dashboard") and not dashboard_token else 401
                 async with http.request(method, url + path, json=body, headers=headers) as r:
-                    assert r.status == 401, (path, headers, r.status, await r.text())
+                    assert r.status == closed, (path, headers, r.status, await r.text())
+                    assert USER not in await r.text()
         assert model.calls == []
-        admin = {"Authorization": f"Bearer {ADMIN}", **PROXIED}
-        async with http.get(f"{url}/api/dashboard?days=7", headers=admin) as r:
-            assert r.status == 200
+        if dashboard_token:
+            admin = {"Authorization": f"Bearer {ADMIN}", **PROXIED}
+            async with http.get(f"{url}/api/dashboard?days=7", headers=admin) as r:
+                assert r.status == 200
     finally:
         await runner.cleanup()
 
@@ -147,9 +158,122 @@ async def test_a_foreign_host_is_refused(make_bot: BotFactory, http: aiohttp.Cli
         await runner.cleanup()
 
 
+async def test_without_a_public_url_the_pages_answer_only_to_this_machines_own_address(
+    make_bot: BotFactory, http: aiohttp.ClientSession, slack: FakeSlack
+) -> None:
+    """Token mode and a dashboard, no SHOPMAX_PUBLIC_URL: a name rebound to this machine gets
+    421 with the hint to set SHOPMAX_PUBLIC_URL, on every page and API, a right token
+    included; the bound address itself works; /slack/events (signed by Slack) and /healthz
+    answer by any name."""
+    bot = await make_bot(web_signin="token", web_token=TOKEN, dashboard_token=ADMIN)
+    runner, url = await served(bot)
+    rebound = {"Host": "rebound.evil.example"}
+    try:
+        for path in ("/chat", "/api/chat/config", "/dashboard", "/static/chat.js"):
+            async with http.get(url + path, headers=rebound) as r:
+                assert r.status == 421, path
+                assert "SHOPMAX_PUBLIC_URL" in (await r.json())["error"]
+        signin = {"name": "Priya", "token": TOKEN}
+        async with http.post(f"{url}/api/chat/session", json=signin, headers=rebound) as r:
+            assert r.status == 421
+        async with http.get(f"{url}/api/chat/config") as r:
+            assert r.status == 200  # Host: 127.0.0.1:PORT, the address it is bound to
+        event = json.dumps(payload("app_mention", ts="1700000900.000100", text="<@UBOT> hi"))
+        headers = {**signed_headers(event), **rebound}
+        async with http.post(f"{url}/slack/events", data=event, headers=headers) as r:
+            assert r.status == 200
+        async with http.get(f"{url}/healthz", headers=rebound) as r:
+            assert r.status == 200
+    finally:
+        await runner.cleanup()
+
+
+async def raw_request(url: str, head: str) -> bytes:
+    """`head` sent as it is (no client tidies it), the start of the answer read back."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    writer.write(head.replace("{netloc}", parts.netloc).encode() + b"Connection: close\r\n\r\n")
+    await writer.drain()
+    answer = await reader.read(200)
+    writer.close()
+    return answer
+
+
+async def test_odd_hosts_and_absolute_addresses_are_refused(
+    make_bot: BotFactory, http: aiohttp.ClientSession
+) -> None:
+    """A Host with user info, and an absolute request address naming another host beside a
+    good Host: 421 (a browser sends neither; a forged request gets nothing)."""
+    bot = await make_bot(
+        web_signin="token", web_token=TOKEN, public_url="https://assistant.shopmax.example"
+    )
+    runner, url = await served(bot)
+    try:
+        good = "Host: assistant.shopmax.example\r\n"
+        for head in (
+            "GET /api/chat/config HTTP/1.1\r\nHost: evil@assistant.shopmax.example\r\n",
+            "GET http://evil.example/api/chat/config HTTP/1.1\r\n" + good,
+        ):
+            assert (await raw_request(url, head)).startswith(b"HTTP/1.1 421"), head
+        ours = "GET /api/chat/config HTTP/1.1\r\n" + good
+        assert (await raw_request(url, ours)).startswith(b"HTTP/1.1 200")
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-Forwarded-Host: shop.example",
+        "X-Forwarded-Proto: https",
+        "Via: 1.1 proxy",
+        "True-Client-IP: 203.0.113.9",
+        "CF-Connecting-IP: 203.0.113.9",
+        "X-Client-IP: 203.0.113.9",
+        "x-forwarded-for: 203.0.113.9",
+    ],
+)
+async def test_the_local_demo_takes_any_proxy_header_as_a_proxy(
+    make_bot: BotFactory, header: str
+) -> None:
+    """The credential-less demo reached through a proxy that adds any of these (and the Host of
+    the bound address, as nginx's default does): the dashboard's data needs its credential."""
+    bot = await make_bot(slack_bot_token=None, slack_signing_secret=None, host="127.0.0.1")
+    runner, url = await served(bot)
+    try:
+        head = f"GET /api/dashboard HTTP/1.1\r\nHost: {{netloc}}\r\n{header}\r\n"
+        assert (await raw_request(url, head)).startswith(b"HTTP/1.1 401")
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_credential_less_demo_with_a_real_key_says_so_at_start(
+    slack: FakeSlack, model: FakeAnthropic, tmp_path: Path
+) -> None:
+    """No Slack, web or dashboard token, bound to loopback, but a real ANTHROPIC_API_KEY: the
+    log warns that anything reaching this port spends it, and what to set."""
+    from tests.scenarios.test_process import bot_env, start_bot
+
+    port = free_port()
+    env = bot_env(slack, model, tmp_path, port)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SHOPMAX_METRICS_TOKEN"):
+        env.pop(name)
+    process = await start_bot(env, tmp_path)
+    try:
+        assert await wait_healthy(f"http://127.0.0.1:{port}/healthz", process) == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    said = output.decode()
+    assert "without any credential" in said and "SHOPMAX_WEB_TOKEN" in said, said
+    assert "sk-ant-test-key" not in said
+
+
 async def test_metrics_and_readiness_need_their_token_unless_on_their_own_loopback_port(
     make_bot: BotFactory, http: aiohttp.ClientSession
 ) -> None:
+    """On PORT the metrics token; on a loopback port of their own none, but only by this
+    machine's own name (a page rebinding a name to 127.0.0.1 gets nothing there either)."""
     bot = await make_bot(metrics_token=METRICS)
     runner, url = await served(bot)
     own_loopback, loopback_url = await serve(metrics_app(bot.services, loopback=True))
@@ -162,6 +286,8 @@ async def test_metrics_and_readiness_need_their_token_unless_on_their_own_loopba
                 assert r.status == 200
             async with http.get(loopback_url + path) as r:
                 assert r.status == 200
+            async with http.get(loopback_url + path, headers={"Host": "rebound.evil"}) as r:
+                assert r.status in (401, 421)
             async with http.get(open_url + path) as r:
                 assert r.status == 401
     finally:
@@ -418,6 +544,35 @@ async def test_wrong_tokens_are_limited(make_bot: BotFactory, http: aiohttp.Clie
         assert statuses == [401] * 10 + [429] * 2
         async with http.post(f"{url}/api/chat/session", json={"name": "P", "token": TOKEN}) as r:
             assert r.status == 429  # this address waits out the minute
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("path", ["/api/dashboard", "/metrics", "/readyz"])
+async def test_wrong_bearer_tokens_count_with_wrong_sign_ins(
+    make_bot: BotFactory, http: aiohttp.ClientSession, path: str
+) -> None:
+    """Guessing the dashboard's or the metrics' token is limited like guessing the chat's: ten
+    wrong bearers a minute from one address, then 429, the right token too, until the minute
+    is over; and the wrong tries of each count together."""
+    bot = await make_bot(
+        web_signin="token", web_token=TOKEN, dashboard_token=ADMIN, metrics_token=METRICS
+    )
+    runner, url = await served(bot)
+    right = {"/api/dashboard": ADMIN}.get(path, METRICS)
+    try:
+        wrong = {"name": "Guess", "token": "guess-guess-guess-guess"}
+        for _ in range(5):
+            async with http.post(f"{url}/api/chat/session", json=wrong) as r:
+                assert r.status == 401
+        statuses = []
+        for n in range(7):
+            headers = {"Authorization": f"Bearer guess-{n}-guess-guess-guess"}
+            async with http.get(url + path, headers=headers) as r:
+                statuses.append(r.status)
+        assert statuses == [401] * 5 + [429] * 2
+        async with http.get(url + path, headers={"Authorization": f"Bearer {right}"}) as r:
+            assert r.status == 429
     finally:
         await runner.cleanup()
 
