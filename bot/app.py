@@ -382,7 +382,7 @@ def http_app(services: Services) -> web.Application:
             tries=tries,
         )
     if signin == "slack":
-        slack = _slack_signin(services, sessions)
+        slack = _slack_signin(services, sessions, tries)
     if settings.dashboard_token or access.trusts_local:
         board = Dashboard(services.store, access, settings.timezone, sessions, tries=tries)
     return web_app(
@@ -411,7 +411,7 @@ def _chat_signin(settings: Settings, access: Access) -> str | None:
     return None
 
 
-def _slack_signin(services: Services, sessions: Sessions) -> SlackSignIn:
+def _slack_signin(services: Services, sessions: Sessions, tries: Tries) -> SlackSignIn:
     settings = services.settings
     assert settings.slack_client_id and settings.slack_client_secret and settings.public_url
 
@@ -430,6 +430,7 @@ def _slack_signin(services: Services, sessions: Sessions) -> SlackSignIn:
         api_url=settings.slack_api_url,
         sessions=sessions,
         allowed_teams=allowed_teams,
+        tries=tries,
     )
 
 

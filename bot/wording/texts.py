@@ -378,11 +378,9 @@ WEB_SIGNED_OUT = "Signed out."
 WEB_USE_SLACK = "This chat signs in with Slack: use the Sign in with Slack button."
 
 
-def web_not_allowed_team(team: str) -> str:
-    return (
-        f"Your Slack workspace ({team}) is not one ShopMax Assistant serves, so you cannot sign "
-        "in here."
-    )
+WEB_NOT_ALLOWED_TEAM = (
+    "Your Slack workspace is not one ShopMax Assistant serves, so you cannot sign in here."
+)
 
 
 METRICS_UNAUTHORISED = (

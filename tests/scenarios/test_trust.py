@@ -7,7 +7,10 @@ a body in two TCP pieces is read; a replayed slash command is answered once."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
+import os
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -421,10 +424,19 @@ async def slack_site(
     await runner.cleanup()
 
 
-async def slack_sign_in(url: str) -> str:
+def verifier_and_challenge() -> tuple[str, str]:
+    """What the page makes before it sends a person to Slack: a random verifier it keeps, and
+    its SHA-256 (base64url), which goes with the person to Slack and back."""
+    verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+async def slack_arrival(url: str, challenge: str) -> str:
     """Press Sign in with Slack, allow at Slack, come back: the page's fragment."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
-        async with browser.get(f"{url}/chat/signin/slack", allow_redirects=False) as r:
+        start = f"{url}/chat/signin/slack?challenge={challenge}"
+        async with browser.get(start, allow_redirects=False) as r:
             assert r.status == 302
             at_slack = r.headers["Location"]
         async with browser.get(at_slack, allow_redirects=False) as r:
@@ -435,6 +447,26 @@ async def slack_sign_in(url: str) -> str:
             return urlsplit(r.headers["Location"]).fragment
 
 
+async def exchange(url: str, code: str, verifier: str) -> tuple[int, dict[str, Any]]:
+    """The page's POST of the code it came back with and the verifier it kept."""
+    body = {"code": code, "verifier": verifier}
+    async with aiohttp.ClientSession() as page:
+        async with page.post(f"{url}/api/chat/signin/slack", json=body) as r:
+            return r.status, await r.json()
+
+
+async def slack_sign_in(url: str) -> str:
+    """A whole Sign in with Slack as the page does it: the session, or what went wrong as
+    the fragment the page came back with."""
+    verifier, challenge = verifier_and_challenge()
+    fragment = await slack_arrival(url, challenge)
+    if not fragment.startswith("code="):
+        return fragment
+    status, body = await exchange(url, parse_qs(fragment)["code"][0], verifier)
+    assert status == 200, body
+    return str(body["session"])
+
+
 async def test_sign_in_with_slack_makes_the_browser_person_the_slack_user(
     slack_site: tuple[str, Bot, FakeOpenID], http: aiohttp.ClientSession, model: FakeAnthropic
 ) -> None:
@@ -442,12 +474,11 @@ async def test_sign_in_with_slack_makes_the_browser_person_the_slack_user(
     is then T111/U0PRIYA: the ledger row is theirs, and a question asked in Slack and one in
     the browser share one limit (2), so the third is refused."""
     url, bot, provider = slack_site
-    fragment = await slack_sign_in(url)
+    session = await slack_sign_in(url)
     [authorized] = provider.authorized
     assert set(authorized["scope"].split(",")) == {"openid", "profile", "email"}
     assert authorized["redirect_uri"] == f"{url}/chat/signin/slack/callback"
     assert len(authorized["state"]) >= 32 and len(authorized["nonce"]) >= 32
-    session = parse_qs(fragment)["session"][0]
     await mention(bot, 1)
     await bot.handled(1)
     await bot.services.answerer.wait_idle(10)
@@ -466,8 +497,10 @@ async def test_a_callback_whose_state_or_nonce_is_not_this_browsers_signs_nobody
     slack_site: tuple[str, Bot, FakeOpenID],
 ) -> None:
     url, _, provider = slack_site
+    _, challenge = verifier_and_challenge()
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
-        async with browser.get(f"{url}/chat/signin/slack", allow_redirects=False) as r:
+        start = f"{url}/chat/signin/slack?challenge={challenge}"
+        async with browser.get(start, allow_redirects=False) as r:
             at_slack = r.headers["Location"]
         async with browser.get(at_slack, allow_redirects=False) as r:
             back = r.headers["Location"]
@@ -486,7 +519,30 @@ async def test_a_workspace_the_bot_does_not_serve_cannot_sign_in(
 ) -> None:
     url, _, provider = slack_site
     provider.person = SlackUser("T0VENDOR", "U0VENDOR", "Vendor")
-    assert await slack_sign_in(url) == "signin=team%3AT0VENDOR"
+    assert await slack_sign_in(url) == "signin=team"  # a code the page maps to a fixed text
+
+
+async def test_a_sign_in_code_works_once_and_only_for_the_page_that_asked_for_it(
+    slack_site: tuple[str, Bot, FakeOpenID], http: aiohttp.ClientSession
+) -> None:
+    """Slack sends the browser back with a short-lived code, not a session: it is exchanged by
+    POST with the verifier the page kept before it left (only its SHA-256 went to Slack), and
+    once. So Mallory's own code, put in a victim's address, signs nobody in: the victim's page
+    holds no verifier for it (a wrong one is refused too); the session never travels in an
+    address; a start without the page's challenge goes nowhere."""
+    url, _, _ = slack_site
+    verifier, challenge = verifier_and_challenge()
+    fragment = await slack_arrival(url, challenge)
+    assert fragment.startswith("code=") and "session" not in fragment
+    code = parse_qs(fragment)["code"][0]
+    assert (await exchange(url, code, verifier_and_challenge()[0]))[0] == 401
+    assert (await exchange(url, code, ""))[0] == 401
+    status, body = await exchange(url, code, verifier)
+    assert status == 200 and body["name"] == "Priya Sharma"
+    assert (await exchange(url, code, verifier))[0] == 401  # once
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        async with browser.get(f"{url}/chat/signin/slack", allow_redirects=False) as r:
+            assert urlsplit(r.headers["Location"]).fragment == "signin=failed"
 
 
 async def test_sessions_are_checked_server_side_revoked_and_rotated(

@@ -34,7 +34,7 @@ from bot.question import Question, Refusal, RefusalKind, Surface
 from bot.store import Store
 from bot.surfaces.web.access import Access, Tries, bearer, error, json_body, readable
 from bot.surfaces.web.sessions import Person, Sessions, person_name
-from bot.surfaces.web.slack_signin import problem_text
+from bot.surfaces.web.slack_signin import PROBLEMS
 from bot.wording import texts
 
 WEB_CHANNEL = "browser"
@@ -96,11 +96,7 @@ async def config(request: web.Request) -> web.Response:
             "needs_token": signin == "token",
             "idle_minutes": chat.idle_minutes,
             "demo_note": texts.DEMO_NOTE if demo else None,
-            "problems": {
-                "failed": problem_text("failed"),
-                "unavailable": problem_text("unavailable"),
-                "team": problem_text("team:{team}"),
-            },
+            "problems": PROBLEMS,
         }
     )
 

@@ -14,6 +14,11 @@ with Slack (the same limits, ledger rows and usage as in Slack), or for the shar
 `web` team and an id of this sign-in, so limits count per signed-in browser and a typed name
 can never be taken for a Slack person's.
 
+Sign in with Slack hands the browser a sign-in code, never a session: one use, a minute long,
+naming the Slack person and the SHA-256 of a verifier the page kept before it sent the person
+to Slack. The page trades code and verifier for the session by POST (`redeem`), so a code put
+in someone else's address signs nobody in: their page holds no verifier for it.
+
 Conversation ids are made here, never by the client: 128 random bits, bound to their person by
 a signature (a key of its own, not rotated with the sessions'), so nobody can read or continue
 another person's conversation by guessing or reusing its id.
@@ -42,6 +47,7 @@ SESSIONS_KEY = "sessions"
 CONVERSATIONS_KEY = "conversations"
 WEB_TEAM = "web"  # the ledger's workspace for token sign-ins
 TOUCH_EVERY = 30.0  # seconds between writes of a session's last use
+CODE_LIFETIME = 60  # seconds from Slack's answer to the page's trade of its code
 KEY_RELOAD_EVERY = 5.0  # seconds: a replica looks for a rotated key at most this often
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
@@ -223,6 +229,31 @@ class Sessions:
         if len(nonce) != 22 or not signature:
             return False
         return await self.conversations.signed(signature, "conversation", person.key, nonce)
+
+    async def signin_code(self, team: str, user: str, name: str, challenge: str) -> str:
+        """A one-use code for this Slack person, bound to the page's `challenge` (the SHA-256,
+        base64url, of the verifier it kept)."""
+        claims: dict[str, Any] = {"t": team, "u": user, "n": name, "c": challenge}
+        claims |= {"e": int(self.clock() + CODE_LIFETIME), "i": _b64(secrets.token_bytes(12))}
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        return f"{body}.{self.signer.sign(await self.signer.key(), 'signin-code', body)}"
+
+    async def redeem(self, code: object, verifier: object) -> tuple[str, str] | None:
+        """The session and name for a sign-in code and its page's verifier, once; None for a
+        code that is not ours, has expired or was used, or a verifier that is not its page's."""
+        if not (isinstance(code, str) and isinstance(verifier, str) and verifier.isascii()):
+            return None
+        body, _, signature = code.partition(".")
+        if not body.isascii() or not await self.signer.signed(signature, "signin-code", body):
+            return None
+        claims = json.loads(_unb64(body))
+        challenge = _b64(hashlib.sha256(verifier.encode()).digest())
+        if claims["e"] < self.clock() or not hmac.compare_digest(challenge, claims["c"]):
+            return None
+        if not await self.store.claim(f"signin-code:{claims['i']}"):
+            return None
+        token = await self.start(claims["t"], claims["u"], claims["n"], "slack")
+        return token, claims["n"]
 
     async def state(self, *parts: str) -> str:
         """A signature over `parts` with the sessions' key (Sign in with Slack's cookie)."""
