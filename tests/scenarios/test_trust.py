@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import signal
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.app import build_services, http_app
 from bot.errors import SettingsError
 from bot.surfaces.http import CappedSite, metrics_app
-from bot.surfaces.web.sessions import SESSIONS_KEY
+from bot.surfaces.web.sessions import KEY_RELOAD_EVERY, SESSIONS_KEY, Sessions, Signer
 from tests.conftest import CHANNEL, USER, Bot, BotFactory, ledger_row, payload, signed_headers
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.openid_provider import CLIENT_ID, CLIENT_SECRET, FakeOpenID, SlackUser
@@ -871,3 +872,75 @@ async def test_rotate_key_from_the_command_line_signs_everyone_out(tmp_path: Any
         assert session is not None and session.revoked
     finally:
         await store.close()
+
+
+class Clock:
+    """A clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def signed_by(token: str, key: bytes) -> bool:
+    body, _, signature = token.partition(".")
+    return signature == Signer.sign(key, "session", body)
+
+
+async def test_a_key_rotated_through_another_connection_reaches_a_running_process(
+    database_url: str,
+) -> None:
+    """A running process (one store connection) and `rotate-key` (another): within
+    KEY_RELOAD_EVERY seconds of the rotation the process signs with the new key, and a token
+    signed with the retired one is refused, even for a session row that is not revoked
+    (someone holding the old key forges nothing). Before, it kept signing with the old key."""
+    from bot.store import open_store
+
+    running, other = await open_store(database_url), await open_store(database_url)
+    clock = Clock()
+    try:
+        old = await running.signing_key(SESSIONS_KEY)
+        sessions = Sessions(running, clock=clock, keys={SESSIONS_KEY: old})
+        assert signed_by(await sessions.start_typed("Priya"), old)
+        await other.rotate_key(SESSIONS_KEY)
+        new = await other.signing_key(SESSIONS_KEY)
+        clock.now += KEY_RELOAD_EVERY
+        fresh = await sessions.start_typed("Asha")
+        assert signed_by(fresh, new) and await sessions.person(fresh) is not None
+        body = fresh.partition(".")[0]
+        forged = f"{body}.{Signer.sign(old, 'session', body)}"
+        assert await sessions.person(forged) is None
+    finally:
+        await running.close()
+        await other.close()
+
+
+async def test_rotate_key_from_the_command_line_reaches_the_running_bot(
+    make_bot: BotFactory, http: aiohttp.ClientSession, database_url: str, tmp_path: Path
+) -> None:
+    """`shopmax-bot web rotate-key` run as a process of its own while the bot serves: sessions
+    signed before are refused at once (revoked), and within KEY_RELOAD_EVERY seconds the bot
+    signs new ones with the new key."""
+    from bot.store import open_store
+    from tests.conftest import run_bot
+
+    bot = await make_bot(web_signin="token", web_token=TOKEN)
+    runner, url = await served(bot)
+    try:
+        before = await token_session(http, url)
+        code, _, err = await run_bot(
+            "web", "rotate-key", env={"DATABASE_URL": database_url}, cwd=tmp_path
+        )
+        assert (code, err) == (0, ""), err
+        store = await open_store(database_url)
+        new = await store.signing_key(SESSIONS_KEY)
+        await store.close()
+        assert (await ask(http, url, before))[0] == 401
+        deadline = time.monotonic() + KEY_RELOAD_EVERY + 5
+        while not signed_by(await token_session(http, url), new):
+            assert time.monotonic() < deadline, "the bot never signed with the rotated key"
+            await asyncio.sleep(0.5)
+    finally:
+        await runner.cleanup()
