@@ -56,7 +56,7 @@ from bot.surfaces.slack.usage_views import UsageViews
 from bot.surfaces.web.access import Access, Tries, is_loopback
 from bot.surfaces.web.chat import Chat
 from bot.surfaces.web.dashboard import Dashboard
-from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, Sessions
+from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, WEB_TEAM, Sessions
 from bot.surfaces.web.slack_signin import SlackSignIn
 from bot.wording import texts
 
@@ -211,7 +211,8 @@ def limits(settings: Settings) -> Limits:
         questions_per_window=settings.user_questions,
         window_s=settings.user_window,
         tokens_per_day=settings.user_tokens_per_day,
-        reserve_tokens=settings.max_tokens,
+        shared_teams=frozenset({WEB_TEAM}),
+        shared_people=settings.web_token_people,
     )
 
 

@@ -198,7 +198,7 @@ def _metrics_allowed(request: web.Request) -> web.Response | None:
     if token is not None and _bearer(given, token):
         return None
     if given:
-        tries.failed(request)
+        tries.note(request)
     return web.Response(
         status=401,
         text=texts.METRICS_UNAUTHORISED,

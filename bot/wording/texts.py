@@ -37,6 +37,17 @@ TOKENS_USED_UP = (
 )
 
 
+SHARED_TOKEN_USED_UP = (
+    "Everyone signed in with the shared ShopMax web token has together used the share it allows "
+    "for now. It frees up within the hour (questions) or 24 hours (tokens); Sign in with Slack, "
+    "or ask a ShopMax admin, if you need more."
+)
+NOTICE_OUT_OF_TOKENS = (
+    ":hourglass: I stopped before looking anything more up: what is left of your share of the "
+    "assistant today would not cover another look-up. It resets within 24 hours."
+)
+
+
 def too_long(length: int, limit: int) -> str:
     return (
         f"That question is {length:,} characters long; I can take up to {limit:,}. "
@@ -372,6 +383,7 @@ WEB_WRONG_HOST = (
     "SHOPMAX_PUBLIC_URL to it (the address staff open, such as https://assistant.shopmax.in)."
 )
 WEB_TOO_MANY_TRIES = "Too many wrong tries: wait a minute, then try again."
+WEB_TOO_MANY_SIGNINS = "Too many sign-ins from here just now: wait a minute, then try again."
 WEB_SIGNIN_UNAVAILABLE = "Signing in is not possible right now. Please try again in a minute."
 WEB_SLACK_SIGNIN_FAILED = "Signing in with Slack did not work. Please try again."
 WEB_SIGNED_OUT = "Signed out."

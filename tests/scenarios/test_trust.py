@@ -28,7 +28,7 @@ from bot.errors import SettingsError
 from bot.surfaces.http import CappedSite, metrics_app
 from bot.surfaces.web.sessions import KEY_RELOAD_EVERY, SESSIONS_KEY, Sessions, Signer
 from tests.conftest import CHANNEL, USER, Bot, BotFactory, ledger_row, payload, signed_headers
-from tests.fakes.anthropic_server import FakeAnthropic, Script
+from tests.fakes.anthropic_server import FakeAnthropic, Script, about_four_bytes_a_token
 from tests.fakes.openid_provider import CLIENT_ID, CLIENT_SECRET, FakeOpenID, SlackUser
 from tests.fakes.serve import free_port, serve, wait_healthy
 from tests.fakes.slack_server import TEAM, FakeSlack
@@ -379,27 +379,154 @@ async def test_on_two_replicas_the_limit_holds_across_both(
     assert len(model.calls) == 3
 
 
-async def test_tokens_are_reserved_at_admission_and_settled_at_the_end(
-    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+async def until(condition: Any, within: float = 20.0) -> None:
+    """Wait until `condition()` holds (checked every few milliseconds)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        await asyncio.sleep(0.005)
+
+
+async def test_questions_at_once_cannot_spend_past_the_days_tokens(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic, tmp_path: Path
 ) -> None:
-    """A day's token limit of 5,000 with a 2,048-token ceiling: three answers in flight hold
-    6,144, so a fourth asked meanwhile is refused; once they end, only their real use counts."""
+    """A day's limit of 20,000 tokens and requests of about 9,000 input tokens each (a long
+    system prompt): three questions at once. The first holds what its request may cost
+    (max_tokens plus its input, estimated from its bytes), so the other two are refused while
+    it runs, and the day's ledger stays within the limit (before, all three were admitted,
+    each holding only max_tokens, and used 27,000). The answers are held at their first token
+    until every question is decided, so nothing depends on timing."""
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("You are ShopMax India's assistant; answer from the catalog. " * 600)
     bot = await make_bot(
-        web_signin="token", web_token=TOKEN, user_tokens_per_day=5000, max_tokens=2048
+        web_signin="token",
+        web_token=TOKEN,
+        user_tokens_per_day=20_000,
+        max_tokens=2048,
+        system_prompt_file=prompt,
     )
-    model.script(*[Script(chunks=["Long", " answer."], delay=0.3) for _ in range(3)])
+    decided = asyncio.Event()
+    model.script(
+        *[
+            Script(
+                chunks=["Long", " answer."],
+                input_tokens=about_four_bytes_a_token,
+                before_chunk={0: decided.wait},
+            )
+            for _ in range(3)
+        ]
+    )
     runner, url = await served(bot)
     try:
         session = await token_session(http, url)
-        running = [asyncio.create_task(ask(http, url, session)) for _ in range(3)]
-        await asyncio.sleep(0.2)
-        status, text = await ask(http, url, session)
-        assert (status, "used today's share" in text) == (429, True)
-        assert [s for s, _ in await asyncio.gather(*running)] == [200, 200, 200]
+        asked = [asyncio.create_task(ask(http, url, session)) for _ in range(3)]
+        await until(lambda: sum(t.done() for t in asked) + len(model.calls) == 3)
+        decided.set()
+        statuses = sorted(status for status, _ in await asyncio.gather(*asked))
+        await bot.services.answerer.wait_idle(10)
+        used = sum(row.tokens for row in await bot.services.store.ledger(0))
+        assert (statuses, len(model.calls)) == ([200, 429, 429], 1)
+        assert 8_000 < used <= 20_000
         status, _ = await ask(http, url, session)
-        assert status == 200  # a few dozen tokens used, nothing reserved any more
+        assert status == 200  # settled: only the real use counts now, nothing is held
     finally:
         await runner.cleanup()
+
+
+async def test_a_tool_round_the_allowance_cannot_cover_is_not_started(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    """With 100 tokens a day, a question is admitted (nothing used yet), and its first request
+    runs; Claude asks for a tool, but the round after it would need more than is left, so the
+    model is not asked again: the answer ends with a line saying why. The day is passed by no
+    more than gate.py's bound: one first request (max_tokens plus its estimated input)."""
+    from bot.model.usage import request_tokens
+
+    bot = await make_bot(web_signin="token", web_token=TOKEN, user_tokens_per_day=100)
+    model.script(
+        Script(
+            chunks=["Let me look that up."],
+            stop_reason="tool_use",
+            tool_calls=[("search_products", {"query": "55 inch TV"})],
+            input_tokens=about_four_bytes_a_token,
+        ),
+        Script(chunks=["The Sony is ₹49,990."]),
+    )
+    runner, url = await served(bot)
+    try:
+        status, events = await ask(http, url, await token_session(http, url))
+        assert status == 200 and "would not cover another look-up" in events
+        assert len(model.calls) == 1
+        body = model.calls[0].body
+        first = request_tokens(body["system"], body["tools"], body["messages"]) + 2048
+        await bot.services.answerer.wait_idle(10)
+        [row] = await bot.services.store.ledger(0)
+        assert 100 < row.tokens <= 100 + first
+    finally:
+        await runner.cleanup()
+
+
+async def test_all_shared_token_sign_ins_together_share_one_ceiling(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    """Each sign-in with the shared token keeps its own limit (3 questions); all of them
+    together get SHOPMAX_WEB_TOKEN_PEOPLE people's (here 2, so 6): the same name signed in
+    four times and asking four times each gets 6 answers, not 12, and is told why."""
+    bot = await make_bot(
+        web_signin="token", web_token=TOKEN, user_questions=3, web_token_people=2
+    )
+    runner, url = await served(bot)
+    try:
+        statuses, said = [], ""
+        for _ in range(4):
+            session = await token_session(http, url, name="Priya")
+            for _ in range(4):
+                status, text = await ask(http, url, session)
+                statuses.append(status)
+                said = text if status == 429 else said
+        assert (statuses.count(200), len(model.calls)) == (6, 6)
+        assert "shared ShopMax web token" in said
+    finally:
+        await runner.cleanup()
+
+
+async def test_sign_ins_from_one_address_are_limited(
+    make_bot: BotFactory, http: aiohttp.ClientSession
+) -> None:
+    """Right tokens too: ten sign-ins a minute from one address, then 429 for the minute (no
+    one mints sign-ins without end, whatever the ceiling above)."""
+    bot = await make_bot(web_signin="token", web_token=TOKEN)
+    runner, url = await served(bot)
+    try:
+        statuses = []
+        for _ in range(11):
+            body = {"name": "Priya", "token": TOKEN}
+            async with http.post(f"{url}/api/chat/session", json=body) as r:
+                statuses.append(r.status)
+        assert statuses == [200] * 10 + [429]
+    finally:
+        await runner.cleanup()
+
+
+async def test_twelve_browser_questions_at_once_on_two_replicas_reach_the_model_three_times(
+    make_bot: BotFactory, http: aiohttp.ClientSession, model: FakeAnthropic
+) -> None:
+    """The browser chat on two replicas sharing one store: one signed-in person's twelve
+    questions, sent at once to both, limit three: three answers in all."""
+    first = await make_bot(web_signin="token", web_token=TOKEN, user_questions=3, replica_id="a")
+    second = await make_bot(web_signin="token", web_token=TOKEN, user_questions=3, replica_id="b")
+    slow(model, 12)
+    first_runner, first_url = await served(first)
+    second_runner, second_url = await served(second)
+    try:
+        session = await token_session(http, first_url)
+        urls = [first_url, second_url] * 6
+        results = await asyncio.gather(*(ask(http, u, session) for u in urls))
+        assert sorted(status for status, _ in results) == [200] * 3 + [429] * 9
+        assert len(model.calls) == 3
+    finally:
+        await first_runner.cleanup()
+        await second_runner.cleanup()
 
 
 # ---- Sign in with Slack ----------------------------------------------------------------------

@@ -138,10 +138,11 @@ def names_this_socket(request: web.Request) -> bool:
 
 @dataclass
 class Tries:
-    """Wrong credentials per address (sign-in tokens and bearers alike, one instance for the
-    whole server): at most `most` a minute, then 429 until the minute is over. Behind a proxy
-    every request has the proxy's address, so a guesser there slows everyone down for a
-    minute, which is the price of not believing forwarded headers."""
+    """What one address did this minute, at most `most` times, then 429 until the minute is
+    over. One instance counts wrong credentials (sign-in tokens and bearers alike) for the
+    whole server; another, the shared token's sign-ins. Behind a proxy every request has the
+    proxy's address, so a guesser there slows everyone down for a minute, which is the price
+    of not believing forwarded headers."""
 
     most: int = TRIES_PER_MINUTE
     clock: Callable[[], float] = time.monotonic
@@ -151,7 +152,7 @@ class Tries:
         recent = self._recent(request.remote or "")
         return len(recent) >= self.most
 
-    def failed(self, request: web.Request) -> None:
+    def note(self, request: web.Request) -> None:
         self._recent(request.remote or "").append(self.clock())
 
     def _recent(self, address: str) -> deque[float]:

@@ -58,7 +58,8 @@ class Chat:
     access: Access
     signin: str = "token"  # "slack", "token" or "local" (the credential-less demo)
     idle_minutes: float = 15.0
-    tries: Tries = field(default_factory=Tries)
+    tries: Tries = field(default_factory=Tries)  # wrong tokens (shared with the other pages)
+    signins: Tries = field(default_factory=Tries)  # shared-token sign-ins, right or wrong
 
 
 CHAT = web.AppKey("chat", Chat)
@@ -125,7 +126,8 @@ def sign_in_details(body: dict[str, Any]) -> SignInDetails | str:
 
 async def sign_in(request: web.Request) -> web.Response:
     """A typed sign-in: the shared token and a name (a name only in the local demo). Wrong
-    tokens are limited per address (`Tries`)."""
+    tokens are limited per address (`Tries`), and so are the shared token's sign-ins: each is
+    a person with a person's limits, so nobody mints them without end."""
     chat = request.app[CHAT]
     signin = _signin_here(chat, request)
     if signin == "slack":
@@ -134,11 +136,13 @@ async def sign_in(request: web.Request) -> web.Response:
         return error(401, texts.WEB_UNAUTHORISED)
     if chat.tries.blocked(request):
         return error(429, texts.WEB_TOO_MANY_TRIES)
+    if signin == "token" and chat.signins.blocked(request):
+        return error(429, texts.WEB_TOO_MANY_SIGNINS)
     body = await json_body(request)
     if body is None:
         return error(400, texts.WEB_BAD_JSON)
     if signin == "token" and not chat.access.chat_token_ok(body.get("token")):
-        chat.tries.failed(request)
+        chat.tries.note(request)
         return error(401, texts.WEB_WRONG_TOKEN)
     details = sign_in_details(body)
     if isinstance(details, str):
@@ -147,6 +151,8 @@ async def sign_in(request: web.Request) -> web.Response:
         session = await chat.sessions.start_typed(details.name, signin)
     except StoreUnavailable:
         return error(503, texts.WEB_SIGNIN_UNAVAILABLE)
+    if signin == "token":
+        chat.signins.note(request)
     return web.json_response({"session": session, "name": details.name})
 
 

@@ -61,7 +61,7 @@ class Dashboard:
             return error(401, texts.DASHBOARD_UNAUTHORISED)
         if person is not None and person.kind == "admin":
             return None
-        self.tries.failed(request)
+        self.tries.note(request)
         return error(401, texts.DASHBOARD_UNAUTHORISED)
 
 
@@ -111,7 +111,7 @@ async def admin_sign_in(request: web.Request) -> web.Response:
     token = None if body is None else body.get("token")
     local = board.access.from_this_machine(request)
     if not local and not (isinstance(token, str) and board.access.admin_token_ok(token)):
-        board.tries.failed(request)
+        board.tries.note(request)
         return error(401, texts.DASHBOARD_UNAUTHORISED)
     try:
         session = await board.sessions.start("admin", "admin", "admin", "admin")

@@ -151,7 +151,7 @@ async def trade(request: web.Request) -> web.Response:
     except StoreUnavailable:
         return error(503, texts.WEB_SIGNIN_UNAVAILABLE)
     if traded is None:
-        signin.tries.failed(request)
+        signin.tries.note(request)
         return error(401, texts.WEB_SLACK_SIGNIN_FAILED)
     session, name = traded
     return web.json_response({"session": session, "name": name})
