@@ -327,7 +327,8 @@ RUN_DESCRIPTION = """\
 Serve the bot on HOST:PORT (default port 3000; host 0.0.0.0 with Slack tokens, 127.0.0.1
 without): /healthz, /readyz and /metrics always, the browser
 chat when SHOPMAX_WEB_TOKEN is set and the dashboard when SHOPMAX_DASHBOARD_TOKEN is (both
-without a token when HOST is 127.0.0.1). Runs until SIGTERM or Ctrl-C, letting answers
+without a token only when nothing is configured and HOST is 127.0.0.1: the local demo, for
+this machine alone). Runs until SIGTERM or Ctrl-C, letting answers
 in flight finish for SHOPMAX_SHUTDOWN_GRACE seconds.
 
 modes (chosen by which Slack settings are set):
