@@ -293,3 +293,7 @@ async def redis_url() -> str:
 @pytest.fixture
 async def bot(make_bot: BotFactory) -> Bot:
     return await make_bot()
+
+
+# A bot whose browser chat signs in with Slack (defined beside its helpers in tests/sites.py).
+from tests.sites import slack_site as slack_site  # noqa: E402

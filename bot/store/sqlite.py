@@ -190,6 +190,23 @@ TOP_UP = (
 )
 
 
+def _write_locked(work: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+    """`work` in a transaction that takes the write lock first (BEGIN IMMEDIATE), so what it
+    reads is the latest and no other writer comes between its reads and its write."""
+
+    def locked(db: sqlite3.Connection) -> T:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(db)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        return result
+
+    return locked
+
+
 def _which_limit(db: sqlite3.Connection, question: Question, limits: Admission) -> str:
     """The limit a question was refused by: its asker's questions, else its team's ceiling,
     else its asker's tokens."""
@@ -380,18 +397,11 @@ class SqliteStore:
         )
 
         def admit(db: sqlite3.Connection) -> str | None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                verdict = None
-                if db.execute(ADMIT, params).rowcount != 1:  # which limit: under the same lock
-                    verdict = _which_limit(db, question, limits)
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-            return verdict
+            if db.execute(ADMIT, params).rowcount == 1:
+                return None
+            return _which_limit(db, question, limits)  # which limit: under the same lock
 
-        return await self._run(admit)
+        return await self._run(_write_locked(admit))
 
     async def top_up(
         self, question_id: str, question: Question, amount: int, limits: Admission
@@ -407,16 +417,9 @@ class SqliteStore:
         )
 
         def top_up(db: sqlite3.Connection) -> bool:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                done = db.execute(TOP_UP, params).rowcount == 1
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-            return done
+            return bool(db.execute(TOP_UP, params).rowcount == 1)
 
-        return await self._run(top_up)
+        return await self._run(_write_locked(top_up))
 
     async def settle(self, question_id: str) -> None:
         await self._change("UPDATE questions SET reserved = 0 WHERE id = ?", (question_id,))

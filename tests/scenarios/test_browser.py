@@ -529,33 +529,12 @@ async def test_a_tablet_left_idle_signs_its_person_out_while_the_page_is_open(
         await runner.cleanup()
 
 
-@pytest.fixture
-async def slack_site(make_bot: BotFactory, slack: Any) -> AsyncIterator[tuple[str, Bot]]:
-    """A bot whose chat signs in with Slack, against the fake OpenID provider on fake Slack."""
-    from tests.fakes.openid_provider import CLIENT_ID, CLIENT_SECRET, FakeOpenID, SlackUser
-    from tests.fakes.serve import free_port
-    from tests.scenarios.test_trust import served
-
-    slack.openid = FakeOpenID(SlackUser("T111", "U0PRIYA", "Priya Sharma"))
-    port = free_port()
-    bot = await make_bot(
-        web_signin="slack",
-        slack_client_id=CLIENT_ID,
-        slack_client_secret=CLIENT_SECRET,
-        public_url=f"http://127.0.0.1:{port}",
-        slack_authorize_url=f"{slack.url}/openid/connect/authorize",
-    )
-    runner, url = await served(bot, port)
-    yield url, bot
-    await runner.cleanup()
-
-
 async def test_sign_in_with_slack_through_the_button(
-    browser: Any, slack_site: tuple[str, Bot], model: FakeAnthropic
+    browser: Any, slack_site: tuple[str, Bot, Any], model: FakeAnthropic
 ) -> None:
     """The button goes to Slack and back; the page trades its code for a session, and the
     person's question is theirs in the ledger, as in Slack."""
-    url, bot = slack_site
+    url, bot, _ = slack_site
     model.script(Script(chunks=["The LG 8 kg is ₹33,990."]))
     page = await new_page(browser)
     await page.goto(f"{url}/chat")
@@ -572,14 +551,14 @@ async def test_sign_in_with_slack_through_the_button(
 
 
 async def test_a_link_carrying_someone_elses_sign_in_signs_nobody_in(
-    browser: Any, slack_site: tuple[str, Bot], model: FakeAnthropic
+    browser: Any, slack_site: tuple[str, Bot, Any], model: FakeAnthropic
 ) -> None:
     """Mallory signs in herself and sends a tablet a link with what came back (the sign-in
     code, or a session), or a sign-in error in words of her own: the tablet stays signed out,
     says only the bot's own fixed words, and nothing is asked as Mallory."""
     from tests.scenarios.test_trust import slack_arrival, slack_sign_in, verifier_and_challenge
 
-    url, _ = slack_site
+    url, _, _ = slack_site
     code = (await slack_arrival(url, verifier_and_challenge()[1])).removeprefix("code=")
     session = await slack_sign_in(url)
     for fragment in (

@@ -32,6 +32,7 @@ from tests.fakes.anthropic_server import FakeAnthropic, Script, about_four_bytes
 from tests.fakes.openid_provider import CLIENT_ID, CLIENT_SECRET, FakeOpenID, SlackUser
 from tests.fakes.serve import free_port, serve, wait_healthy
 from tests.fakes.slack_server import TEAM, FakeSlack
+from tests.sites import served
 
 TOKEN = "web-token-for-trust-tests-0123"
 ADMIN = "dashboard-token-for-trust-987654"
@@ -43,16 +44,6 @@ PROXIED = {"X-Forwarded-For": "203.0.113.7", "X-Real-IP": "203.0.113.7"}
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-async def served(bot: Bot, port: int = 0) -> tuple[web.AppRunner, str]:
-    """The bot's HTTP app on 127.0.0.1:`port` (0: any free port)."""
-    if not port:
-        return await serve(http_app(bot.services))
-    runner = web.AppRunner(http_app(bot.services))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}"
 
 
 async def token_session(http: aiohttp.ClientSession, url: str, name: str = "Priya") -> str:
@@ -530,26 +521,6 @@ async def test_twelve_browser_questions_at_once_on_two_replicas_reach_the_model_
 
 
 # ---- Sign in with Slack ----------------------------------------------------------------------
-
-
-@pytest.fixture
-async def slack_site(
-    make_bot: BotFactory, slack: FakeSlack
-) -> AsyncIterator[tuple[str, Bot, FakeOpenID]]:
-    provider = FakeOpenID(SlackUser(TEAM, USER, "Priya Sharma"))
-    slack.openid = provider
-    port = free_port()
-    bot = await make_bot(
-        web_signin="slack",
-        slack_client_id=CLIENT_ID,
-        slack_client_secret=CLIENT_SECRET,
-        public_url=f"http://127.0.0.1:{port}",
-        slack_authorize_url=f"{slack.url}/openid/connect/authorize",
-        user_questions=2,
-    )
-    runner, url = await served(bot, port)
-    yield url, bot, provider
-    await runner.cleanup()
 
 
 def verifier_and_challenge() -> tuple[str, str]:
