@@ -53,10 +53,10 @@ from bot.surfaces.http import KEEPALIVE, CappedSite, listen, metrics_app, web_ap
 from bot.surfaces.slack import SlackSurface, StopPresses, bolt_app
 from bot.surfaces.slack.authorization import OneToken
 from bot.surfaces.slack.usage_views import UsageViews
-from bot.surfaces.web.access import Access, is_loopback
+from bot.surfaces.web.access import Access, Tries, is_loopback
 from bot.surfaces.web.chat import Chat
 from bot.surfaces.web.dashboard import Dashboard
-from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, Sessions
+from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, WEB_TEAM, Sessions
 from bot.surfaces.web.slack_signin import SlackSignIn
 from bot.wording import texts
 
@@ -211,7 +211,8 @@ def limits(settings: Settings) -> Limits:
         questions_per_window=settings.user_questions,
         window_s=settings.user_window,
         tokens_per_day=settings.user_tokens_per_day,
-        reserve_tokens=settings.max_tokens,
+        shared_teams=frozenset({WEB_TEAM}),
+        shared_people=settings.web_token_people,
     )
 
 
@@ -369,6 +370,7 @@ def http_app(services: Services) -> web.Application:
         keys=services.web_keys,
     )
     signin = _chat_signin(settings, access)
+    tries = Tries()  # wrong credentials per address, wherever they are given
     web_chat = board = slack = None
     if signin is not None:
         web_chat = Chat(
@@ -378,11 +380,12 @@ def http_app(services: Services) -> web.Application:
             access,
             signin=signin,
             idle_minutes=settings.web_idle_minutes,
+            tries=tries,
         )
     if signin == "slack":
-        slack = _slack_signin(services, sessions)
+        slack = _slack_signin(services, sessions, tries)
     if settings.dashboard_token or access.trusts_local:
-        board = Dashboard(services.store, access, settings.timezone, sessions)
+        board = Dashboard(services.store, access, settings.timezone, sessions, tries=tries)
     return web_app(
         services,
         serve_slack=settings.serves_slack and not settings.socket_mode,
@@ -393,6 +396,7 @@ def http_app(services: Services) -> web.Application:
         metrics_token=settings.metrics_token,
         access=access,
         signin=slack,
+        tries=tries,
     )
 
 
@@ -408,7 +412,7 @@ def _chat_signin(settings: Settings, access: Access) -> str | None:
     return None
 
 
-def _slack_signin(services: Services, sessions: Sessions) -> SlackSignIn:
+def _slack_signin(services: Services, sessions: Sessions, tries: Tries) -> SlackSignIn:
     settings = services.settings
     assert settings.slack_client_id and settings.slack_client_secret and settings.public_url
 
@@ -427,6 +431,7 @@ def _slack_signin(services: Services, sessions: Sessions) -> SlackSignIn:
         api_url=settings.slack_api_url,
         sessions=sessions,
         allowed_teams=allowed_teams,
+        tries=tries,
     )
 
 
@@ -547,6 +552,8 @@ async def _connect(services: Services) -> AsyncSocketModeHandler | None:
     url = f"http://{settings.bind_host}:{settings.port}".replace("//0.0.0.0:", "//127.0.0.1:")
     if services.bolt is None:
         log.warning(texts.web_only(url))
+        if settings.local_demo and is_loopback(settings.bind_host) and not _demo_model(settings):
+            log.warning(texts.DEMO_OPEN_WITH_KEY)
         return None
     if not settings.socket_mode:
         log.info("listening for Slack on %s/slack/events", url)
@@ -555,6 +562,11 @@ async def _connect(services: Services) -> AsyncSocketModeHandler | None:
     await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
     log.info("connected to Slack in Socket Mode; health on port %s", settings.port)
     return socket_mode
+
+
+def _demo_model(settings: Settings) -> bool:
+    """Whether answers come from the offline demo model (no Anthropic key was set)."""
+    return settings.anthropic_api_key == DEMO_API_KEY
 
 
 def _stop_on_signals(services: Services) -> asyncio.Event:

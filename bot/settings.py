@@ -287,6 +287,8 @@ class Settings:
         "SHOPMAX_SLACK_AUTHORIZE_URL", "https://slack.com/openid/connect/authorize", _api_url
     )
     web_idle_minutes: float = setting("SHOPMAX_WEB_IDLE_MINUTES", 15.0, _positive_float)
+    # All shared-token sign-ins together: the questions and tokens of this many people at most
+    web_token_people: int = setting("SHOPMAX_WEB_TOKEN_PEOPLE", 10, _positive_int)
     max_connections: int = setting("SHOPMAX_MAX_CONNECTIONS", 512, _positive_int)
     # None: the knowledge base as last imported (the sample one while the store has none)
     knowledge_dir: Path | None = setting("SHOPMAX_KNOWLEDGE_DIR", None, _folder)

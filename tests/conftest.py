@@ -86,7 +86,10 @@ class Bot:
         request = AsyncBoltRequest(body=raw, headers={**signed_headers(raw), **headers})
         return await self.services.bolt.async_dispatch(request)
 
-    async def command(self, text: str, *, channel: str = CHANNEL, user: str = USER) -> BoltResponse:
+    async def command(
+        self, text: str, *, channel: str = CHANNEL, user: str = USER, **fields: str
+    ) -> BoltResponse:
+        """`/shopmax text` as Slack sends it (form-encoded), with `fields` added or changed."""
         raw = urlencode(
             {
                 "token": "verification-token",
@@ -101,13 +104,18 @@ class Bot:
                 "api_app_id": "A111",
                 "response_url": self.slack.response_url(),
                 "trigger_id": f"trigger.{time.monotonic_ns()}",
+                **fields,
             }
         )
         headers = signed_headers(raw, content_type="application/x-www-form-urlencoded")
         return await self.services.bolt.async_dispatch(AsyncBoltRequest(body=raw, headers=headers))
 
-    async def press(self, message: Message, action_id: str, *, user: str = USER) -> BoltResponse:
-        """Press a button on `message`, as Slack delivers it (form-encoded `payload=`)."""
+    async def press(
+        self, message: Message, action_id: str, *, user: str = USER, team: str = TEAM, **extra: Any
+    ) -> BoltResponse:
+        """Press a button on `message`, as Slack delivers it (form-encoded `payload=`), as
+        `user` of workspace `team` (another one: a Slack Connect member), with `extra`
+        fields at the payload's top level."""
         body: dict[str, Any] = json.loads((PAYLOADS / "block_actions.json").read_text())
         [button] = [
             element
@@ -116,7 +124,7 @@ class Bot:
             for element in block["elements"]
             if element["action_id"] == action_id
         ]
-        body["user"] = {"id": user, "username": "staff", "name": "staff", "team_id": TEAM}
+        body["user"] = {"id": user, "username": "staff", "name": "staff", "team_id": team}
         body["team"] = {"id": TEAM, "domain": "shopmax"}
         body["channel"] = {"id": message.channel, "name": "shop-floor"}
         body["container"] = {
@@ -128,7 +136,7 @@ class Bot:
         body["message"] = {"ts": message.ts, "thread_ts": message.thread_ts, "text": ""}
         body["response_url"] = self.slack.response_url("action")
         body["actions"] = [{**button, "block_id": action_id, "action_ts": str(time.time())}]
-        raw = urlencode({"payload": json.dumps(body)})
+        raw = urlencode({"payload": json.dumps({**body, **extra})})
         headers = signed_headers(raw, content_type="application/x-www-form-urlencoded")
         return await self.services.bolt.async_dispatch(AsyncBoltRequest(body=raw, headers=headers))
 
@@ -285,3 +293,7 @@ async def redis_url() -> str:
 @pytest.fixture
 async def bot(make_bot: BotFactory) -> Bot:
     return await make_bot()
+
+
+# A bot whose browser chat signs in with Slack (defined beside its helpers in tests/sites.py).
+from tests.sites import slack_site as slack_site  # noqa: E402

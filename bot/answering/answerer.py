@@ -21,11 +21,13 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import anthropic
 
 from bot.accounting.ledger import row_for
 from bot.accounting.metrics import Metrics
+from bot.answering.allowance import afford, round_cost
 from bot.answering.conversation import build_messages, with_thread_context
 from bot.answering.gate import Gate
 from bot.answering.grounding import Grounding
@@ -40,6 +42,7 @@ from bot.model.pricing import PRICES, ModelPrice
 from bot.model.stream import Cited, Clock, Finished, ModelRequest, TextDelta, ToolCall, ToolRan
 from bot.model.stream import stream_answer as model_stream
 from bot.model.tools import Tools
+from bot.model.usage import Usage
 from bot.question import Question, Refusal, RefusalKind, Surface, Turn
 from bot.store import Store
 from bot.wording import texts
@@ -110,7 +113,13 @@ class Answerer:
         assert make is not None, "no reply for this surface"
         answer_id = uuid.uuid4().hex
         reply = make(question, answer_id)
-        refusal = self._closing() or await self.gate.check(question, answer_id)
+        refusal = self._closing() or await self.gate.screen(question)
+        if refusal is None:
+            # The request is built before admission: its reservation is what it may cost.
+            request = await self._conversation(question)
+            config = self.config
+            reserve = round_cost(request.system, request.messages, config.tools, config.max_tokens)
+            refusal = await self.gate.admit(question, answer_id, reserve)
         if refusal is not None:
             await self._refuse(reply, refusal)
             return refusal
@@ -121,26 +130,25 @@ class Answerer:
             question.user,
             question.channel,
         )
-        running = Running(answer_id, question, reply, received=self.clock())
+        running = Running(answer_id, question, reply, received=self.clock(), reserved=reserve)
         running.grounding = Grounding(question.text)
         self._track(running)
         outcome = "error"
         try:
-            answered = await self._answer(running)
+            answered = await self._answer(running, request)
             outcome = answered.outcome
             return answered
         finally:
             self._untrack(running, outcome)
 
-    async def _answer(self, running: Running) -> Answered:
-        # The model request goes out as soon as the conversation is known, while the answer's
-        # record is written: under load each trip to the store waits its turn on the event
-        # loop, and the model takes longer than that to its first token anyway. The reply
-        # opens once the record is kept, and no text reaches it before (`_until_opened`).
+    async def _answer(self, running: Running, request: ModelRequest) -> Answered:
+        # The model request goes out at once, while the answer's record is written: under load
+        # each trip to the store waits its turn on the event loop, and the model takes longer
+        # than that to its first token anyway. The reply opens once the record is kept, and no
+        # text reaches it before (`_until_opened`).
         running.begun = asyncio.create_task(self._begin(running))
         opening = asyncio.create_task(self._open(running))
         try:
-            request = await self._conversation(running.question)
             streamed = await self._check(await self._stream(request, running), running)
         except BaseException as exc:  # the record could not be written, or a bug
             opening.cancel()
@@ -222,8 +230,18 @@ class Answerer:
 
     async def _consume(self, request: ModelRequest, running: Running) -> Streamed:
         reply, config = running.reply, self.config
+
+        async def enough(used: Usage, params: dict[str, Any]) -> bool:
+            return await afford(self.gate, running, used, params, config.tools, config.max_tokens)
+
         stream = model_stream(
-            self.model, request, self.clock, running.partial, config.tools, config.tool_rounds
+            self.model,
+            request,
+            self.clock,
+            running.partial,
+            config.tools,
+            config.tool_rounds,
+            before_round=enough,
         )
         try:
             async for event in stream:
@@ -240,7 +258,7 @@ class Answerer:
                 elif isinstance(event, Cited):
                     reply.add(running.grounding.cite(event))
                 elif isinstance(event, Finished):
-                    return Streamed(event.stats)
+                    return Streamed(event.stats, out_of_tokens=event.out_of_tokens)
         except ModelError as exc:
             log.warning("model failed: %s (request %s)", exc, exc.request_id)
             self.metrics.errors.labels(f"model_{exc.kind}").inc()
@@ -272,9 +290,11 @@ class Answerer:
             grounded=grounding.tools_used > 0,
         )
         line = texts.unchecked_figures(streamed.unchecked) if streamed.unchecked else None
+        lines = [texts.NOTICE_OUT_OF_TOKENS] if streamed.out_of_tokens else []
+        lines += [line] if line else []
         return replace(
             ending,
-            notices=(*ending.notices, line) if line else ending.notices,
+            notices=(*ending.notices, *lines),
             sources=tuple(grounding.sources),
             unchecked=streamed.unchecked,
         )

@@ -7,9 +7,26 @@ Every surface goes through the same gate: Slack, the browser chat and the termin
 
 The limits are one admission, atomic in the store (`Store.admit`): the question is counted as
 it is let in, so twelve questions sent at once with a limit of three reach the model three
-times, on one replica or several. Its answer reserves its token ceiling (`max_tokens`) until it
-is settled at the end, so answers in flight count against the day's tokens before their
-ledger rows exist: the day's tokens are overrun by at most the answers admitted last.
+times, on one replica or several.
+
+Tokens are held before they are spent. An admitted answer reserves what its first model
+request may cost: `max_tokens` plus the request's input (system prompt, tools, history and
+question as sent) estimated from its UTF-8 bytes, two to a token, plus `REQUEST_OVERHEAD`
+(`bot.model.usage.request_tokens`; Claude's tokenizers take three to four bytes a token for
+English and more for JSON and numbers, so this over-counts). Before each further tool round
+the reservation is topped up to the tokens used so far plus the next request's estimate and
+`max_tokens` (`top_up`), and a round the person's remaining allowance cannot cover is not
+started: the answer ends there, saying so. At the end the ledger row holds the real use and the
+reservation goes (settled). A question is admitted while the day's tokens, used and held, are
+under the limit. So a person's tokens in a day (`tokens_per_day`) are passed by at most one
+first request: that of the answer admitted last, `max_tokens` plus its estimated input; no
+later round and no other answer goes past the limit, on any number of replicas, as long as the
+real input is within its estimate. (While the database is away each replica counts only its
+own answers: docs/security.md.)
+
+The shared web token's sign-ins (`shared_teams`, the `web` team) are each a person, with a
+person's limits; all of them together also share one ceiling of `shared_people` people's limits,
+so no number of sign-ins gets past it.
 """
 
 from __future__ import annotations
@@ -21,6 +38,12 @@ from bot.question import Question, Refusal, RefusalKind, Surface
 from bot.store import Store
 from bot.store.base import Admission
 from bot.wording import texts
+
+REFUSED = {
+    "questions": RefusalKind.TOO_MANY,
+    "tokens": RefusalKind.TOKENS_USED_UP,
+    "team": RefusalKind.TOKENS_USED_UP,
+}
 
 DAY = 24 * 60 * 60
 # A reservation counts for an hour at most: an answer that never settles (its replica died and
@@ -41,7 +64,9 @@ class Limits:
     questions_per_window: int = 30
     window_s: float = 3600.0
     tokens_per_day: int = 200_000
-    reserve_tokens: int = 2048  # an answer's ceiling, `max_tokens`, held until it is settled
+    # Teams whose members together share a ceiling of `shared_people` people's limits.
+    shared_teams: frozenset[str] = frozenset()
+    shared_people: int = 10
 
 
 class Gate:
@@ -49,9 +74,9 @@ class Gate:
         self.limits = limits
         self.store = store
 
-    async def check(self, question: Question, question_id: str) -> Refusal | None:
-        """None when the question may be answered (it is then kept as `question_id`, counted
-        and its tokens reserved); otherwise the refusal.
+    async def screen(self, question: Question) -> Refusal | None:
+        """None when the question may go on to admission; otherwise the refusal. Nothing is
+        counted or kept here.
 
         A question from outside the allowlists is told so once per person and channel; after
         that the refusal is silent (`tell=False`), so the bot never nags. "Once" is kept in the
@@ -75,7 +100,7 @@ class Gate:
         if len(question.text) > limits.max_question_chars:
             reason = texts.too_long(len(question.text), limits.max_question_chars)
             return Refusal(RefusalKind.TOO_LONG, reason)
-        return await self._admit(question, question_id)
+        return None
 
     def _outsider(self, question: Question) -> Refusal | None:
         """A Slack Connect asker from a workspace the bot does not serve: the channel is
@@ -89,21 +114,36 @@ class Gate:
             return None
         return Refusal(RefusalKind.OUTSIDER, texts.outside_workspace(asker))
 
-    async def _admit(self, question: Question, question_id: str) -> Refusal | None:
+    async def admit(self, question: Question, question_id: str, reserve: int) -> Refusal | None:
+        """None when the asker is within their limits: the question is then kept as
+        `question_id`, counted, and `reserve` tokens held for its answer. Else the refusal."""
+        verdict = await self.store.admit(question_id, question, self._admission(question, reserve))
+        if verdict is None:
+            return None
+        if verdict == "questions":
+            limits = self.limits
+            reason = texts.too_many_questions(limits.questions_per_window, limits.window_s)
+        else:
+            reason = texts.SHARED_TOKEN_USED_UP if verdict == "team" else texts.TOKENS_USED_UP
+        return Refusal(REFUSED.get(verdict, RefusalKind.TOKENS_USED_UP), reason)
+
+    async def top_up(self, question: Question, question_id: str, amount: int) -> bool:
+        """Hold `amount` more tokens for the answer to `question`, if its asker's (and team's)
+        remaining allowance covers them."""
+        return await self.store.top_up(question_id, question, amount, self._admission(question))
+
+    def _admission(self, question: Question, reserve: int = 0) -> Admission:
         now = time.time()
         limits = self.limits
-        admission = Admission(
+        shared = question.team in limits.shared_teams
+        people = limits.shared_people
+        return Admission(
             since=now - limits.window_s,
             most=limits.questions_per_window,
             day_since=now - DAY,
             tokens_most=limits.tokens_per_day,
-            reserve=limits.reserve_tokens,
+            reserve=reserve,
             reserved_since=now - RESERVATION_S,
+            team_most=people * limits.questions_per_window if shared else None,
+            team_tokens_most=people * limits.tokens_per_day if shared else None,
         )
-        verdict = await self.store.admit(question_id, question, admission, at=now)
-        if verdict == "questions":
-            reason = texts.too_many_questions(limits.questions_per_window, limits.window_s)
-            return Refusal(RefusalKind.TOO_MANY, reason)
-        if verdict == "tokens":
-            return Refusal(RefusalKind.TOKENS_USED_UP, texts.TOKENS_USED_UP)
-        return None

@@ -34,6 +34,7 @@ class Streamed:
     stats: AnswerStats | None
     error: ModelError | None = None
     unchecked: int = 0  # figures that could not be checked (marked ⚠)
+    out_of_tokens: bool = False  # a further tool round the asker's allowance could not cover
 
 
 class Stop(Enum):
@@ -52,6 +53,7 @@ class Running:
     question: Question
     reply: Reply
     received: float
+    reserved: int = 0  # tokens held for this answer until it is settled
     consumer: asyncio.Task[Streamed] | None = None
     # The answer's record being written; the reply opens after it (see the answerer).
     begun: asyncio.Task[None] | None = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,13 +64,19 @@ class Cited:
 
 @dataclass(frozen=True)
 class Finished:
-    """The model is done; `text` is all text it wrote, `stats` what the footer shows."""
+    """The model is done; `text` is all text it wrote, `stats` what the footer shows.
+    `out_of_tokens`: it wanted another tool round, which the asker's allowance could not cover
+    (`RoundCheck`), so the answer ends here."""
 
     text: str
     stats: AnswerStats
+    out_of_tokens: bool = False
 
 
 ModelEvent = TextDelta | ToolCall | ToolRan | Cited | Finished
+# Before each further tool round: the usage so far and the next request's parameters; False
+# ends the answer instead (the asker's allowance cannot cover the round).
+RoundCheck = Callable[[Usage, dict[str, Any]], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -120,13 +126,15 @@ async def stream_answer(
     partial: Partial | None = None,
     tools: Tools | None = None,
     max_rounds: int = 4,
+    before_round: RoundCheck | None = None,
 ) -> AsyncGenerator[ModelEvent, None]:
     """Stream one answer. See the module docstring for the error contract.
 
     With `tools`, a `tool_use` stop runs the tools (a `ToolCall` event each, for the status
     line), sends their results back and streams on; after `max_rounds` rounds Claude must
     answer without tools. Usage adds up across rounds. `partial`, when given, is kept up to
-    date as the stream goes.
+    date as the stream goes. `before_round` is asked before each round after the first; when
+    it says no, the answer finishes there (`Finished.out_of_tokens`).
     """
     partial = partial or Partial()
     partial.started, partial.model = clock(), request.model
@@ -145,6 +153,9 @@ async def stream_answer(
             params["tools"] = cached_tools(tools.schemas)
             if round_number == max_rounds:
                 params["tool_choice"] = {"type": "none"}
+        if round_number and before_round is not None and not await before_round(turn.usage, params):
+            yield Finished(turn.text, turn.stats(turn.final, request.model), out_of_tokens=True)
+            return
         async for event in turn.stream(client, params, references):
             yield event
         final = turn.final

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +12,27 @@ from typing import Any
 CHARS_PER_TOKEN = 4
 
 
+# A request's input tokens at most, estimated from characters for holding them in advance
+# (`bot.answering.gate`): its UTF-8 bytes, two to a token (Claude's tokenizers take three to
+# four bytes a token for English, more for JSON and numbers; a token is never less than a byte
+# and Indian scripts take three bytes a character), plus what the API adds around the request
+# (the tool-use system prompt, a few hundred tokens, and the messages' framing).
+BYTES_PER_TOKEN = 2
+REQUEST_OVERHEAD = 1_000
+
+
 def estimate_tokens(text: str) -> int:
     """Tokens of `text`, estimated from its length (where no real count is known)."""
     return -(-len(text) // CHARS_PER_TOKEN) + 4
+
+
+def request_tokens(
+    system: object, tools: Sequence[dict[str, Any]] | None, messages: Sequence[Any]
+) -> int:
+    """A request's input tokens at most (see `BYTES_PER_TOKEN`): the system prompt, tools and
+    messages as they are sent, serialised."""
+    sent = json.dumps([system, tools or [], list(messages)], ensure_ascii=False)
+    return -(-len(sent.encode("utf-8")) // BYTES_PER_TOKEN) + REQUEST_OVERHEAD
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,11 @@ class Usage:
             self.cache_write_tokens + other.cache_write_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
         )
+
+    @property
+    def total(self) -> int:
+        """Every token the request was billed for, as the ledger and the limits count them."""
+        return self.prompt_tokens + self.output_tokens
 
     @property
     def prompt_tokens(self) -> int:

@@ -60,9 +60,11 @@ def turn_key(key: str | None, position: int) -> str | None:
 @dataclass(frozen=True)
 class Admission:
     """What a question is admitted against: at most `most` questions since `since`, and tokens
-    since `day_since` (the ledger's, plus the ceilings still reserved by answers in flight
-    since `reserved_since`) under `tokens_most`. An admitted question is kept with `reserve`
-    tokens reserved until its answer is settled."""
+    since `day_since` (the ledger's, plus the tokens still reserved by answers in flight since
+    `reserved_since`) under `tokens_most`; and, where its team shares a ceiling (the shared web
+    token's sign-ins), at most `team_most` questions and `team_tokens_most` tokens for the whole
+    team in the same spans. An admitted question is kept with `reserve` tokens reserved until
+    its answer is settled."""
 
     since: float
     most: int
@@ -70,6 +72,8 @@ class Admission:
     tokens_most: int
     reserve: int
     reserved_since: float
+    team_most: int | None = None
+    team_tokens_most: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,16 @@ class Store(Protocol):
     ) -> str | None:
         """Keep the question if its asker is within `limits`, atomically: concurrent
         admissions of one person, on any replica, are counted one after the other. None when
-        admitted; otherwise the limit used up, `questions` or `tokens`."""
+        admitted; otherwise the limit used up: `questions` or `tokens` (the asker's), `team`
+        (its team's shared ceiling)."""
+        ...
+
+    async def top_up(
+        self, question_id: str, question: Question, amount: int, limits: Admission
+    ) -> bool:
+        """Add `amount` to the question's reservation if its asker (and its team, where it has
+        a ceiling) can cover it: the day's tokens, used and held, this one included, plus
+        `amount` within `limits`. Atomic like `admit`. False: nothing changed."""
         ...
 
     async def settle(self, question_id: str) -> None:

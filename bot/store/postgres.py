@@ -165,6 +165,73 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE ledger ADD COLUMN unverified_figures INTEGER NOT NULL DEFAULT 0;
     """,
+    # A team's shared ceiling (the shared web token's sign-ins, all together), and reservations
+    # topped up before each further tool round. Each takes the team's advisory lock (where the
+    # team has a ceiling) before the person's, always in that order.
+    """
+    DROP FUNCTION shopmax_admit(TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT,
+        DOUBLE PRECISION, BIGINT, DOUBLE PRECISION, BIGINT, DOUBLE PRECISION, BIGINT,
+        DOUBLE PRECISION);
+    CREATE FUNCTION shopmax_held(q_team TEXT, q_user TEXT, q_day_since DOUBLE PRECISION,
+        q_reserved_since DOUBLE PRECISION) RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
+        SELECT (SELECT COALESCE(sum(input_tokens + output_tokens + cache_write_tokens
+                                    + cache_read_tokens), 0) FROM ledger
+                WHERE team = q_team AND (q_user IS NULL OR "user" = q_user)
+                AND at >= q_day_since)
+             + (SELECT COALESCE(sum(reserved), 0) FROM questions
+                WHERE team = q_team AND (q_user IS NULL OR "user" = q_user)
+                AND asked_at >= q_reserved_since AND reserved > 0)
+    $$;
+    CREATE FUNCTION shopmax_lock(q_team TEXT, q_user TEXT, q_shared BOOLEAN) RETURNS VOID
+        LANGUAGE plpgsql VOLATILE AS $$
+    BEGIN
+        IF q_shared THEN
+            PERFORM pg_advisory_xact_lock(hashtextextended('team:' || q_team, 23));
+        END IF;
+        PERFORM pg_advisory_xact_lock(hashtextextended(q_team || ':' || q_user, 23));
+    END $$;
+    CREATE FUNCTION shopmax_admit(
+        q_id TEXT, q_team TEXT, q_channel TEXT, q_user TEXT, q_text TEXT, q_surface TEXT,
+        q_ts TEXT, q_thread_ts TEXT, q_response_url TEXT, q_at DOUBLE PRECISION,
+        q_reserve BIGINT, q_since DOUBLE PRECISION, q_most BIGINT,
+        q_day_since DOUBLE PRECISION, q_tokens_most BIGINT, q_reserved_since DOUBLE PRECISION,
+        q_team_most BIGINT, q_team_tokens_most BIGINT
+    ) RETURNS TEXT LANGUAGE plpgsql VOLATILE AS $$
+    BEGIN
+        PERFORM shopmax_lock(q_team, q_user, q_team_most IS NOT NULL);
+        IF (SELECT count(*) FROM questions WHERE team = q_team AND "user" = q_user
+            AND asked_at >= q_since) >= q_most THEN
+            RETURN 'questions';
+        END IF;
+        IF q_team_most IS NOT NULL AND (
+            (SELECT count(*) FROM questions WHERE team = q_team AND asked_at >= q_since)
+                >= q_team_most
+            OR shopmax_held(q_team, NULL, q_day_since, q_reserved_since) >= q_team_tokens_most
+        ) THEN
+            RETURN 'team';
+        END IF;
+        IF shopmax_held(q_team, q_user, q_day_since, q_reserved_since) >= q_tokens_most THEN
+            RETURN 'tokens';
+        END IF;
+        INSERT INTO questions VALUES (q_id, q_team, q_channel, q_user, q_text, q_surface, q_ts,
+            q_thread_ts, q_response_url, q_at, q_reserve) ON CONFLICT (id) DO NOTHING;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION shopmax_top_up(
+        q_id TEXT, q_team TEXT, q_user TEXT, q_amount BIGINT, q_day_since DOUBLE PRECISION,
+        q_tokens_most BIGINT, q_reserved_since DOUBLE PRECISION, q_team_tokens_most BIGINT
+    ) RETURNS BOOLEAN LANGUAGE plpgsql VOLATILE AS $$
+    BEGIN
+        PERFORM shopmax_lock(q_team, q_user, q_team_tokens_most IS NOT NULL);
+        IF shopmax_held(q_team, q_user, q_day_since, q_reserved_since) + q_amount > q_tokens_most
+            OR (q_team_tokens_most IS NOT NULL AND shopmax_held(q_team, NULL, q_day_since,
+                q_reserved_since) + q_amount > q_team_tokens_most) THEN
+            RETURN false;
+        END IF;
+        UPDATE questions SET reserved = reserved + q_amount WHERE id = q_id;
+        RETURN FOUND;
+    END $$;
+    """,
 )
 
 LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
@@ -281,15 +348,33 @@ class PostgresStore:
         )
         verdict = await self._pool.fetchval(
             "SELECT shopmax_admit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-            "$15, $16)",
+            "$15, $16, $17, $18)",
             *values,
             limits.since,
             limits.most,
             limits.day_since,
             limits.tokens_most,
             limits.reserved_since,
+            limits.team_most,
+            limits.team_tokens_most,
         )
         return None if verdict is None else str(verdict)
+
+    async def top_up(
+        self, question_id: str, question: Question, amount: int, limits: Admission
+    ) -> bool:
+        done = await self._pool.fetchval(
+            "SELECT shopmax_top_up($1, $2, $3, $4, $5, $6, $7, $8)",
+            question_id,
+            question.team,
+            question.user,
+            amount,
+            limits.day_since,
+            limits.tokens_most,
+            limits.reserved_since,
+            limits.team_tokens_most,
+        )
+        return bool(done)
 
     async def settle(self, question_id: str) -> None:
         await self._pool.execute("UPDATE questions SET reserved = 0 WHERE id = $1", question_id)

@@ -56,25 +56,48 @@ class Recent:
             _bounded_put(self._threads, write.args["thread_key"], None, MOST_THREADS)
         self._forget_old()
 
-    def questions_since(self, team: str, user: str, since: float) -> int:
-        return sum(1 for at, t, u in self._asked if at >= since and (t, u) == (team, user))
+    def questions_since(self, team: str, user: str | None, since: float) -> int:
+        """Questions asked since `since` by `user` of `team` (None: anyone of the team)."""
+        return sum(1 for at, t, u in self._asked if at >= since and _of(t, u, team, user))
 
-    def tokens_since(self, team: str, user: str, since: float) -> int:
-        return sum(n for at, t, u, n in self._used if at >= since and (t, u) == (team, user))
+    def tokens_since(self, team: str, user: str | None, since: float) -> int:
+        return sum(n for at, t, u, n in self._used if at >= since and _of(t, u, team, user))
 
-    def reserved_since(self, team: str, user: str, since: float) -> int:
-        """Tokens held by this process's answers in flight (their ceilings, until settled)."""
+    def reserved_since(self, team: str, user: str | None, since: float) -> int:
+        """Tokens held by this process's answers in flight, until settled."""
         held = self._reserved.values()
-        return sum(n for at, t, u, n in held if at >= since and (t, u) == (team, user))
+        return sum(n for at, t, u, n in held if at >= since and _of(t, u, team, user))
+
+    def held(self, team: str, user: str | None, limits: Admission) -> int:
+        """The day's tokens used and held by `user` of `team` (None: the whole team)."""
+        used = self.tokens_since(team, user, limits.day_since)
+        return used + self.reserved_since(team, user, limits.reserved_since)
 
     def verdict(self, team: str, user: str, limits: Admission) -> str | None:
         """`Store.admit`'s answer from what this process knows (the database being away)."""
         if self.questions_since(team, user, limits.since) >= limits.most:
             return "questions"
-        used = self.tokens_since(team, user, limits.day_since)
-        if used + self.reserved_since(team, user, limits.reserved_since) >= limits.tokens_most:
+        ceiling = limits.team_tokens_most
+        if limits.team_most is not None and (
+            self.questions_since(team, None, limits.since) >= limits.team_most
+            or (ceiling is not None and self.held(team, None, limits) >= ceiling)
+        ):
+            return "team"
+        if self.held(team, user, limits) >= limits.tokens_most:
             return "tokens"
         return None
+
+    def top_up(self, question_id: str, question: Question, amount: int, limits: Admission) -> bool:
+        """`Store.top_up` from what this process knows: the tokens held here if covered."""
+        kept = self._reserved.get(question_id)
+        team, user = question.team, question.user
+        if kept is None or self.held(team, user, limits) + amount > limits.tokens_most:
+            return False
+        ceiling = limits.team_tokens_most
+        if ceiling is not None and self.held(team, None, limits) + amount > ceiling:
+            return False
+        self._reserved[question_id] = (*kept[:3], kept[3] + amount)
+        return True
 
     def has_thread(self, thread_key: str) -> bool:
         return thread_key in self._threads
@@ -87,6 +110,10 @@ class Recent:
         for events in (self._asked, self._used):
             while events and events[0][0] < cutoff:
                 events.popleft()
+
+
+def _of(team: str, user: str, wanted_team: str, wanted_user: str | None) -> bool:
+    return team == wanted_team and (wanted_user is None or user == wanted_user)
 
 
 def _bounded_put(items: OrderedDict[K, V], key: K, value: V, most: int) -> None:

@@ -131,6 +131,16 @@ class ResilientStore:
             self._recent.note(kept)
         return verdict
 
+    async def top_up(
+        self, question_id: str, question: Question, amount: int, limits: Admission
+    ) -> bool:
+        """The database's atomic top-up; while it is away, this process's own count decides
+        (and holds the tokens in it: the database learns only the settling)."""
+        try:
+            return await self._db(lambda store: store.top_up(question_id, question, amount, limits))
+        except StoreUnavailable:
+            return self._recent.top_up(question_id, question, amount, limits)
+
     async def settle(self, question_id: str) -> None:
         await self._write(writes.settle(question_id))
 

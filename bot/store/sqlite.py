@@ -163,15 +163,64 @@ LEDGER_FIELDS = [f.name for f in dataclasses.fields(LedgerRow)]
 QUESTIONS = QUESTION_COLUMNS.format(user="user")
 SESSIONS = SESSION_COLUMNS.format(user="user")
 TOKENS = "input_tokens + output_tokens + cache_write_tokens + cache_read_tokens"
-# One statement: the question is kept only while its asker is within both limits. Run under
-# BEGIN IMMEDIATE (the write lock first), so the counts it reads are the latest.
+# What a person, or a whole team, has used and holds: the ledger's tokens of the day plus the
+# reservations of answers in flight. (`?` pairs: who, since; who, since.)
+_USED = f"(SELECT COALESCE(SUM({TOKENS}), 0) FROM ledger WHERE {{who}} AND at >= ?)"
+_HELD = (
+    "(SELECT COALESCE(SUM(reserved), 0) FROM questions WHERE {who} AND asked_at >= ? "
+    "AND reserved > 0)"
+)
+PERSON, TEAM = "team = ? AND user = ?", "team = ?"
+PERSON_TOKENS = f"({_USED.format(who=PERSON)} + {_HELD.format(who=PERSON)})"
+TEAM_TOKENS = f"({_USED.format(who=TEAM)} + {_HELD.format(who=TEAM)})"
+PERSON_ASKED = f"(SELECT COUNT(*) FROM questions WHERE {PERSON} AND asked_at >= ?)"
+TEAM_ASKED = f"(SELECT COUNT(*) FROM questions WHERE {TEAM} AND asked_at >= ?)"
+# One statement: the question is kept only while its asker (and its team, where the team has a
+# ceiling: a NULL ceiling is none) is within the limits. Run under BEGIN IMMEDIATE (the write
+# lock first), so the counts it reads are the latest.
 ADMIT = (
     f"INSERT INTO questions ({QUESTIONS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
-    "WHERE (SELECT COUNT(*) FROM questions WHERE team = ? AND user = ? AND asked_at >= ?) < ? "
-    f"AND (SELECT COALESCE(SUM({TOKENS}), 0) FROM ledger WHERE team = ? AND user = ? "
-    "AND at >= ?) + (SELECT COALESCE(SUM(reserved), 0) FROM questions WHERE team = ? "
-    "AND user = ? AND asked_at >= ? AND reserved > 0) < ?"
+    f"WHERE {PERSON_ASKED} < ? AND {PERSON_TOKENS} < ? "
+    f"AND (? IS NULL OR {TEAM_ASKED} < ?) AND (? IS NULL OR {TEAM_TOKENS} < ?)"
 )
+# A further round's tokens held only if the person (and team) can cover them.
+TOP_UP = (
+    "UPDATE questions SET reserved = reserved + ? WHERE id = ? "
+    f"AND {PERSON_TOKENS} + ? <= ? AND (? IS NULL OR {TEAM_TOKENS} + ? <= ?)"
+)
+
+
+def _write_locked(work: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+    """`work` in a transaction that takes the write lock first (BEGIN IMMEDIATE), so what it
+    reads is the latest and no other writer comes between its reads and its write."""
+
+    def locked(db: sqlite3.Connection) -> T:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(db)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        return result
+
+    return locked
+
+
+def _which_limit(db: sqlite3.Connection, question: Question, limits: Admission) -> str:
+    """The limit a question was refused by: its asker's questions, else its team's ceiling,
+    else its asker's tokens."""
+    person, team = (question.team, question.user), question.team
+    if db.execute(f"SELECT {PERSON_ASKED}", (*person, limits.since)).fetchone()[0] >= limits.most:
+        return "questions"
+    if limits.team_most is not None:
+        asked = db.execute(f"SELECT {TEAM_ASKED}", (team, limits.since)).fetchone()[0]
+        since = (team, limits.day_since, team, limits.reserved_since)
+        used = db.execute(f"SELECT {TEAM_TOKENS}", since).fetchone()[0]
+        most = limits.team_tokens_most
+        if asked >= limits.team_most or (most is not None and used >= most):
+            return "team"
+    return "tokens"
 
 
 def unreachable(exc: BaseException) -> bool:
@@ -336,38 +385,41 @@ class SqliteStore:
         values = question_values(
             question_id, question, time.time() if at is None else at, limits.reserve
         )
-        who = (question.team, question.user)
+        person, team = (question.team, question.user), (question.team,)
+        tokens = (*person, limits.day_since, *person, limits.reserved_since)
+        team_tokens = (*team, limits.day_since, *team, limits.reserved_since)
         params = (
             *values,
-            *who,
-            limits.since,
-            limits.most,
-            *who,
-            limits.day_since,
-            *who,
-            limits.reserved_since,
-            limits.tokens_most,
+            *(*person, limits.since, limits.most),
+            *(*tokens, limits.tokens_most),
+            *(limits.team_most, *team, limits.since, limits.team_most),
+            *(limits.team_tokens_most, *team_tokens, limits.team_tokens_most),
         )
 
         def admit(db: sqlite3.Connection) -> str | None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if db.execute(ADMIT, params).rowcount == 1:
-                    verdict = None
-                else:  # which limit: read under the same lock
-                    asked = db.execute(
-                        "SELECT COUNT(*) FROM questions WHERE team = ? AND user = ? "
-                        "AND asked_at >= ?",
-                        (*who, limits.since),
-                    ).fetchone()[0]
-                    verdict = "questions" if asked >= limits.most else "tokens"
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-            return verdict
+            if db.execute(ADMIT, params).rowcount == 1:
+                return None
+            return _which_limit(db, question, limits)  # which limit: under the same lock
 
-        return await self._run(admit)
+        return await self._run(_write_locked(admit))
+
+    async def top_up(
+        self, question_id: str, question: Question, amount: int, limits: Admission
+    ) -> bool:
+        person, team = (question.team, question.user), (question.team,)
+        params = (
+            amount,
+            question_id,
+            *(*person, limits.day_since, *person, limits.reserved_since),
+            *(amount, limits.tokens_most, limits.team_tokens_most),
+            *(*team, limits.day_since, *team, limits.reserved_since),
+            *(amount, limits.team_tokens_most),
+        )
+
+        def top_up(db: sqlite3.Connection) -> bool:
+            return bool(db.execute(TOP_UP, params).rowcount == 1)
+
+        return await self._run(_write_locked(top_up))
 
     async def settle(self, question_id: str) -> None:
         await self._change("UPDATE questions SET reserved = 0 WHERE id = ?", (question_id,))

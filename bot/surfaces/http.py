@@ -46,7 +46,7 @@ from bot.delivery.pacing.redis_window import RedisWindows
 from bot.errors import CannotListen, StoreUnavailable
 from bot.store import ResilientStore
 from bot.surfaces.web import assets, chat, dashboard, slack_signin
-from bot.surfaces.web.access import Access
+from bot.surfaces.web.access import Access, Tries, names_this_socket
 from bot.wording import texts
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ METRICS_TOKEN = web.AppKey("metrics_token", str)
 OpenTo = Callable[[web.Request], bool]
 METRICS_OPEN: web.AppKey[OpenTo] = web.AppKey("metrics_open")
 PAGES_ACCESS = web.AppKey("pages_access", Access)
+TRIES = web.AppKey("tries", Tries)
 KEEPALIVE = 75.0  # seconds an idle connection stays open (longer than nginx's upstream 60 s)
 # The browser's routes: these answer only to the pages' own host.
 BROWSER_PATHS = ("/chat", "/dashboard", "/static/", "/api/")
@@ -121,14 +122,17 @@ def web_app(
     metrics_token: str | None = None,
     access: Access | None = None,
     signin: slack_signin.SlackSignIn | None = None,
+    tries: Tries | None = None,
 ) -> web.Application:
     """Routes: `POST /slack/events` (HTTP mode only; `signing_secret` required), `GET
     /healthz`, `GET /metrics` and `/readyz` (unless they have a port of their own), and the
-    browser chat and dashboard where they are on."""
+    browser chat and dashboard where they are on. `tries` counts wrong credentials per address
+    (the chat's and the dashboard's count in the same one)."""
     access = access or Access()
     app = web.Application(middlewares=[_own_host])
     app[SERVICES] = services
     app[PAGES_ACCESS] = access
+    app[TRIES] = tries or Tries()
     if serve_slack:
         if not signing_secret:
             raise ValueError("serving /slack/events needs Slack's signing secret")
@@ -152,10 +156,12 @@ def metrics_app(
     services: Served, *, metrics_token: str | None = None, loopback: bool = False
 ) -> web.Application:
     """`GET /metrics` and `/readyz` alone, for a port of their own (`SHOPMAX_METRICS_PORT`):
-    open without a token when that port is on loopback."""
+    open without a token when that port is on loopback and the request names this machine
+    (a web page rebinding a name of its own to 127.0.0.1 does not)."""
     app = web.Application()
     app[SERVICES] = services
-    _add_metrics(app, metrics_token, lambda _request: loopback)
+    app[TRIES] = Tries()
+    _add_metrics(app, metrics_token, lambda request: loopback and names_this_socket(request))
     return app
 
 
@@ -180,12 +186,19 @@ async def _own_host(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 def _metrics_allowed(request: web.Request) -> web.Response | None:
-    """None when the request may read metrics or readiness; else the 401 that says how."""
+    """None when the request may read metrics or readiness; else the 401 that says how (or
+    429: this address guessed wrong too often this minute)."""
     token = request.app.get(METRICS_TOKEN)
     if request.app[METRICS_OPEN](request):
         return None
-    if token is not None and _bearer(request.headers.get("Authorization", ""), token):
+    tries = request.app[TRIES]
+    if tries.blocked(request):
+        return web.Response(status=429, text=texts.WEB_TOO_MANY_TRIES)
+    given = request.headers.get("Authorization", "")
+    if token is not None and _bearer(given, token):
         return None
+    if given:
+        tries.note(request)
     return web.Response(
         status=401,
         text=texts.METRICS_UNAUTHORISED,

@@ -14,12 +14,16 @@ workspace. `neutralise` turns all of it into plain words that still read well:
 
 One rule makes it hold for any input, however its `<`, `[`, `]`, `(`, `|` and `!` nest: the
 rewrite passes run again until nothing changes (each pass that changes anything removes at
-least one `<` or `[`, so this ends), and then the last step breaks whatever could still parse,
-putting a word joiner inside every `<!`, `<@`, `<#` (but our own allowed mentions), `](` and
-`]:` left. What comes out is a fixed point: neutralising it again changes nothing, and no
-block, status line, continuation or native-stream chunk made from it holds a live mention or a
-link whose text is not its target (`tests/unit/test_inert_properties.py` generates thousands of
-nestings to hold it to that).
+least one `<` or `[`, so this ends), and then the last step breaks whatever could still parse.
+Slack reads a token from a `<` to the next `>`, whatever is between, so every `<` left (and
+every `&lt;`, which Slack shows as one) gets a word joiner right after it, our own allowed
+mentions alone excepted; so do `](` and `]:`. A word joiner is invisible, so a `<` in "under
+<50,000" reads as before. A broadcast is `@here`, `@channel` or `@everyone` with no letter or
+digit after it, whatever comes before (`_@here_` is italics around one). What comes out is a
+fixed point: neutralising it again changes nothing, and no block, status line, continuation or
+native-stream chunk made from it holds a live mention or a link whose text is not its target
+(`tests/unit/test_inert_properties.py` generates thousands of nestings and reads the result
+the way Slack's parser would, to hold it to that).
 
 `bot.delivery.slack_api` applies it to every text and block the bot sends, so no caller has to
 remember to. Our own templates do mention people on purpose ("Stopped by @Priya", "@Priya
@@ -41,7 +45,10 @@ WORD_JOINER = "\u2060"
 _SPECIAL = re.compile(r"<([!@#])([^>|]*)(?:\|([^>]*))?>")
 # `<https://evil.example|Reset your password>`, `<mailto:a@evil.example|support>`, and with
 # spaces around the target (`< https://evil.example |…>`), which Slack may still read as a link.
-_SLACK_LINK = re.compile(r"<(\s+[^<>|\s\u2060][^<>|]*|[^!@#<>|\s\u2060][^<>|]*)\|([^<>]*)>")
+# The label runs to the next `>`, as Slack reads it, a `<` in it included.
+_SLACK_LINK = re.compile(r"<(\s+[^<>|\s\u2060][^<>|]*|[^!@#<>|\s\u2060][^<>|]*)\|([^>]*)>")
+# `<https://shopmax.in>`: a link that shows its own address, as that address.
+_AUTOLINK = re.compile(r"<((?:https?|mailto|tel):[^<>|\s\u2060]*)>", re.IGNORECASE)
 # `[label](target)`, `[label](<target> "title")`, `![alt](target)`; one level of parentheses
 # inside the target, as in Wikipedia addresses.
 _MARKDOWN_LINK = re.compile(
@@ -50,10 +57,13 @@ _MARKDOWN_LINK = re.compile(
 )
 # `[1]: https://evil.example` makes `[click][1]` a link with a hidden target elsewhere.
 _REFERENCE = re.compile(r"^( {0,3})\[([^\]\n]+)\]:", re.MULTILINE)
-_BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
-# What could still parse after the rewrites: a special token's opening, an inline link's `](`
-# or a reference definition's `]:` (Markdown needs each pair adjacent, so a joiner breaks it).
-_LIVE_OPENING = re.compile(r"<([!@#])([^<>|]*)")
+# No letter or digit may follow; anything may come before (`_@here_`, `x_@channel`).
+_BROADCAST = re.compile(r"@(channel|here|everyone)(?![^\W_])", re.IGNORECASE)
+# What could still parse after the rewrites: any `<` not already broken (or `&lt;` and its
+# numeric forms, shown as `<`), an inline link's `](` or a reference definition's `]:`
+# (Markdown needs each pair adjacent, so a joiner breaks it).
+_OPENER = re.compile(r"(?:<|&lt;|&#0*60;|&#x0*3c;)(?!\u2060)", re.IGNORECASE)
+_OUR_MENTION = re.compile(r"<([@#])([^<>|]*)")
 _LINK_JOINT = re.compile(r"\](?=[(:])")
 MOST_PASSES = 64  # beyond it (thousands of nested brackets) the last step alone makes it safe
 
@@ -61,6 +71,7 @@ MOST_PASSES = 64  # beyond it (thousands of nested brackets) the last step alone
 # `>`, an `@word` that may become `@channel`, a Markdown link not yet closed.
 _OPEN_TOKEN = re.compile(r"<[^>]*$")
 _TRAILING_WORD = re.compile(r"@\w*$")
+_TRAILING_ENTITY = re.compile(r"&(?:[a-z]{0,2}|#x?[0-9a-f]*)$", re.IGNORECASE)
 _OPEN_LINK = re.compile(r"!?\[[^\[\]\n]*(?:\](?:\([^)\n]*)?)?$")
 # A delta never ends at a `]`: the `(` or `:` after it, in the next delta, would make a link that
 # neither delta shows on its own.
@@ -93,25 +104,27 @@ def neutralise(text: str) -> str:
         if rewritten == text:
             break
         text = rewritten
-    else:  # thousands of nested brackets: no `<` is left to open anything
-        text = _BROADCAST.sub(lambda m: f"@{WORD_JOINER}{m.group(1)}", text.replace("<", "&lt;"))
-    text = _LIVE_OPENING.sub(lambda m: _broken(m, allowed), text)
+    else:  # thousands of nested brackets: the last step alone breaks every `<` and `](`
+        text = _BROADCAST.sub(lambda m: f"@{WORD_JOINER}{m.group(1)}", text)
+    text = _OPENER.sub(lambda m: _broken(m, allowed), text)
     return _LINK_JOINT.sub("]" + WORD_JOINER, text)
 
 
 def _broken(match: re.Match[str], allowed: frozenset[str]) -> str:
-    """A `<!`, `<@` or `<#` the rewrites left (half a token, or one inside another): a word
-    joiner after the `<`, so Slack cannot read a token there. Our own mentions stay."""
-    sigil, body = match.group(1), match.group(2)
-    if sigil != "!" and body in allowed:
+    """A `<` the rewrites left (half a token, one inside another, a label holding one, plain
+    "<50,000"): a word joiner after it, so Slack cannot read a token there. Our own mentions
+    stay."""
+    ours = _OUR_MENTION.match(match.string, match.start())
+    if ours is not None and ours.group(2) in allowed:
         return match.group(0)
-    return f"<{WORD_JOINER}{sigil}{body}"
+    return match.group(0) + WORD_JOINER
 
 
 def _rewrite(text: str, allowed: frozenset[str]) -> str:
     """One pass of the readable rewrites: links as text and target, mentions as words."""
     text = _SLACK_LINK.sub(lambda m: _shown(m.group(2), m.group(1).strip()), text)
     text = _SPECIAL.sub(lambda m: _inert(m, allowed), text)
+    text = _AUTOLINK.sub(r"\1", text)
     text = _MARKDOWN_LINK.sub(lambda m: _shown(m.group(1), m.group(2)), text)
     text = _REFERENCE.sub(r"\1\\[\2]:", text)
     return _BROADCAST.sub(lambda m: f"@{WORD_JOINER}{m.group(1)}", text)
@@ -142,25 +155,29 @@ def stream_safe_end(text: str, start: int) -> int:
     """
     end = len(text)
     tail = text[start:end]
-    for pattern in (_OPEN_TOKEN, _TRAILING_WORD, _OPEN_LINK, _TRAILING_BRACKET):
+    for pattern in (_OPEN_TOKEN, _TRAILING_WORD, _OPEN_LINK, _TRAILING_BRACKET, _TRAILING_ENTITY):
         match = pattern.search(tail)
         if match:
             end = min(end, start + match.start())
     # What is appended is the delta neutralised on its own, beside what was sent before: it
     # must not leave anything open for the next delta to complete (a `<` without its `>`,
-    # a `]`, an `@word`). If it would, cut before its last `<`, `[`, `]` or `@` and look again.
+    # a `]`, an `@word`, half an `&lt;`). If it would, cut before its last `<`, `[`, `]`, `@`
+    # or `&` and look again.
     while end > start and not _closed(neutralise(text[start:end])):
         delta = text[start:end]
-        end = start + max(delta.rfind(c) for c in "<[]@")
+        end = start + max(delta.rfind(c) for c in "<[]@&")
     return max(end, start)
 
 
 def _closed(delta: str) -> bool:
     """Whether neutralised text can have more text appended without the two making a token
-    or link between them (each has none alone): it ends in no `<`, `]` or `@word`, and no `<`
-    of it waits for a `>`."""
+    or link between them (each has none alone): it ends in no `<`, `]`, `@word` or half an
+    entity, and no `<` of it waits for a `>`."""
     return not (
-        delta.endswith(("<", "]")) or _TRAILING_WORD.search(delta) or _OPEN_TOKEN.search(delta)
+        delta.endswith(("<", "]"))
+        or _TRAILING_WORD.search(delta)
+        or _OPEN_TOKEN.search(delta)
+        or _TRAILING_ENTITY.search(delta)
     )
 
 

@@ -37,6 +37,17 @@ TOKENS_USED_UP = (
 )
 
 
+SHARED_TOKEN_USED_UP = (
+    "Everyone signed in with the shared ShopMax web token has together used the share it allows "
+    "for now. It frees up within the hour (questions) or 24 hours (tokens); Sign in with Slack, "
+    "or ask a ShopMax admin, if you need more."
+)
+NOTICE_OUT_OF_TOKENS = (
+    ":hourglass: I stopped before looking anything more up: what is left of your share of the "
+    "assistant today would not cover another look-up. It resets within 24 hours."
+)
+
+
 def too_long(length: int, limit: int) -> str:
     return (
         f"That question is {length:,} characters long; I can take up to {limit:,}. "
@@ -213,6 +224,12 @@ DEMO_NOTE = (
     "Answers come from the offline demo model (the ShopMax catalog only, no AI). "
     "Set ANTHROPIC_API_KEY for Claude."
 )
+DEMO_OPEN_WITH_KEY = (
+    "the browser chat and dashboard are open without any credential on this machine's loopback "
+    "address, and answers spend ANTHROPIC_API_KEY: fine for trying it alone, but set "
+    "SHOPMAX_WEB_TOKEN (or Sign in with Slack) before anything but this machine can reach the "
+    "port, and never put a proxy in front of it (docs/security.md)"
+)
 DEMO_STARTED = (
     "no ANTHROPIC_API_KEY: answers come from the offline demo model (the catalog only); "
     "set ANTHROPIC_API_KEY for Claude"
@@ -310,7 +327,8 @@ RUN_DESCRIPTION = """\
 Serve the bot on HOST:PORT (default port 3000; host 0.0.0.0 with Slack tokens, 127.0.0.1
 without): /healthz, /readyz and /metrics always, the browser
 chat when SHOPMAX_WEB_TOKEN is set and the dashboard when SHOPMAX_DASHBOARD_TOKEN is (both
-without a token when HOST is 127.0.0.1). Runs until SIGTERM or Ctrl-C, letting answers
+without a token only when nothing is configured and HOST is 127.0.0.1: the local demo, for
+this machine alone). Runs until SIGTERM or Ctrl-C, letting answers
 in flight finish for SHOPMAX_SHUTDOWN_GRACE seconds.
 
 modes (chosen by which Slack settings are set):
@@ -356,19 +374,26 @@ def outside_workspace(team: str) -> str:
     )
 
 
-WEB_WRONG_HOST = "This address is not where ShopMax Assistant's pages are served."
+SHARED_CHANNEL_COMMAND = (
+    "This channel is shared with another organisation, and `/shopmax` cannot tell which one you "
+    "are from, so it does not answer here. Mention @ShopMax in the channel instead (then Slack "
+    "says who is asking), or ask in one of your own ShopMax channels."
+)
+WEB_WRONG_HOST = (
+    "This address is not where ShopMax Assistant's pages are served. If it should be, set "
+    "SHOPMAX_PUBLIC_URL to it (the address staff open, such as https://assistant.shopmax.in)."
+)
 WEB_TOO_MANY_TRIES = "Too many wrong tries: wait a minute, then try again."
+WEB_TOO_MANY_SIGNINS = "Too many sign-ins from here just now: wait a minute, then try again."
 WEB_SIGNIN_UNAVAILABLE = "Signing in is not possible right now. Please try again in a minute."
 WEB_SLACK_SIGNIN_FAILED = "Signing in with Slack did not work. Please try again."
 WEB_SIGNED_OUT = "Signed out."
 WEB_USE_SLACK = "This chat signs in with Slack: use the Sign in with Slack button."
 
 
-def web_not_allowed_team(team: str) -> str:
-    return (
-        f"Your Slack workspace ({team}) is not one ShopMax Assistant serves, so you cannot sign "
-        "in here."
-    )
+WEB_NOT_ALLOWED_TEAM = (
+    "Your Slack workspace is not one ShopMax Assistant serves, so you cannot sign in here."
+)
 
 
 METRICS_UNAUTHORISED = (

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 
 import pytest
 
 from bot.question import Question, Surface, Turn
 from bot.store import Store, open_store
+from bot.store.base import Admission
 from bot.store.postgres import PostgresStore
 from bot.store.retention import Retention
 from tests.conftest import BotFactory, ledger_row, payload
@@ -74,6 +76,55 @@ async def test_questions_are_kept_for_retry_and_counted_for_limits(opener: Opene
     assert await store.question("nope") is None
     assert await store.questions_since("T1", "U1", 0) == 1
     assert await store.questions_since("T1", "U2", 0) == 0
+
+
+def limits(**changes: int | None) -> Admission:
+    """An admission of the last hour and day: 2 questions, 1,000 tokens, 400 held each."""
+    now = time.time()
+    base = Admission(now - 3600, 2, now - 86400, 1000, 400, now - 3600)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def test_admission_counts_questions_and_holds_tokens_atomically(opener: Opener) -> None:
+    """Concurrent admissions of one person on several connections are counted one after the
+    other; a held reservation counts like used tokens until it is settled; a team with a
+    ceiling is refused as a whole past it (`team`), other teams are not."""
+    stores = [await opener() for _ in range(3)]
+    asked = Question("T1", "C1", "U1", "price?", Surface.WEB, "1.1", "c1")
+    verdicts = await asyncio.gather(
+        *(s.admit(f"q{n}", asked, limits(tokens_most=10_000)) for n, s in enumerate(stores * 2))
+    )
+    assert sorted(map(str, verdicts)) == ["None", "None"] + ["questions"] * 4
+    store = stores[0]
+    other, five = replace(asked, user="U2"), limits(most=5)
+    for n in range(3):  # 0, 400 and 800 held of 1,000: each is let in (and holds 400 more)
+        assert await store.admit(f"q1{n}", other, five) is None
+    assert await store.admit("q13", other, five) == "tokens"  # 1,200 held
+    for n in range(3):
+        await store.settle(f"q1{n}")
+    assert await store.admit("q14", other, five) is None
+    shared = replace(asked, team="web", user="a")
+    ceiling = {"team_most": 3, "team_tokens_most": 10_000}
+    for n, user in enumerate(["a", "a", "b"]):
+        assert await store.admit(f"w{n}", replace(shared, user=user), limits(**ceiling)) is None
+    assert await store.admit("w3", replace(shared, user="c"), limits(**ceiling)) == "team"
+    assert await store.admit("w4", replace(shared, user="c"), limits()) is None
+
+
+async def test_a_top_up_is_held_only_when_the_allowance_covers_it(opener: Opener) -> None:
+    """A reservation grows only while the person's (and team's) tokens used and held, plus the
+    top-up, stay within the limit; refused, nothing changes."""
+    store = await opener()
+    asked = Question("T1", "C1", "U1", "price?", Surface.WEB, "1.1", "c1")
+    assert await store.admit("q1", asked, limits()) is None  # 400 held of 1,000
+    assert await store.top_up("q1", asked, 600, limits())  # 1,000: exactly covered
+    assert not await store.top_up("q1", asked, 1, limits())
+    await store.settle("q1")
+    assert await store.admit("q2", asked, limits()) is None
+    shared = replace(asked, team="web")
+    assert await store.admit("w1", shared, limits()) is None
+    assert not await store.top_up("w1", shared, 300, limits(team_tokens_most=500))
+    assert await store.top_up("w1", shared, 300, limits(team_tokens_most=700))
 
 
 async def test_a_live_replicas_answers_are_not_taken_over(opener: Opener) -> None:

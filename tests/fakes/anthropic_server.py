@@ -32,7 +32,8 @@ class Script:
     """One scripted model answer."""
 
     chunks: list[str] = field(default_factory=lambda: ["Hello", " from", " ShopMax."])
-    input_tokens: int = 42
+    # A number, or counted from the request body (a stand-in for the real tokenizer).
+    input_tokens: int | Callable[[dict[str, Any]], int] = 42
     output_tokens: int | None = None  # default: one per chunk
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
@@ -237,7 +238,7 @@ class FakeAnthropic:
                     "stop_reason": None,
                     "stop_sequence": None,
                     "usage": {
-                        "input_tokens": script.input_tokens,
+                        "input_tokens": _input_tokens(script, body),
                         "output_tokens": 1,
                         "cache_creation_input_tokens": script.cache_write_tokens,
                         "cache_read_input_tokens": script.cache_read_tokens,
@@ -317,6 +318,18 @@ class FakeAnthropic:
         )
         await send("message_stop", {"type": "message_stop"})
         await response.write_eof()
+
+
+def _input_tokens(script: Script, body: dict[str, Any]) -> int:
+    counted = script.input_tokens
+    return counted(body) if callable(counted) else counted
+
+
+def about_four_bytes_a_token(body: dict[str, Any]) -> int:
+    """Input tokens as Claude's tokenizers count English text, about four bytes a token, of
+    the system prompt, tools and messages the request sent."""
+    sent = [body.get("system"), body.get("tools"), body.get("messages")]
+    return len(json.dumps(sent, ensure_ascii=False).encode()) // 4
 
 
 def _product_name(body: dict[str, Any]) -> str:

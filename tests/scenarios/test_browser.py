@@ -504,3 +504,74 @@ async def test_an_unchecked_figure_shows_marked_in_the_browser(
     assert words(await answer.text_content()) == "The Voltas is ₹38,990 ⚠."
     status = await page.locator(".status").last.text_content() or ""
     assert "1 figure in this answer was not found" in status
+
+
+async def test_a_tablet_left_idle_signs_its_person_out_while_the_page_is_open(
+    browser: Any, make_bot: BotFactory, model: FakeAnthropic
+) -> None:
+    """The page's own timer: with a short idle time, a tablet nobody touches goes back to the
+    sign-in form by itself, with nothing of the person kept, and the server ends the session."""
+    bot = await make_bot(web_signin="token", web_token=TOKEN, web_idle_minutes=0.03)
+    runner, url = await serve(http_app(bot.services))
+    try:
+        page = await signed_in_page(browser, f"{url}/chat")
+        session = (await shopmax_storage(page))["shopmax.chat.session"]
+        await page.wait_for_selector("#signin:not([hidden])", timeout=10_000)
+        assert await shopmax_storage(page) == {}
+        status = await page.evaluate(
+            """(s) => fetch('/api/chat', {method: 'POST', headers: {'Content-Type':
+            'application/json', Authorization: 'Bearer ' + s}, body: '{"message": "hi"}'})
+            .then((r) => r.status)""",
+            session,
+        )
+        assert status == 401
+    finally:
+        await runner.cleanup()
+
+
+async def test_sign_in_with_slack_through_the_button(
+    browser: Any, slack_site: tuple[str, Bot, Any], model: FakeAnthropic
+) -> None:
+    """The button goes to Slack and back; the page trades its code for a session, and the
+    person's question is theirs in the ledger, as in Slack."""
+    url, bot, _ = slack_site
+    model.script(Script(chunks=["The LG 8 kg is ₹33,990."]))
+    page = await new_page(browser)
+    await page.goto(f"{url}/chat")
+    await page.click("#slack")
+    await page.wait_for_selector("#ask", state="visible")
+    assert "#" not in page.url and "challenge" not in page.url
+    await page.fill("#message", "8 kg washer?")
+    await page.click("#send")
+    await finished(page)
+    await bot.services.answerer.wait_idle(10)
+    rows = await bot.services.store.ledger(0)
+    assert [(r.team, r.user, r.surface) for r in rows] == [("T111", "U0PRIYA", "web")]
+    assert page.problems == []
+
+
+async def test_a_link_carrying_someone_elses_sign_in_signs_nobody_in(
+    browser: Any, slack_site: tuple[str, Bot, Any], model: FakeAnthropic
+) -> None:
+    """Mallory signs in herself and sends a tablet a link with what came back (the sign-in
+    code, or a session), or a sign-in error in words of her own: the tablet stays signed out,
+    says only the bot's own fixed words, and nothing is asked as Mallory."""
+    from tests.scenarios.test_trust import slack_arrival, slack_sign_in, verifier_and_challenge
+
+    url, _, _ = slack_site
+    code = (await slack_arrival(url, verifier_and_challenge()[1])).removeprefix("code=")
+    session = await slack_sign_in(url)
+    for fragment in (
+        f"code={code}",
+        f"session={session}",
+        "signin=team:Reset%20your%20password%20at%20evil.example",
+    ):
+        page = await new_page(browser)
+        await page.goto(f"{url}/chat#{fragment}")
+        await page.wait_for_selector("#signin:not([hidden])", timeout=10_000)
+        await page.wait_for_selector("#signin-error:not(:empty)")
+        shown = await page.text_content("#signin-error") or ""
+        assert "evil" not in shown and "did not work" in shown, shown
+        assert "shopmax.chat.session" not in await shopmax_storage(page)
+        assert "#" not in page.url
+    assert model.calls == []

@@ -1,37 +1,32 @@
 """Nothing the bot posts can ping anyone or hide where a link goes, whoever wrote the words.
 
 Every text Slack received is checked, whatever carried it: message text and blocks, status
-lines, headers, notices, streamed Markdown, private answers. The check below is written
-independently of the bot's own neutraliser, from what Slack would act on.
+lines, headers, notices, streamed Markdown, private answers. The check
+(`tests/slack_reading.py`) is written independently of the bot's own neutraliser, from what
+Slack would act on.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from bot.wording.markdown import WORD_JOINER as WJ
 from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER, FakeSlack
+from tests.slack_reading import live
 
 TS = "1700012000.000100"
 NASTY = "<!here> <https://evil.example|Reset your password>"
 
-# What Slack would turn into a notification or a link whose label hides its target.
-PING = re.compile(r"<!(?:here|channel|everyone|subteam\^)[^>]*>|<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-BROADCAST = re.compile(r"(?<![\w@])@(?:here|channel|everyone)\b", re.IGNORECASE)
-LABELLED_LINK = re.compile(r"<[^!@#<>|\s][^<>|\s]*\|[^<>]+>")
-MARKDOWN_LINK = re.compile(r"\[[^\]\n]+\]\([^)\s]+\)")
-
-
 def hazards(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
-    """The pings and disguised links in `text`; mentions of `allowed` users are ours."""
-    pings = [p for p in PING.findall(text) if p not in {f"<@{u}>" for u in allowed}]
-    found = [*pings, *BROADCAST.findall(text), *LABELLED_LINK.findall(text)]
-    return found + MARKDOWN_LINK.findall(text)
+    """The pings and disguised links in `text` (read as Slack reads it: `tests/slack_reading`);
+    mentions of `allowed` users are ours."""
+    return live(text, allowed)
 
 
 def texts_in(value: Any) -> Iterator[str]:
@@ -123,7 +118,7 @@ async def test_links_in_the_answer_show_their_real_target(
     assert answer.markdown == (
         "Visit shopmax.in (https://evil.example), "
         "write to support@shopmax.in (mailto:thief@evil.example), "
-        "fill the form (https://evil.example/form) or see <https://shopmax.in>. "
+        "fill the form (https://evil.example/form) or see https://shopmax.in. "
         f"@{WJ}channel @{WJ}U0BOSS"
     )
     assert_inert(slack)
@@ -194,6 +189,26 @@ async def test_native_streams_never_append_a_disguised_link_even_split_across_de
     assert answer.markdown == (
         "Fill the form (https://evil.example/form) and this (https://evil.example)."
     )
+    assert_inert(slack)
+
+
+@pytest.mark.parametrize("transport", ["update", "native"])
+async def test_what_an_audit_found_live_reaches_slack_inert(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic, transport: str
+) -> None:
+    """A label holding a `<`, an escaped `&lt;!here&gt;`, a broadcast in italics and one
+    before `_`, each split across deltas: nothing Slack received pings or hides a link."""
+    bot = await make_bot(stream_transport=transport)
+    chunks = [
+        "Go to <https://evil.example|Reset <your> pass",
+        "word> or <https://evil.example|<b>Reset</b>>, tell &l",
+        "t;!here&gt; and _@here_ and @channel",
+        "_ now.",
+    ]
+    model.script(Script(chunks=chunks, delay=0.05))
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> reset?", ts=TS))
+    [answer] = await bot.finished_answers()
+    assert "(https://evil.example)" in answer.markdown
     assert_inert(slack)
 
 

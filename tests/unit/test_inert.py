@@ -13,7 +13,12 @@ LINKS = [
     ("<mailto:x@evil.example|support@shopmax.in>", "support@shopmax.in (mailto:x@evil.example)"),
     ("<https://shopmax.in|shopmax.in>", "https://shopmax.in"),
     ("<https://shopmax.in/|https://shopmax.in>", "https://shopmax.in/"),
-    ("<https://shopmax.in>", "<https://shopmax.in>"),
+    ("<https://shopmax.in>", "https://shopmax.in"),
+    (
+        "<https://evil.example|Reset <your> password>",
+        f"Reset <{WJ}your (https://evil.example) password>",
+    ),
+    ("TVs under <50,000 & over 40", f"TVs under <{WJ}50,000 & over 40"),
     ("[click](https://evil.example)", "click (https://evil.example)"),
     ('[click](https://evil.example "Shopmax")', "click (https://evil.example)"),
     ("[click](<https://evil.example>)", "click (https://evil.example)"),
@@ -35,7 +40,8 @@ def test_links_show_where_they_go(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [text for text, _ in LINKS]
-    + ["<!channel> <@U1|ravi> @here", "sales@everyone.in", "<#C1|prices>", "**bold** `code`"],
+    + ["<!channel> <@U1|ravi> @here", "sales@everyone.in", "<#C1|prices>", "**bold** `code`"]
+    + ["&lt;!here&gt;", "_@here_", "<a <!here>", "&#60;@U1>"],
 )
 def test_neutralising_twice_changes_nothing(text: str) -> None:
     """The reply neutralises model text and the Slack edge does it again: no drift."""

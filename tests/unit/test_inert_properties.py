@@ -1,17 +1,14 @@
 """The neutraliser reaches a fixed point on any input: generated nestings of `< > [ ] ( ) | !`,
-mentions, broadcasts and URLs never come out as a live ping or a link whose text is not its
-target, and neutralising the result again changes nothing. Also for a native stream's deltas,
-each neutralised on its own and concatenated by Slack.
+mentions, broadcasts, URLs, `_`, `*`, `&lt;`, word joiners and look-alikes never come out as a
+live ping or a link whose text is not its target, and neutralising the result again changes
+nothing. Also for a native stream's deltas, each neutralised on its own and concatenated by
+Slack.
 
-"Live" is read the way Slack's parsers need it, independently of how `inert.py` works: a
-special token opens with `<!`, `<@` or `<#`; a Slack link is `<target|label>`; a Markdown
-inline link needs `](` and a reference definition `]:`, each pair adjacent; a broadcast is a
-bare `@here`, `@channel` or `@everyone`.
+"Live" is read by `tests/slack_reading.py`, the way Slack's parser reads text, with no
+knowledge of how `inert.py` works.
 """
 
 from __future__ import annotations
-
-import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +16,7 @@ from hypothesis import strategies as st
 
 from bot.wording.inert import WORD_JOINER as WJ
 from bot.wording.inert import Mentioning, neutralise, neutralise_blocks, stream_safe_end
+from tests.slack_reading import live
 
 PIECES = [
     "<",
@@ -61,6 +59,27 @@ PIECES = [
     "<!here>",
     '"t"',
     "www.evil.example",
+    "_",
+    "*",
+    "~",
+    "&",
+    "&lt;",
+    "&gt;",
+    "lt;",
+    "&lt;!",
+    "&#60;",
+    WJ,
+    "\u200b",
+    "\uff1c",  # fullwidth <
+    "\ufe64",  # small <
+    "\uff20",  # fullwidth @
+    "\uff01",  # fullwidth !
+    "_@here_",
+    "@here_",
+    "a@channel",
+    "<https://evil.example|Reset <your> password>",
+    "<https://evil.example|<b>Reset</b>>",
+    "<!date^1392734382^{date}|Feb 18>",
 ]
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 DEEP = st.recursive(
@@ -75,26 +94,7 @@ DEEP = st.recursive(
     ),
     max_leaves=12,
 )
-ANY = st.one_of(TEXTS, DEEP, st.text(alphabet="<>[]()|!@#: \nhx", max_size=60))
-
-LIVE_TOKEN = re.compile(r"<[!@#]")
-SLACK_LINK = re.compile(r"<([^<>|]*)\|([^<>]*)>")
-MARKDOWN_LINK = re.compile(r"\][(:]")
-BROADCAST = re.compile(r"(?<![\w@])@(here|channel|everyone)\b", re.IGNORECASE)
-
-
-def live(text: str) -> list[str]:
-    """What in `text` Slack could still read as a ping or a disguised link."""
-    found = [m.group(0) for m in LIVE_TOKEN.finditer(text)]
-    found += [m.group(0) for m in MARKDOWN_LINK.finditer(text)]
-    found += [m.group(0) for m in BROADCAST.finditer(text)]
-    found += [
-        m.group(0)
-        for m in SLACK_LINK.finditer(text)
-        if m.group(1).strip() and not m.group(1).startswith(WJ)  # a target to go to
-    ]
-    return found
-
+ANY = st.one_of(TEXTS, DEEP, st.text(alphabet="<>[]()|!@#:_*&;lt \nhx\u2060", max_size=60))
 
 PROPERTY = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -163,7 +163,10 @@ def test_every_block_and_status_line_is_inert(text: str) -> None:
             "[Reset\nyour password](https://evil.example)",
             f"[Reset\nyour password]{WJ}(https://evil.example)",
         ),
-        ("[Reset](<https://evil.example/a b>)", f"[Reset]{WJ}(<https://evil.example/a b>)"),
+        (
+            "[Reset](<https://evil.example/a b>)",
+            f"[Reset]{WJ}(<{WJ}https://evil.example/a b>)",
+        ),
         ("[click](https://evil.example)", "click (https://evil.example)"),
     ],
 )
@@ -171,6 +174,35 @@ def test_the_issues_examples(text: str, expected: str) -> None:
     """The inputs that built a live ping or a hidden link before: inert now, and readable."""
     assert neutralise(text) == expected
     assert live(neutralise(text)) == []
+
+
+AUDITED = [
+    "<https://evil.example|Reset <your> password>",
+    "<https://evil.example|<b>Reset</b>>",
+    "<https://evil.example|Reset your password<>",
+    "&lt;!here&gt;",
+    "&LT;!channel&gt;",
+    "&lt;https://evil.example|Reset your password&gt;",
+    "&lt;@U0BOSS>",
+    "_@here_",
+    "@here_",
+    "*@channel*",
+    "x_@everyone_x",
+    "<\u200b!here>",
+    "< !here>",
+    "<!date^1392734382^{date}^https://evil.example|Reset>",
+    "<slack://channel?team=T1&id=C1|#general>",
+]
+
+
+@pytest.mark.parametrize("text", AUDITED)
+def test_what_an_audit_found_live_comes_out_inert(text: str) -> None:
+    """Each of these is live as written (the oracle says so) and inert once neutralised: a
+    label holding a `<`, an escaped `&lt;` token, a broadcast next to `_`, a token opened by
+    an invisible character."""
+    assert live(text) != []
+    once = neutralise(text)
+    assert (live(once), neutralise(once)) == ([], once)
 
 
 def test_our_own_mentions_survive_the_last_step() -> None:

@@ -22,7 +22,8 @@ from bot.wording.markdown import WORD_JOINER as WJ
         ("thanks <@U0BOSS|ravi>", f"thanks @{WJ}ravi"),
         ("see <#C0PRICES|prices>", f"see #{WJ}prices"),
         ("tell @channel and @Here", f"tell @{WJ}channel and @{WJ}Here"),
-        ("mail sales@everyone.in", "mail sales@everyone.in"),
+        ("mail sales@everyone.in", f"mail sales@{WJ}everyone.in"),
+        ("_@here_ and @channel_", f"_@{WJ}here_ and @{WJ}channel_"),
         ("plain **Markdown** stays", "plain **Markdown** stays"),
         ("a <https://shopmax.in|link>", "a link (https://shopmax.in)"),
     ],
@@ -115,9 +116,9 @@ def test_placeholder_before_any_text() -> None:
 def test_fallback_text_is_short_escaped_and_inert() -> None:
     rendered = markdown.render_piece("<!here> " + "a < b & c " * 100, in_progress=False)
     assert len(html.unescape(rendered.text)) <= markdown.FALLBACK_LIMIT
-    assert rendered.text.startswith(f"@{WJ}here a &lt; b &amp; c")
+    assert rendered.text.startswith(f"@{WJ}here a &lt;{WJ} b &amp; c")
 
 
 def test_command_header_quotes_the_question_inert() -> None:
     block = markdown.header_block("U1", "tell <!channel>\nabout <b>")
-    assert block["text"]["text"] == f"*<@U1> asked:*\n>tell @{WJ}channel\n>about &lt;b&gt;"
+    assert block["text"]["text"] == f"*<@U1> asked:*\n>tell @{WJ}channel\n>about &lt;{WJ}b&gt;"

@@ -5,6 +5,7 @@ claims kept in memory."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 from aiohttp import ClientConnectorError, ServerDisconnectedError
@@ -18,6 +19,7 @@ from bot.accounting.metrics import Metrics
 from bot.delivery.slack_retry import ConnectionRetry, ServerErrorRetry, wait_before
 from bot.question import Question, Surface, Turn
 from bot.store import writes
+from bot.store.base import Admission
 from bot.store.claims import FallbackClaims
 from bot.store.recent import DAY, Recent
 from tests.conftest import ledger_row
@@ -142,6 +144,26 @@ def test_this_process_remembers_a_days_limits_threads_and_questions() -> None:
     clock[0] = now + DAY
     recent.note(writes.end_answer("a1"))  # any write: what is older than a day is forgotten
     assert recent.questions_since("T1", "U1", 0) == 0 and recent.tokens_since("T1", "U1", 0) == 0
+
+
+def test_while_the_database_is_away_this_process_holds_tokens_and_a_teams_ceiling() -> None:
+    """The same rules as the store's, on what this process admitted: a question is let in
+    while the day's tokens used and held are under the limit; a top-up only when covered; a
+    team with a ceiling is refused as a whole past it."""
+    now = time.time()
+    recent = Recent(clock=lambda: now)
+    rules = Admission(now - 3600, 5, now - DAY, 1000, 400, now - 3600)
+    shared = replace(rules, team_most=2, team_tokens_most=10_000)
+    asker = Question("web", "browser", "Priya (a)", "price?", Surface.WEB, "1", "c")
+    assert recent.verdict("web", "Priya (a)", rules) is None
+    recent.note(writes.save_question("q1", asker, at=now, reserved=400))
+    assert recent.top_up("q1", asker, 600, rules) and not recent.top_up("q1", asker, 1, rules)
+    assert recent.verdict("web", "Priya (a)", rules) == "tokens"  # 1,000 held
+    recent.note(writes.settle("q1"))
+    assert recent.verdict("web", "Priya (a)", rules) is None
+    recent.note(writes.save_question("q2", replace(asker, user="Asha (b)"), at=now, reserved=1))
+    assert recent.verdict("web", "Ravi (c)", shared) == "team"  # two asked by the team
+    assert recent.verdict("web", "Ravi (c)", rules) is None
 
 
 async def test_claims_in_memory_recognise_a_retry_for_a_day(

@@ -4,13 +4,15 @@ under one that is complete."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.answering.running import Stop
 from bot.errors import SlackError
 from bot.question import Question
+from bot.surfaces.slack import connect
 from bot.surfaces.slack.surface import SlackSurface
 from bot.wording import texts
 from bot.wording.markdown import FEEDBACK_BAD, FEEDBACK_GOOD, RETRY_ACTION, STOP_ACTION
@@ -73,19 +75,32 @@ def register(app: AsyncApp, surface: SlackSurface, stops: StopPresses) -> None:
         )
 
     @app.action(RETRY_ACTION)
-    async def on_retry(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_retry(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
         question_id = body["actions"][0]["value"]
         pressed = body["container"]["message_ts"]
-        await retry(surface, question_id, body["user"]["id"], pressed)
+        presser = Presser(body["user"]["id"], connect.of_press(body, context))
+        await retry(surface, question_id, presser, pressed)
 
 
-async def retry(surface: SlackSurface, question_id: str, user: str, pressed_ts: str) -> None:
+@dataclass(frozen=True)
+class Presser:
+    """Who pressed a button: their user id and own workspace (in a Slack Connect channel,
+    perhaps not the installing one)."""
+
+    user: str
+    team: str = ""
+
+
+async def retry(surface: SlackSurface, question_id: str, presser: Presser, pressed_ts: str) -> None:
     """Ask a failed question again, in the same thread, for whoever pressed Retry (once per
-    press, whichever replica it reaches)."""
+    press, whichever replica it reaches). The presser is the asker now: their workspace is
+    checked like any asker's, and what they are told privately goes to them (the command's
+    `response_url` speaks to whoever ran the command, so it serves only that person)."""
     question = await surface.store.question(question_id)
     if question is None or not await surface.store.claim(f"retry:{question_id}:{pressed_ts}"):
         return
+    user = presser.user
     again = Question(
         team=question.team,
         channel=question.channel,
@@ -94,6 +109,7 @@ async def retry(surface: SlackSurface, question_id: str, user: str, pressed_ts: 
         surface=question.surface,
         ts=f"retry:{pressed_ts}",
         thread_ts=question.thread_ts,
-        response_url=question.response_url,
+        response_url=question.response_url if user == question.user else "",
+        asker_team=presser.team,
     )
     await surface.answerer.answer(again)

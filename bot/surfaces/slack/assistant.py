@@ -21,7 +21,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import SlackError
 from bot.question import Question, Refusal, Surface
-from bot.surfaces.slack.events import asker_team, message_key
+from bot.surfaces.slack import connect
+from bot.surfaces.slack.events import message_key
 from bot.surfaces.slack.surface import SlackSurface
 from bot.surfaces.slack.text import question_text
 from bot.wording import markdown, texts
@@ -98,5 +99,5 @@ def _question(event: dict[str, Any], context: AsyncBoltContext) -> Question | No
         ts=event["ts"],
         thread_ts=event["thread_ts"],
         files=len(event.get("files") or []),
-        asker_team=asker_team(event, context),
+        asker_team=connect.of_event(event, context),
     )

@@ -4,7 +4,9 @@ Subcommands: `help` (or nothing), `usage`. Text starting with `-` is an option w
 have and gets help; anything else is a question.
 
 Slack needs the ack within three seconds and Bolt does not send it for commands, so `ack()`
-comes first; help rides on the ack itself as an ephemeral reply.
+comes first; help rides on the ack itself as an ephemeral reply, and so does the refusal of a
+question in a channel shared with another organisation, where a command cannot say whose it
+is (`connect.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.question import Question, Surface
+from bot.surfaces.slack import connect
 from bot.surfaces.slack.surface import SlackSurface
 from bot.wording import texts
 from bot.wording.inert import neutralise
@@ -40,6 +43,9 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
             option = neutralise(text.split()[0])
             await ack(text=texts.unknown_option(option), response_type="ephemeral")
             return
+        if _shared_and_unknown(surface, command):
+            await ack(text=texts.SHARED_CHANNEL_COMMAND, response_type="ephemeral")
+            return
         await ack()
         # A command replayed within Slack's five-minute signature window passes the signature
         # check again: its trigger id (one per invocation) is claimed, so it is answered once.
@@ -47,12 +53,20 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
         if not await surface.store.claim(f"command:{command.get('team_id', '')}:{trigger}"):
             return
         question = Question(
-            team=context.team_id or command.get("team_id", ""),
+            team=connect.home_team(context) or command.get("team_id", ""),
             channel=command["channel_id"],
             user=command["user_id"],
             text=text,
             surface=Surface.COMMAND,
             ts=command.get("trigger_id", ""),
             response_url=command.get("response_url", ""),
+            asker_team=connect.of_command(command, context),
         )
         await surface.answerer.answer(question)
+
+
+def _shared_and_unknown(surface: SlackSurface, command: dict[str, Any]) -> bool:
+    """A question in a channel shared with another organisation, where a command cannot say
+    whose it is (`connect`), and the channel is not one the admin listed as answered."""
+    listed = surface.answerer.gate.limits.allowed_channels
+    return connect.externally_shared(command) and command.get("channel_id") not in listed

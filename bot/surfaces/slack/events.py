@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.question import Question, Refusal, Surface
+from bot.surfaces.slack import connect
 from bot.surfaces.slack.surface import SlackSurface
 from bot.surfaces.slack.text import question_text
 
@@ -75,18 +76,8 @@ def _question(
         ts=event["ts"],
         thread_ts=event.get("thread_ts") or event["ts"],
         files=len(event.get("files") or []),
-        asker_team=asker_team(event, context),
+        asker_team=connect.of_event(event, context),
     )
-
-
-def asker_team(event: dict[str, Any], context: AsyncBoltContext) -> str:
-    """The asker's own workspace: Slack Connect events carry it as `user_team` (an
-    enterprise id when the asker is on an Enterprise Grid org: ours, when it is the
-    installing org's). "" when the event does not say, as in a channel of one workspace."""
-    team = str(event.get("user_team") or "")
-    if team and team == context.enterprise_id:
-        return str(context.team_id or event.get("team", ""))
-    return team
 
 
 async def _answer(surface: SlackSurface, question: Question) -> str:

@@ -9,12 +9,19 @@ rebinding) and read what loopback serves. So:
   shared `SHOPMAX_WEB_TOKEN` and a typed name), the dashboard the admin token
   (`SHOPMAX_DASHBOARD_TOKEN`) or a session made from it, `/metrics` and `/readyz` the metrics
   token (`SHOPMAX_METRICS_TOKEN`) unless they have a loopback port of their own;
-* the one exception is the credential-less local demo (no Slack tokens, no web, dashboard or
-  metrics token configured, bound to loopback): there a request straight from this machine
-  (no `Forwarded`, `X-Forwarded-For` or `X-Real-IP` header, a `Host` naming the bound address
-  and port) needs none;
-* the pages answer to one host: `SHOPMAX_PUBLIC_URL`'s, or in the local demo the loopback
-  address itself. A request naming another `Host` is refused (421) before anything reads it.
+* the one exception is the credential-less local demo (`Settings.local_demo`: no Slack tokens,
+  no web or dashboard token, no Sign in with Slack; bound to loopback): there a request
+  straight from this machine (no proxy header of any kind, `PROXY_HEADERS`, and a `Host`
+  naming the bound address and port) needs none. A proxy that adds no header and passes the
+  bound address as `Host` (nginx's defaults) cannot be told from a browser on this machine:
+  never put one in front of the credential-less demo (README, docs/security.md);
+* the pages answer to one host: `SHOPMAX_PUBLIC_URL`'s, or without it only the address the
+  request arrived on (the bound address, or a loopback name) and its port. A request naming
+  another `Host` (a rebound name), one with user info in it, or an absolute request address
+  naming another host is refused (421, saying to set `SHOPMAX_PUBLIC_URL`) before anything
+  reads it. `/slack/events` is not: Slack signs its requests, whatever name it uses;
+* wrong credentials (a sign-in's token, a bearer on the dashboard's API, `/metrics` or
+  `/readyz`) count against their address in one limiter (`Tries`): ten a minute, then 429.
 
 The page shells (`/chat`, `/dashboard`, `/static/*`) carry no data: they are the sign-in forms.
 """
@@ -34,7 +41,18 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 BODY_LIMIT = 64 * 1024  # a question is at most a few thousand characters
-PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+# Any of these says a proxy passed the request on (aiohttp's headers ignore case).
+PROXY_HEADERS = (
+    "Forwarded",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Real-IP",
+    "Via",
+    "True-Client-IP",
+    "CF-Connecting-IP",
+    "X-Client-IP",
+)
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 TRIES_PER_MINUTE = 10  # wrong tokens from one address before it waits out the minute
 
@@ -50,7 +68,9 @@ def is_loopback(host: str) -> bool:
 
 def host_and_port(value: str, default_port: int | None = None) -> tuple[str, int | None]:
     """`Host: example.in:8443` as ("example.in", 8443); a bracketed IPv6 address unbracketed.
-    ("", None) for a value that is not a host."""
+    ("", None) for a value that is not a host (user info, a path, spaces)."""
+    if not value or any(c in value for c in "@/?#\\ \t"):
+        return "", None
     try:
         parts = urlsplit("//" + value)
         return (parts.hostname or "").lower(), parts.port or default_port
@@ -80,20 +100,22 @@ class Access:
         return host_and_port(host, 443 if scheme == "https" else 80)
 
     def host_ok(self, request: web.Request) -> bool:
-        """Whether the request names the host the pages answer to."""
+        """Whether the request names the host the pages answer to (and an absolute request
+        address, which browsers never send, names no other)."""
+        named = request.headers.get("Host", "")
+        if request.host != named:  # aiohttp reads the host of an absolute address first
+            return False
         wanted = self.public_host
         if wanted is not None:
             return host_and_port(request.headers.get("Host", ""), wanted[1]) == wanted
-        if self.trusts_local:
-            return _names_this_socket(request)
-        return True  # no SHOPMAX_PUBLIC_URL: any name, but every API needs its credential
+        return names_this_socket(request)
 
     def from_this_machine(self, request: web.Request) -> bool:
         """A request of the local demo straight from this machine: no credential needed."""
         return (
             self.trusts_local
             and not any(name in request.headers for name in PROXY_HEADERS)
-            and _names_this_socket(request)
+            and names_this_socket(request)
         )
 
     def admin_token_ok(self, given: str | None) -> bool:
@@ -105,7 +127,7 @@ class Access:
         return token is not None and isinstance(given, str) and same(given, token)
 
 
-def _names_this_socket(request: web.Request) -> bool:
+def names_this_socket(request: web.Request) -> bool:
     """`Host` is the loopback address (or `localhost`) and port the request arrived on."""
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     if not sockname:
@@ -116,9 +138,11 @@ def _names_this_socket(request: web.Request) -> bool:
 
 @dataclass
 class Tries:
-    """Wrong tokens per address: at most `most` a minute, then 429 until the minute is over.
-    Behind a proxy every request has the proxy's address, so a guesser there slows everyone
-    down for a minute, which is the price of not believing forwarded headers."""
+    """What one address did this minute, at most `most` times, then 429 until the minute is
+    over. One instance counts wrong credentials (sign-in tokens and bearers alike) for the
+    whole server; another, the shared token's sign-ins. Behind a proxy every request has the
+    proxy's address, so a guesser there slows everyone down for a minute, which is the price
+    of not believing forwarded headers."""
 
     most: int = TRIES_PER_MINUTE
     clock: Callable[[], float] = time.monotonic
@@ -128,7 +152,7 @@ class Tries:
         recent = self._recent(request.remote or "")
         return len(recent) >= self.most
 
-    def failed(self, request: web.Request) -> None:
+    def note(self, request: web.Request) -> None:
         self._recent(request.remote or "").append(self.clock())
 
     def _recent(self, address: str) -> deque[float]:

@@ -34,7 +34,7 @@ from bot.question import Question, Refusal, RefusalKind, Surface
 from bot.store import Store
 from bot.surfaces.web.access import Access, Tries, bearer, error, json_body, readable
 from bot.surfaces.web.sessions import Person, Sessions, person_name
-from bot.surfaces.web.slack_signin import problem_text
+from bot.surfaces.web.slack_signin import PROBLEMS
 from bot.wording import texts
 
 WEB_CHANNEL = "browser"
@@ -58,7 +58,8 @@ class Chat:
     access: Access
     signin: str = "token"  # "slack", "token" or "local" (the credential-less demo)
     idle_minutes: float = 15.0
-    tries: Tries = field(default_factory=Tries)
+    tries: Tries = field(default_factory=Tries)  # wrong tokens (shared with the other pages)
+    signins: Tries = field(default_factory=Tries)  # shared-token sign-ins, right or wrong
 
 
 CHAT = web.AppKey("chat", Chat)
@@ -96,11 +97,7 @@ async def config(request: web.Request) -> web.Response:
             "needs_token": signin == "token",
             "idle_minutes": chat.idle_minutes,
             "demo_note": texts.DEMO_NOTE if demo else None,
-            "problems": {
-                "failed": problem_text("failed"),
-                "unavailable": problem_text("unavailable"),
-                "team": problem_text("team:{team}"),
-            },
+            "problems": PROBLEMS,
         }
     )
 
@@ -129,7 +126,8 @@ def sign_in_details(body: dict[str, Any]) -> SignInDetails | str:
 
 async def sign_in(request: web.Request) -> web.Response:
     """A typed sign-in: the shared token and a name (a name only in the local demo). Wrong
-    tokens are limited per address (`Tries`)."""
+    tokens are limited per address (`Tries`), and so are the shared token's sign-ins: each is
+    a person with a person's limits, so nobody mints them without end."""
     chat = request.app[CHAT]
     signin = _signin_here(chat, request)
     if signin == "slack":
@@ -138,11 +136,13 @@ async def sign_in(request: web.Request) -> web.Response:
         return error(401, texts.WEB_UNAUTHORISED)
     if chat.tries.blocked(request):
         return error(429, texts.WEB_TOO_MANY_TRIES)
+    if signin == "token" and chat.signins.blocked(request):
+        return error(429, texts.WEB_TOO_MANY_SIGNINS)
     body = await json_body(request)
     if body is None:
         return error(400, texts.WEB_BAD_JSON)
     if signin == "token" and not chat.access.chat_token_ok(body.get("token")):
-        chat.tries.failed(request)
+        chat.tries.note(request)
         return error(401, texts.WEB_WRONG_TOKEN)
     details = sign_in_details(body)
     if isinstance(details, str):
@@ -151,6 +151,8 @@ async def sign_in(request: web.Request) -> web.Response:
         session = await chat.sessions.start_typed(details.name, signin)
     except StoreUnavailable:
         return error(503, texts.WEB_SIGNIN_UNAVAILABLE)
+    if signin == "token":
+        chat.signins.note(request)
     return web.json_response({"session": session, "name": details.name})
 
 

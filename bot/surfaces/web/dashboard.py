@@ -41,21 +41,28 @@ class Dashboard:
     sessions: Sessions
     tries: Tries = field(default_factory=Tries)
 
-    async def admin(self, request: web.Request) -> bool:
-        """Whether the request may read the dashboard: the admin token or an admin session
-        as its bearer, or (the local demo only) straight from this machine."""
+    async def refused(self, request: web.Request) -> web.Response | None:
+        """None when the request may read the dashboard: the admin token or an admin session
+        as its bearer, or (the local demo only) straight from this machine. Else 401, or 429
+        once this address has guessed wrong too often this minute (a wrong bearer counts
+        with wrong sign-ins, `Tries`)."""
         if self.access.from_this_machine(request):
-            return True
+            return None
+        if self.tries.blocked(request):
+            return error(429, texts.WEB_TOO_MANY_TRIES)
         given = bearer(request)
         if given is None:
-            return False
+            return error(401, texts.DASHBOARD_UNAUTHORISED)
         if self.access.admin_token_ok(given):
-            return True
+            return None
         try:
             person = await self.sessions.person(given)
         except StoreUnavailable:
-            return False
-        return person is not None and person.kind == "admin"
+            return error(401, texts.DASHBOARD_UNAUTHORISED)
+        if person is not None and person.kind == "admin":
+            return None
+        self.tries.note(request)
+        return error(401, texts.DASHBOARD_UNAUTHORISED)
 
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
@@ -82,8 +89,9 @@ async def dashboard_page(request: web.Request) -> web.Response:
 async def dashboard_data(request: web.Request) -> web.Response:
     """The ledger of the last `days` (default 14) for the dashboard's charts."""
     board = request.app[DASHBOARD]
-    if not await board.admin(request):
-        return error(401, texts.DASHBOARD_UNAUTHORISED)
+    refused = await board.refused(request)
+    if refused is not None:
+        return refused
     raw = request.query.get("days", "14")
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 90):
         return error(400, texts.DASHBOARD_BAD_DAYS)
@@ -103,7 +111,7 @@ async def admin_sign_in(request: web.Request) -> web.Response:
     token = None if body is None else body.get("token")
     local = board.access.from_this_machine(request)
     if not local and not (isinstance(token, str) and board.access.admin_token_ok(token)):
-        board.tries.failed(request)
+        board.tries.note(request)
         return error(401, texts.DASHBOARD_UNAUTHORISED)
     try:
         session = await board.sessions.start("admin", "admin", "admin", "admin")

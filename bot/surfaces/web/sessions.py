@@ -9,10 +9,22 @@ rotated), expired, or idle longer than `SHOPMAX_WEB_IDLE_MINUTES` is signed out.
 database is away the signed token alone is believed (its expiry still holds), so tablets keep
 answering; what they did is checked again once it is back.
 
+A running process reads the key again from the store when it is `KEY_RELOAD_EVERY` seconds old
+(before it signs or checks anything with it), so a rotation from any other process reaches
+every replica within that time; from then on only the new key signs and only the new key is
+believed, so a token signed with the retired key is refused even where its row could not be
+checked. While the database is away the key last read stays in use (and with it, until the
+database is back, a retired key that process had not yet seen replaced).
+
 The person is whom the answers count for: a Slack user's own team and user ids after Sign in
 with Slack (the same limits, ledger rows and usage as in Slack), or for the shared token the
 `web` team and an id of this sign-in, so limits count per signed-in browser and a typed name
 can never be taken for a Slack person's.
+
+Sign in with Slack hands the browser a sign-in code, never a session: one use, a minute long,
+naming the Slack person and the SHA-256 of a verifier the page kept before it sent the person
+to Slack. The page trades code and verifier for the session by POST (`redeem`), so a code put
+in someone else's address signs nobody in: their page holds no verifier for it.
 
 Conversation ids are made here, never by the client: 128 random bits, bound to their person by
 a signature (a key of its own, not rotated with the sessions'), so nobody can read or continue
@@ -42,7 +54,9 @@ SESSIONS_KEY = "sessions"
 CONVERSATIONS_KEY = "conversations"
 WEB_TEAM = "web"  # the ledger's workspace for token sign-ins
 TOUCH_EVERY = 30.0  # seconds between writes of a session's last use
-KEY_RELOAD_EVERY = 5.0  # seconds: a replica looks for a rotated key at most this often
+CODE_LIFETIME = 60  # seconds from Slack's answer to the page's trade of its code
+KEY_RELOAD_EVERY = 5.0  # seconds: a key older than this is read again before it is used
+KEY_RELOAD_AFTER_MISMATCH = 1.0  # seconds: a signature not ours reads it again at most this often
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -95,15 +109,19 @@ class Signer:
         self._loaded_at = clock() if key is not None else 0.0
 
     async def key(self, *, fresh: bool = False) -> bytes:
-        """The key (raises `StoreUnavailable` when it was never loaded and cannot be)."""
+        """The current key, read again from the store once it is `KEY_RELOAD_EVERY` seconds
+        old (with `fresh`, a second old: a signature did not match, and another replica may
+        have seen a rotation first). While the store is away the key last read is used; raises
+        `StoreUnavailable` only when none was ever read."""
         now = self.clock()
-        if self._key is None or (fresh and now - self._loaded_at >= KEY_RELOAD_EVERY):
+        age = now - self._loaded_at
+        if self._key is None or age >= (KEY_RELOAD_AFTER_MISMATCH if fresh else KEY_RELOAD_EVERY):
             try:
                 self._key = await self.store.signing_key(self.name)
-                self._loaded_at = now
             except StoreUnavailable:
                 if self._key is None:
                     raise
+            self._loaded_at = now  # read, or the store is away: either way not again at once
         return self._key
 
     @staticmethod
@@ -112,7 +130,8 @@ class Signer:
         return _b64(hmac.new(key, message, hashlib.sha256).digest()[:18])
 
     async def signed(self, signature: str, *parts: str) -> bool:
-        """Whether `signature` is ours over `parts`; a mismatch looks once for a rotated key."""
+        """Whether `signature` is ours over `parts` with the current key (a mismatch reads the
+        key again, at most once a second, in case it was rotated); a retired key's is not."""
         if not signature.isascii():
             return False
         for fresh in (False, True):
@@ -223,6 +242,31 @@ class Sessions:
         if len(nonce) != 22 or not signature:
             return False
         return await self.conversations.signed(signature, "conversation", person.key, nonce)
+
+    async def signin_code(self, team: str, user: str, name: str, challenge: str) -> str:
+        """A one-use code for this Slack person, bound to the page's `challenge` (the SHA-256,
+        base64url, of the verifier it kept)."""
+        claims: dict[str, Any] = {"t": team, "u": user, "n": name, "c": challenge}
+        claims |= {"e": int(self.clock() + CODE_LIFETIME), "i": _b64(secrets.token_bytes(12))}
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        return f"{body}.{self.signer.sign(await self.signer.key(), 'signin-code', body)}"
+
+    async def redeem(self, code: object, verifier: object) -> tuple[str, str] | None:
+        """The session and name for a sign-in code and its page's verifier, once; None for a
+        code that is not ours, has expired or was used, or a verifier that is not its page's."""
+        if not (isinstance(code, str) and isinstance(verifier, str) and verifier.isascii()):
+            return None
+        body, _, signature = code.partition(".")
+        if not body.isascii() or not await self.signer.signed(signature, "signin-code", body):
+            return None
+        claims = json.loads(_unb64(body))
+        challenge = _b64(hashlib.sha256(verifier.encode()).digest())
+        if claims["e"] < self.clock() or not hmac.compare_digest(challenge, claims["c"]):
+            return None
+        if not await self.store.claim(f"signin-code:{claims['i']}"):
+            return None
+        token = await self.start(claims["t"], claims["u"], claims["n"], "slack")
+        return token, claims["n"]
 
     async def state(self, *parts: str) -> str:
         """A signature over `parts` with the sessions' key (Sign in with Slack's cookie)."""

@@ -1,14 +1,19 @@
 // How the chat signs in, remembers its conversation and calls the bot's API: everything that
 // depends on the way the page signs in is here, so that can change without touching chat.js.
-// Sign in with Slack comes back with the session in the address's fragment (never sent to a
-// server); the typed sign-in (shared token and a name, or a name alone in the local demo) gets
-// it as JSON. The page keeps the session and the conversation id, never the shared token, and
-// forgets both on Sign out and after SHOPMAX_WEB_IDLE_MINUTES unused (a shared tablet).
+// Sign in with Slack: before the page sends the person to Slack it keeps a random verifier
+// (sessionStorage) and sends only its SHA-256; Slack sends the browser back to /chat#code=...,
+// and the page trades that one-use code and its verifier for the session by POST. A code the
+// page did not ask for (no verifier kept) is never traded, and a session is never taken from
+// the address: nobody can sign a tablet in as themselves with a link. The typed sign-in
+// (shared token and a name, or a name alone in the local demo) gets the session as JSON. The
+// page keeps the session and the conversation id, never the shared token, and forgets both on
+// Sign out and after SHOPMAX_WEB_IDLE_MINUTES unused (a shared tablet).
 "use strict";
 window.ShopMaxApi = (function () {
   const SESSION = "shopmax.chat.session";
   const CONVERSATION = "shopmax.chat.conversation";
   const USED = "shopmax.chat.used";
+  const VERIFIER = "shopmax.chat.verifier"; // sessionStorage: this tab's Sign in with Slack
   const KEYS = [SESSION, CONVERSATION, USED];
   let config = null;
   let session = localStorage.getItem(SESSION) || "";
@@ -22,21 +27,46 @@ window.ShopMaxApi = (function () {
     sessionStorage.clear();
   }
 
-  /** The session Sign in with Slack put in the fragment, taken and wiped from the address. */
-  function fromFragment() {
+  const base64url = (bytes) =>
+    btoa(String.fromCharCode(...new Uint8Array(bytes)))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
+
+  /** Back from Slack: the fragment's one-use code traded (with the verifier this tab kept)
+   * for the session; resolves to a problem code ("" when none). The address is wiped first,
+   * and a code this tab did not ask for is not traded. */
+  async function arrive() {
     const fragment = new URLSearchParams(location.hash.slice(1));
-    if (!fragment.has("session") && !fragment.has("signin")) return "";
+    if (!location.hash) return "";
     history.replaceState(null, "", location.pathname);
-    if (fragment.has("session")) {
-      forget();
-      session = fragment.get("session");
-      localStorage.setItem(SESSION, session);
-      localStorage.setItem(USED, String(Date.now()));
-      return "";
-    }
-    return fragment.get("signin") || "failed";
+    const verifier = sessionStorage.getItem(VERIFIER);
+    sessionStorage.removeItem(VERIFIER);
+    if (fragment.has("signin")) return fragment.get("signin");
+    if (fragment.has("session")) return "failed"; // never taken from an address
+    if (!fragment.has("code")) return "";
+    if (!verifier) return "failed";
+    const r = await fetch("/api/chat/signin/slack", {
+      method: "POST",
+      headers: json(),
+      body: JSON.stringify({ code: fragment.get("code"), verifier }),
+    }).catch(() => null);
+    if (!r || !r.ok) return r && r.status === 503 ? "unavailable" : "failed";
+    forget();
+    session = (await r.json()).session;
+    localStorage.setItem(SESSION, session);
+    localStorage.setItem(USED, String(Date.now()));
+    return "";
   }
-  const problem = fromFragment();
+  const arrival = arrive();
+
+  /** To Slack, keeping a fresh verifier here and sending only its SHA-256 along. */
+  async function toSlack(link) {
+    const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    sessionStorage.setItem(VERIFIER, verifier);
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+    location.assign(link.pathname + "?challenge=" + base64url(digest));
+  }
 
   /** The typed sign-in's fields. One more field (a store, say) goes here and in the form. */
   function signinFields(form) {
@@ -55,14 +85,16 @@ window.ShopMaxApi = (function () {
       }
       return config;
     },
-    /** What went wrong with a Sign in with Slack that came back here, or "". */
+    /** Once a Sign in with Slack that came back here is done (or there was none). */
+    arrived: () => arrival,
+    /** What went wrong with a Sign in with Slack that came back here, or "": only the fixed
+     * text the server gives for a known code, never text from the address. */
     async signinProblem() {
+      const problem = await arrival;
       if (!problem) return "";
       const problems = (await this.config()).problems || {};
-      if (problem.startsWith("team:")) {
-        return (problems.team || "").replace("{team}", problem.slice(5));
-      }
-      return problems[problem] || problems.failed || "Signing in did not work.";
+      const known = Object.prototype.hasOwnProperty.call(problems, problem);
+      return (known ? problems[problem] : problems.failed) || "Signing in did not work.";
     },
     /** Whether a session is at hand (otherwise the page shows the sign-in form). */
     signedIn: () => Boolean(session),
@@ -71,7 +103,12 @@ window.ShopMaxApi = (function () {
       const signin = (await this.config()).signin;
       form.querySelector("#typed").hidden = !(signin === "token" || signin === "local");
       form.querySelector("#token").hidden = signin !== "token";
-      form.querySelector("#slack").hidden = signin !== "slack";
+      const slack = form.querySelector("#slack");
+      slack.hidden = signin !== "slack";
+      slack.onclick = (e) => {
+        e.preventDefault();
+        toSlack(slack);
+      };
     },
     /** Sign in with the form's fields; resolves to "" when signed in, else what is wrong. */
     async signIn(form) {
