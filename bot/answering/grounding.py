@@ -17,7 +17,7 @@ from typing import Any
 from bot.catalog import Catalog
 from bot.model.citations import Reference
 from bot.model.stream import Cited, ToolRan
-from bot.wording.figures import CatalogNow, Checked, Facts, ProductNow, check, find
+from bot.wording.figures import CatalogNow, Checked, Facts, Names, ProductNow, check, find
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,11 @@ class CatalogPrices:
             if product is not None:
                 found[product.sku] = ProductNow(product.price, product.mrp, dict(product.stock))
         return found
+
+    async def names_now(self) -> Names:
+        products = self.catalog.products.values()
+        places = {city.lower() for product in products for city in product.stock}
+        return Names(frozenset(self.catalog.products), frozenset(places))
 
 
 def _asked(args: Mapping[str, Any]) -> str:

@@ -61,10 +61,22 @@ class ProductNow:
     stock: Mapping[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Names:
+    """What the catalog calls things now, so figures are found by the data rather than by a
+    pattern written for one chain's SKUs: every SKU (upper-case) and every place a stock figure
+    can be for (cities, store codes, store names and areas; lower-case)."""
+
+    skus: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+
+
 class CatalogNow(Protocol):
     """The catalog now, for checking figures: SKUs it does not know are left out."""
 
     async def prices_now(self, skus: Sequence[str]) -> Mapping[str, ProductNow]: ...
+
+    async def names_now(self) -> Names: ...
 
 
 @dataclass
