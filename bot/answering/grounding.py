@@ -5,7 +5,7 @@ The stream's `ToolRan` events feed `Grounding.ran`, its `Cited` events `Groundin
 gives the markers, "[1]", put in the text after what was cited); before the answer's final
 edit, `Grounding.check` asks the catalog for the current prices and stock of every SKU
 involved and checks the text (`bot.wording.figures`). The catalog now is any object with
-`prices_now` (`CatalogNow`); `CatalogPrices` is today's file-backed catalog's.
+`prices_now` and `names_now` (`CatalogNow`); `CatalogPrices` is today's file-backed catalog's.
 """
 
 from __future__ import annotations
@@ -17,7 +17,16 @@ from typing import Any
 from bot.catalog import Catalog
 from bot.model.citations import Reference
 from bot.model.stream import Cited, ToolRan
-from bot.wording.figures import CatalogNow, Checked, Facts, Names, ProductNow, check, find
+from bot.wording.figures import (
+    CatalogNow,
+    Checked,
+    Facts,
+    Names,
+    ProductNow,
+    check,
+    find,
+    vocabulary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +35,16 @@ class Grounding:
     def __init__(self, question: str = "") -> None:
         self.facts = Facts(asked=question)
         self.sources: list[Reference] = []
-        self.tools_used = 0
+        self.tools_used = 0  # calls that returned something: a failed one grounds nothing
 
     def ran(self, event: ToolRan) -> None:
         """A tool's result: its products and text count as returned; what the model asked it
-        (a budget, a SKU) counts as asked."""
-        self.tools_used += 1
+        (a budget, a SKU) counts as asked. A failed call counts for nothing but what it asked."""
         self.facts.asked += "\n" + _asked(event.args)
         result = event.result
         if result.is_error:
             return
+        self.tools_used += 1
         data = result.data
         if isinstance(data, Mapping) and isinstance(data.get("sku"), str):
             self.facts.add_product(data)
@@ -59,7 +68,12 @@ class Grounding:
         """`text` checked against the tools' results and, where it can be asked, the catalog
         now (a catalog that fails leaves the tools' results to check against)."""
         if catalog is not None:
-            skus = set(self.facts.skus) | {f.text.upper() for f in find(text) if f.kind == "sku"}
+            try:
+                self.facts.catalog = await catalog.names_now()
+            except Exception:  # the SKUs are then found by the demo's pattern
+                log.warning("could not ask the catalog for its names", exc_info=True)
+            found = find(text, vocabulary(self.facts))
+            skus = set(self.facts.skus) | {f.text.upper() for f in found if f.kind == "sku"}
             try:
                 self.facts.add_now(await catalog.prices_now(sorted(skus)))
             except Exception:

@@ -1,55 +1,74 @@
 """The figures in an answer, checked before it is final: rupee amounts, SKUs and stock counts.
-Pure: what the tools returned and what the catalog says now are passed in (`Facts`).
+Pure: what the tools returned (their JSON), what the catalog says now and what it calls things
+(`Names`) are passed in as plain data (`Facts`); how figures are written is `bot.wording.written`.
 
 Staff repeat the bot's figures to customers, so each one is checked against this answer's
-tool results and against the catalog now:
+tool results and against the catalog now.
 
-* an amount (₹11,190 · Rs 11,190 · Rs. 11190 · INR 11,190 · ₹1,19,990 · ₹1.2 lakh · ₹50k) is
-  checked when a tool returned it (a rounded form matches the amounts it rounds from), when
-  it is the catalog's price or MRP of a SKU now, or when it is a simple derivation of returned
-  figures: the difference or sum of two, one split over a returned number of months (the
-  monthly instalment, to the rupee or the paisa), or a returned percentage of one;
-* a SKU is checked when a tool returned it and the catalog still has it, or the catalog has it;
-* a stock count ("3 in stock at Andheri", "2 units left in Mumbai") is checked when a tool
-  returned that count for that place (for the SKU named earlier on its line, if any).
+**Attribution.** A figure belongs to the products its sentence (or line) names, by SKU or by
+the name a tool returned (its full name, a leading part of it such as "Sony Bravia 7", or a
+model number in it such as "55CU7700"). An amount that belongs to products is checked against
+those products' figures only: their returned price, MRP and other amounts, their price and
+MRP in the catalog now, and simple derivations with at least one of them (the difference or
+sum with another returned amount, an instalment over a returned number of months, a returned
+percentage of one), plus the amounts the documents returned (an installation charge, a bank
+offer's cap). So a right price of product A written on the line about product B is marked. A
+figure in a sentence naming no product may be any returned or current amount, or a derivation
+of two. A stock count is checked against the count returned (or the catalog's now) for its
+place and, when its sentence names products, for one of them.
 
-Figures the asker wrote (in the question or in what the model asked the tools) are theirs,
-not the bot's claim, and are never marked. A returned price or count the catalog has changed
-since is marked with the new one ("₹11,190 (⚠ now ₹10,990)"); any other figure not checked is
-marked where it stands ("₹11,190 ⚠"). Right figures are never marked.
+* a SKU is checked when the catalog has it now (when the catalog cannot be asked, when a tool
+  returned it or the catalog's names have it);
+* an amount whose digits cannot be read as written ("₹1,08", cut where an answer stopped) is
+  marked: it cannot be checked.
+
+**The asker's figures.** An amount the asker wrote (in the question, or the model in a tool's
+arguments) is theirs when the answer uses it as a bound ("under ₹50,000", "your ₹40k budget",
+a range's end) or in a sentence naming no product and not as a price ("costs ₹5,000"); never
+as a product's price. A SKU the asker wrote is theirs (an answer may say it is not ShopMax's).
+
+A returned price or count the catalog has changed since is marked with the new one
+("₹11,190 (⚠ now ₹10,990)"); any other figure not checked is marked where it stands
+("₹11,190 ⚠"). Right figures are never marked.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from bot.wording import texts
+from bot.wording.written import Figure, Vocabulary, codes_in, find, numbers, place_name
+
+__all__ = [
+    "MARK",
+    "CatalogNow",
+    "Checked",
+    "Facts",
+    "Figure",
+    "Names",
+    "ProductNow",
+    "check",
+    "find",
+    "rupees",
+    "vocabulary",
+]
 
 MARK = "⚠"
-MAX_DIGITS = 15  # longer numbers are not prices
-SCALES = {"k": 1_000, "lakh": 100_000, "lakhs": 100_000, "lac": 100_000, "lacs": 100_000}
-SCALES |= {"crore": 10_000_000, "crores": 10_000_000, "cr": 10_000_000}
+MAX_AMOUNTS = 200  # returned amounts derivations are worked out from
+MAX_NAMED = 200  # products whose names are looked for in an answer
 
-_NUMBER = r"(\d{1,3}(?:,\d{2,3})+|\d{1,15})(?:\.(\d{1,2}))?"
-_UNIT = r"(?:\s?(k|lakhs?|lacs?|crores?|cr)\b)?"
-_PREFIXED = re.compile(r"(?:₹|(?<![A-Za-z])(?:Rs\.?|INR|rs\.?))\s?" + _NUMBER + _UNIT + r"(?:/-)?")
-_SUFFIXED = re.compile(
-    r"(?<![\d.,₹])" + _NUMBER + _UNIT + r"\s?(?:rupees|Rupees|INR)\b", re.UNICODE
+_BREAK = re.compile(r"\n|(?<!Rs)(?<!No)[.!?;](?=\s+[^\s\d₹])|[.!?](?=\s*$)")
+_PRICE_WORDS = re.compile(
+    r"(?:costs?|costing|priced(?:\s+at)?|price(?:\s+(?:is|of))?|mrp(?:\s+(?:is|of))?|"
+    r"sells?\s+(?:for|at)|selling\s+(?:for|at|price))\s*[:\-]?\s*(?:only\s+|just\s+)?$",
+    re.I,
 )
-_SKU = re.compile(r"(?<![\w-])([A-Za-z]{2,5}-[A-Za-z]{1,4}-\d{2,6})(?![\w-])")
-_PLACE = r"([A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*){0,3})"
-_STOCK = re.compile(
-    r"(?<![\w.,₹])(\d{1,5})\s+(?:(units?|pieces?|pcs\.?)\s+)?(?:(left|available)\s+)?"
-    r"(?:(in\s+stock)\s+)?(?:at|in)\s+(?:the\s+)?(?:ShopMax\s+)?" + _PLACE
-)
-_URL = re.compile(r"https?://\S+")
-_PERCENT = re.compile(r"(\d{1,3}(?:\.\d{1,2})?)\s?%")
-_MONTHS = re.compile(r"((?:\d{1,2}\s*(?:,|and|or|to|-)\s*)*\d{1,2})\s*[- ]?months?\b", re.I)
+_NAME_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -85,60 +104,66 @@ class Facts:
 
     amounts: set[Decimal] = field(default_factory=set)  # every ₹ amount the tools returned
     priced: dict[Decimal, set[tuple[str, str]]] = field(default_factory=dict)  # -> (sku, field)
+    by_sku: dict[str, set[Decimal]] = field(default_factory=dict)  # a product's own amounts
+    loose: set[Decimal] = field(default_factory=set)  # amounts returned outside any product
     months: set[int] = field(default_factory=set)
     percents: set[Decimal] = field(default_factory=set)
     skus: set[str] = field(default_factory=set)
+    names: dict[str, str] = field(default_factory=dict)  # SKU -> the name a tool returned
+    written: set[str] = field(default_factory=set)  # codes the tools wrote (see `written`)
     stock: dict[tuple[str, str], int] = field(default_factory=dict)  # (sku, place) -> count
     asked: str = ""  # the question and the tools' arguments: the asker's own figures
     now: dict[str, ProductNow] | None = None  # None: the catalog could not be asked
+    catalog: Names | None = None  # None: the catalog's names could not be had
 
     def add_product(self, product: Mapping[str, Any]) -> None:
-        """A product as a tool returned it: its SKU, price fields (`*_inr`, `price`, `mrp`),
-        stock by place, and amounts in its text."""
+        """A product as a tool returned it (JSON): its SKU and name, price fields (`*_inr`,
+        `price`, `mrp`), stock by place, and the amounts and codes in its text."""
         sku = str(product.get("sku", "")).upper()
         if sku:
             self.skus.add(sku)
-        for name, value in product.items():
-            if _is_amount_field(name) and _whole(value) is not None:
+            self.written.update(codes_in(sku))
+        own = self.by_sku.setdefault(sku, set())
+        name = product.get("name")
+        if sku and isinstance(name, str) and name.strip():
+            self.names[sku] = " ".join(name.split())
+        for key, value in product.items():
+            if _is_amount_field(key) and _whole(value) is not None:
                 amount = Decimal(_whole(value) or 0)
                 self.amounts.add(amount)
-                self.priced.setdefault(amount, set()).add((sku, _field_kind(name)))
-            elif isinstance(value, str):
-                self.add_text(value)
-            elif "month" in name and _whole(value) is not None:
-                self.months.add(_whole(value) or 0)
+                own.add(amount)
+                self.priced.setdefault(amount, set()).add((sku, _field_kind(key)))
+            elif key != "stock":
+                for text in _strings(value):
+                    own.update(self._read(text))
+                if "month" in key and _whole(value) is not None:
+                    self.months.add(_whole(value) or 0)
         stock = product.get("stock")
         if isinstance(stock, Mapping):
             for place, count in stock.items():
                 if _whole(count) is not None:
-                    self.stock[(sku, _place(str(place)))] = _whole(count) or 0
+                    self.stock[(sku, place_name(str(place)))] = _whole(count) or 0
 
     def add_text(self, text: str) -> None:
-        """A document's text (or any text a tool returned): its amounts, months, percentages
-        and SKUs count as returned."""
-        for found in find(text):
-            if found.kind == "amount":
-                self.amounts.add(found.value)
-            elif found.kind == "sku":
-                self.skus.add(found.text.upper())
-        self.months.update(_months(text))
-        self.percents.update(Decimal(m.group(1)) for m in _PERCENT.finditer(text))
+        """A document's text (or any text a tool returned): its amounts, months, percentages,
+        SKUs and codes count as returned, belonging to no product."""
+        self.loose.update(self._read(text))
 
     def add_now(self, now: Mapping[str, ProductNow]) -> None:
         self.now = {sku.upper(): product for sku, product in now.items()}
 
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure found in text: its kind (amount, sku, stock), where it is, and its value."""
-
-    kind: str
-    start: int
-    end: int
-    text: str
-    value: Decimal = Decimal(0)
-    precision: Decimal | None = None  # a rounded amount's unit: "1.2 lakh" is to 10,000
-    place: str = ""  # a stock count's place
+    def _read(self, text: str) -> set[Decimal]:
+        found: set[Decimal] = set()
+        for figure in find(text):
+            if figure.kind == "amount" and figure.readable:
+                found.add(figure.value)
+            elif figure.kind == "sku":
+                self.skus.add(figure.text.upper())
+        self.amounts.update(found)
+        self.written.update(codes_in(text[:20_000]))
+        self.months.update(_months(text))
+        self.percents.update(Decimal(m.group(1)) for m in _PERCENT.finditer(text))
+        return found
 
 
 @dataclass(frozen=True)
@@ -156,40 +181,38 @@ class Checked:
         return texts.unchecked_figures(self.unchecked) if self.unchecked else None
 
 
-def find(text: str) -> list[Figure]:
-    """Every amount, SKU and stock count in `text`, in order (none inside a link)."""
-    links = [m.span() for m in _URL.finditer(text)]
-    found: list[Figure] = []
-    for pattern in (_PREFIXED, _SUFFIXED):
-        for match in pattern.finditer(text):
-            amount = _amount(match)
-            if amount is not None:
-                found.append(amount)
-    for match in _SKU.finditer(text):
-        found.append(Figure("sku", *match.span(1), match.group(1)))
-    for match in _STOCK.finditer(text):
-        if match.group(2) or match.group(3) or match.group(4):
-            count, place = Decimal(int(match.group(1))), _place(match.group(5))
-            found.append(Figure("stock", *match.span(), match.group(0), count, place=place))
-    inside = [f for f in found if not any(a <= f.start < b for a, b in links)]
-    return sorted(_without_overlaps(inside), key=lambda f: f.start)
+def vocabulary(facts: Facts) -> Vocabulary | None:
+    """What figures are recognised by: the catalog's names and what the tools and the asker
+    wrote; None (the demo's SKU pattern) when the catalog's names could not be had."""
+    if facts.catalog is None:
+        return None
+    places = set(facts.catalog.places) | {place for _, place in facts.stock}
+    return Vocabulary(
+        frozenset(facts.catalog.skus | facts.skus),
+        frozenset(places),
+        frozenset(facts.written | codes_in(facts.asked[:20_000])),
+    )
 
 
 def check(text: str, facts: Facts) -> Checked:
     """`text` with every figure not checked against `facts` marked (see the module docstring)."""
-    asked = find(facts.asked)
-    marks: list[tuple[Figure, str]] = []
-    figures = find(text)
+    words = vocabulary(facts)
+    figures = find(text, words)
+    asked = find(facts.asked, words)
+    asked_amounts = {a.value for a in asked if a.kind == "amount" and a.readable}
+    asked_amounts |= numbers(facts.asked[:20_000])
+    asked_skus = {a.text.upper() for a in asked if a.kind == "sku"}
+    about = _Attribution(text, figures, facts)
     known = _Known(facts)
-    breaks = [at for at, char in enumerate(text) if char == "\n"]
-    last_sku: Figure | None = None
+    marks: list[tuple[Figure, str]] = []
     for figure in figures:
-        sku = _on_its_line(breaks, last_sku, figure)
-        if figure.kind == "sku":
-            last_sku = figure
-        if any(_same(figure, a) for a in asked):
+        subject = about.subject(figure)
+        if figure.kind == "sku" and figure.text.upper() in asked_skus:
             continue
-        verdict = _verdict(figure, facts, sku, known)
+        if figure.kind == "amount" and figure.readable and figure.value in asked_amounts:
+            if _the_askers(figure, text, subject):
+                continue
+        verdict = _verdict(figure, facts, subject, known)
         if verdict is not None:  # counted even where the model wrote a ⚠ of its own
             marks.append((figure, "" if _marked_already(text, figure) else verdict))
     marked = text
@@ -213,73 +236,182 @@ def rupees(amount: Decimal | int) -> str:
     return ("-" if value < 0 else "") + "₹" + grouped + (f"{abs(paise):.2f}"[1:] if paise else "")
 
 
+# ---- which products a figure is about ---------------------------------------------------------
+
+
+class _Attribution:
+    """The products each sentence (or line) of an answer names: by SKU, or by a name a tool
+    returned. Sentences are found once; each one's products are gathered once."""
+
+    def __init__(self, text: str, figures: list[Figure], facts: Facts) -> None:
+        self.breaks = [m.end() for m in _BREAK.finditer(text)]
+        mentions = [(f.start, f.text.upper()) for f in figures if f.kind == "sku"]
+        mentions += _named(text, facts)
+        mentions.sort()
+        self.at = [start for start, _ in mentions]
+        self.skus = [sku for _, sku in mentions]
+        self._sentences: dict[int, frozenset[str]] = {}
+
+    def subject(self, figure: Figure) -> frozenset[str]:
+        """The products `figure`'s sentence names (none: it is about no product in particular)."""
+        sentence = bisect.bisect_right(self.breaks, figure.start)
+        if sentence not in self._sentences:
+            start = self.breaks[sentence - 1] if sentence else 0
+            end = self.breaks[sentence] if sentence < len(self.breaks) else None
+            first = bisect.bisect_left(self.at, start)
+            last = len(self.at) if end is None else bisect.bisect_left(self.at, end)
+            self._sentences[sentence] = frozenset(self.skus[first:last])
+        return self._sentences[sentence]
+
+
+def _named(text: str, facts: Facts) -> list[tuple[int, str]]:
+    """Where `text` names a product a tool returned: its name or a leading part of it (two
+    words or more), or a model number in it; a part shared by several names names them all."""
+    owners: dict[str, set[str]] = {}
+    for sku, name in list(facts.names.items())[:MAX_NAMED]:
+        words = _NAME_WORD.findall(name.lower())
+        for size in range(2, len(words) + 1):
+            part = " ".join(words[:size])
+            if len(part) >= 6:
+                owners.setdefault(part, set()).add(sku)
+        for word in words:
+            code = re.sub(r"[^0-9a-z]", "", word)
+            if len(code) >= 4 and any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
+                owners.setdefault(word.strip("()[],."), set()).add(sku)
+    if not owners:
+        return []
+    parts = sorted(owners, key=lambda p: (-len(p), p))
+    pattern = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in parts)
+    found: list[tuple[int, str]] = []
+    for match in re.finditer(r"(?<![\w-])(?:" + pattern + r")(?![\w-])", text, re.I):
+        part = " ".join(match.group(0).lower().split())
+        found.extend((match.start(), sku) for sku in owners.get(part, ()))
+    return found
+
+
+def _the_askers(figure: Figure, text: str, subject: frozenset[str]) -> bool:
+    """Whether an amount the asker wrote stands in the answer as theirs (a bound, or about no
+    product and not as a price) rather than as the bot's claim of a price."""
+    if figure.bound:
+        return True
+    if subject:
+        return False
+    return not _PRICE_WORDS.search(text[max(0, figure.start - 40) : figure.start])
+
+
 # ---- the verdict on one figure ----------------------------------------------------------------
 
 
 class _Known:
-    """The catalog's current amounts and the derived ones, worked out once per answer (and
-    only if a figure needs them), not once per figure."""
+    """The amounts figures are checked against, worked out once per answer (and only if a
+    figure needs them), not once per figure: the catalog's current amounts, the derivations of
+    all returned amounts, and each product's own."""
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
         self._now: set[Decimal] | None = None
         self._derived: set[Decimal] | None = None
+        self._loose: set[Decimal] | None = None
+        self._own: dict[str, set[Decimal]] = {}
+        self._own_derived: dict[str, set[Decimal]] = {}
 
     @property
     def now(self) -> set[Decimal]:
         if self._now is None:
-            self._now = _now_amounts(self.facts)
+            self._now = _now_amounts(self.facts.now or {})
         return self._now
 
     @property
     def derived(self) -> set[Decimal]:
         if self._derived is None:
-            self._derived = _derived(self.facts)
+            self._derived = _derived(sorted(self.facts.amounts)[:MAX_AMOUNTS], self.facts)
         return self._derived
 
+    @property
+    def loose(self) -> set[Decimal]:
+        """The documents' amounts and their derivations among themselves."""
+        if self._loose is None:
+            loose = sorted(self.facts.loose)[:MAX_AMOUNTS]
+            self._loose = set(loose) | _derived(loose, self.facts)
+        return self._loose
 
-def _verdict(figure: Figure, facts: Facts, sku: str | None, known: _Known) -> str | None:
+    def own(self, sku: str) -> set[Decimal]:
+        """A product's own amounts: returned, and its price and MRP now."""
+        if sku not in self._own:
+            now = (self.facts.now or {}).get(sku)
+            current = _now_amounts({sku: now}) if now is not None else set()
+            self._own[sku] = self.facts.by_sku.get(sku, set()) | current
+        return self._own[sku]
+
+    def own_derived(self, sku: str) -> set[Decimal]:
+        """Derivations with at least one of the product's own amounts."""
+        if sku not in self._own_derived:
+            own = sorted(self.own(sku))[:MAX_AMOUNTS]
+            others = sorted(self.facts.amounts | self.now)[:MAX_AMOUNTS]
+            self._own_derived[sku] = _derived(own, self.facts, others)
+        return self._own_derived[sku]
+
+    def accepts(self, figure: Figure, subject: frozenset[str]) -> bool:
+        """Whether an amount not returned as it stands is still checked (see the docstring)."""
+        if not subject:
+            pools = [self.facts.amounts, self.now, self.derived]
+        else:
+            pools = [self.loose]
+            for sku in sorted(subject):
+                pools += [self.own(sku), self.own_derived(sku)]
+        if figure.precision is None:
+            return any(figure.value in pool for pool in pools)
+        return any(_rounds_to(a, figure) for pool in pools for a in pool)
+
+
+def _verdict(figure: Figure, facts: Facts, subject: frozenset[str], known: _Known) -> str | None:
     """None for a checked figure; else what to put after it."""
     if figure.kind == "sku":
         return _sku_verdict(figure.text.upper(), facts)
     if figure.kind == "stock":
-        return _stock_verdict(figure, facts, sku)
-    return _amount_verdict(figure, facts, known)
+        return _stock_verdict(figure, facts, subject)
+    if not figure.readable:
+        return f" {MARK}"
+    return _amount_verdict(figure, facts, subject, known)
 
 
 def _sku_verdict(sku: str, facts: Facts) -> str | None:
     """The catalog now decides (a SKU it no longer has is marked, returned or not); without
-    it, what the tools returned."""
-    known = sku in facts.now if facts.now is not None else sku in facts.skus
+    it, what the tools returned or the catalog's names."""
+    if facts.now is not None:
+        known = sku in facts.now
+    else:
+        known = sku in facts.skus or (facts.catalog is not None and sku in facts.catalog.skus)
     return None if known else f" {MARK}"
 
 
-def _amount_verdict(figure: Figure, facts: Facts, known: _Known) -> str | None:
+def _amount_verdict(
+    figure: Figure, facts: Facts, subject: frozenset[str], known: _Known
+) -> str | None:
+    returned = (
+        facts.amounts if not subject else set().union(*(facts.by_sku.get(s, ()) for s in subject))
+    )
     if figure.precision is None:
-        matching = [figure.value] if figure.value in facts.amounts else []
+        matching = [figure.value] if figure.value in returned else []
     else:
-        matching = [a for a in facts.amounts if _rounds_to(a, figure)]
+        matching = [a for a in returned if _rounds_to(a, figure)]
     if matching:
-        changed = _changed(matching, facts)
+        changed = _changed(matching, facts, subject)
         return None if changed is None else f" ({texts.now_figure(rupees(changed))})"
-    if figure.precision is None:  # an exact amount: a set lookup
-        checked = figure.value in known.now or figure.value in known.derived
-    else:
-        checked = any(_rounds_to(a, figure) for a in (*known.now, *known.derived))
-    return None if checked else f" {MARK}"
+    return None if known.accepts(figure, subject) else f" {MARK}"
 
 
-def _changed(matching: list[Decimal], facts: Facts) -> Decimal | None:
+def _changed(matching: list[Decimal], facts: Facts, subject: frozenset[str]) -> Decimal | None:
     """The catalog's new value when every returned figure the amount matches is a product's
     price or MRP that has changed since; None when one still holds (or none is a product's)."""
     if facts.now is None:
         return None
     new: Decimal | None = None
     for amount in matching:
-        holders = facts.priced.get(amount)
+        holders = {h for h in facts.priced.get(amount, ()) if not subject or h[0] in subject}
         if not holders:
             return None  # a document's figure: nothing to compare with the catalog
-        for sku, kind in holders:
+        for sku, kind in sorted(holders):
             product = facts.now.get(sku)
             current = None if product is None else getattr(product, kind)
             if current is None or Decimal(current) == amount:
@@ -288,13 +420,13 @@ def _changed(matching: list[Decimal], facts: Facts) -> Decimal | None:
     return new
 
 
-def _stock_verdict(figure: Figure, facts: Facts, sku: str | None) -> str | None:
+def _stock_verdict(figure: Figure, facts: Facts, subject: frozenset[str]) -> str | None:
     count = int(figure.value)
-    returned = [
+    returned = sorted(
         s
         for (s, place), n in facts.stock.items()
-        if place == figure.place and n == count and (sku is None or s == sku)
-    ]
+        if place == figure.place and n == count and (not subject or s in subject)
+    )
     if returned:
         now = facts.now
         for holder in returned:
@@ -305,32 +437,35 @@ def _stock_verdict(figure: Figure, facts: Facts, sku: str | None) -> str | None:
         new = _place_count(now[returned[0]].stock, figure.place) if now else None
         return f" ({texts.now_figure(str(new))})"
     for holder, product in (facts.now or {}).items():
-        if (sku is None or holder == sku) and _place_count(product.stock, figure.place) == count:
+        if (not subject or holder in subject) and _place_count(
+            product.stock, figure.place
+        ) == count:
             return None
     return f" {MARK}"
 
 
-def _now_amounts(facts: Facts) -> set[Decimal]:
+def _now_amounts(now: Mapping[str, ProductNow]) -> set[Decimal]:
     amounts: set[Decimal] = set()
-    for product in (facts.now or {}).values():
+    for product in now.values():
         amounts.update(Decimal(v) for v in (product.price, product.mrp) if v is not None)
     return amounts
 
 
-def _derived(facts: Facts) -> set[Decimal]:
-    """Differences and sums of two returned amounts, instalments over returned months, and
-    returned percentages of returned amounts."""
-    amounts = sorted(facts.amounts)[:200]
+def _derived(
+    amounts: list[Decimal], facts: Facts, others: list[Decimal] | None = None
+) -> set[Decimal]:
+    """Differences and sums of two amounts (one of `amounts` with another of them, or with one
+    of `others`), instalments over returned months, returned percentages of them."""
     derived: set[Decimal] = set()
     for i, a in enumerate(amounts):
-        for b in amounts[i + 1 :]:
-            derived.update((b - a, a + b))
+        for b in amounts[i + 1 :] if others is None else others:
+            derived.update((abs(b - a), a + b))
         for months in facts.months:
             if months > 0:
-                share = a / months
-                derived.update(_roundings(share))
+                derived.update(_roundings(a / months))
         for percent in facts.percents:
             derived.update(_roundings(a * percent / 100))
+    derived.discard(Decimal(0))
     return derived
 
 
@@ -345,59 +480,17 @@ def _roundings(value: Decimal) -> set[Decimal]:
 
 
 def _rounds_to(amount: Decimal, figure: Figure) -> bool:
-    """Whether `amount` is what `figure` says: exactly, or rounded to its written precision."""
+    """Whether `amount` is what `figure` says: exactly, or rounded to its written precision
+    (either way at the half: "₹2k" for ₹2,500 is as right as "₹3k")."""
     if figure.precision is None:
         return amount == figure.value
-    return (amount / figure.precision).quantize(Decimal(1), rounding=ROUND_HALF_UP) * (
-        figure.precision
-    ) == figure.value
+    return abs(amount - figure.value) <= figure.precision / 2
 
 
-# ---- reading figures ---------------------------------------------------------------------------
+# ---- small readings ---------------------------------------------------------------------------
 
-
-def _amount(match: re.Match[str]) -> Figure | None:
-    whole, decimals, unit = match.group(1), match.group(2), match.group(3)
-    digits = whole.replace(",", "")
-    if len(digits) > MAX_DIGITS:
-        return None
-    try:
-        number = Decimal(int(digits))
-        if decimals:
-            number += Decimal(int(decimals)) / 10 ** len(decimals)
-    except (ValueError, InvalidOperation):
-        return None
-    scale = SCALES.get(unit.lower()) if unit else None
-    if scale is None:
-        return Figure("amount", *match.span(), match.group(0), number)
-    precision = Decimal(scale) / (10 ** len(decimals or ""))
-    return Figure("amount", *match.span(), match.group(0), number * scale, precision)
-
-
-def _without_overlaps(found: Iterable[Figure]) -> list[Figure]:
-    """The longest figure where two overlap (a SKU's digits are not a stock count)."""
-    kept: list[Figure] = []
-    for figure in sorted(found, key=lambda f: (f.start, -(f.end - f.start))):
-        if kept and figure.start < kept[-1].end:
-            continue
-        kept.append(figure)
-    return kept
-
-
-def _same(figure: Figure, asked: Figure) -> bool:
-    if figure.kind != asked.kind:
-        return False
-    if figure.kind == "sku":
-        return figure.text.upper() == asked.text.upper()
-    return figure.value == asked.value
-
-
-def _on_its_line(breaks: list[int], sku: Figure | None, figure: Figure) -> str | None:
-    """`sku` (the SKU named last before `figure`), if it is on `figure`'s line (`breaks`: where
-    the text's line breaks are)."""
-    if sku is None or bisect.bisect(breaks, sku.end) != bisect.bisect(breaks, figure.start):
-        return None
-    return sku.text.upper()
+_PERCENT = re.compile(r"(\d{1,3}(?:\.\d{1,2})?)\s?%")
+_MONTHS = re.compile(r"((?:\d{1,2}\s*(?:,|and|or|to|-)\s*)*\d{1,2})\s*[- ]?months?\b", re.I)
 
 
 def _after_figure(text: str, end: int) -> int:
@@ -419,18 +512,22 @@ def _months(text: str) -> set[int]:
     return found
 
 
-def _place(name: str) -> str:
-    words = name.lower().replace("’", "'").split()
-    while words and words[-1] in ("store", "branch", "shop"):
-        words.pop()
-    return " ".join(words)
-
-
 def _place_count(stock: Mapping[str, int], place: str) -> int | None:
     for name, count in stock.items():
-        if _place(name) == place:
+        if place_name(name) == place:
             return count
     return None
+
+
+def _strings(value: Any) -> list[str]:
+    """The text in a JSON value (a product's name, warranty, specs), nested values included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in list(value.values())[:100] for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value[:100] for s in _strings(v)]
+    return []
 
 
 def _is_amount_field(name: str) -> bool:

@@ -94,7 +94,7 @@ def test_right_figures_are_never_marked(text: str) -> None:
         ("SMX-RF-0101: 3 in stock at Mumbai", "SMX-RF-0101: 3 in stock at Mumbai ⚠"),
         ("₹１１,９９０", "₹１１,９９０ ⚠"),  # fullwidth digits read as digits
         ("₹४९,९९०", "₹४९,९९० ⚠"),  # Devanagari digits too
-        ("₹99999999999999999999", "₹999999999999999 ⚠99999"),
+        ("₹99999999999999999999", "₹99999999999999999999 ⚠"),  # too long to be a price
     ],
 )
 def test_a_figure_that_matches_nothing_is_marked_where_it_stands(text: str, marked: str) -> None:
