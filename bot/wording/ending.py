@@ -33,6 +33,7 @@ class Ending:
     cost: str | None = None  # the cost as people read it, e.g. "$0.0012 (₹0.10)"
     sources: tuple[Reference, ...] = ()  # what the answer cited, numbered in this order
     unchecked: int = 0  # figures in the answer that could not be checked (marked ⚠)
+    grounded: bool = True  # False: no tool returned anything ("not from the catalog")
 
     @property
     def sources_text(self) -> str | None:
@@ -79,7 +80,7 @@ def ending_for(
     footer = footer_for(stats, usd_inr, prices, grounded=grounded) if stats is not None else None
     cost = None if stats is None else cost_for(stats, usd_inr, prices)
     complete = error is None and not (stopped_by or shutting_down) and stats is not None
-    return Ending(tuple(notices), footer, retry, complete, stats, cost)
+    return Ending(tuple(notices), footer, retry, complete, stats, cost, grounded=grounded)
 
 
 def cost_for(stats: AnswerStats, usd_inr: float, prices: dict[str, ModelPrice] = PRICES) -> str:

@@ -274,3 +274,88 @@ async def test_marks_show_natively_whether_or_not_slack_has_the_text_yet(
     [answer] = await bot.finished_answers()
     assert answer.markdown == f"{SONY} is ₹1,08,790, and SMX-TV-9999 ⚠ is ₹9,999 ⚠."
     assert [c.method for c in slack.calls].count("chat.update") <= 1
+
+
+async def product_answer(
+    bot: Bot, model: FakeAnthropic, question: str, calls: list[tuple[str, Any]], text: str
+) -> Any:
+    """One round of tool calls (each a (name, arguments) pair), then `text`."""
+    model.script(Script(chunks=[], tool_calls=calls, stop_reason="tool_use"), Script(chunks=[text]))
+    ts = f"{1700091000 + len(model.calls)}.1"
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> {question}", ts=ts))
+    [answer] = await bot.finished_answers()
+    return answer
+
+
+async def test_a_right_price_of_one_product_on_the_line_of_another_is_marked(
+    bot: Bot, model: FakeAnthropic
+) -> None:
+    """Both products were returned: the Sony 65's price on the Sony 55's line is not its."""
+    text = f"{SONY} is ₹1,08,790.\nSMX-TV-0002 is ₹1,08,790 too."
+    answer = await product_answer(
+        bot,
+        model,
+        "Sony 65 and 55 prices?",
+        [("get_product", {"sku": SONY}), ("get_product", {"sku": "SMX-TV-0002"})],
+        text,
+    )
+    assert answer.markdown == f"{SONY} is ₹1,08,790.\nSMX-TV-0002 is ₹1,08,790 ⚠ too."
+    assert answer.context[-2].startswith(":warning: 1 figure in this answer was not found")
+
+
+async def test_the_askers_price_is_not_the_products(bot: Bot, model: FakeAnthropic) -> None:
+    """ "Is it ₹5,000?" "It costs ₹5,000": the asker's figure as the product's price is marked;
+    the asker's budget as a bound is not."""
+    answer = await product_answer(
+        bot,
+        model,
+        f"is {SONY} Rs 5,000? my budget is under 1.2 lakh",
+        [("get_product", {"sku": SONY})],
+        f"Yes, {SONY} costs ₹5,000. It is under your ₹1.2 lakh budget.",
+    )
+    assert answer.markdown == f"Yes, {SONY} costs ₹5,000 ⚠. It is under your ₹1.2 lakh budget."
+
+
+async def test_an_unknown_sku_in_a_chains_own_format_is_marked(
+    bot: Bot, model: FakeAnthropic
+) -> None:
+    """The catalog's names say which SKUs exist: a code in another chain's format is found."""
+    answer = await product_answer(
+        bot,
+        model,
+        "Samsung 55?",
+        [("get_product", {"sku": SONY})],
+        f"Try UA55CU7700KLXL instead of {SONY} (₹1,08,790).",
+    )
+    assert answer.markdown == f"Try UA55CU7700KLXL ⚠ instead of {SONY} (₹1,08,790)."
+
+
+async def test_when_the_catalogs_names_fail_the_demos_pattern_stands_in(
+    bot: Bot, model: FakeAnthropic
+) -> None:
+    """names_now failing leaves the figure check working, SKUs found by the demo's pattern."""
+    catalog_now = bot.services.answerer.config.catalog_now
+    assert catalog_now is not None
+
+    async def broken() -> Any:
+        raise RuntimeError("the store is away")
+
+    catalog_now.names_now = broken  # type: ignore[method-assign]
+    answer = await product_answer(
+        bot, model, "Sony 65?", [("get_product", {"sku": SONY})], "SMX-TV-9999 is ₹1,08,790."
+    )
+    assert answer.markdown == "SMX-TV-9999 ⚠ is ₹1,08,790 ⚠."
+
+
+async def test_a_failed_tool_call_grounds_nothing(bot: Bot, model: FakeAnthropic) -> None:
+    """A lookup that failed is not "used a tool": the answer says it is not from the catalog,
+    and its figures are marked."""
+    answer = await product_answer(
+        bot,
+        model,
+        "price of SMX-ZZ-0001?",
+        [("get_product", {"sku": "SMX-ZZ-0001"})],
+        "It is ₹9,999.",
+    )
+    assert answer.markdown == "It is ₹9,999 ⚠."
+    assert answer.context[-1].endswith(" · not from the catalog")

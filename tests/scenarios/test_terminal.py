@@ -50,6 +50,7 @@ async def test_ask_streams_the_answer_and_prints_stream_stats(
     assert lines[5].startswith("Time to complete: ") and lines[5].endswith(" s")
     assert lines[6].startswith("Time to first token: ") and lines[6].endswith(" ms")
     assert lines[7] == "Stop reason: end_turn"
+    assert lines[9:11] == ["--- Sources ---", "not from the catalog"]  # no tool was used
     assert model.calls[0].body["messages"] == [{"role": "user", "content": "best 8 kg washer?"}]
     status, usage, _ = await run_bot("usage", "--by", "surface", "--csv", env=env, cwd=tmp_path)
     assert status == 0

@@ -1,7 +1,8 @@
 """The terminal's reply: `shopmax-bot ask` prints the answer as it streams, then the stream stats
-(the format of the original ShopMax example) and the sources it cited under `--- Sources ---`,
-or what went wrong. Printed text cannot be edited: lines whose figures could not be checked are
-printed again, marked, above the stats."""
+(the format of the original ShopMax example) and the sources it cited under `--- Sources ---`
+("not from the catalog" when no tool returned anything), or what went wrong. Printed text
+cannot be edited: lines whose figures could not be checked are printed again, marked, above
+the stats."""
 
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ class TerminalReply:
         printed = set(self.printed.splitlines())
         marked = [line for line in self.text.splitlines() if self.printed and line not in printed]
         cited = sources.plain(ending.sources)
+        if not cited and not ending.grounded:
+            cited = [texts.NOT_FROM_CATALOG]
         self._write(
             "\n\n"
             + "".join(f"{line}\n" for line in marked)
