@@ -173,7 +173,23 @@ async def test_a_search_that_finds_nothing_is_tried_again_without_its_words(
 async def test_nothing_in_the_catalog_is_said_plainly(client: anthropic.AsyncAnthropic) -> None:
     _, text, finished = await answer(client, "a TV under ₹1,000 in Kolkata", catalog_tools())
     assert text.startswith("The ShopMax catalog has no TVs under ₹1,000 in stock in Kolkata.")
+    assert "please ask your store manager" in text  # SHOPMAX_ESCALATE_TO, as Claude is told
     assert finished.stats.stop_reason == "end_turn"
+
+
+@pytest.mark.parametrize(
+    "question", ["a TV under ₹1,000 in Kolkata", "price of SMX-ZZ-0001?", "SMX-ZZ-0001 stock?"]
+)
+async def test_when_nothing_is_found_it_says_so_and_names_whom_to_ask(question: str) -> None:
+    """The demo model, like the system prompt tells Claude, points to SHOPMAX_ESCALATE_TO
+    instead of guessing."""
+    async with DemoModel.start(pace=INSTANT, escalate_to="Priya, the floor manager") as demo:
+        sdk = anthropic.AsyncAnthropic(base_url=demo.url, api_key=DEMO_API_KEY, max_retries=0)
+        try:
+            calls, text, _ = await answer(sdk, question, catalog_tools())
+        finally:
+            await sdk.close()
+    assert calls and "please ask Priya, the floor manager." in text
 
 
 @pytest.mark.parametrize(

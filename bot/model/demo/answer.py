@@ -86,7 +86,7 @@ def write_answer(step: Write, draft: Draft | None = None, escalate_to: str = "")
     parts = [_details(e, draft) for e in step.exchanges if e.name == "get_product"]
     searches = [e for e in step.exchanges if e.name == "search_products" and not e.is_error]
     if searches and not parts:
-        parts.append(_search(step.wants, searches[-1], draft))
+        parts.append(_search(step.wants, searches[-1], draft, escalate_to))
     found = [e for e in step.exchanges if e.name == KNOWLEDGE and not e.is_error]
     if found:
         parts.append(_instalment(step, found[-1]))
@@ -97,6 +97,8 @@ def write_answer(step: Write, draft: Draft | None = None, escalate_to: str = "")
     failed = [e for e in step.exchanges if e.is_error]
     if failed:
         parts.append("\n".join(f"- {_failure(e)}" for e in failed))
+        if not any(e for e in step.exchanges if not e.is_error):  # nothing found at all
+            parts.append(_ask(escalate_to, "Rather than guess, please ask {who}."))
     return "\n\n".join([*(p for p in parts if p), SWITCH_HINT])
 
 
@@ -171,13 +173,14 @@ def _knowledge(exchange: Exchange, draft: Draft, escalate_to: str) -> str:
     return "\n\n".join(parts)
 
 
-def _search(wants: Wants, exchange: Exchange, draft: Draft) -> str:
+def _search(wants: Wants, exchange: Exchange, draft: Draft, escalate_to: str = "") -> str:
     data = exchange.data()
     products = [p for p in (data or {}).get("products", []) if isinstance(p, Mapping)]
     what = _what(wants, exchange.input)
     if not products:
         return (
             f"The ShopMax catalog has no {what}. Try a higher budget, another city, or fewer words."
+            + _ask(escalate_to, " If the customer needs one anyway, please ask {who}.")
         )
     shown = products[:ROWS]
     count = f"{len(shown)} of {len(products)}" if len(products) > len(shown) else len(shown)
@@ -295,6 +298,12 @@ def _cities(stock: Iterable[tuple[Any, Any]]) -> str:
 def _failure(exchange: Exchange) -> str:
     what = exchange.input.get("sku") or exchange.input.get("query") or exchange.name
     return f"I couldn't look up {_cell(str(what))}: {_cell(exchange.result[:200])}"
+
+
+def _ask(escalate_to: str, sentence: str) -> str:
+    """Whom to ask when nothing is found (SHOPMAX_ESCALATE_TO), as the system prompt tells
+    Claude; nothing when no one is named."""
+    return sentence.format(who=_line(escalate_to)) if escalate_to else ""
 
 
 def _cell(text: str) -> str:
