@@ -15,8 +15,12 @@ start with front matter between two `---` lines:
 
 Dates are days in India Standard Time (the offer runs from the start of `valid_from` to the
 end of `valid_until`), or a day and a time (`2026-12-31 18:00`, IST). `applies_to` names the
-product categories a document is about; without it, it is about everything. A PDF has no front
-matter: its title is its own (or its file name) and each page is a section.
+product categories a document is about; without it, it is about everything. A PDF carries its
+front matter in a sidecar file next to it, `NAME.pdf.meta`, holding the same fields (with or
+without the `---` lines); its title is the sidecar's, else the PDF's own, else its file name,
+and each page is a section. A PDF that cannot be read (broken, encrypted with a password,
+or only images of text) is a problem named for its file, like any other: `read_file` raises
+nothing but `KnowledgeError`, whatever the bytes.
 
 `read_folder` checks every file before anything is imported and raises `KnowledgeError`
 naming every bad file and field at once; nothing half-read is ever imported.
@@ -32,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import KnowledgeError
@@ -39,6 +44,7 @@ from bot.errors import KnowledgeError
 IST = ZoneInfo("Asia/Kolkata")
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 SUFFIXES = (*TEXT_SUFFIXES, ".pdf")
+SIDECAR = ".meta"  # NAME.pdf.meta: a PDF's front matter
 FIELDS = ("title", "url", "valid_from", "valid_until", "applies_to")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_SECTION_CHARS = 8_000  # a section is one search result: a page, not a manual
@@ -81,6 +87,10 @@ def read_folder(folder: Path) -> list[Document]:
     problems: list[str] = []
     for path in sorted(folder.rglob("*")):
         name = path.relative_to(folder).as_posix()
+        if path.is_file() and _is_sidecar(path) and not _hidden(name):
+            if not path.with_suffix("").is_file():
+                problems.append(f"{name}: no {path.with_suffix('').name} next to it")
+            continue
         if not path.is_file() or path.suffix.lower() not in SUFFIXES or _hidden(name):
             continue
         try:
@@ -97,7 +107,7 @@ def read_file(path: Path, name: str) -> Document:
         raise KnowledgeError(name, [f"{name}: larger than {MAX_FILE_BYTES // 2**20} MB"])
     raw = path.read_bytes()
     if path.suffix.lower() == ".pdf":
-        return _pdf(name, raw)
+        return _pdf(name, raw, _sidecar(path, name))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -283,23 +293,84 @@ def _categories(name: str, raw: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v not in bad))
 
 
-def _pdf(name: str, raw: bytes) -> Document:
-    from pypdf import PdfReader  # only where a PDF is read
-    from pypdf.errors import PdfReadError
-
+def _sidecar(path: Path, name: str) -> tuple[dict[str, str], list[str]]:
+    """A PDF's front matter from `NAME.pdf.meta` (none when there is no such file), and the
+    problems found in it."""
+    meta = path.with_name(path.name + SIDECAR)
+    if not meta.is_file():
+        return {}, []
+    label = f"{name}{SIDECAR}"
     try:
-        reader = PdfReader(io.BytesIO(raw))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        meta = reader.metadata
-        title = str(meta.title).strip() if meta is not None and meta.title else ""
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise KnowledgeError(name, [f"{name}: cannot be read as a PDF ({exc})"]) from None
+        text = meta.read_bytes()[:MAX_FILE_BYTES].decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return {}, [f"{label}: not UTF-8 text"]
+    except OSError as exc:
+        return {}, [f"{label}: cannot be read ({exc.strerror})"]
+    if not text.startswith("---\n"):
+        text = "---\n" + text.rstrip("\n") + "\n---\n"
+    problems: list[str] = []
+    fields, rest = _front_matter(label, text, problems)
+    if rest.strip():
+        problems.append(f"{label}: text after the front matter (a sidecar holds only its fields)")
+    return fields, problems
+
+
+def _pdf(name: str, raw: bytes, meta: tuple[dict[str, str], list[str]] = ({}, [])) -> Document:
+    fields, problems = meta
+    title, pages = _pdf_text(name, raw)
     parts = [
         Part(f"Page {number}", f"page-{number}", tuple(paragraphs_of(text.split("\n"))))
         for number, text in enumerate(pages, start=1)
         if text.strip()
     ]
-    return _document(name, title or _stem(name), {}, parts, [])
+    if not parts:
+        raise KnowledgeError(
+            name,
+            [
+                f"{name}: no text could be read from it (a scan or images of text?): "
+                "give it as a PDF with a text layer, or as Markdown",
+                *problems,
+            ],
+        )
+    return _document(name, fields.get("title") or title or _stem(name), fields, parts, problems)
+
+
+def _pdf_text(name: str, raw: bytes) -> tuple[str, list[str]]:
+    """A PDF's own title and the text of each page. pypdf raises many kinds of errors on bytes
+    it cannot make sense of (and some it was not written for), so any failure while reading is
+    the file's problem, named as such; nothing else escapes."""
+    from pypdf import PdfReader  # only where a PDF is read
+    from pypdf.errors import FileNotDecryptedError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not _opens_without_a_password(reader):
+            raise FileNotDecryptedError("encrypted")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta = reader.metadata
+        title = str(meta.title).strip() if meta is not None and meta.title else ""
+    except FileNotDecryptedError:
+        raise KnowledgeError(
+            name, [f"{name}: encrypted with a password: save a copy without one"]
+        ) from None
+    except RecursionError:
+        raise KnowledgeError(name, [f"{name}: cannot be read as a PDF (nested too deep)"]) from None
+    except Exception as exc:  # any pypdf failure on bad bytes: see the docstring
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise KnowledgeError(name, [f"{name}: cannot be read as a PDF ({reason})"]) from None
+    return title[:MAX_TITLE_CHARS], pages
+
+
+def _opens_without_a_password(reader: Any) -> bool:
+    """Whether an encrypted PDF opens with the empty password (many are only "protected")."""
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # an encryption pypdf cannot undo without extras counts as locked
+        return False
+
+
+def _is_sidecar(path: Path) -> bool:
+    return path.suffix.lower() == SIDECAR and path.with_suffix("").suffix.lower() == ".pdf"
 
 
 def _first_heading(parts: list[Part]) -> str:

@@ -48,3 +48,32 @@ async def test_a_bad_folder_imports_nothing_and_names_every_problem(
     assert "offers/new.md: unknown field 'colour'" in err
     code, out, _ = await run_bot("knowledge", "search", "refund", env=env, cwd=tmp_path)
     assert "Returns and exchange policy" in out  # the last good import still stands
+
+
+async def test_check_names_each_bad_pdf_without_a_traceback(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A broken, an encrypted and an image-only PDF: one problem each, exit status 2, no
+    traceback; a good PDF with a sidecar passes."""
+    from tests.unit.test_knowledge_documents import encrypted, minimal_pdf
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    good = minimal_pdf(["Stabiliser costs 2490 rupees."])
+    (folder / "good.pdf").write_bytes(good)
+    (folder / "good.pdf.meta").write_text("title: Stabiliser guide\nvalid_until: 2099-12-31\n")
+    (folder / "broken.pdf").write_bytes(good[: len(good) // 2] + b"\x00garbage 3 0 R <<")
+    (folder / "locked.pdf").write_bytes(encrypted(good, "secret"))
+    (folder / "scan.pdf").write_bytes(minimal_pdf([]))
+    env = {"DATABASE_URL": database_url}
+    code, out, err = await run_bot("knowledge", "check", str(folder), env=env, cwd=tmp_path)
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    assert "broken.pdf: cannot be read as a PDF" in err
+    assert "locked.pdf: encrypted with a password: save a copy without one" in err
+    assert "scan.pdf: no text could be read from it" in err
+    assert "good.pdf" not in err.replace("good.pdf.meta", "")
+    for bad in ("broken.pdf", "locked.pdf", "scan.pdf"):
+        (folder / bad).unlink()
+    code, out, err = await run_bot("knowledge", "check", str(folder), env=env, cwd=tmp_path)
+    assert code == 0, err

@@ -3,14 +3,17 @@ headings, facts one per block, PDFs, and a folder checked whole with every probl
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.errors import KnowledgeError
 from bot.knowledge import SAMPLE_KNOWLEDGE, read_folder
-from bot.knowledge.documents import IST, parse_text, split_sections
+from bot.knowledge.documents import IST, parse_text, read_file, split_sections
 
 
 def test_front_matter_gives_the_title_link_dates_in_ist_and_categories() -> None:
@@ -130,6 +133,107 @@ def test_a_broken_pdf_is_named(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError) as caught:
         read_folder(tmp_path)
     assert caught.value.problems[0].startswith("broken.pdf: cannot be read as a PDF")
+
+
+def encrypted(pdf: bytes, user_password: str) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(user_password, owner_password="owner-only", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_an_encrypted_pdf_is_named_and_one_only_protected_is_read(tmp_path: Path) -> None:
+    pdf = minimal_pdf(["Stabiliser costs 2490 rupees."])
+    (tmp_path / "locked.pdf").write_bytes(encrypted(pdf, "secret"))
+    (tmp_path / "protected.pdf").write_bytes(encrypted(pdf, ""))
+    with pytest.raises(KnowledgeError) as caught:
+        read_folder(tmp_path)
+    assert caught.value.problems == [
+        "locked.pdf: encrypted with a password: save a copy without one"
+    ]
+    (tmp_path / "locked.pdf").unlink()
+    [document] = read_folder(tmp_path)
+    assert "Stabiliser costs 2490 rupees." in document.sections[0].paragraphs[0]
+
+
+def test_a_pdf_of_images_only_is_named(tmp_path: Path) -> None:
+    (tmp_path / "scan.pdf").write_bytes(minimal_pdf([]))
+    with pytest.raises(KnowledgeError) as caught:
+        read_folder(tmp_path)
+    assert caught.value.problems[0].startswith("scan.pdf: no text could be read from it")
+
+
+def test_a_pdfs_front_matter_is_in_its_sidecar(tmp_path: Path) -> None:
+    (tmp_path / "hdfc-emi.pdf").write_bytes(minimal_pdf(["No-cost EMI on 6 and 9 months."]))
+    (tmp_path / "hdfc-emi.pdf.meta").write_text(
+        "title: No-cost EMI on HDFC Bank cards\n"
+        "url: https://intranet.shopmax.in/offers/hdfc-emi\n"
+        "valid_from: 2026-10-01\nvalid_until: 2026-12-31\napplies_to: tv, ac\n"
+    )
+    [document] = read_folder(tmp_path)
+    assert (document.title, document.url, document.applies_to) == (
+        "No-cost EMI on HDFC Bank cards",
+        "https://intranet.shopmax.in/offers/hdfc-emi",
+        ("tv", "ac"),
+    )
+    assert document.valid_until is not None and document.valid_from is not None
+    (tmp_path / "hdfc-emi.pdf.meta").write_text("---\nvalid_until: 31/12/2026\nfoo: 1\n---\n")
+    (tmp_path / "gone.pdf.meta").write_text("title: Gone\n")
+    with pytest.raises(KnowledgeError) as caught:
+        read_folder(tmp_path)
+    assert caught.value.problems == [
+        "gone.pdf.meta: no gone.pdf next to it",
+        "hdfc-emi.pdf.meta: unknown field 'foo' (fields: title, url, valid_from, valid_until, "
+        "applies_to)",
+        "hdfc-emi.pdf: valid_until: '31/12/2026' is not a date (YYYY-MM-DD, or YYYY-MM-DD HH:MM)",
+    ]
+
+
+PDF_TOKENS = [b" 3 0 R", b" 4 0 R", b"<<", b">>", b"/Kids [", b"9999999999", b"obj", b"/Count 7"]
+PDF_TOKENS += [b"/Length 65535", b"/Root 2 0 R", b"]", b"stream\n", b"/Parent 3 0 R", b"0"]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 10_000),
+            st.integers(0, 2),
+            st.binary(min_size=1, max_size=12) | st.sampled_from(PDF_TOKENS),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_a_mangled_pdf_raises_nothing_but_a_knowledge_error(
+    edits: list[tuple[int, int, bytes]],
+) -> None:
+    """Bytes flipped, cut and inserted anywhere in a good PDF: read, or named as a problem."""
+    data = bytearray(minimal_pdf(["Stabiliser costs 2490 rupees.", "Call 1800-266-7629."]))
+    for at, kind, piece in edits:
+        at %= len(data) or 1
+        if kind == 0:
+            data[at : at + len(piece)] = piece
+        elif kind == 1:
+            del data[at : at + len(piece)]
+        else:
+            data[at:at] = piece
+    try:
+        read_file_bytes("mangled.pdf", bytes(data))
+    except KnowledgeError as exc:
+        assert exc.problems and all(p.startswith("mangled.pdf: ") for p in exc.problems)
+
+
+def read_file_bytes(name: str, data: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        read_file(path, name)
 
 
 def test_the_sample_knowledge_base_reads_clean_with_one_offer_expired() -> None:
