@@ -61,6 +61,7 @@ __all__ = [
 MARK = "⚠"
 MAX_AMOUNTS = 200  # returned amounts derivations are worked out from
 MAX_NAMED = 200  # products whose names are looked for in an answer
+MAX_NAME_WORDS = 12  # words of a name that can name it
 
 _BREAK = re.compile(r"\n|(?<!Rs)(?<!No)[.!?;](?=\s+[^\s\d₹])|[.!?](?=\s*$)")
 _PRICE_WORDS = re.compile(
@@ -69,6 +70,7 @@ _PRICE_WORDS = re.compile(
     re.I,
 )
 _NAME_WORD = re.compile(r"\S+")
+_ITEM = re.compile(r"([ \t]*)(?:[-*+•]|\d{1,3}[.)])[ \t]+")
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,9 @@ def rupees(amount: Decimal | int) -> str:
 
 class _Attribution:
     """The products each sentence (or line) of an answer names: by SKU, or by a name a tool
-    returned. Sentences are found once; each one's products are gathered once."""
+    returned. A list item naming none takes its parent's: the line above it that is not an
+    item at its depth (the "**Sony Bravia 7 (SMX-TV-0005)**" over "- Price: ₹1,08,790").
+    Sentences and lines are found once; each one's products are gathered once."""
 
     def __init__(self, text: str, figures: list[Figure], facts: Facts) -> None:
         self.breaks = [m.end() for m in _BREAK.finditer(text)]
@@ -251,42 +255,89 @@ class _Attribution:
         self.at = [start for start, _ in mentions]
         self.skus = [sku for _, sku in mentions]
         self._sentences: dict[int, frozenset[str]] = {}
+        self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.inherited = self._items(text)
 
     def subject(self, figure: Figure) -> frozenset[str]:
-        """The products `figure`'s sentence names (none: it is about no product in particular)."""
+        """The products `figure`'s sentence names (none: it is about no product in particular),
+        or its list item's parent's."""
         sentence = bisect.bisect_right(self.breaks, figure.start)
         if sentence not in self._sentences:
             start = self.breaks[sentence - 1] if sentence else 0
             end = self.breaks[sentence] if sentence < len(self.breaks) else None
-            first = bisect.bisect_left(self.at, start)
-            last = len(self.at) if end is None else bisect.bisect_left(self.at, end)
-            self._sentences[sentence] = frozenset(self.skus[first:last])
-        return self._sentences[sentence]
+            self._sentences[sentence] = self._between(start, end)
+        named = self._sentences[sentence]
+        return named or self.inherited[bisect.bisect_right(self.lines, figure.start) - 1]
+
+    def _between(self, start: int, end: int | None) -> frozenset[str]:
+        first = bisect.bisect_left(self.at, start)
+        last = len(self.at) if end is None else bisect.bisect_left(self.at, end)
+        return frozenset(self.skus[first:last])
+
+    def _items(self, text: str) -> list[frozenset[str]]:
+        """For each line, the products a list item there takes: its own, else its parent's."""
+        taken: list[frozenset[str]] = []
+        parents: list[tuple[int, frozenset[str]]] = []  # (depth, products) above this line
+        for number, start in enumerate(self.lines):
+            end = self.lines[number + 1] if number + 1 < len(self.lines) else len(text)
+            line = text[start:end]
+            if not line.strip():
+                taken.append(frozenset())
+                continue
+            own = self._between(start, end)
+            item = _ITEM.match(line)
+            if item is None:
+                parents = [(-1, own)]
+                taken.append(frozenset())
+                continue
+            depth = len(item.group(1).expandtabs(4))
+            while parents and parents[-1][0] >= depth:
+                parents.pop()
+            products = own or (parents[-1][1] if parents else frozenset())
+            parents.append((depth, products))
+            taken.append(products)
+        return taken
 
 
 def _named(text: str, facts: Facts) -> list[tuple[int, str]]:
     """Where `text` names a product a tool returned: its name or a leading part of it (two
-    words or more), or a model number in it; a part shared by several names names them all."""
-    owners: dict[str, set[str]] = {}
+    words or more), or a model number in it; a part shared by several names names them all.
+    The names are a trie of words walked from each word of the text: linear in the text."""
+    trie: dict[str, Any] = {}
     for sku, name in list(facts.names.items())[:MAX_NAMED]:
-        words = _NAME_WORD.findall(name.lower())
-        for size in range(2, len(words) + 1):
-            part = " ".join(words[:size])
-            if len(part) >= 6:
-                owners.setdefault(part, set()).add(sku)
+        words = [w for w in (_name_word(w) for w in _NAME_WORD.findall(name)) if w]
+        branch = trie
+        for size, word in enumerate(words[:MAX_NAME_WORDS], start=1):
+            branch = branch.setdefault(word, {})
+            if size >= 2 and len(" ".join(words[:size])) >= 6:
+                branch.setdefault("", set()).add(sku)
         for word in words:
-            code = re.sub(r"[^0-9a-z]", "", word)
-            if len(code) >= 4 and any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
-                owners.setdefault(word.strip("()[],."), set()).add(sku)
-    if not owners:
+            if len(word) >= 4 and _is_code(word):
+                trie.setdefault(word, {}).setdefault("", set()).add(sku)
+    if not trie:
         return []
-    parts = sorted(owners, key=lambda p: (-len(p), p))
-    pattern = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in parts)
+    spans = [(m.start(), _name_word(m.group(0))) for m in _NAME_WORD.finditer(text)]
     found: list[tuple[int, str]] = []
-    for match in re.finditer(r"(?<![\w-])(?:" + pattern + r")(?![\w-])", text, re.I):
-        part = " ".join(match.group(0).lower().split())
-        found.extend((match.start(), sku) for sku in owners.get(part, ()))
+    for i, (start, word) in enumerate(spans):
+        node: dict[str, Any] | None = trie.get(word)
+        owners: set[str] | None = None
+        for _, following in spans[i + 1 : i + 1 + MAX_NAME_WORDS]:
+            if node is None:
+                break
+            owners = node.get("", owners)
+            node = node.get(following)
+        if node is not None:
+            owners = node.get("", owners)
+        found.extend((start, sku) for sku in sorted(owners or ()))
     return found
+
+
+def _name_word(word: str) -> str:
+    return word.lower().strip(".,;:!?()[]{}*_`'’“”")
+
+
+def _is_code(word: str) -> bool:
+    return any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
 
 
 def _the_askers(figure: Figure, text: str, subject: frozenset[str]) -> bool:

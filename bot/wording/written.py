@@ -1,10 +1,11 @@
 """How figures are written in an answer: rupee amounts (ranges too), SKUs and stock counts,
 found in text. Pure; what is checked against what is `bot.wording.figures`.
 
-* Amounts: ₹11,190 · ₹ 11,190.00 · Rs 11,190 · Rs. 11190 · Rs.11,190/- · INR 11,190 ·
+* Amounts: ₹11,190 · ₹ 11,190.00 · ₹**11,190** · Rs 11,190 · Rs. 11190 · Rs.11,190/- · INR 11,190 ·
   11,190 rupees · 11,190/- · Indian grouping ₹1,19,990 · ₹1.2 lakh · ₹1.2L · 1.2 lakh rupees ·
   ₹2 crore · ₹50k · ₹12 thousand, and ranges (₹10,000–15,000 · ₹10,000 to ₹15,000 ·
-  Rs 10-15k), each end its own figure. A number whose digit groups are neither Indian nor
+  Rs 10-15k), each end its own figure; a bare number where a price is said ("Price: 41990",
+  "costs 41,990", "MRP 55,990") too. A number whose digit groups are neither Indian nor
   international ("₹1,08" where an answer was cut) is read whole and cannot be checked.
 * SKUs are recognised from the data (`Vocabulary`, from the catalog's `Names`): a SKU-like
   token (letters and digits, six or more, dashes allowed) the catalog knows is a SKU; one it
@@ -31,11 +32,12 @@ SCALES |= {"cr": 10_000_000}
 MAX_WORDS = 4  # runs of up to this many words of the tools' results count as one code
 
 _NUM = r"(\d[\d,]*\d|\d)(?:\.(\d{1,2}))?(?![\d])"
+_RUPEE_WORDS = r"(?:rupees|Rupees|INR|Rs\.?|rs\.?|rupaye|rupaiye)\b|रुपये|रुपए"
 _UNIT = r"(?:\s?(k|K|thousand|lakhs?|lacs?|L|crores?|cr|Cr)\b)?"
-_RS = r"(?:₹|(?<![A-Za-z])(?:Rs\.?|RS\.?|rs\.?|INR))"
+_RS = r"(?:₹|(?<![A-Za-z])(?:Rs\.?|RS\.?|rs\.?|INR)|रु\.?)"
 _PREFIXED = re.compile(
     _RS
-    + r"\s?"
+    + r"\s?(?:\*\*|__)?"
     + _NUM
     + _UNIT
     + r"(?:\s*(?:-|–|—|to)\s*(?:"
@@ -45,10 +47,14 @@ _PREFIXED = re.compile(
     + _UNIT
     + r")?"
 )
-_SUFFIXED = re.compile(
-    r"(?<![\d.,₹])" + _NUM + _UNIT + r"(?:\s?(?:rupees|Rupees|INR|Rs\.?|rs\.?)\b|/-)"
+_SUFFIXED = re.compile(r"(?<![\d.,₹])" + _NUM + _UNIT + r"(?:\s?(?:" + _RUPEE_WORDS + r")|/-)")
+_RUPEE_TAIL = re.compile(r"/-|\s?(?:" + _RUPEE_WORDS + ")")
+_PRICED = re.compile(  # a bare number where a price is said: "Price: 41990", "costs 41,990"
+    r"(?i:\b(?:price|priced\s+at|costs?|costing|mrp|m\.r\.p\.?)(?:\s+(?:is|of|=))?\s*[:=-]?\s*)"
+    r"(\d{1,3}(?:,\d{2,3})+|\d{3,15})(?:\.(\d{1,2}))?(?![\d,]|\.\d)"
+    r"(?!\s*(?:%|percent|months?|days?|years?|hours?|inch|units?|pieces?|kg|tons?|litres?|"
+    r"gb|tb|watts?|mah|pm|am)\b)"
 )
-_RUPEE_TAIL = re.compile(r"/-|\s?(?:rupees|Rupees|INR|Rs\.?|rs\.?)\b")
 _BARE = re.compile(r"(?<![\w.,-])" + _NUM + _UNIT + r"(?![\w-])")
 _BARE_RANGE = re.compile(
     r"(?<![\w.,-])" + _NUM + _UNIT + r"\s*(?:-|–|—|to|and)\s*(?:₹\s?)?" + _NUM + _UNIT
@@ -142,6 +148,11 @@ def find(text: str, vocabulary: Vocabulary | None = None) -> list[Figure]:
     found: list[Figure] = []
     found.extend(_prefixed(text))
     found.extend(_suffixed(text))
+    for match in _PRICED.finditer(text):
+        number = _number(match.group(1), match.group(2))
+        if number is not None:
+            start, end = match.start(1), match.end()
+            found.append(Figure("amount", start, end, text[start:end], number))
     found.extend(_skus(text, vocabulary))
     found.extend(_stock(text, vocabulary))
     inside = [f for f in found if not any(a <= f.start < b for a, b in links)]

@@ -84,6 +84,13 @@ RIGHT = [
     "GL-S292RPZY: only 2 left in Pune.",
     "UA55CU7700KLXL — Mumbai: 3 units; Andheri West: 2 in stock.",
     "Mumbai has 3 stores and 12 days of returns.",  # not stock counts
+    # a list item naming no product takes its parent's
+    "**Samsung 55CU7700 (UA55CU7700KLXL)**\n- Price: ₹41,990\n- MRP: ₹52,900\n"
+    "- 3 units at Mumbai\n\n**LG 260 L**\n\n- Price: ₹1,19,990\n  - EMI: ₹9,999 a month",
+    "Here are the prices:\n- ₹41,990\n- ₹1,19,990",
+    # more written forms: bold inside, Hindi, a bare number where a price is said
+    "UA55CU7700KLXL: ₹**41,990** · रु 41,990 · रु. 41,990 · 41,990 रुपये · Price: 41990",
+    "UA55CU7700KLXL costs 41,990 (MRP 52,900), 12 months warranty, price 2 units lower.",
 ]
 
 
@@ -119,6 +126,13 @@ WRONG = [
     ("GL-S292RPZY: only 3 left in Pune.", "GL-S292RPZY: only 3 left in Pune ⚠."),
     ("GL-S292RPZY: 3 units at Mumbai.", "GL-S292RPZY: 3 units at Mumbai ⚠."),  # the TV's count
     ("UA55CU7700KLXL is out of stock in Mumbai.", "… out of stock in Mumbai ⚠."),
+    # a list item under another product, bold, bare numbers said as prices
+    ("**LG 260 L (GL-S292RPZY)**\n- Price: ₹41,990", "…\n- Price: ₹41,990 ⚠"),
+    ("- GL-S292RPZY\n  - Price: ₹41,990", "…\n  - Price: ₹41,990 ⚠"),
+    ("GL-S292RPZY costs 41,990.", "GL-S292RPZY costs 41,990 ⚠."),
+    ("Price: 12345", "Price: 12345 ⚠"),
+    ("UA55CU7700KLXL is ₹**41,999**", "UA55CU7700KLXL is ₹**41,999** ⚠"),
+    ("UA55CU7700KLXL is रु 41,999", "UA55CU7700KLXL is रु 41,999 ⚠"),
 ]
 
 
