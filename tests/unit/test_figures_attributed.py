@@ -250,3 +250,24 @@ def test_another_products_price_is_marked_on_its_line(price: int, off: int) -> N
     found.add_product({"sku": "GL-S292RPZY", "name": "LG Fridge", "price_inr": price + off})
     text = f"GL-S292RPZY is {rupees(price)}."
     assert check(text, found).text == f"GL-S292RPZY is {rupees(price)} ⚠."
+
+
+def test_a_chains_thousand_places_and_hundreds_of_products_keep_the_check_linear() -> None:
+    """Places are looked up in a set next to each count and names walked as a trie: a long
+    answer against a real chain's names does a set lookup per word, not a pattern per place."""
+    places = frozenset({f"store area {n}" for n in range(800)} | {f"city{n}" for n in range(200)})
+    skus = frozenset({f"UA{n:02d}CU77{n:04d}KLXL" for n in range(5000)})
+    found = Facts(asked="q", catalog=Names(skus, places))
+    for n in range(200):
+        found.add_product(
+            {
+                "sku": f"UA{n:02d}CU77{n:04d}KLXL",
+                "name": f"Samsung {n} Crystal 4K Smart TV",
+                "price_inr": 40_000 + n,
+                "stock": {"Store Area 7": 3},
+            }
+        )
+    text = "Samsung 12 Crystal 4K is ₹40,012 and 3 units at Store Area 7. " * 1500
+    checked = check(text, found)
+    assert (checked.figures, checked.unchecked) == (3000, 0)
+    assert check("Samsung 12 Crystal 4K: 4 units at Store Area 7.", found).unchecked == 1
