@@ -472,6 +472,8 @@ def _changed(matching: list[Decimal], facts: Facts, subject: frozenset[str]) -> 
 
 
 def _stock_verdict(figure: Figure, facts: Facts, subject: frozenset[str]) -> str | None:
+    if not figure.place:
+        return _count_verdict(figure, facts, subject)
     count = int(figure.value)
     returned = sorted(
         s
@@ -488,9 +490,25 @@ def _stock_verdict(figure: Figure, facts: Facts, subject: frozenset[str]) -> str
         new = _place_count(now[returned[0]].stock, figure.place) if now else None
         return f" ({texts.now_figure(str(new))})"
     for holder, product in (facts.now or {}).items():
-        if (not subject or holder in subject) and _place_count(
-            product.stock, figure.place
-        ) == count:
+        if subject and holder not in subject:
+            continue
+        if _place_count(product.stock, figure.place) == count:
+            return None
+    return f" {MARK}"
+
+
+def _count_verdict(figure: Figure, facts: Facts, subject: frozenset[str]) -> str | None:
+    """A count with no place: checked when it is the product's count at some place, or its
+    total, as returned or now."""
+    counts: dict[str, dict[str, int]] = {}
+    for (sku, place), n in facts.stock.items():
+        counts.setdefault(sku, {})[place] = n
+    for sku, product in (facts.now or {}).items():
+        counts.setdefault(sku, {}).update({place_name(p): n for p, n in product.stock.items()})
+    for sku, by_place in counts.items():
+        if subject and sku not in subject:
+            continue
+        if figure.value in by_place.values() or figure.value == sum(by_place.values()):
             return None
     return f" {MARK}"
 

@@ -14,8 +14,9 @@ found in text. Pure; what is checked against what is `bot.wording.figures`.
   or the asker wrote (the "55CU7700" of "Samsung 55CU7700"), a place, or a number with a unit
   ("55-INCH"). Without the catalog's names, the demo's SKU pattern (SMX-TV-0002) stands in.
 * Stock counts: "3 in stock at Andheri", "3 units at Andheri", "only 2 left in Pune",
-  "Andheri has 3", "Mumbai: 3 units", "out of stock in Delhi" (0), for the catalog's places
-  (any capitalised name without the catalog's names).
+  "Andheri has 3", "Mumbai: 3 units", "Delhi mein 3 piece", "out of stock in Delhi" (0), for
+  the catalog's places (any capitalised name without the catalog's names); and a count with
+  no place next to it ("only 2 left"), which is for any place or all of them.
 """
 
 from __future__ import annotations
@@ -323,6 +324,13 @@ _COLON_COUNT = re.compile(  # "[Mumbai]: 3 units"
     r"(?:\s+(?:store|branch|shop))?\s*[:–—-]\s*(?:only\s+)?(\d{1,5})\s+"
     r"(?:units?|pieces?|pcs\.?|in\s+stock|left|available)\b"
 )
+_MEIN_COUNT = re.compile(  # Hinglish: "[Delhi] mein 3 piece hain"
+    r"(?:\s+(?:store|branch|shop))?\s+(?:mein|me|par)\s+(?:sirf\s+|bas\s+)?(\d{1,5})\s+"
+    r"(?:piece|pieces|pcs\.?|units?|nos\.?)\b"
+)
+_COUNT_NO_PLACE = re.compile(  # "3 units in stock", "only 2 left": for the product, any place
+    _COUNT + r"(?:(?:units?|pieces?|pcs\.?)\s+)?(?:left|available|in\s+stock)\b"
+)
 _OUT_OF_STOCK = re.compile(
     r"(?i:out\s+of\s+stock|sold\s+out|no\s+stock)\s+(?:at|in)\s+(?:the\s+)?(?:ShopMax\s+)?"
 )
@@ -350,7 +358,9 @@ def _stock(text: str, vocabulary: Vocabulary | None) -> Iterable[Figure]:
                 yield Figure(
                     "stock", match.start(), end, text[match.start() : end], count, place=where
                 )
-    for form in (_HAS_COUNT, _COLON_COUNT):
+    for match in _COUNT_NO_PLACE.finditer(text):  # overlaps with a count at a place lose
+        yield _stocked(text, match.start(), match.end(), Decimal(int(match.group(1))), "")
+    for form in (_HAS_COUNT, _COLON_COUNT, _MEIN_COUNT):
         for match in form.finditer(text):
             before = _place_before(text, match.start(), places)
             if before is not None:

@@ -84,6 +84,7 @@ RIGHT = [
     "GL-S292RPZY: only 2 left in Pune.",
     "UA55CU7700KLXL — Mumbai: 3 units; Andheri West: 2 in stock.",
     "Mumbai has 3 stores and 12 days of returns.",  # not stock counts
+    "UA55CU7700KLXL: only 2 left; 5 units in stock across stores. Delhi mein 0 piece.",
     # a list item naming no product takes its parent's
     "**Samsung 55CU7700 (UA55CU7700KLXL)**\n- Price: ₹41,990\n- MRP: ₹52,900\n"
     "- 3 units at Mumbai\n\n**LG 260 L**\n\n- Price: ₹1,19,990\n  - EMI: ₹9,999 a month",
@@ -126,6 +127,8 @@ WRONG = [
     ("GL-S292RPZY: only 3 left in Pune.", "GL-S292RPZY: only 3 left in Pune ⚠."),
     ("GL-S292RPZY: 3 units at Mumbai.", "GL-S292RPZY: 3 units at Mumbai ⚠."),  # the TV's count
     ("UA55CU7700KLXL is out of stock in Mumbai.", "… out of stock in Mumbai ⚠."),
+    ("UA55CU7700KLXL: only 4 left.", "UA55CU7700KLXL: only 4 left ⚠."),
+    ("GL-S292RPZY: Andheri West mein 2 piece hain.", "… Andheri West mein 2 piece ⚠ hain."),
     # a list item under another product, bold, bare numbers said as prices
     ("**LG 260 L (GL-S292RPZY)**\n- Price: ₹41,990", "…\n- Price: ₹41,990 ⚠"),
     ("- GL-S292RPZY\n  - Price: ₹41,990", "…\n  - Price: ₹41,990 ⚠"),
