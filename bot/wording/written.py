@@ -14,7 +14,8 @@ found in text. Pure; what is checked against what is `bot.wording.figures`.
   or the asker wrote (the "55CU7700" of "Samsung 55CU7700"), a place, or a number with a unit
   ("55-INCH"). Without the catalog's names, the demo's SKU pattern (SMX-TV-0002) stands in.
 * Stock counts: "3 in stock at Andheri", "3 units at Andheri", "only 2 left in Pune",
-  "Andheri has 3", "Mumbai: 3 units", "Delhi mein 3 piece", "out of stock in Delhi" (0), for
+  "Andheri has 3", "Mumbai: 3 units", "Mumbai: 3, Delhi: 0", "Mumbai (3)",
+  "Delhi mein 3 piece", "out of stock in Delhi" (0), for
   the catalog's places (any capitalised name without the catalog's names); and a count with
   no place next to it ("only 2 left"), which is for any place or all of them.
 """
@@ -320,9 +321,11 @@ _HAS_COUNT = re.compile(  # "[Andheri West] has only 3 left"
     r"(?:\s+(?:units?|pieces?|pcs\.?))?(?:\s+(?:left|available|in\s+stock))?"
     r"(?=\s*(?:[.,;:!?)\]|—–-]|$|and\b|but\b|while\b|whereas\b))"
 )
-_COLON_COUNT = re.compile(  # "[Mumbai]: 3 units"
-    r"(?:\s+(?:store|branch|shop))?\s*[:–—-]\s*(?:only\s+)?(\d{1,5})\s+"
-    r"(?:units?|pieces?|pcs\.?|in\s+stock|left|available)\b"
+_COLON_COUNT = re.compile(  # "[Mumbai]: 3 units", "[Mumbai]: 3, [Delhi]: 0", "[Mumbai] (3)"
+    r"(?:\s+(?:store|branch|shop))?(?:\s*[:–—-]\s*(?:only\s+)?(\d{1,5})(?:\s+"
+    r"(?:units?|pieces?|pcs\.?|in\s+stock|left|available)\b|(?=[ \t]*(?:[,;)|]|\.?[ \t]*$)))"
+    r"|\s*\((\d{1,5})(?:\s+(?:units?|pieces?|pcs\.?|in\s+stock|left))?\))",
+    re.M,
 )
 _MEIN_COUNT = re.compile(  # Hinglish: "[Delhi] mein 3 piece hain"
     r"(?:\s+(?:store|branch|shop))?\s+(?:mein|me|par)\s+(?:sirf\s+|bas\s+)?(\d{1,5})\s+"
@@ -365,7 +368,7 @@ def _stock(text: str, vocabulary: Vocabulary | None) -> Iterable[Figure]:
             before = _place_before(text, match.start(), places)
             if before is not None:
                 start, where = before
-                count = Decimal(int(match.group(1)))
+                count = Decimal(int(match.group(1) or match.group(match.re.groups)))
                 yield Figure(
                     "stock", start, match.end(), text[start : match.end()], count, place=where
                 )

@@ -85,6 +85,8 @@ RIGHT = [
     "UA55CU7700KLXL — Mumbai: 3 units; Andheri West: 2 in stock.",
     "Mumbai has 3 stores and 12 days of returns.",  # not stock counts
     "UA55CU7700KLXL: only 2 left; 5 units in stock across stores. Delhi mein 0 piece.",
+    "UA55CU7700KLXL stock: Mumbai (3), Andheri West (2 units); Mumbai: 3, Delhi: 0.",
+    "- Mumbai: 3\n- Andheri West: 2\n\n(UA55CU7700KLXL) Mumbai: 3 stores, open 10 to 9.",
     # a list item naming no product takes its parent's
     "**Samsung 55CU7700 (UA55CU7700KLXL)**\n- Price: ₹41,990\n- MRP: ₹52,900\n"
     "- 3 units at Mumbai\n\n**LG 260 L**\n\n- Price: ₹1,19,990\n  - EMI: ₹9,999 a month",
@@ -128,6 +130,7 @@ WRONG = [
     ("GL-S292RPZY: 3 units at Mumbai.", "GL-S292RPZY: 3 units at Mumbai ⚠."),  # the TV's count
     ("UA55CU7700KLXL is out of stock in Mumbai.", "… out of stock in Mumbai ⚠."),
     ("UA55CU7700KLXL: only 4 left.", "UA55CU7700KLXL: only 4 left ⚠."),
+    ("UA55CU7700KLXL: Mumbai (4), Delhi: 1", "UA55CU7700KLXL: Mumbai (4) ⚠, Delhi: 1 ⚠"),
     ("GL-S292RPZY: Andheri West mein 2 piece hain.", "… Andheri West mein 2 piece ⚠ hain."),
     # a list item under another product, bold, bare numbers said as prices
     ("**LG 260 L (GL-S292RPZY)**\n- Price: ₹41,990", "…\n- Price: ₹41,990 ⚠"),
