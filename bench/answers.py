@@ -41,6 +41,7 @@ from bot.settings import Settings
 from bot.store import open_store
 from bot.wording.ending import Ending
 from bot.wording.figures import find, rupees
+from bot.wording.written import Vocabulary
 
 Facts = Callable[[Catalog], list[str]]  # regular expressions a right answer matches
 
@@ -304,7 +305,7 @@ async def _one(answerer: Any, case: Case, catalog: Catalog) -> Outcome:
         case=case,
         facts=len(wanted) + len(case.absent),
         found=len(wanted) + len(case.absent) - len(missing),
-        figures=len(find(text)),
+        figures=len(find(text, _names(catalog))),
         unverified=ending.unchecked if ending else 0,
         sources=len(ending.sources) if ending else 0,
         ttft_s=None if stats is None else stats.ttft_s,
@@ -315,6 +316,12 @@ async def _one(answerer: Any, case: Case, catalog: Catalog) -> Outcome:
         text=text,
         missing=missing,
     )
+
+
+def _names(catalog: Catalog) -> Vocabulary:
+    """The catalog's SKUs and places, so figures are counted as the check finds them."""
+    places = {place.lower() for product in catalog.products.values() for place in product.stock}
+    return Vocabulary(frozenset(catalog.products), frozenset(places))
 
 
 def _cost(ending: Ending | None) -> float:
