@@ -9,8 +9,9 @@ found in text. Pure; what is checked against what is `bot.wording.figures`.
   international ("₹1,08" where an answer was cut) is read whole and cannot be checked.
 * SKUs are recognised from the data (`Vocabulary`, from the catalog's `Names`): a SKU-like
   token (letters and digits, six or more, dashes allowed) the catalog knows is a SKU; one it
-  does not know is an unknown SKU when it looks like a product code (written in capitals, or
-  shaped like the catalog's own SKUs) and is not a model number or code the tools' results
+  does not know is an unknown SKU when it looks like a product code (shaped like the catalog's
+  own SKUs, or written in capitals with two letters and three digits or more, not a year or a
+  standard such as FY2025-26 or ISO9001) and is not a model number or code the tools' results
   or the asker wrote (the "55CU7700" of "Samsung 55CU7700"), a place, or a number with a unit
   ("55-INCH"). Without the catalog's names, the demo's SKU pattern (SMX-TV-0002) stands in.
 * Stock counts: "3 in stock at Andheri", "3 units at Andheri", "only 2 left in Pune",
@@ -72,6 +73,10 @@ _MEASURE = re.compile(
     r"hrs?|mins?|p|k|x|mm|cm|m|v|a|db|rpm|nits|fps|bit|bits|cores?|gen|th|st|nd|rd|pcs|units?|"
     r"seater|door|doors|burner|burners|jar|jars|speed|speeds|litre)$",
     re.I,
+)
+_NOT_A_CODE = re.compile(  # years and standards: FY2025-26, Q3FY2026, ISO9001, IS-1293, IP68
+    r"^(?:[A-Z]{1,4}-?(?:19|20)\d{2}(?:-\d{2,4})?|Q[1-4]-?FY-?\d{2,4}|"
+    r"(?:ISO|IS|IEC|EN|BIS|IP|UL|IEEE|DIN)-?\d+(?:-\d+)*)$"
 )
 _CAPITALISED = r"([A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*){0,3})"
 _URL = re.compile(r"https?://\S+")
@@ -301,11 +306,13 @@ def _looks_like_a_code(token: str, vocabulary: Vocabulary) -> bool:
         return False
     if _MEASURE.match(token) or _MEASURE.match(token.replace("-", "")):
         return False
-    letters = sum(c.isalpha() for c in token)
-    digits = sum(c.isdigit() for c in token)
     if shape(token.upper()) in vocabulary.shapes:
         return True
-    return token == token.upper() and letters >= 2 and digits >= 2
+    if _NOT_A_CODE.match(token):
+        return False
+    letters = sum(c.isalpha() for c in token)
+    digits = sum(c.isdigit() for c in token)
+    return token == token.upper() and letters >= 2 and digits >= 3
 
 
 # ---- stock counts -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ def long_answer() -> list[str]:
         f"**Model {n}** — a 55-inch 4K TV at {40_000 + n * 100:,} points, with Dolby Vision.\n\n"
         for n in range(150)
     )
-    code = "```text\n" + "".join(f"SKU-{n:05d}  {n * 10:,} units\n" for n in range(700)) + "```\n\n"
+    code = "```text\n" + "".join(f"Row-{n:05d}  {n * 10:,} units\n" for n in range(700)) + "```\n\n"
     listing = "".join(f"- Store {n}: open till 9 pm\n" for n in range(300))
     text = prose + code + listing
     return [text[i : i + 40] for i in range(0, len(text), 40)]

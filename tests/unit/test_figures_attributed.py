@@ -70,6 +70,7 @@ RIGHT = [
     "The Samsung 55CU7700 has HDR10+ and 3840x2160, 55-INCH, 1.5-TON, 5-STAR, 3X.",
     "It runs HDR10 at 120HZ with WIFI6 and 4K; call 1800-266-7629.",
     "Pick it up at BLR-KRM-01, or order MX-19043.",
+    "Offer for FY2025-26 and Q3FY26; ISO9001 and IS-1293 plugs; COVID-19 rules; R410A gas.",
     # every written form of a right amount
     "UA55CU7700KLXL: ₹41,990 · ₹ 41,990.00 · Rs 41,990 · Rs. 41990 · Rs.41,990/- · INR 41,990",
     "UA55CU7700KLXL: 41,990 rupees · 41,990/- · 41990 Rs · ₹41990",
