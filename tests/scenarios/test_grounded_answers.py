@@ -359,3 +359,20 @@ async def test_a_failed_tool_call_grounds_nothing(bot: Bot, model: FakeAnthropic
     )
     assert answer.markdown == "It is ₹9,999 ⚠."
     assert answer.context[-1].endswith(" · not from the catalog")
+
+
+async def test_figures_split_across_stream_chunks_or_cut_at_its_end_are_read_whole(
+    bot: Bot, model: FakeAnthropic
+) -> None:
+    """A figure split between two streamed pieces is checked whole; one cut where the answer
+    ran out of tokens cannot be checked and is marked."""
+    model.script(
+        tool_round("get_product", {"sku": SONY}),
+        Script(
+            chunks=[f"{SONY} is ₹1,0", "8,790 (MRP ₹1,14,", "490). Its EMI is ₹1,08"],
+            stop_reason="max_tokens",
+        ),
+    )
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> Sony 65?", ts="1700092000.1"))
+    [answer] = await bot.finished_answers()
+    assert answer.markdown == f"{SONY} is ₹1,08,790 (MRP ₹1,14,490). Its EMI is ₹1,08 ⚠"
