@@ -31,6 +31,7 @@ from bot.answering.history import ThreadReader
 from bot.answering.prompt import system_prompt
 from bot.answering.recovery import Leases
 from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
+from bot.catalog.stores import CityStores, StoreDirectory
 from bot.catalog.tools import Toolbox
 from bot.delivery.pacing.redis_window import RedisWindows
 from bot.delivery.pacing.scheduler import Schedulers
@@ -52,6 +53,7 @@ from bot.surfaces import terminal
 from bot.surfaces.http import KEEPALIVE, CappedSite, listen, metrics_app, web_app
 from bot.surfaces.slack import SlackSurface, StopPresses, bolt_app
 from bot.surfaces.slack.authorization import OneToken
+from bot.surfaces.slack.store_command import Admins
 from bot.surfaces.slack.usage_views import UsageViews
 from bot.surfaces.web.access import Access, Tries, is_loopback
 from bot.surfaces.web.chat import Chat
@@ -130,6 +132,14 @@ def toolbox(settings: Settings) -> Toolbox | None:
     if not settings.catalog_enabled:
         return None
     return Toolbox(Catalog(load_catalog(settings.catalog or SAMPLE_CATALOG)))
+
+
+def store_directory(tools: Toolbox | None) -> StoreDirectory | None:
+    """The catalog's stores: here the single-file catalog's cities, one store each."""
+    if tools is None:
+        return None
+    products = tools.catalog.products.values()
+    return CityStores({city for product in products for city in product.stock})
 
 
 def knowledge_documents(settings: Settings) -> list[Document] | None:
@@ -254,6 +264,7 @@ def answerer_for(
         replies=replies,
         threads=threads,
         clock=clock,
+        stores=store_directory(tools),
     )
 
 
@@ -342,7 +353,9 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     )
     if client is not None and slack is not None:
         views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
-        surface = SlackSurface(answerer, store, slack, metrics, views)
+        admins = Admins(settings.admin_users, slack)
+        stores = answerer.stores
+        surface = SlackSurface(answerer, store, slack, metrics, views, stores, admins)
         one_token = OneToken(client)
         await one_token.start()  # auth.test once, here, not on the requests' way to an ack
         services.one_token = one_token

@@ -32,7 +32,9 @@ from bot.answering.conversation import build_messages, with_thread_context
 from bot.answering.gate import Gate
 from bot.answering.grounding import Grounding
 from bot.answering.history import ThreadReader, thread_history
+from bot.answering.prompt import asker_prompt
 from bot.answering.running import Answered, Running, Stop, Streamed
+from bot.catalog.stores import StoreDirectory, StoreInfo
 from bot.catalog.tools import status_line
 from bot.delivery.replies.base import Reply, ReplyFor
 from bot.errors import ModelError, ModelInterrupted, SlackError
@@ -41,7 +43,7 @@ from bot.logs import correlation_id
 from bot.model.pricing import PRICES, ModelPrice
 from bot.model.stream import Cited, Clock, Finished, ModelRequest, TextDelta, ToolCall, ToolRan
 from bot.model.stream import stream_answer as model_stream
-from bot.model.tools import Tools
+from bot.model.tools import Tools, tools_for_asker
 from bot.model.usage import Usage
 from bot.question import Question, Refusal, RefusalKind, Surface, Turn
 from bot.store import Store
@@ -87,8 +89,10 @@ class Answerer:
         replies: ReplyFor | None = None,
         threads: ThreadReader | None = None,
         clock: Clock = time.monotonic,
+        stores: StoreDirectory | None = None,
     ) -> None:
         self.config = config
+        self.stores = stores
         self.model = model
         self.store = store
         self.metrics = metrics
@@ -116,9 +120,11 @@ class Answerer:
         refusal = self._closing() or await self.gate.screen(question)
         if refusal is None:
             # The request is built before admission: its reservation is what it may cost.
-            request = await self._conversation(question)
-            config = self.config
-            reserve = round_cost(request.system, request.messages, config.tools, config.max_tokens)
+            store = await self._asker_store(question)
+            request = await self._conversation(question, store)
+            tools = await self._tools(store)
+            system = [request.system, request.asker]
+            reserve = round_cost(system, request.messages, tools, self.config.max_tokens)
             refusal = await self.gate.admit(question, answer_id, reserve)
         if refusal is not None:
             await self._refuse(reply, refusal)
@@ -130,7 +136,9 @@ class Answerer:
             question.user,
             question.channel,
         )
-        running = Running(answer_id, question, reply, received=self.clock(), reserved=reserve)
+        running = Running(
+            answer_id, question, reply, received=self.clock(), reserved=reserve, tools=tools
+        )
         running.grounding = Grounding(question.text)
         self._track(running)
         outcome = "error"
@@ -204,9 +212,39 @@ class Answerer:
         except Exception as exc:
             log.warning("could not record the failed answer: %r", exc)
 
-    async def _conversation(self, question: Question) -> ModelRequest:
+    async def _asker_store(self, question: Question) -> StoreInfo | None:
+        """The store the question is about (docs/catalog.md): the one the surface says (the
+        browser's sign-in), else the channel's mapping, else the asker's own, else none. The
+        store is what the answer is tailored to, never what it waits on: while the database
+        or the catalog cannot say, the answer goes out without one."""
+        if self.stores is None:
+            return None
+        try:
+            code = question.store
+            if not code:
+                choice = await self.store.asker_store(
+                    question.team, question.channel, question.user
+                )
+                code = "" if choice is None else choice.code
+            return await self.stores.store(code) if code else None
+        except Exception as exc:  # the answer matters more than its store
+            log.warning("answering without the asker's store: %r", exc)
+            return None
+
+    async def _tools(self, store: StoreInfo | None) -> Tools | None:
+        """This answer's tools: `check_stock` without a store answers for the asker's."""
+        try:
+            return await tools_for_asker(self.config.tools, None if store is None else store.code)
+        except Exception as exc:  # as in `_asker_store`: the tools as for anyone
+            log.warning("tools not made for the asker's store: %r", exc)
+            return self.config.tools
+
+    async def _conversation(
+        self, question: Question, store: StoreInfo | None = None
+    ) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A
-        mention in a thread the bot was not part of gets that thread as context."""
+        mention in a thread the bot was not part of gets that thread as context; the asker's
+        store is said after the cached system prompt."""
         history = await thread_history(self.store, self.threads, question)
         asked = question.text
         first_in_thread = not history and question.thread_ts not in ("", question.ts)
@@ -214,7 +252,8 @@ class Answerer:
             asked = await self._with_thread(question)
         config = self.config
         messages = build_messages(history, asked, config.history_tokens)
-        return ModelRequest(config.model, config.max_tokens, config.system_prompt, messages)
+        asker = asker_prompt(store)
+        return ModelRequest(config.model, config.max_tokens, config.system_prompt, messages, asker)
 
     async def _stream(self, request: ModelRequest, running: Running) -> Streamed:
         """Feed the model's text into the reply. A Stop or a shutdown cancels the consumer,
@@ -232,14 +271,14 @@ class Answerer:
         reply, config = running.reply, self.config
 
         async def enough(used: Usage, params: dict[str, Any]) -> bool:
-            return await afford(self.gate, running, used, params, config.tools, config.max_tokens)
+            return await afford(self.gate, running, used, params, running.tools, config.max_tokens)
 
         stream = model_stream(
             self.model,
             request,
             self.clock,
             running.partial,
-            config.tools,
+            running.tools,
             config.tool_rounds,
             before_round=enough,
         )
