@@ -394,6 +394,7 @@ def http_app(services: Services) -> web.Application:
             signin=signin,
             idle_minutes=settings.web_idle_minutes,
             tries=tries,
+            stores=services.answerer.stores,
         )
     if signin == "slack":
         slack = _slack_signin(services, sessions, tries)

@@ -370,6 +370,16 @@ USAGE_UNAVAILABLE = (
 
 WEB_UNAUTHORISED = "Sign in to use the chat."
 WEB_WRONG_TOKEN = "That is not the ShopMax web token. Ask your store manager for it."
+WEB_BAD_STORE = (
+    "Type your store's code (letters, digits, - and _, such as MUM-01), or leave it empty."
+)
+
+
+def web_unknown_store(shown: str, nearest: list[str]) -> str:
+    hint = f" The nearest known: {', '.join(nearest)}." if nearest else ""
+    return f"There is no store with the code {shown}.{hint}"
+
+
 WEB_BAD_NAME = "Type your name (up to 64 characters) so your answers are counted as yours."
 WEB_BAD_JSON = 'Send JSON like {"message": "your question"}.'
 WEB_NO_MESSAGE = "The message is empty: type a question."
