@@ -43,7 +43,7 @@ from bot.errors import CannotOpenStore
 from bot.knowledge import SAMPLE_KNOWLEDGE, Document, KnowledgeBase, open_knowledge, read_folder
 from bot.knowledge.cited import CitedTools
 from bot.knowledge.tool import search_tool
-from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel
+from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel, Names, NamesSource
 from bot.model.stream import Clock
 from bot.settings import Settings
 from bot.store import ResilientStore, Store, open_resilient_store, open_store
@@ -90,6 +90,7 @@ class Services:
     shutting_down: bool = False
     one_token: OneToken | None = None
     web_keys: dict[str, bytes] = field(default_factory=dict)  # the browser sessions' keys
+    catalog_names: NamesSource | None = None  # what the catalog calls things, for the demo
 
     async def home_team(self) -> str | None:
         """The installing workspace (the bot token's team), or None without Slack."""
@@ -140,6 +141,35 @@ def store_directory(tools: Toolbox | None) -> StoreDirectory | None:
         return None
     products = tools.catalog.products.values()
     return CityStores({city for product in products for city in product.stock})
+
+
+def names_of(tools: Toolbox | None) -> NamesSource | None:
+    """What the catalog calls things now (categories, cities, stores), for the demo model."""
+    if tools is None:
+        return None
+    catalog, stores = tools.catalog, store_directory(tools)
+
+    async def names() -> Names:
+        categories = sorted({p.category for p in catalog.products.values()})
+        known = [] if stores is None else await stores.stores()
+        return Names(
+            categories=tuple(categories),
+            cities=tuple(sorted({s.city for s in known})),
+            stores={s.code: s.city for s in known},
+        )
+
+    return names
+
+
+class LateNames:
+    """The demo model's `NamesSource` before the catalog is open: it is started first (the
+    settings point at it), and given the catalog's names once they can be read."""
+
+    def __init__(self) -> None:
+        self.source: NamesSource | None = None
+
+    async def __call__(self) -> Names:
+        return Names() if self.source is None else await self.source()
 
 
 def knowledge_documents(settings: Settings) -> list[Document] | None:
@@ -350,6 +380,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         redis_windows=redis_windows,
         web_keys=web_keys,
         knowledge=knowledge,
+        catalog_names=names_of(tools),
     )
     if client is not None and slack is not None:
         views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
@@ -455,7 +486,7 @@ async def ask(settings: Settings, text: str, out: TextIO) -> int:
     tools = toolbox(settings)
     documents = knowledge_documents(settings)
     async with AsyncExitStack() as stack:
-        settings = await model_or_demo(settings, stack, announce=False)
+        settings = await model_or_demo(settings, stack, announce=False, names=names_of(tools))
         store = await open_store(settings.database_url)
         stack.push_async_callback(store.close)
         knowledge = await knowledge_for(settings, documents)
@@ -500,22 +531,31 @@ async def run(settings: Settings) -> None:
     sockets = listen_all(settings)
     try:
         async with AsyncExitStack() as stack:
-            settings = await model_or_demo(settings, stack)
-            await _serve(await build_services(settings), sockets)
+            names = LateNames()
+            settings = await model_or_demo(settings, stack, names=names)
+            services = await build_services(settings)
+            names.source = services.catalog_names
+            await _serve(services, sockets)
     finally:
         for sock in sockets:
             sock.close()
 
 
 async def model_or_demo(
-    settings: Settings, stack: AsyncExitStack, *, announce: bool = True
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    announce: bool = True,
+    names: NamesSource | None = None,
 ) -> Settings:
     """The settings to answer with: as they are with an Anthropic key; without one, pointed
     at the offline demo model, started on loopback for as long as `stack` lasts (and said so
-    in the log, unless the answer itself is the output: `ask`, whose demo answers say it)."""
+    in the log, unless the answer itself is the output: `ask`, whose demo answers say it),
+    reading questions against the catalog's `names`."""
     if settings.anthropic_api_key:
         return settings
     demo = await stack.enter_async_context(DemoModel.start(escalate_to=settings.escalate_to))
+    demo.names = names
     if announce:
         log.warning(texts.DEMO_STARTED)
     return replace(

@@ -17,7 +17,7 @@ from bot.app import toolbox
 from bot.catalog import SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
 from bot.catalog.tools import Toolbox
 from bot.errors import ModelUnavailable
-from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel, Pace, tokens
+from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel, Names, Pace, tokens
 from bot.model.demo.answer import rupees
 from bot.model.stream import Finished, ModelRequest, TextDelta, ToolCall, stream_answer
 from bot.model.tools import Tools
@@ -354,3 +354,128 @@ def _params(question: str) -> dict[str, Any]:
         "max_tokens": 256,
         "messages": [{"role": "user", "content": question}],
     }
+
+
+# Tool schemas as a catalog in the database gives them: no fixed list of cities or categories,
+# and a store argument (the values come from the data; see docs/catalog.md).
+FEED_SCHEMAS = [
+    {
+        "name": "search_products",
+        "description": "Search the catalog.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "query": {"type": "string"},
+                "category": {"type": "string"},
+                "city": {"type": "string"},
+                "store": {"type": "string"},
+                "max_price": {"type": "integer"},
+            },
+        },
+    },
+    {
+        "name": "check_stock",
+        "description": "Stock of one SKU.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "sku": {"type": "string"},
+                "city": {"type": "string"},
+                "store": {"type": "string"},
+            },
+            "required": ["sku"],
+        },
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "headphones under 5k in Pune?",
+            {"category": "headphones", "city": "Pune", "max_price": 5000},
+        ),
+        ("any microwave in stock at pun-02?", {"category": "microwave", "store": "PUN-02"}),
+        ("TV in Nashik under 40k", {"category": "tv", "city": "Nashik", "max_price": 40000}),
+    ],
+)
+async def test_given_the_catalogs_names_it_reads_a_feeds_own_cities_stores_and_categories(
+    demo: DemoModel, client: anthropic.AsyncAnthropic, question: str, expected: dict[str, Any]
+) -> None:
+    """The schemas list no values: the demo reads the question against the names the bot
+    gives it from the catalog (asked on each request, so a new feed is read at once)."""
+
+    async def names() -> Names:
+        return Names(
+            categories=("tv", "headphones", "microwave"),
+            cities=("Pune", "Nashik"),
+            stores={"PUN-01": "Pune", "PUN-02": "Pune", "NSK-01": "Nashik"},
+        )
+
+    demo.names = names
+    message = await client.messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=1024,
+        messages=[{"role": "user", "content": question}],
+        tools=FEED_SCHEMAS,  # type: ignore[arg-type]
+    )
+    [call] = message.content
+    assert call.type == "tool_use" and call.name == "search_products"
+    assert call.input == expected
+
+
+async def test_a_stock_question_names_the_store_it_asks_about(
+    demo: DemoModel, client: anthropic.AsyncAnthropic
+) -> None:
+    """After the search, `check_stock` for the store the question names; with none named,
+    no place at all, so the tool answers for the asker's store."""
+
+    async def names() -> Names:
+        return Names(categories=("microwave",), cities=("Pune",), stores={"PUN-02": "Pune"})
+
+    demo.names = names
+    found = json.dumps({"count": 1, "products": [{"sku": "SMX-MW-0001", "name": "IFB 25L"}]})
+    for question, place in (
+        ("is the IFB microwave available at PUN-02?", {"store": "PUN-02"}),
+        ("is the IFB microwave available?", {}),
+    ):
+        message = await client.messages.create(
+            model="claude-haiku-5-5",
+            max_tokens=1024,
+            tools=FEED_SCHEMAS,  # type: ignore[arg-type]
+            messages=[
+                {"role": "user", "content": question},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "tool_use", "id": "t1", "name": "search_products", "input": {}}
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [{"type": "tool_result", "tool_use_id": "t1", "content": found}],
+                },
+            ],
+        )
+        [call] = message.content
+        assert call.type == "tool_use" and call.name == "check_stock"
+        assert call.input == {"sku": "SMX-MW-0001", **place}
+
+
+async def test_names_it_cannot_read_leave_it_answering_from_the_schemas(
+    demo: DemoModel, client: anthropic.AsyncAnthropic
+) -> None:
+    async def broken() -> Names:
+        raise OSError("the catalog's database is away")
+
+    demo.names = broken
+    message = await client.messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=1024,
+        messages=[{"role": "user", "content": "Which TV under Rs 50,000 for a Mumbai flat?"}],
+        tools=SCHEMAS,  # type: ignore[arg-type]
+    )
+    [call] = message.content
+    assert call.type == "tool_use"
+    assert call.input == {"category": "tv", "city": "Mumbai", "max_price": 50000}
