@@ -121,8 +121,10 @@ class Answerer:
         if refusal is None:
             # The request is built before admission: its reservation is what it may cost.
             store = await self._asker_store(question)
+            if store is not None:  # the store it is about, for its tools
+                question = replace(question, store=store.code)
             request = await self._conversation(question, store)
-            tools = await self._tools(store)
+            tools = await self._tools(question)
             system = [request.system, request.asker]
             reserve = round_cost(system, request.messages, tools, self.config.max_tokens)
             refusal = await self.gate.admit(question, answer_id, reserve)
@@ -231,10 +233,11 @@ class Answerer:
             log.warning("answering without the asker's store: %r", exc)
             return None
 
-    async def _tools(self, store: StoreInfo | None) -> Tools | None:
-        """This answer's tools: `check_stock` without a store answers for the asker's."""
+    async def _tools(self, question: Question) -> Tools | None:
+        """This answer's tools, made for the asker's store (`question.store`, found by
+        `_asker_store`): `check_stock` without a store answers for it."""
         try:
-            return await tools_for_asker(self.config.tools, None if store is None else store.code)
+            return await tools_for_asker(self.config.tools, question.store or None)
         except Exception as exc:  # as in `_asker_store`: the tools as for anyone
             log.warning("tools not made for the asker's store: %r", exc)
             return self.config.tools

@@ -9,10 +9,12 @@ cities are its stores (codes MUMBAI, DELHI, BENGALURU, HYDERABAD, CHENNAI, KOLKA
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from bot.model.tools import ToolResult, Tools
 from bot.store.base import CHANNEL_SCOPE, PERSON_SCOPE
 from bot.wording import texts
 from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
@@ -191,3 +193,53 @@ async def test_while_the_database_is_away_the_answer_goes_out_without_a_store(
     [answer] = [m for m in slack.messages if m.channel == CHANNEL]
     assert "in stock" in answer.markdown
     assert await said(bot, "store delhi", channel_id=DM) == texts.STORE_UNAVAILABLE
+
+
+class ForTheAsker:
+    """Catalog tools that say which store they were made for (`ForAsker`, what the catalog's
+    toolbox keeps), then run as the bot's own."""
+
+    def __init__(self, tools: Tools) -> None:
+        self.tools = tools
+        self.schemas = tools.schemas
+        self.made_for: list[str | None] = []
+
+    async def for_asker(self, store: str | None) -> Tools:
+        self.made_for.append(store)
+        return self.tools
+
+    async def run(self, name: str, args: dict[str, Any]) -> ToolResult:
+        return await self.tools.run(name, args)
+
+
+async def test_each_answers_tools_are_made_for_the_asker_store(
+    make_bot: BotFactory, model: FakeAnthropic
+) -> None:
+    """The join with the catalog: `check_stock` without a store answers for the store the
+    tools were made for, the channel's here; an asker with none gets the tools as they are."""
+    bot = await make_bot(admin_users=frozenset({USER}))
+    answerer = bot.services.answerer
+    assert answerer.config.tools is not None
+    tools = ForTheAsker(answerer.config.tools)
+    answerer.config = replace(answerer.config, tools=tools)
+    await said(bot, "store HYDERABAD")
+    model.script(
+        Script(
+            chunks=[],
+            tool_calls=[("check_stock", {"sku": "SMX-TV-0001"})],
+            stop_reason="tool_use",
+        ),
+        Script(chunks=["3 in stock."]),
+        Script(chunks=["No store."]),
+    )
+    await ask_in(bot, CHANNEL)
+    await ask_in(bot, "C0NOSTORE")
+    assert tools.made_for == ["HYDERABAD"]
+    [result] = [
+        block
+        for message in model.calls[1].body["messages"]
+        if isinstance(message["content"], list)
+        for block in message["content"]
+        if block.get("type") == "tool_result"
+    ]
+    assert not result.get("is_error")
