@@ -120,10 +120,14 @@ class Answerer:
         refusal = self._closing() or await self.gate.screen(question)
         if refusal is None:
             # The request is built before admission: its reservation is what it may cost.
-            store = await self._asker_store(question)
-            if store is not None:  # the store it is about, for its tools
+            # The asker's store and the thread's turns are read at once: two trips to the
+            # database, neither waiting on the other.
+            store, request = await asyncio.gather(
+                self._asker_store(question), self._conversation(question)
+            )
+            if store is not None:  # the store it is about, for the prompt and its tools
                 question = replace(question, store=store.code)
-            request = await self._conversation(question, store)
+                request = replace(request, asker=asker_prompt(store))
             tools = await self._tools(question)
             system = [request.system, request.asker]
             reserve = round_cost(system, request.messages, tools, self.config.max_tokens)
@@ -242,12 +246,9 @@ class Answerer:
             log.warning("tools not made for the asker's store: %r", exc)
             return self.config.tools
 
-    async def _conversation(
-        self, question: Question, store: StoreInfo | None = None
-    ) -> ModelRequest:
+    async def _conversation(self, question: Question) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A
-        mention in a thread the bot was not part of gets that thread as context; the asker's
-        store is said after the cached system prompt."""
+        mention in a thread the bot was not part of gets that thread as context."""
         history = await thread_history(self.store, self.threads, question)
         asked = question.text
         first_in_thread = not history and question.thread_ts not in ("", question.ts)
@@ -255,8 +256,7 @@ class Answerer:
             asked = await self._with_thread(question)
         config = self.config
         messages = build_messages(history, asked, config.history_tokens)
-        asker = asker_prompt(store)
-        return ModelRequest(config.model, config.max_tokens, config.system_prompt, messages, asker)
+        return ModelRequest(config.model, config.max_tokens, config.system_prompt, messages)
 
     async def _stream(self, request: ModelRequest, running: Running) -> Streamed:
         """Feed the model's text into the reply. A Stop or a shutdown cancels the consumer,
