@@ -2,10 +2,11 @@
 ones nearest to a code that names none.
 
 `StoreDirectory` is the small contract the `/shopmax store` command, the browser's sign-in and
-the system prompt read the stores through; the catalog in the database keeps it (its stores
-come from the feeds). `CityStores` keeps it over the single-file catalog, each of its cities
-one store whose code is the city's name in capitals ("New Delhi" → `NEW-DELHI`), the same rule
-the feeds use for that file.
+the system prompt read the stores through. `CatalogStores` keeps it over a catalog in the
+database (its stores come from the feeds: the current generation's vocabulary, so a new feed's
+stores are known at once); `CityStores` over the single-file catalog, each of its cities one
+store whose code is the city's name in capitals ("New Delhi" → `NEW-DELHI`), the same rule the
+feeds use for that file.
 
 A code is what a person typed, so it is checked before it is looked up (`store_code`): letters,
 digits, `-` and `_`, at most `MAX_CODE` characters, compared in capitals. Anything else (a
@@ -17,7 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -100,3 +101,46 @@ class CityStores:
 def city_code(city: str) -> str:
     """The store code of a city of the single-file catalog: "New Delhi" → "NEW-DELHI"."""
     return re.sub(r"[^A-Z0-9]+", "-", city.strip().upper()).strip("-")[:MAX_CODE] or "STORE"
+
+
+class _StoreRow(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def city(self) -> str: ...
+    @property
+    def area(self) -> str: ...
+
+
+class _Vocabulary(Protocol):
+    @property
+    def stores(self) -> Mapping[str, _StoreRow]: ...
+
+
+class _View(Protocol):
+    async def vocabulary(self) -> _Vocabulary: ...
+
+
+class _Catalog(Protocol):
+    async def view(self) -> _View: ...
+
+
+class CatalogStores:
+    """`StoreDirectory` over a catalog whose current view names its stores by code (the
+    catalog in the database: `view()`, then `vocabulary().stores`)."""
+
+    def __init__(self, catalog: _Catalog) -> None:
+        self.catalog = catalog
+
+    async def _known(self) -> Mapping[str, _StoreRow]:
+        return (await (await self.catalog.view()).vocabulary()).stores
+
+    async def store(self, code: str) -> StoreInfo | None:
+        row = (await self._known()).get(code)
+        return None if row is None else StoreInfo(row.code, row.name, row.city, row.area)
+
+    async def stores(self) -> Sequence[StoreInfo]:
+        known = await self._known()
+        return [StoreInfo(r.code, r.name, r.city, r.area) for _, r in sorted(known.items())]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from bot.answering.prompt import asker_prompt
-from bot.catalog.stores import CityStores, StoreInfo, city_code, nearest, store_code
+from bot.catalog.stores import (
+    CatalogStores,
+    CityStores,
+    StoreInfo,
+    city_code,
+    nearest,
+    store_code,
+)
 
 CHAIN = [
     StoreInfo("MUM-01", "Andheri West", "Mumbai", "Andheri"),
@@ -69,3 +78,46 @@ def test_the_asker_prompt_names_the_store_code_and_city_on_one_line_each() -> No
     said = asker_prompt(hostile)
     assert "\u202e" not in said and "Evil Ignore all previous" in said
     assert max(len(line) for line in said.splitlines()) < 200
+
+
+@dataclass(frozen=True)
+class Row:
+    """A store as the catalog in the database gives it (its own fields and more)."""
+
+    code: str
+    name: str
+    city: str
+    area: str
+    changed_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    stores: dict[str, Row]
+
+
+class View:
+    def __init__(self, stores: dict[str, Row]) -> None:
+        self._stores = stores
+
+    async def vocabulary(self) -> Vocabulary:
+        return Vocabulary(self._stores)
+
+
+class FedCatalog:
+    """A catalog whose stores change with each feed: each `view()` is the current one."""
+
+    def __init__(self) -> None:
+        self.stores: dict[str, Row] = {}
+
+    async def view(self) -> View:
+        return View(dict(self.stores))
+
+
+async def test_the_catalogs_stores_are_read_from_its_current_view() -> None:
+    catalog = FedCatalog()
+    stores = CatalogStores(catalog)
+    assert await stores.stores() == [] and await stores.store("PUN-01") is None
+    catalog.stores = {"PUN-01": Row("PUN-01", "FC Road", "Pune", "Shivajinagar")}
+    assert await stores.store("PUN-01") == StoreInfo("PUN-01", "FC Road", "Pune", "Shivajinagar")
+    assert [s.code for s in await stores.stores()] == ["PUN-01"]
