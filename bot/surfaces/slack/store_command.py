@@ -125,6 +125,7 @@ async def _reply(
         return texts.STORE_NOT_ADMIN
     if typed.lower() in CLEAR_WORDS:
         await store.choose_store(team, scope, key, None, by=user)
+        log.info("%s %s store cleared by %s", scope, key, user)
         return texts.store_cleared(channel=scope == CHANNEL_SCOPE)
     code = store_code(typed)
     found = None if code is None else await directory.store(code)
@@ -134,6 +135,7 @@ async def _reply(
             return texts.STORE_BAD_CODE
         return texts.store_unknown(_shown(typed), [f"`{s.code}` ({_inert(s.name)})" for s in near])
     await store.choose_store(team, scope, key, found.code, by=user)
+    log.info("%s %s set to store %s by %s", scope, key, found.code, user)
     return texts.store_set(_inert(found.label), channel=scope == CHANNEL_SCOPE)
 
 
