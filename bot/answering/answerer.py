@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -71,6 +72,9 @@ class AnswerConfig:
     replica: str = "local"  # whose answer it is, for crash recovery
     lease: float = 15.0
     catalog_now: CatalogNow | None = None  # current prices and stock, for checking figures
+    # One answer's tools, made when it starts (the catalog's are pinned to the catalog as it is
+    # then: an answer never sees half of a feed); `tools` when not given.
+    tools_for: Callable[[Question], Awaitable[Tools | None]] | None = None
 
 
 class Answerer:
@@ -118,7 +122,8 @@ class Answerer:
             # The request is built before admission: its reservation is what it may cost.
             request = await self._conversation(question)
             config = self.config
-            reserve = round_cost(request.system, request.messages, config.tools, config.max_tokens)
+            tools = await self._tools(question)
+            reserve = round_cost(request.system, request.messages, tools, config.max_tokens)
             refusal = await self.gate.admit(question, answer_id, reserve)
         if refusal is not None:
             await self._refuse(reply, refusal)
@@ -131,6 +136,7 @@ class Answerer:
             question.channel,
         )
         running = Running(answer_id, question, reply, received=self.clock(), reserved=reserve)
+        running.tools = tools
         running.grounding = Grounding(question.text)
         self._track(running)
         outcome = "error"
@@ -204,6 +210,18 @@ class Answerer:
         except Exception as exc:
             log.warning("could not record the failed answer: %r", exc)
 
+    async def _tools(self, question: Question) -> Tools | None:
+        """This answer's tools (`AnswerConfig.tools_for`); if they cannot be made (the
+        database out of reach), the fixed ones, so the answer still goes ahead."""
+        config = self.config
+        if config.tools_for is None:
+            return config.tools
+        try:
+            return await config.tools_for(question)
+        except Exception:
+            log.warning("could not make this answer's tools; answering without", exc_info=True)
+            return config.tools
+
     async def _conversation(self, question: Question) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A
         mention in a thread the bot was not part of gets that thread as context."""
@@ -232,14 +250,14 @@ class Answerer:
         reply, config = running.reply, self.config
 
         async def enough(used: Usage, params: dict[str, Any]) -> bool:
-            return await afford(self.gate, running, used, params, config.tools, config.max_tokens)
+            return await afford(self.gate, running, used, params, running.tools, config.max_tokens)
 
         stream = model_stream(
             self.model,
             request,
             self.clock,
             running.partial,
-            config.tools,
+            running.tools,
             config.tool_rounds,
             before_round=enough,
         )

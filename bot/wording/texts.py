@@ -410,6 +410,14 @@ KNOWLEDGE_SAMPLE = (
 )
 
 
+CATALOG_SAMPLE = "the catalog was empty: imported the sample catalog (200 products, 6 stores)"
+
+
+def catalog_applied(source: str, lines: list[str]) -> str:
+    """One line saying what a feed changed (`lines`: `Changes.lines()`)."""
+    return f"applied {source}: " + "; ".join(lines)
+
+
 def knowledge_imported(folder: str, report: object) -> str:
     """One line saying what an import changed (`report`: an `ImportReport`)."""
     counts = {
