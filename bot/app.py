@@ -59,6 +59,7 @@ from bot.surfaces.slack import SlackSurface, StopPresses, bolt_app
 from bot.surfaces.slack.authorization import OneToken
 from bot.surfaces.slack.usage_views import UsageViews
 from bot.surfaces.web.access import Access, Tries, is_loopback
+from bot.surfaces.web.catalog_feeds import CatalogFeeds
 from bot.surfaces.web.chat import Chat
 from bot.surfaces.web.dashboard import Dashboard
 from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, WEB_TEAM, Sessions
@@ -454,6 +455,9 @@ def http_app(services: Services) -> web.Application:
         slack = _slack_signin(services, sessions, tries)
     if settings.dashboard_token or access.trusts_local:
         board = Dashboard(services.store, access, settings.timezone, sessions, tries=tries)
+    feeds = None
+    if settings.catalog_token and services.catalog is not None:
+        feeds = CatalogFeeds(services.catalog, settings.catalog_token, tries)
     return web_app(
         services,
         serve_slack=settings.serves_slack and not settings.socket_mode,
@@ -465,6 +469,7 @@ def http_app(services: Services) -> web.Application:
         access=access,
         signin=slack,
         tries=tries,
+        feeds=feeds,
     )
 
 
