@@ -136,9 +136,10 @@ def feed_from(
     skus = {p.sku for p in checked_products}
     codes = {s.code for s in checked_stores}
     for number, row in enumerate(checked_stock, start=1):
-        if row.sku not in skus:
+        # (a file whose header could not be read has no rows to refer to: named already)
+        if row.sku not in skus and product_rows:
             problems.add(f"stock row {number}: sku {row.sku} is not in products")
-        if row.store not in codes:
+        if row.store not in codes and store_rows:
             problems.add(f"stock row {number}: store {row.store} is not in stores")
     problems.raise_if_any(source)
     return Feed(checked_products, checked_stores, checked_stock)

@@ -44,6 +44,7 @@ MAX_LISTED = 300  # known values listed in a schema; more are checked but not li
 MAX_STORES_SHOWN = 20  # stores in one stock answer; the rest are counted
 MAX_CITIES_SHOWN = 8  # cities in a search result's `in_stock_in`
 NEAREST = 5
+LISTED_IN_ERROR = 12  # known values named when none is near the one given
 SHOWN_ARG = 80  # characters of a tool argument shown in a status line
 
 _PRICE = {"type": "integer", "minimum": 0, "maximum": MAX_PRICE, "description": "rupees"}
@@ -289,6 +290,7 @@ class AnswerTools(ToolSet):
         raise UnknownValue(
             f"The catalog has no store {_arg(wanted)!r}. "
             + (f"Nearest known stores: {shown}." if shown else "Give a store's code.")
+            + " Search without it to look everywhere."
         )
 
     async def _cities(self, skus: Sequence[str]) -> dict[str, list[str]]:
@@ -410,23 +412,24 @@ def _known(value: Any, known: Sequence[str], what: str) -> str | None:
         return None
     wanted = value.strip()
     lowered = {k.lower(): k for k in known}
-    for form in (wanted.lower(), wanted.lower().replace(" ", "_"), wanted.lower().rstrip("s")):
+    singular = {k.rstrip("s"): v for k, v in lowered.items()}
+    for form in (wanted.lower(), wanted.lower().replace(" ", "_")):
         if form in lowered:
             return lowered[form]
-    nearest = difflib.get_close_matches(wanted.lower(), list(lowered), n=NEAREST, cutoff=0.5)
+        if form.rstrip("s") in singular:  # "headphone" is "headphones", "tvs" is "tv"
+            return singular[form.rstrip("s")]
+    nearest = difflib.get_close_matches(wanted.lower(), list(lowered), n=NEAREST, cutoff=0.6)
     if not nearest:
         nearest = [k for k in lowered if wanted.lower()[:3] in k][:NEAREST]
-    shown = ", ".join(lowered[n] for n in nearest)
     plural = {"category": "categories", "city": "cities"}.get(what, what + "s")
-    raise UnknownValue(
-        f"The catalog has no {what} {_arg(wanted)!r}. "
-        + (f"Nearest known {plural}: {shown}." if shown else f"It has {len(known)} {plural}.")
-        + (
-            " (A city is where stores are; ask without it to search everywhere.)"
-            if what == "city"
-            else ""
-        )
-    )
+    if nearest:
+        known_part = f"Nearest known {plural}: {', '.join(lowered[n] for n in nearest)}."
+    else:
+        shown = ", ".join(known[:LISTED_IN_ERROR])
+        more = f" and {len(known) - LISTED_IN_ERROR} more" if len(known) > LISTED_IN_ERROR else ""
+        known_part = f"Known {plural}: {shown}{more}."
+    hint = " Search without it to look everywhere." if what in ("city", "store") else ""
+    raise UnknownValue(f"The catalog has no {what} {_arg(wanted)!r}. {known_part}{hint}")
 
 
 def _iso(at: float) -> str:
