@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -73,6 +74,9 @@ class AnswerConfig:
     replica: str = "local"  # whose answer it is, for crash recovery
     lease: float = 15.0
     catalog_now: CatalogNow | None = None  # current prices and stock, for checking figures
+    # One answer's tools, made when it starts (the catalog's are pinned to the catalog as it is
+    # then: an answer never sees half of a feed); `tools` when not given.
+    tools_for: Callable[[Question], Awaitable[Tools | None]] | None = None
 
 
 class Answerer:
@@ -238,13 +242,18 @@ class Answerer:
             return None
 
     async def _tools(self, question: Question) -> Tools | None:
-        """This answer's tools, made for the asker's store (`question.store`, found by
-        `_asker_store`): `check_stock` without a store answers for it."""
+        """This answer's tools (`AnswerConfig.tools_for`, else `tools` made for the asker's
+        store where they take one), for the asker's store (`question.store`, found by
+        `_asker_store`): `check_stock` without a store answers for it. If they cannot be made
+        (the database out of reach), the fixed ones, so the answer still goes ahead."""
+        config = self.config
         try:
-            return await tools_for_asker(self.config.tools, question.store or None)
-        except Exception as exc:  # as in `_asker_store`: the tools as for anyone
-            log.warning("tools not made for the asker's store: %r", exc)
-            return self.config.tools
+            if config.tools_for is None:
+                return await tools_for_asker(config.tools, question.store or None)
+            return await config.tools_for(question)
+        except Exception:
+            log.warning("could not make this answer's tools; answering without", exc_info=True)
+            return config.tools
 
     async def _conversation(self, question: Question) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A

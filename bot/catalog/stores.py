@@ -2,11 +2,9 @@
 ones nearest to a code that names none.
 
 `StoreDirectory` is the small contract the `/shopmax store` command, the browser's sign-in and
-the system prompt read the stores through. `CatalogStores` keeps it over a catalog in the
+the system prompt read the stores through. `CatalogStores` keeps it over the catalog in the
 database (its stores come from the feeds: the current generation's vocabulary, so a new feed's
-stores are known at once); `CityStores` over the single-file catalog, each of its cities one
-store whose code is the city's name in capitals ("New Delhi" → `NEW-DELHI`), the same rule the
-feeds use for that file.
+stores are known at once; the single-file catalog's cities are one store each, `feed.py`).
 
 A code is what a person typed, so it is checked before it is looked up (`store_code`): letters,
 digits, `-` and `_`, at most `MAX_CODE` characters, compared in capitals. Anything else (a
@@ -81,26 +79,6 @@ def nearest(typed: str, stores: Iterable[StoreInfo], most: int = NEAREST) -> lis
         head = re.split(r"[-_]", wanted, maxsplit=1)[0]
         found += [s for s in known if head and s.code.startswith(head)]
     return list(dict.fromkeys(found))[:most]
-
-
-class CityStores:
-    """`StoreDirectory` over the single-file catalog's cities (see the module docstring)."""
-
-    def __init__(self, cities: Iterable[str]) -> None:
-        self._stores = {
-            city_code(city): StoreInfo(city_code(city), city, city) for city in sorted(cities)
-        }
-
-    async def store(self, code: str) -> StoreInfo | None:
-        return self._stores.get(code)
-
-    async def stores(self) -> Sequence[StoreInfo]:
-        return list(self._stores.values())
-
-
-def city_code(city: str) -> str:
-    """The store code of a city of the single-file catalog: "New Delhi" → "NEW-DELHI"."""
-    return re.sub(r"[^A-Z0-9]+", "-", city.strip().upper()).strip("-")[:MAX_CODE] or "STORE"
 
 
 class _StoreRow(Protocol):

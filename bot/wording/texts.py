@@ -489,6 +489,23 @@ KNOWLEDGE_SAMPLE = (
 )
 
 
+CATALOG_UNAUTHORISED = "Send the catalog token as 'Authorization: Bearer <SHOPMAX_CATALOG_TOKEN>'."
+CATALOG_NO_SUCH_FEED = "No such feed: push products, stores, stock or prices."
+CATALOG_NOT_UTF8 = "The feed is not UTF-8 text."
+
+
+def catalog_too_big(limit: int) -> str:
+    return f"The feed is larger than {limit // (1024 * 1024)} MB: split it into smaller pushes."
+
+
+CATALOG_SAMPLE = "the catalog was empty: imported the sample catalog (200 products, 6 stores)"
+
+
+def catalog_applied(source: str, lines: list[str]) -> str:
+    """One line saying what a feed changed (`lines`: `Changes.lines()`)."""
+    return f"applied {source}: " + "; ".join(lines)
+
+
 def knowledge_imported(folder: str, report: object) -> str:
     """One line saying what an import changed (`report`: an `ImportReport`)."""
     counts = {

@@ -9,12 +9,12 @@ cities are its stores (codes MUMBAI, DELHI, BENGALURU, HYDERABAD, CHENNAI, KOLKA
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+import time
 from typing import Any
 
 import pytest
 
-from bot.model.tools import ToolResult, Tools
+from bot.catalog.base import Feed, ProductRow, StockRow, StoreRow
 from bot.store.base import CHANNEL_SCOPE, PERSON_SCOPE
 from bot.wording import texts
 from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
@@ -195,51 +195,63 @@ async def test_while_the_database_is_away_the_answer_goes_out_without_a_store(
     assert await said(bot, "store delhi", channel_id=DM) == texts.STORE_UNAVAILABLE
 
 
-class ForTheAsker:
-    """Catalog tools that say which store they were made for (`ForAsker`, what the catalog's
-    toolbox keeps), then run as the bot's own."""
+# A feed with two stores in Pune and one in Mumbai (a catalog of the chain's own, imported).
+FEED = Feed(
+    products=[
+        ProductRow("SMX-MW-0001", "IFB 25L Convection", "IFB", "microwave", 12990, 15990, "1 year")
+    ],
+    stores=[
+        StoreRow("PUN-01", "FC Road", "Pune", "Shivajinagar"),
+        StoreRow("PUN-02", "Baner", "Pune"),
+        StoreRow("MUM-01", "Andheri West", "Mumbai"),
+    ],
+    stock=[
+        StockRow("SMX-MW-0001", "PUN-01", 0),
+        StockRow("SMX-MW-0001", "PUN-02", 3),
+        StockRow("SMX-MW-0001", "MUM-01", 5),
+    ],
+)
 
-    def __init__(self, tools: Tools) -> None:
-        self.tools = tools
-        self.schemas = tools.schemas
-        self.made_for: list[str | None] = []
 
-    async def for_asker(self, store: str | None) -> Tools:
-        self.made_for.append(store)
-        return self.tools
+def tool_results(model: FakeAnthropic, call: int) -> str:
+    """What the tools returned to the model in request `call`, as text."""
+    return json.dumps(
+        [
+            block
+            for message in model.calls[call].body["messages"]
+            if isinstance(message["content"], list)
+            for block in message["content"]
+            if block.get("type") == "tool_result"
+        ],
+        ensure_ascii=False,
+    )
 
-    async def run(self, name: str, args: dict[str, Any]) -> ToolResult:
-        return await self.tools.run(name, args)
 
-
-async def test_each_answers_tools_are_made_for_the_asker_store(
+async def test_check_stock_without_a_store_answers_for_the_askers_and_nearby_stores(
     make_bot: BotFactory, model: FakeAnthropic
 ) -> None:
-    """The join with the catalog: `check_stock` without a store answers for the store the
-    tools were made for, the channel's here; an asker with none gets the tools as they are."""
+    """In a channel mapped to PUN-01 (a store only the imported feed has), `check_stock` with
+    just a SKU answers for PUN-01 and names the other Pune store that has it, not Mumbai's;
+    the same call from a channel with no store answers for every store."""
     bot = await make_bot(admin_users=frozenset({USER}))
-    answerer = bot.services.answerer
-    assert answerer.config.tools is not None
-    tools = ForTheAsker(answerer.config.tools)
-    answerer.config = replace(answerer.config, tools=tools)
-    await said(bot, "store HYDERABAD")
-    model.script(
-        Script(
-            chunks=[],
-            tool_calls=[("check_stock", {"sku": "SMX-TV-0001"})],
-            stop_reason="tool_use",
-        ),
-        Script(chunks=["3 in stock."]),
-        Script(chunks=["No store."]),
+    assert bot.services.catalog is not None
+    await bot.services.catalog.replace(FEED, at=time.time())
+    assert await said(bot, "store pun-01") == texts.store_set(
+        "FC Road (PUN-01), Shivajinagar, Pune", channel=True
     )
-    await ask_in(bot, CHANNEL)
-    await ask_in(bot, "C0NOSTORE")
-    assert tools.made_for == ["HYDERABAD"]
-    [result] = [
-        block
-        for message in model.calls[1].body["messages"]
-        if isinstance(message["content"], list)
-        for block in message["content"]
-        if block.get("type") == "tool_result"
-    ]
-    assert not result.get("is_error")
+    check = ("check_stock", {"sku": "SMX-MW-0001"})
+    model.script(
+        Script(chunks=[], tool_calls=[check], stop_reason="tool_use"),
+        Script(chunks=["0 here, 3 at Baner."]),
+        Script(chunks=[], tool_calls=[check], stop_reason="tool_use"),
+        Script(chunks=["3 at Baner, 5 at Andheri West."]),
+    )
+    await ask_in(bot, CHANNEL, "is the IFB microwave in stock?")
+    assert "store code PUN-01" in system_of(model, 0)[1]["text"]
+    here = tool_results(model, 1)
+    assert 'your_store: \\"PUN-01\\"' in here  # the fields, as search-result text
+    assert 'stock: {\\"FC Road\\": 0, \\"Baner\\": 3}' in here and "MUM-01" not in here
+    assert "other_stores_in_city_with_stock: 1" in here
+    await ask_in(bot, "C0NOSTORE", "is the IFB microwave in stock?")
+    anywhere = tool_results(model, 3)
+    assert "your_store" not in anywhere and "MUM-01" in anywhere and "PUN-02" in anywhere

@@ -9,9 +9,7 @@ import pytest
 from bot.answering.prompt import asker_prompt
 from bot.catalog.stores import (
     CatalogStores,
-    CityStores,
     StoreInfo,
-    city_code,
     nearest,
     store_code,
 )
@@ -60,14 +58,6 @@ def test_a_store_code_is_checked_before_it_is_looked_up(typed: object, code: str
 )
 def test_the_nearest_known_stores(typed: str, expected: list[str]) -> None:
     assert [s.code for s in nearest(typed, CHAIN)][: len(expected) or None] == expected
-
-
-async def test_the_single_file_catalogs_cities_are_its_stores() -> None:
-    stores = CityStores(["New Delhi", "Mumbai"])
-    assert [s.code for s in await stores.stores()] == ["MUMBAI", "NEW-DELHI"]
-    assert await stores.store("NEW-DELHI") == StoreInfo("NEW-DELHI", "New Delhi", "New Delhi")
-    assert await stores.store("PUNE") is None
-    assert city_code("  Navi   Mumbai! ") == "NAVI-MUMBAI"
 
 
 def test_the_asker_prompt_names_the_store_code_and_city_on_one_line_each() -> None:

@@ -102,6 +102,9 @@ async def reply(
         return await asyncio.wait_for(_reply(text, command, team, store, directory, admins), BUDGET)
     except (StoreUnavailable, TimeoutError):
         return texts.STORE_UNAVAILABLE
+    except Exception as exc:  # the catalog's database away (it has no spool): say so
+        log.warning("/shopmax store could not be answered: %r", exc)
+        return texts.STORE_UNAVAILABLE
 
 
 async def _reply(
