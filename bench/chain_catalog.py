@@ -130,9 +130,10 @@ async def stock_update(catalog: Catalog, folder: Path) -> tuple[float, int, int]
 
 
 def rss_of(database_url: str) -> float:
-    """MB of RSS of a process that opens the catalog and answers tool calls from it."""
+    """MB of peak RSS (VmHWM, this process's own since its exec) of a process that opens the
+    catalog and answers tool calls from it."""
     code = (
-        "import asyncio, resource\n"
+        "import asyncio\n"
         "from bot.catalog import open_catalog\n"
         "from bot.catalog.now import CatalogFigures\n"
         "from bot.catalog.tools import Toolbox\n"
@@ -150,7 +151,8 @@ def rss_of(database_url: str) -> float:
         "        await figures.prices_now(skus)\n"
         "        await figures.names_now()\n"
         "    await catalog.close()\n"
-        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "    status = open('/proc/self/status').read().split('VmHWM:')[1].split()[0]\n"
+        "    print(int(status) / 1024)\n"
         "asyncio.run(main())\n"
     )
     out = subprocess.run(
