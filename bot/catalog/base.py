@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 CURRENT = 2**62  # gen_to of a row version that is still the latest
-ANALYZE_AFTER = 10_000  # rows a feed changes after which the planner's statistics are renewed
+ANALYZE_AFTER = 100_000  # rows a feed changes after which the planner's statistics are renewed
 KEEP_SECONDS = 600.0  # how long a superseded row version is kept for answers pinned before it
 MAX_QUERY_CHARS = 200  # what the search tool accepts from Claude
 MAX_TERMS = 12  # words a search matches on; the rest of a longer query is ignored
