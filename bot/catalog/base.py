@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 CURRENT = 2**62  # gen_to of a row version that is still the latest
+ANALYZE_AFTER = 100_000  # rows a feed changes after which the planner's statistics are renewed
 KEEP_SECONDS = 600.0  # how long a superseded row version is kept for answers pinned before it
 MAX_QUERY_CHARS = 200  # what the search tool accepts from Claude
 MAX_TERMS = 12  # words a search matches on; the rest of a longer query is ignored
@@ -168,6 +169,12 @@ class Changes:
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {name: vars(getattr(self, name)).copy() for name in ("products", "stores", "stock")}
+
+    def rows(self) -> int:
+        """Rows added, changed and removed in all tables."""
+        return sum(
+            t.added + t.changed + t.removed for t in (self.products, self.stores, self.stock)
+        )
 
     def lines(self) -> list[str]:
         return [f"{name}: {getattr(self, name)}" for name in ("products", "stores", "stock")]

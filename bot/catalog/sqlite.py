@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from bot.catalog.base import (
+    ANALYZE_AFTER,
     CURRENT,
     KEEP_SECONDS,
     Changes,
@@ -222,6 +223,9 @@ class SqliteCatalog:
                 raise
 
         changes = await self._write(run)
+        if changes.rows() >= ANALYZE_AFTER:  # the planner's statistics, for the new sizes
+            await self._write(lambda db: db.execute("PRAGMA analysis_limit=2000; ").fetchall())
+            await self._write(lambda db: db.execute("ANALYZE").fetchall())
         await self.prune(at=at)
         return changes
 
@@ -282,7 +286,7 @@ class SqliteView:
 
     async def search(self, query: str, filters: Filters, limit: int) -> list[Product]:
         gen, terms = self.generation, search_terms(query)
-        where, params = _filters(filters)
+        where, params = _filters(filters, await self._city_stores(filters.city))
         params["gen"], params["limit"] = gen, limit
 
         def run(db: sqlite3.Connection) -> list[Product]:
@@ -315,6 +319,12 @@ class SqliteView:
             return found
 
         return await self.catalog._read(run)
+
+    async def _city_stores(self, city: str | None) -> list[str]:
+        if city is None:
+            return []
+        stores = (await self.vocabulary()).stores
+        return sorted(c for c, s in stores.items() if s.city.lower() == city.lower())
 
     async def skus(self) -> frozenset[str]:
         gen = self.generation
@@ -429,7 +439,7 @@ def _vocabulary(db: sqlite3.Connection, gen: int) -> Vocabulary:
     return Vocabulary(tuple(categories), tuple(brands), tuple(cities), stores)
 
 
-def _filters(f: Filters) -> tuple[str, dict[str, Any]]:
+def _filters(f: Filters, city_stores: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if f.category:
@@ -450,13 +460,14 @@ def _filters(f: Filters) -> tuple[str, dict[str, Any]]:
             f"AND s.units > 0 AND {AT.format(t='s')})"
         )
         params["store"] = f.store.upper()
-    if f.city:
+    if f.city is not None:
+        # the city's stores, found in the view's vocabulary: an index lookup per store
+        marks = ",".join(f":city{n}" for n in range(len(city_stores))) or "NULL"
         clauses.append(
-            "EXISTS (SELECT 1 FROM catalog_stores t JOIN catalog_stock s ON s.store = t.code "
-            f"AND s.sku = p.sku WHERE t.city = :city COLLATE NOCASE AND {AT.format(t='t')} "
+            f"EXISTS (SELECT 1 FROM catalog_stock s WHERE s.sku = p.sku AND s.store IN ({marks}) "
             f"AND s.units > 0 AND {AT.format(t='s')})"
         )
-        params["city"] = f.city
+        params.update({f"city{n}": code for n, code in enumerate(city_stores)})
     return "".join(f" AND {c}" for c in clauses), params
 
 
