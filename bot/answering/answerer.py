@@ -251,8 +251,8 @@ class Answerer:
             if config.tools_for is None:
                 return await tools_for_asker(config.tools, question.store or None)
             return await config.tools_for(question)
-        except Exception:
-            log.warning("could not make this answer's tools; answering without", exc_info=True)
+        except Exception as exc:  # the catalog's database away: one line, no traceback
+            log.warning("could not make this answer's tools; answering without: %r", exc)
             return config.tools
 
     async def _conversation(self, question: Question) -> ModelRequest:
