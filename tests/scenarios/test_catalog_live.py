@@ -218,3 +218,26 @@ async def test_wrong_catalog_tokens_are_refused_then_limited(
     assert statuses == [401] * 10 + [429]
     status, _ = await post(url, "prices", f"sku,price,mrp\n{SONY},1,1\n", TOKEN)
     assert status == 429  # the address waits out the minute, right token or not
+
+
+async def test_shopmax_catalog_is_applied_at_start_and_the_sample_only_while_empty(
+    make_bot: BotFactory, tmp_path: Path
+) -> None:
+    """The sample fills an empty catalog; a file SHOPMAX_CATALOG names replaces it at start
+    (each city a store), and starting again with it unchanged changes nothing."""
+    first = await make_bot()
+    assert first.services.catalog is not None
+    assert len(await (await first.services.catalog.view()).skus()) == 200
+    single = tmp_path / "catalog.csv"
+    single.write_text(
+        "sku,name,brand,category,price,mrp,warranty,specs,stock_Pune,stock_Nashik\n"
+        "SMX-HP-0001,Sony WH-1000XM5,Sony,headphones,29990,34990,1 year,type=over-ear,4,0\n"
+    )
+    second = await make_bot(catalog=single)
+    assert second.services.catalog is not None
+    view = await second.services.catalog.view()
+    assert await view.skus() == {"SMX-HP-0001"}
+    assert sorted((await view.vocabulary()).stores) == ["NASHIK", "PUNE"]
+    third = await make_bot(catalog=single)
+    assert third.services.catalog is not None
+    assert (await third.services.catalog.view()).generation == view.generation
