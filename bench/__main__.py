@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import answers, budget, catalog, replicas, scheduler, simulate, store, workloads
+from bench import (
+    answers,
+    budget,
+    catalog,
+    chain_catalog,
+    replicas,
+    scheduler,
+    simulate,
+    store,
+    workloads,
+)
 from bot.settings import load_settings
 
 
@@ -47,6 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.which in ("all", "catalog"):
         print(catalog.run(), end="\n\n", flush=True)
+        print(chain_catalog.run(), end="\n\n", flush=True)
     if args.which in ("all", "budget"):
         print(budget.run(), end="\n\n", flush=True)
     if args.which in ("all", "store"):

@@ -33,8 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.accounting.metrics import Metrics
-from bot.app import answerer_for, knowledge_for, model_client, toolbox
-from bot.catalog import SAMPLE_CATALOG, Catalog, Product, load_catalog
+from bot.app import answerer_for, catalog_for, knowledge_for, model_client, toolbox
+from bot.catalog.index import Catalog
+from bot.catalog.load import SAMPLE_CATALOG, load_catalog
+from bot.catalog.product import Product
 from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel
 from bot.question import Question, Refusal, Surface
 from bot.settings import Settings
@@ -272,9 +274,10 @@ async def run_cases(
     """Every case answered `passes` times (cold, then warm) on `settings`."""
     store = await open_store(settings.database_url)
     knowledge = await knowledge_for(settings, None)
+    found = await catalog_for(settings, None)
     model = model_client(settings)
     answerer = answerer_for(
-        settings, store, model, Metrics(), tools=toolbox(settings), knowledge=knowledge
+        settings, store, model, Metrics(), tools=toolbox(settings, found), knowledge=knowledge
     )
     results: list[list[Outcome]] = []
     try:
@@ -284,6 +287,8 @@ async def run_cases(
         await model.close()
         if knowledge is not None:
             await knowledge.close()
+        if found is not None:
+            await found.close()
         await store.close()
     return results
 

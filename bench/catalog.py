@@ -12,7 +12,9 @@ import statistics
 import time
 from collections.abc import Callable
 
-from bot.catalog import SAMPLE_CATALOG, Catalog, Product, SearchFilters, load_catalog
+from bot.catalog.index import Catalog, SearchFilters
+from bot.catalog.load import SAMPLE_CATALOG, load_catalog
+from bot.catalog.product import Product
 
 QUERIES: list[tuple[str, SearchFilters]] = [
     ("", SearchFilters(category="tv", max_price=50_000, city="Mumbai")),

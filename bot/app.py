@@ -11,6 +11,7 @@ import logging
 import signal
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from typing import TextIO
@@ -26,11 +27,14 @@ from bot.accounting.health import Health
 from bot.accounting.metrics import Metrics
 from bot.answering.answerer import AnswerConfig, Answerer
 from bot.answering.gate import Gate, Limits
-from bot.answering.grounding import CatalogPrices
 from bot.answering.history import ThreadReader
 from bot.answering.prompt import system_prompt
 from bot.answering.recovery import Leases
-from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
+from bot.catalog import Catalog, Feed, open_catalog
+from bot.catalog.feed import read_any
+from bot.catalog.load import SAMPLE_CATALOG
+from bot.catalog.now import CatalogFigures
+from bot.catalog.stores import CatalogStores, StoreDirectory
 from bot.catalog.tools import Toolbox
 from bot.delivery.pacing.redis_window import RedisWindows
 from bot.delivery.pacing.scheduler import Schedulers
@@ -42,8 +46,10 @@ from bot.errors import CannotOpenStore
 from bot.knowledge import SAMPLE_KNOWLEDGE, Document, KnowledgeBase, open_knowledge, read_folder
 from bot.knowledge.cited import CitedTools
 from bot.knowledge.tool import search_tool
-from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel
+from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel, Names, NamesSource
 from bot.model.stream import Clock
+from bot.model.tools import Tools
+from bot.question import Question
 from bot.settings import Settings
 from bot.store import ResilientStore, Store, open_resilient_store, open_store
 from bot.store.opening import cannot_open
@@ -52,8 +58,10 @@ from bot.surfaces import terminal
 from bot.surfaces.http import KEEPALIVE, CappedSite, listen, metrics_app, web_app
 from bot.surfaces.slack import SlackSurface, StopPresses, bolt_app
 from bot.surfaces.slack.authorization import OneToken
+from bot.surfaces.slack.store_command import Admins
 from bot.surfaces.slack.usage_views import UsageViews
 from bot.surfaces.web.access import Access, Tries, is_loopback
+from bot.surfaces.web.catalog_feeds import CatalogFeeds
 from bot.surfaces.web.chat import Chat
 from bot.surfaces.web.dashboard import Dashboard
 from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, WEB_TEAM, Sessions
@@ -85,9 +93,11 @@ class Services:
     stops: StopPresses | None = None
     redis_windows: RedisWindows | None = None
     knowledge: KnowledgeBase | None = None
+    catalog: Catalog | None = None
     shutting_down: bool = False
     one_token: OneToken | None = None
     web_keys: dict[str, bytes] = field(default_factory=dict)  # the browser sessions' keys
+    catalog_names: NamesSource | None = None  # what the catalog calls things, for the demo
 
     async def home_team(self) -> str | None:
         """The installing workspace (the bot token's team), or None without Slack."""
@@ -119,17 +129,84 @@ class Services:
         await self.store.close()
         if self.knowledge is not None:
             await self.knowledge.close()
+        if self.catalog is not None:
+            await self.catalog.close()
         await self.model.close()
         if self.slack_client is not None and self.slack_client.session is not None:
             await self.slack_client.session.close()
 
 
-def toolbox(settings: Settings) -> Toolbox | None:
-    """The catalog tools, or None when `SHOPMAX_CATALOG_TOOLS=off`. Raises `CatalogError`
-    (listing each bad row) when the catalog file cannot be used."""
+def catalog_feed(settings: Settings) -> Feed | None:
+    """The catalog `SHOPMAX_CATALOG` names, checked (`CatalogError` lists every bad row and
+    field), or None when it is not set or the catalog tools are off."""
+    if not settings.catalog_enabled or settings.catalog is None:
+        return None
+    return read_any(settings.catalog)
+
+
+async def catalog_for(settings: Settings, feed: Feed | None) -> Catalog | None:
+    """The catalog in the store's database (None when the tools are off). With
+    `SHOPMAX_CATALOG` set, its file is applied at start (only what differs changes, so an
+    unchanged file changes nothing); otherwise, while the catalog is empty, the sample catalog
+    is imported, so the demo answers at once. Feeds (`catalog import`, `catalog update`,
+    `POST /api/catalog/...`) change it while the bot runs."""
     if not settings.catalog_enabled:
         return None
-    return Toolbox(Catalog(load_catalog(settings.catalog or SAMPLE_CATALOG)))
+    try:
+        catalog = await open_catalog(settings.database_url)
+    except Exception as exc:
+        error = cannot_open(settings.database_url, exc)
+        if error is None:
+            raise
+        raise CannotOpenStore(f"{error} (for the catalog)") from exc
+    try:
+        if feed is not None:
+            changes = await catalog.replace(feed, at=time.time())
+            log.info(texts.catalog_applied(str(settings.catalog), changes.lines()))
+        elif await catalog.generation() == 0:
+            await catalog.replace(read_any(SAMPLE_CATALOG), at=time.time())
+            log.info(texts.CATALOG_SAMPLE)
+    except BaseException:
+        await catalog.close()
+        raise
+    return catalog
+
+
+def toolbox(settings: Settings, catalog: Catalog | None) -> Toolbox | None:
+    """The catalog tools over `catalog` (None when it is off)."""
+    if catalog is None:
+        return None
+    return Toolbox(catalog, stale_hours=settings.stock_stale_hours)
+
+
+def store_directory(tools: Toolbox | None) -> StoreDirectory | None:
+    """The catalog's stores, as they are now (a feed's new stores are known at once)."""
+    return None if tools is None else CatalogStores(tools.catalog)
+
+
+def names_of(tools: Toolbox | None) -> NamesSource | None:
+    """What the catalog calls things now (categories, cities, stores), for the demo model."""
+    if tools is None:
+        return None
+    catalog = tools.catalog
+
+    async def names() -> Names:
+        known = await (await catalog.view()).vocabulary()
+        stores = {code: store.city for code, store in known.stores.items()}
+        return Names(categories=known.categories, cities=known.cities, stores=stores)
+
+    return names
+
+
+class LateNames:
+    """The demo model's `NamesSource` before the catalog is open: it is started first (the
+    settings point at it), and given the catalog's names once they can be read."""
+
+    def __init__(self) -> None:
+        self.source: NamesSource | None = None
+
+    async def __call__(self) -> Names:
+        return Names() if self.source is None else await self.source()
 
 
 def knowledge_documents(settings: Settings) -> list[Document] | None:
@@ -167,12 +244,27 @@ async def knowledge_for(
     return knowledge
 
 
-def tools_for(catalog: Toolbox | None, knowledge: KnowledgeBase | None) -> CitedTools | None:
-    """Claude's tools: the catalog's and `search_knowledge`, every result a search result it
-    can cite (None when both are off)."""
-    if catalog is None and knowledge is None:
-        return None
-    return CitedTools(catalog, [search_tool(knowledge)] if knowledge is not None else [])
+def tools_for(
+    catalog: Toolbox | None, knowledge: KnowledgeBase | None
+) -> Callable[[Question], Awaitable[Tools | None]]:
+    """Claude's tools for one answer: the catalog's (over the catalog as it is when the
+    answer starts, for the asker's store) and `search_knowledge`, every result a search
+    result it can cite (None when both are off)."""
+    found = [search_tool(knowledge)] if knowledge is not None else []
+
+    async def tools(question: Question) -> Tools | None:
+        if catalog is None and knowledge is None:
+            return None
+        answer_tools = None if catalog is None else await catalog.for_asker(asker_store(question))
+        return CitedTools(answer_tools, found)
+
+    return tools
+
+
+def asker_store(question: Question) -> str | None:
+    """The asker's store code, for `check_stock` to default to: the answering path found it
+    (the browser's sign-in, the channel's mapping or the person's own: docs/catalog.md)."""
+    return question.store or None
 
 
 def answer_config(
@@ -190,8 +282,8 @@ def answer_config(
         model=settings.model,
         max_tokens=settings.max_tokens,
         system_prompt=prompt,
-        tools=tools_for(tools, knowledge),
-        catalog_now=None if tools is None else CatalogPrices(tools.catalog),
+        tools_for=tools_for(tools, knowledge),
+        catalog_now=None if tools is None else CatalogFigures(tools.catalog),
         tool_rounds=settings.tool_rounds,
         history_tokens=settings.history_tokens,
         usd_inr=settings.usd_inr,
@@ -254,6 +346,7 @@ def answerer_for(
         replies=replies,
         threads=threads,
         clock=clock,
+        stores=store_directory(tools),
     )
 
 
@@ -264,7 +357,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         settings.require_slack()
     settings.require_web()
     settings.require_anthropic()
-    tools = toolbox(settings)  # a bad catalog stops start-up before anything is opened
+    feed = catalog_feed(settings)  # a bad catalog stops start-up before anything is opened
     documents = knowledge_documents(settings)  # and so does a bad knowledge folder
     metrics = Metrics()
     health = Health(metrics)
@@ -284,6 +377,14 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     except BaseException:
         await store.close()
         raise
+    try:
+        catalog = await catalog_for(settings, feed)
+    except BaseException:
+        await store.close()
+        if knowledge is not None:
+            await knowledge.close()
+        raise
+    tools = toolbox(settings, catalog)
     model = model_client(settings)
     redis_windows = None
     if settings.redis_url:
@@ -339,10 +440,14 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         redis_windows=redis_windows,
         web_keys=web_keys,
         knowledge=knowledge,
+        catalog=catalog,
+        catalog_names=names_of(tools),
     )
     if client is not None and slack is not None:
         views = UsageViews(store, settings.admin_users, ZoneInfo(settings.timezone))
-        surface = SlackSurface(answerer, store, slack, metrics, views)
+        admins = Admins(settings.admin_users, slack)
+        stores = answerer.stores
+        surface = SlackSurface(answerer, store, slack, metrics, views, stores, admins)
         one_token = OneToken(client)
         await one_token.start()  # auth.test once, here, not on the requests' way to an ack
         services.one_token = one_token
@@ -381,11 +486,15 @@ def http_app(services: Services) -> web.Application:
             signin=signin,
             idle_minutes=settings.web_idle_minutes,
             tries=tries,
+            stores=services.answerer.stores,
         )
     if signin == "slack":
         slack = _slack_signin(services, sessions, tries)
     if settings.dashboard_token or access.trusts_local:
         board = Dashboard(services.store, access, settings.timezone, sessions, tries=tries)
+    feeds = None
+    if settings.catalog_token and services.catalog is not None:
+        feeds = CatalogFeeds(services.catalog, settings.catalog_token, tries)
     return web_app(
         services,
         serve_slack=settings.serves_slack and not settings.socket_mode,
@@ -397,6 +506,7 @@ def http_app(services: Services) -> web.Application:
         access=access,
         signin=slack,
         tries=tries,
+        feeds=feeds,
     )
 
 
@@ -438,15 +548,21 @@ def _slack_signin(services: Services, sessions: Sessions, tries: Tries) -> Slack
 async def ask(settings: Settings, text: str, out: TextIO) -> int:
     """`shopmax-bot ask`: one question from the terminal, through the one answering path
     (the gate and the ledger included), printed as it streams."""
-    tools = toolbox(settings)
+    feed = catalog_feed(settings)
     documents = knowledge_documents(settings)
     async with AsyncExitStack() as stack:
-        settings = await model_or_demo(settings, stack, announce=False)
+        names = LateNames()
+        settings = await model_or_demo(settings, stack, announce=False, names=names)
         store = await open_store(settings.database_url)
         stack.push_async_callback(store.close)
         knowledge = await knowledge_for(settings, documents)
         if knowledge is not None:
             stack.push_async_callback(knowledge.close)
+        catalog = await catalog_for(settings, feed)
+        if catalog is not None:
+            stack.push_async_callback(catalog.close)
+        tools = toolbox(settings, catalog)
+        names.source = names_of(tools)
         model = model_client(settings)
         stack.push_async_callback(model.close)
         answerer = answerer_for(settings, store, model, Metrics(), tools=tools, knowledge=knowledge)
@@ -486,22 +602,31 @@ async def run(settings: Settings) -> None:
     sockets = listen_all(settings)
     try:
         async with AsyncExitStack() as stack:
-            settings = await model_or_demo(settings, stack)
-            await _serve(await build_services(settings), sockets)
+            names = LateNames()
+            settings = await model_or_demo(settings, stack, names=names)
+            services = await build_services(settings)
+            names.source = services.catalog_names
+            await _serve(services, sockets)
     finally:
         for sock in sockets:
             sock.close()
 
 
 async def model_or_demo(
-    settings: Settings, stack: AsyncExitStack, *, announce: bool = True
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    announce: bool = True,
+    names: NamesSource | None = None,
 ) -> Settings:
     """The settings to answer with: as they are with an Anthropic key; without one, pointed
     at the offline demo model, started on loopback for as long as `stack` lasts (and said so
-    in the log, unless the answer itself is the output: `ask`, whose demo answers say it)."""
+    in the log, unless the answer itself is the output: `ask`, whose demo answers say it),
+    reading questions against the catalog's `names`."""
     if settings.anthropic_api_key:
         return settings
     demo = await stack.enter_async_context(DemoModel.start(escalate_to=settings.escalate_to))
+    demo.names = names
     if announce:
         log.warning(texts.DEMO_STARTED)
     return replace(

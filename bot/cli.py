@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from bot import logs
 from bot.accounting.totals import GROUPS, as_csv, as_table, grouped
-from bot.app import ask, model_client, run
-from bot.catalog import CATEGORIES, CITIES, SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
+from bot.app import ask, catalog_feed, catalog_for, model_client, run, toolbox
+from bot.catalog import SAMPLE_CATALOG, load_catalog, open_catalog
 from bot.catalog.describe import describe
+from bot.catalog.feed import read_any, read_partial
 from bot.errors import CannotStart, CatalogError, KnowledgeError, SettingsError
 from bot.knowledge import open_knowledge, read_folder
 from bot.settings import Settings, load_settings
@@ -41,19 +42,38 @@ def build_parser() -> argparse.ArgumentParser:
     ask_parser = commands.add_parser("ask", help="stream one answer in the terminal")
     ask_parser.add_argument("question", help="what to ask, in quotes")
     catalog_parser = commands.add_parser(
-        "catalog", help="check a catalog file, search the catalog, describe products"
+        "catalog",
+        help="import and update the catalog, check feeds, search, describe products",
+        description="The catalog lives in the store's database (DATABASE_URL); feeds are "
+        "described in docs/catalog.md.",
     )
     catalog_commands = catalog_parser.add_subparsers(
         dest="catalog_command", required=True, metavar="CATALOG_COMMAND"
     )
     check_parser = catalog_commands.add_parser(
         "check",
-        help="validate a catalog file",
-        description="Validate a catalog file: every bad row and field is named.",
+        help="validate a full feed folder or a catalog file",
+        description="Validate a full feed (a folder) or a single-file catalog: every bad row "
+        "and field is named. Nothing is imported.",
     )
     check_parser.add_argument(
-        "file", type=Path, help="the catalog to check, .json or .csv (see docs/catalog.md)"
+        "file", type=Path, help="a feed folder, or a .json or .csv catalog (docs/catalog.md)"
     )
+    feed_import = catalog_commands.add_parser(
+        "import",
+        help="replace the catalog with a full feed",
+        description="Make the catalog in DATABASE_URL hold exactly the feed in DIR (products, "
+        "stores, stock; or a single-file catalog): checked whole first, nothing changed if any "
+        "row is bad, then applied in one transaction. Running bots see it at their next answer.",
+    )
+    feed_import.add_argument("folder", type=Path, metavar="DIR", help="the full feed's folder")
+    feed_update = catalog_commands.add_parser(
+        "update",
+        help="apply a partial feed: prices (sku,price,mrp) or stock (sku,store,units)",
+        description="Change the prices or stock figures FILE names; its header says which. "
+        "Every SKU and store must be in the catalog; a bad file changes nothing.",
+    )
+    feed_update.add_argument("file", type=Path, metavar="FILE", help="a .csv or .json file")
     describe_parser = catalog_commands.add_parser(
         "describe", help="write product descriptions (Message Batches API by default)"
     )
@@ -69,20 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search_parser = catalog_commands.add_parser(
         "search",
-        help="search the configured catalog",
-        description="Search the catalog SHOPMAX_CATALOG names (default: the sample catalog), "
-        "as Claude's search_products tool does.",
+        help="search the catalog",
+        description="Search the catalog in DATABASE_URL as Claude's search_products tool does "
+        "(the sample catalog is imported while it is empty).",
     )
     search_parser.add_argument(
         "query", nargs="?", default="", help="words to match, e.g. '55 inch oled' (default: all)"
     )
-    search_parser.add_argument("--category", choices=list(CATEGORIES), help="only this category")
+    search_parser.add_argument("--category", help="only this category, e.g. tv")
     search_parser.add_argument("--brand", help="only this brand (any case), e.g. LG")
     search_parser.add_argument("--min-price", type=int, metavar="RUPEES", help="lowest price")
     search_parser.add_argument("--max-price", type=int, metavar="RUPEES", help="highest price")
-    search_parser.add_argument(
-        "--city", choices=list(CITIES), help="only products in stock in this store city"
-    )
+    search_parser.add_argument("--city", help="only products in stock in this city")
+    search_parser.add_argument("--store", help="only products in stock in this store (code)")
     search_parser.add_argument(
         "--limit", type=int, default=10, metavar="N", help="most results (default 10)"
     )
@@ -150,7 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             serve(run(settings))
             return 0
         if args.command == "catalog":
-            return catalog_command(settings, args)
+            if args.catalog_command == "describe":
+                settings.require_anthropic()
+                return asyncio.run(describe_command(settings, args))
+            return asyncio.run(catalog_command(settings, args))
         if args.command == "web":
             asyncio.run(rotate_key(settings))
             print(texts.KEY_ROTATED)
@@ -184,29 +206,71 @@ def serve(main: Coroutine[Any, Any, None]) -> None:
         uvloop.run(main)
 
 
-def catalog_command(settings: Settings, args: argparse.Namespace) -> int:
-    """`catalog check FILE` and `catalog search ...`; prints and returns the exit status."""
-    if args.catalog_command == "describe":
-        settings.require_anthropic()
-        return asyncio.run(describe_command(settings, args))
+async def catalog_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`catalog check|import|update|search`; prints and returns the exit status (a bad feed
+    raises `CatalogError`, which names every problem: exit 2)."""
     if args.catalog_command == "check":
-        products = load_catalog(args.file)  # CatalogError lists every problem
-        cities = sorted({city for p in products for city in p.stock})
-        print(f"{args.file}: {len(products)} products, OK ({', '.join(cities) or 'no stock'})")
+        feed = read_any(args.file)
+        cities = sorted({s.city for s in feed.stores})
+        shown = ", ".join(cities[:10]) + (
+            f" and {len(cities) - 10} more" if len(cities) > 10 else ""
+        )
+        print(
+            f"{args.file}: {len(feed.products)} products, {len(feed.stores)} stores, "
+            f"{len(feed.stock)} stock figures, OK ({shown or 'no stores'})"
+        )
         return 0
-    catalog = Catalog(load_catalog(settings.catalog or SAMPLE_CATALOG))
-    filters = SearchFilters(
-        category=args.category,
-        brand=args.brand,
-        min_price=args.min_price,
-        max_price=args.max_price,
-        city=args.city,
-    )
-    found = catalog.search(args.query, filters, args.limit)
-    for product in found:
-        stock = ", ".join(f"{c} {n}" for c, n in product.stock.items() if n) or "out of stock"
-        print(f"{product.sku:<13} ₹{product.price:>9,}  {product.name}  [{stock}]")
-    if not found:
+    if args.catalog_command == "import":
+        feed = read_any(args.folder)  # checked whole before the database is opened
+        catalog = await open_catalog(settings.database_url)
+        try:
+            changes = await catalog.replace(feed, at=time.time())
+        finally:
+            await catalog.close()
+        print(texts.catalog_applied(str(args.folder), changes.lines()))
+        return 0
+    if args.catalog_command == "update":
+        partial = read_partial(args.file)
+        catalog = await open_catalog(settings.database_url)
+        try:
+            if partial.kind == "prices":
+                changes = await catalog.update_prices(partial.prices, at=time.time())
+            else:
+                changes = await catalog.update_stock(partial.stock, at=time.time())
+        finally:
+            await catalog.close()
+        print(texts.catalog_applied(str(args.file), changes.lines()))
+        return 0
+    found = await catalog_for(settings, catalog_feed(settings))
+    if found is None:
+        print("the catalog tools are off (SHOPMAX_CATALOG_TOOLS=off)")
+        return 1
+    try:
+        tools = toolbox(settings, found)
+        assert tools is not None
+        answer_tools = await tools.for_asker(None)
+        wanted = {
+            "query": args.query,
+            "category": args.category,
+            "brand": args.brand,
+            "min_price": args.min_price,
+            "max_price": args.max_price,
+            "city": args.city,
+            "store": args.store,
+            "limit": max(1, min(args.limit, 10)),
+        }
+        result = await answer_tools.run(
+            "search_products", {k: v for k, v in wanted.items() if v not in (None, "")}
+        )
+    finally:
+        await found.close()
+    if result.is_error:
+        print(result.text, file=sys.stderr)
+        return 1
+    for product in result.data["products"]:
+        held = ", ".join(product["in_stock_in"]) or "out of stock"
+        print(f"{product['sku']:<13} ₹{product['price_inr']:>9,}  {product['name']}  [{held}]")
+    if not result.data["products"]:
         print("no products match")
     return 0
 

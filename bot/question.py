@@ -45,6 +45,10 @@ class Question:
     # The asker's own workspace where Slack says it (`user_team`: in a Slack Connect channel
     # it may differ from `team`, the installing workspace the event came through); "" if unsaid.
     asker_team: str = ""
+    # The store code the question is about: the surface's (the browser's sign-in), else ""
+    # and the answering path finds the channel's or the person's own (docs/catalog.md) and
+    # puts it here for the answer's tools.
+    store: str = ""
 
     @property
     def thread_key(self) -> str:

@@ -259,6 +259,9 @@ class Settings:
     # None: the sample catalog shipped with the bot
     catalog: Path | None = setting("SHOPMAX_CATALOG", None, _catalog_path)
     catalog_enabled: bool = setting("SHOPMAX_CATALOG_TOOLS", True, _on_off)
+    # Bearer token for POST /api/catalog/... (a POS or ERP pushing feeds); None: endpoint off
+    catalog_token: str | None = setting("SHOPMAX_CATALOG_TOKEN", None, _web_token, secret=True)
+    stock_stale_hours: float = setting("SHOPMAX_STOCK_STALE_HOURS", 24.0, _positive_float)
     tool_rounds: int = setting("SHOPMAX_TOOL_ROUNDS", 4, _positive_int)
     web_token: str | None = setting("SHOPMAX_WEB_TOKEN", None, _web_token, secret=True)
     dashboard_token: str | None = setting("SHOPMAX_DASHBOARD_TOKEN", None, _web_token, secret=True)

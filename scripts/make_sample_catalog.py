@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Write the sample catalog that ships with the bot (bot/catalog/sample_catalog.json).
+"""Write the sample catalog that ships with the bot (bot/catalog/sample_catalog.json), or
+with `--chain DIR` a chain-scale full feed (16,500 products, 550 brands, 500 stores in 200
+cities: `chain_catalog.py`) for trying and benchmarking the catalog at a chain's size.
 
 Deterministic: the same file every run. About 200 products across the categories ShopMax
 sells, with prices in rupees as Indian shops list them and stock in six store cities. The
@@ -8,8 +10,10 @@ products are plausible, not real listings: they exist so the bot can be tried an
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
+import sys
 from pathlib import Path
 
 CITIES = ["Mumbai", "Delhi", "Bengaluru", "Hyderabad", "Chennai", "Kolkata"]
@@ -262,6 +266,16 @@ PREFIX = {
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chain", type=Path, metavar="DIR", help="write the chain-scale feed")
+    args = parser.parse_args()
+    if args.chain is not None:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from chain_catalog import write_chain
+
+        products, stores, stock = write_chain(args.chain)
+        print(f"wrote {products} products, {stores} stores, {stock} stock rows to {args.chain}")
+        return
     rng = random.Random(20261123)
     products = []
     for make in (tvs, acs, fridges, washers, phones, laptops, small):

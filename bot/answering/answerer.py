@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -32,7 +33,9 @@ from bot.answering.conversation import build_messages, with_thread_context
 from bot.answering.gate import Gate
 from bot.answering.grounding import Grounding
 from bot.answering.history import ThreadReader, thread_history
+from bot.answering.prompt import asker_prompt
 from bot.answering.running import Answered, Running, Stop, Streamed
+from bot.catalog.stores import StoreDirectory, StoreInfo
 from bot.catalog.tools import status_line
 from bot.delivery.replies.base import Reply, ReplyFor
 from bot.errors import ModelError, ModelInterrupted, SlackError
@@ -41,7 +44,7 @@ from bot.logs import correlation_id
 from bot.model.pricing import PRICES, ModelPrice
 from bot.model.stream import Cited, Clock, Finished, ModelRequest, TextDelta, ToolCall, ToolRan
 from bot.model.stream import stream_answer as model_stream
-from bot.model.tools import Tools
+from bot.model.tools import Tools, tools_for_asker
 from bot.model.usage import Usage
 from bot.question import Question, Refusal, RefusalKind, Surface, Turn
 from bot.store import Store
@@ -71,6 +74,9 @@ class AnswerConfig:
     replica: str = "local"  # whose answer it is, for crash recovery
     lease: float = 15.0
     catalog_now: CatalogNow | None = None  # current prices and stock, for checking figures
+    # One answer's tools, made when it starts (the catalog's are pinned to the catalog as it is
+    # then: an answer never sees half of a feed); `tools` when not given.
+    tools_for: Callable[[Question], Awaitable[Tools | None]] | None = None
 
 
 class Answerer:
@@ -87,8 +93,10 @@ class Answerer:
         replies: ReplyFor | None = None,
         threads: ThreadReader | None = None,
         clock: Clock = time.monotonic,
+        stores: StoreDirectory | None = None,
     ) -> None:
         self.config = config
+        self.stores = stores
         self.model = model
         self.store = store
         self.metrics = metrics
@@ -116,9 +124,17 @@ class Answerer:
         refusal = self._closing() or await self.gate.screen(question)
         if refusal is None:
             # The request is built before admission: its reservation is what it may cost.
-            request = await self._conversation(question)
-            config = self.config
-            reserve = round_cost(request.system, request.messages, config.tools, config.max_tokens)
+            # The asker's store and the thread's turns are read at once: two trips to the
+            # database, neither waiting on the other.
+            store, request = await asyncio.gather(
+                self._asker_store(question), self._conversation(question)
+            )
+            if store is not None:  # the store it is about, for the prompt and its tools
+                question = replace(question, store=store.code)
+                request = replace(request, asker=asker_prompt(store))
+            tools = await self._tools(question)
+            system = [request.system, request.asker]
+            reserve = round_cost(system, request.messages, tools, self.config.max_tokens)
             refusal = await self.gate.admit(question, answer_id, reserve)
         if refusal is not None:
             await self._refuse(reply, refusal)
@@ -130,7 +146,9 @@ class Answerer:
             question.user,
             question.channel,
         )
-        running = Running(answer_id, question, reply, received=self.clock(), reserved=reserve)
+        running = Running(
+            answer_id, question, reply, received=self.clock(), reserved=reserve, tools=tools
+        )
         running.grounding = Grounding(question.text)
         self._track(running)
         outcome = "error"
@@ -204,6 +222,39 @@ class Answerer:
         except Exception as exc:
             log.warning("could not record the failed answer: %r", exc)
 
+    async def _asker_store(self, question: Question) -> StoreInfo | None:
+        """The store the question is about (docs/catalog.md): the one the surface says (the
+        browser's sign-in), else the channel's mapping, else the asker's own, else none. The
+        store is what the answer is tailored to, never what it waits on: while the database
+        or the catalog cannot say, the answer goes out without one."""
+        if self.stores is None:
+            return None
+        try:
+            code = question.store
+            if not code:
+                choice = await self.store.asker_store(
+                    question.team, question.channel, question.user
+                )
+                code = "" if choice is None else choice.code
+            return await self.stores.store(code) if code else None
+        except Exception as exc:  # the answer matters more than its store
+            log.warning("answering without the asker's store: %r", exc)
+            return None
+
+    async def _tools(self, question: Question) -> Tools | None:
+        """This answer's tools (`AnswerConfig.tools_for`, else `tools` made for the asker's
+        store where they take one), for the asker's store (`question.store`, found by
+        `_asker_store`): `check_stock` without a store answers for it. If they cannot be made
+        (the database out of reach), the fixed ones, so the answer still goes ahead."""
+        config = self.config
+        try:
+            if config.tools_for is None:
+                return await tools_for_asker(config.tools, question.store or None)
+            return await config.tools_for(question)
+        except Exception as exc:  # the catalog's database away: one line, no traceback
+            log.warning("could not make this answer's tools; answering without: %r", exc)
+            return config.tools
+
     async def _conversation(self, question: Question) -> ModelRequest:
         """The thread's earlier turns and the question, trimmed to the history budget. A
         mention in a thread the bot was not part of gets that thread as context."""
@@ -232,14 +283,14 @@ class Answerer:
         reply, config = running.reply, self.config
 
         async def enough(used: Usage, params: dict[str, Any]) -> bool:
-            return await afford(self.gate, running, used, params, config.tools, config.max_tokens)
+            return await afford(self.gate, running, used, params, running.tools, config.max_tokens)
 
         stream = model_stream(
             self.model,
             request,
             self.clock,
             running.partial,
-            config.tools,
+            running.tools,
             config.tool_rounds,
             before_round=enough,
         )

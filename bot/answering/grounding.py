@@ -5,7 +5,8 @@ The stream's `ToolRan` events feed `Grounding.ran`, its `Cited` events `Groundin
 gives the markers, "[1]", put in the text after what was cited); before the answer's final
 edit, `Grounding.check` asks the catalog for the current prices and stock of every SKU
 involved and checks the text (`bot.wording.figures`). The catalog now is any object with
-`prices_now` and `names_now` (`CatalogNow`); `CatalogPrices` is today's file-backed catalog's.
+`prices_now` and `names_now` (`CatalogNow`): the bot's is the store-backed catalog's
+(`bot.catalog.now.CatalogFigures`); `CatalogPrices` is the in-memory index's (tests, bench).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.catalog import Catalog
+from bot.catalog.index import Catalog
 from bot.model.citations import Reference
 from bot.model.stream import Cited, ToolRan
 from bot.wording.figures import (
@@ -76,13 +77,13 @@ class Grounding:
             skus = set(self.facts.skus) | {f.text.upper() for f in found if f.kind == "sku"}
             try:
                 self.facts.add_now(await catalog.prices_now(sorted(skus)))
-            except Exception:
-                log.warning("could not ask the catalog for current prices", exc_info=True)
+            except Exception as exc:  # the catalog's database away: one line, no traceback
+                log.warning("could not ask the catalog for current prices: %r", exc)
         return check(text, self.facts)
 
 
 class CatalogPrices:
-    """`CatalogNow` over the catalog loaded from its file: its products as they are now."""
+    """`CatalogNow` over the in-memory index of a catalog file (tests and the bench's baseline)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog

@@ -5,8 +5,10 @@ Replace it without a code change by pointing `SHOPMAX_SYSTEM_PROMPT_FILE` at a t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from bot.catalog.stores import StoreInfo
 from bot.wording import texts
 
 SYSTEM_PROMPT = """\
@@ -30,8 +32,19 @@ CATALOG_RULES = """
 You can look up ShopMax's own catalog with the tools search_products, get_product and
 check_stock. Quote prices, MRPs, stock and warranty terms only from tool results, never from
 memory; if the catalog has nothing that fits, say so. Mention the SKU of each product you
-recommend so staff can find it in the store system.
+recommend so staff can find it in the store system. Stock changes with every sale: give each
+stock figure with the time the tool result says it is from ("4 in stock as of 14:05 today"),
+and where a figure is marked stale, say that it may be out of date.
 """
+
+ASKER_STORE = """
+The staff member asking works at {label}. Unless they name another store or city, their
+questions are about this store: check_stock without a store answers for it and the other
+ShopMax stores in {city}, so say which store each figure is for.
+"""
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
+SHOWN_CHARS = 80  # of a store's name, city or area in the prompt
 
 
 KNOWLEDGE_RULES = """
@@ -60,3 +73,20 @@ def system_prompt(
     rules += [KNOWLEDGE_RULES] if knowledge else []
     rules.append(texts.escalation(escalate_to) + "\n")
     return "\n".join([base.rstrip(), *(rule.strip("\n") for rule in rules)]) + "\n"
+
+
+def asker_prompt(store: StoreInfo | None) -> str:
+    """The asker's part of the system prompt (sent after the cached part): their store's name,
+    code and city, or nothing when no store applies. The names come from the catalog's feed,
+    so each is one short line."""
+    if store is None:
+        return ""
+    name, city, area = (_line(text) for text in (store.name, store.city, store.area))
+    where = ", ".join(part for part in (area, city) if part and part != name)
+    label = f"ShopMax {name} (store code {_line(store.code)})" + (f", {where}" if where else "")
+    return ASKER_STORE.format(label=label, city=city or "the same city").strip("\n") + "\n"
+
+
+def _line(text: str) -> str:
+    shown = " ".join(_UNPRINTABLE.sub(" ", text).split())
+    return shown if len(shown) <= SHOWN_CHARS else shown[: SHOWN_CHARS - 1] + "…"

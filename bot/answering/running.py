@@ -11,6 +11,7 @@ from bot.answering.grounding import Grounding
 from bot.delivery.replies.base import Reply
 from bot.errors import ModelError
 from bot.model.stream import Partial
+from bot.model.tools import Tools
 from bot.model.usage import AnswerStats
 from bot.question import Question
 
@@ -62,6 +63,7 @@ class Running:
     shutting_down: bool = False
     partial: Partial = field(default_factory=Partial)
     grounding: Grounding = field(default_factory=Grounding)
+    tools: Tools | None = None  # this answer's tools (made for the asker's store)
 
     @property
     def cut_short(self) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import anthropic
 
 from bot.accounting.ledger import row_for
-from bot.catalog import Product
+from bot.catalog.product import Product
 from bot.model.pricing import PRICES, ModelPrice
 from bot.model.usage import AnswerStats, usage_from
 from bot.store import Store

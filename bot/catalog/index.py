@@ -1,7 +1,9 @@
-"""Searching the catalog: SQLite full-text search (FTS5) with filters, in memory.
+"""The in-memory index of earlier versions: a catalog file's products in SQLite full-text
+search (FTS5), in memory. The bot now searches the catalog in the store (`base.py`); this stays
+as the chain benchmark's baseline and for tests that need a catalog file's products as-is.
 
-The whole catalog (a few hundred products) is indexed in an in-memory SQLite database at
-start-up. An ordinary search is one indexed query of well under a millisecond (see `bench/`),
+The whole catalog (a few hundred products) is indexed in an in-memory SQLite database. An
+ordinary search is one indexed query of well under a millisecond (see `bench/`),
 but its work grows with the words searched for, and the query is whatever the model sends (a
 2,000-word one was reported to take seconds). So a query is cut to its first `MAX_TERMS`
 distinct words, and `search` may be called from a worker thread (the Claude tool does, to keep

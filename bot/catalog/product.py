@@ -1,20 +1,10 @@
-"""A product as the catalog knows it. Prices are whole rupees."""
+"""A product as the single-file catalog of earlier versions holds it (stock by city), for the
+in-memory index kept as the benchmark's baseline. Prices are whole rupees."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-CATEGORIES = {
-    "tv": "TVs",
-    "ac": "air conditioners",
-    "refrigerator": "refrigerators",
-    "washing_machine": "washing machines",
-    "phone": "phones",
-    "laptop": "laptops",
-    "small_appliance": "small appliances",
-}
-CITIES = ("Mumbai", "Delhi", "Bengaluru", "Hyderabad", "Chennai", "Kolkata")
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,13 @@ class SlackApi:
     async def publish_home(self, user: str, view: dict[str, Any]) -> None:
         await self._call("views_publish", user_id=user, view=neutralise_blocks(view))
 
+    async def user_info(self, user: str) -> dict[str, Any]:
+        """`users.info` for one user (needs the `users:read` scope): who Slack says they are,
+        workspace admin or owner included."""
+        response = await self._call("users_info", user=user)
+        found = response.get("user")
+        return found if isinstance(found, dict) else {}
+
     async def post_ephemeral(
         self, channel: str, user: str, text: str, *, thread_ts: str | None = None
     ) -> None:

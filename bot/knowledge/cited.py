@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.model.citations import Reference, facts_of, search_result
-from bot.model.tools import Tool, ToolResult, Tools, ToolSet
+from bot.model.tools import Tool, ToolResult, Tools, ToolSet, tools_for_asker
 
 
 class CitedTools:
@@ -32,10 +32,18 @@ class CitedTools:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.catalog = catalog
+        self._knowledge = tuple(knowledge)
         self.knowledge = ToolSet(knowledge)
         self.clock = clock
         self.names = {tool.name for tool in knowledge}
         self.schemas = [*(catalog.schemas if catalog else []), *self.knowledge.schemas]
+
+    async def for_asker(self, store: str | None) -> Tools:
+        """These tools with the catalog's made for the asker's store (`ForAsker`)."""
+        catalog = await tools_for_asker(self.catalog, store)
+        if catalog is self.catalog:
+            return self
+        return CitedTools(catalog, self._knowledge, self.clock)
 
     async def run(self, name: str, args: dict[str, Any]) -> ToolResult:
         if name in self.names or self.catalog is None:

@@ -87,6 +87,9 @@ class ModelRequest:
     max_tokens: int
     system: str
     messages: Sequence[dict[str, Any]]
+    # The part of the system prompt about this asker (their store): sent after the cached
+    # prompt, so every asker shares the cache of the tools and the prompt before it.
+    asker: str = ""
 
 
 @dataclass
@@ -146,7 +149,7 @@ async def stream_answer(
         params: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.max_tokens,
-            "system": cached_system(request.system),
+            "system": cached_system(request.system, request.asker),
             "messages": messages,
         }
         if tools is not None:
@@ -314,12 +317,14 @@ def cached_tools(schemas: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*schemas[:-1], {**schemas[-1], "cache_control": {"type": "ephemeral"}}]
 
 
-def cached_system(system: str) -> list[dict[str, Any]]:
+def cached_system(system: str, asker: str = "") -> list[dict[str, Any]]:
     """The system prompt as a cacheable block: every question starts with the same prompt, so
     after the first, its tokens are read from Anthropic's cache (cheaper, and faster to the
     first token). Prompts shorter than the model's minimum cacheable length are simply not
-    cached; the request is the same."""
-    return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+    cached; the request is the same. What differs per asker (`asker`: their store) is a block
+    after the breakpoint, so it never splits the cache."""
+    blocks = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+    return [*blocks, {"type": "text", "text": asker}] if asker else blocks
 
 
 def _status_error(exc: anthropic.APIStatusError, *, text_started: bool) -> Exception:

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from jsonschema import Draft202012Validator
 
@@ -69,6 +69,23 @@ class Tools(Protocol):
     async def run(self, name: str, args: dict[str, Any]) -> ToolResult:
         """Run one call; never raises."""
         ...
+
+
+@runtime_checkable
+class ForAsker(Protocol):
+    """Tools that answer differently for the asker's store (`check_stock` without a store
+    answers for it and the other stores in its city): one set per answer."""
+
+    async def for_asker(self, store: str | None) -> Tools:
+        """These tools for an asker at the store with this code (None: no store)."""
+        ...
+
+
+async def tools_for_asker(tools: Tools | None, store: str | None) -> Tools | None:
+    """The tools one answer uses: `tools` made for the asker's store where they take one."""
+    if tools is not None and store is not None and isinstance(tools, ForAsker):
+        return await tools.for_asker(store)
+    return tools
 
 
 Handler = Callable[[dict[str, Any]], Awaitable[ToolResult]]

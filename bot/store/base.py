@@ -92,6 +92,7 @@ class WebSession:
     expires_at: float
     last_seen: float
     revoked: bool = False
+    store: str = ""  # the store code chosen at sign-in ("" none): see docs/catalog.md
 
 
 def session_values(session: WebSession) -> tuple[Any, ...]:
@@ -104,10 +105,25 @@ def session_values(session: WebSession) -> tuple[Any, ...]:
         session.expires_at,
         session.last_seen,
         session.revoked,
+        session.store,
     )
 
 
-SESSION_COLUMNS = "id, team, {user}, name, kind, expires_at, last_seen, revoked"
+SESSION_COLUMNS = "id, team, {user}, name, kind, expires_at, last_seen, revoked, store"
+
+CHANNEL_SCOPE, PERSON_SCOPE = "channel", "person"  # what a store choice is for
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    """A store code chosen for a Slack channel (by an admin) or for a person (by themselves):
+    `scope` is `channel` or `person`, `key` the channel or user id, `by` who set it."""
+
+    code: str
+    scope: str
+    key: str
+    by: str = ""
+
 
 OnStop = Callable[[str, str], Coroutine[Any, Any, None]]
 """Called with (answer_id, user) for a Stop press relayed from another replica."""
@@ -266,6 +282,22 @@ class Store(Protocol):
 
     async def end_session(self, session_id: str) -> None:
         """Revoke one session (signing out)."""
+        ...
+
+    async def choose_store(
+        self, team: str, scope: str, key: str, code: str | None, *, by: str
+    ) -> None:
+        """Set the store of a channel (`scope` `channel`) or a person (`person`) in `team` to
+        `code`, replacing an earlier choice; None removes it."""
+        ...
+
+    async def store_choice(self, team: str, scope: str, key: str) -> StoreChoice | None:
+        """The store chosen for this channel or person, or None."""
+        ...
+
+    async def asker_store(self, team: str, channel: str, user: str) -> StoreChoice | None:
+        """The store a question in `channel` from `user` is about, in one round trip: the
+        channel's when it is mapped to one, else the person's own, else None."""
         ...
 
     async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:

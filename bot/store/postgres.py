@@ -21,10 +21,13 @@ import asyncpg
 from bot.accounting.ledger import LedgerRow
 from bot.question import Question, Turn
 from bot.store.base import (
+    CHANNEL_SCOPE,
+    PERSON_SCOPE,
     QUESTION_COLUMNS,
     SESSION_COLUMNS,
     Admission,
     OnStop,
+    StoreChoice,
     Unfinished,
     WebSession,
     question_from,
@@ -231,6 +234,16 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE questions SET reserved = reserved + q_amount WHERE id = q_id;
         RETURN FOUND;
     END $$;
+    """,
+    # The store a channel is mapped to (by an admin) or a person chose, and the store a
+    # browser sign-in chose: which store a question is about (docs/catalog.md).
+    """
+    CREATE TABLE store_choices (
+        team TEXT NOT NULL, scope TEXT NOT NULL CHECK (scope IN ('channel', 'person')),
+        key TEXT NOT NULL, code TEXT NOT NULL, set_by TEXT NOT NULL,
+        set_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (team, scope, key)
+    );
+    ALTER TABLE web_sessions ADD COLUMN store TEXT NOT NULL DEFAULT '';
     """,
 )
 
@@ -586,7 +599,7 @@ class PostgresStore:
 
     async def start_session(self, session: WebSession) -> None:
         await self._pool.execute(
-            f"INSERT INTO web_sessions ({SESSIONS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            f"INSERT INTO web_sessions ({SESSIONS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
             "ON CONFLICT (id) DO NOTHING",
             *session_values(session),
         )
@@ -606,6 +619,52 @@ class PostgresStore:
 
     async def end_session(self, session_id: str) -> None:
         await self._pool.execute("UPDATE web_sessions SET revoked = true WHERE id = $1", session_id)
+
+    async def choose_store(
+        self, team: str, scope: str, key: str, code: str | None, *, by: str
+    ) -> None:
+        if code is None:
+            await self._pool.execute(
+                "DELETE FROM store_choices WHERE team = $1 AND scope = $2 AND key = $3",
+                team,
+                scope,
+                key,
+            )
+            return
+        await self._pool.execute(
+            "INSERT INTO store_choices VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (team, scope, key) DO UPDATE SET code = EXCLUDED.code, "
+            "set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at",
+            team,
+            scope,
+            key,
+            code,
+            by,
+            time.time(),
+        )
+
+    async def store_choice(self, team: str, scope: str, key: str) -> StoreChoice | None:
+        row = await self._pool.fetchrow(
+            "SELECT code, scope, key, set_by FROM store_choices "
+            "WHERE team = $1 AND scope = $2 AND key = $3",
+            team,
+            scope,
+            key,
+        )
+        return None if row is None else StoreChoice(*row)
+
+    async def asker_store(self, team: str, channel: str, user: str) -> StoreChoice | None:
+        row = await self._pool.fetchrow(
+            "SELECT code, scope, key, set_by FROM store_choices WHERE team = $1 AND "
+            "((scope = $2 AND key = $3) OR (scope = $4 AND key = $5)) "
+            "ORDER BY scope = $2 DESC LIMIT 1",
+            team,
+            CHANNEL_SCOPE,
+            channel,
+            PERSON_SCOPE,
+            user,
+        )
+        return None if row is None else StoreChoice(*row)
 
     async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
         """Delete by primary key, SKIP LOCKED: replicas pruning at once take different rows,

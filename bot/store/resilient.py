@@ -33,7 +33,7 @@ from bot.accounting.ledger import LedgerRow
 from bot.errors import StoreUnavailable
 from bot.question import Question, Turn
 from bot.store import writes
-from bot.store.base import Admission, OnStop, Store, Unfinished, WebSession
+from bot.store.base import Admission, OnStop, Store, StoreChoice, Unfinished, WebSession
 from bot.store.claims import FallbackClaims
 from bot.store.recent import Recent
 from bot.store.spool import Spool
@@ -309,6 +309,25 @@ class ResilientStore:
             await self._db(lambda store: store.touch_session(session_id, at))
         except StoreUnavailable:
             pass  # the idle time is also kept by the browser; the next use writes it
+
+    async def choose_store(
+        self, team: str, scope: str, key: str, code: str | None, *, by: str
+    ) -> None:
+        """Raises `StoreUnavailable` while the database is away: the person is told to try
+        again, rather than a choice kept here that other replicas would not see."""
+        await self._db(lambda store: store.choose_store(team, scope, key, code, by=by))
+
+    async def store_choice(self, team: str, scope: str, key: str) -> StoreChoice | None:
+        """Raises `StoreUnavailable` while the database is away (the caller says so)."""
+        return await self._db(lambda store: store.store_choice(team, scope, key))
+
+    async def asker_store(self, team: str, channel: str, user: str) -> StoreChoice | None:
+        """None while the database is away: the answer goes out without a store rather than
+        not at all."""
+        try:
+            return await self._db(lambda store: store.asker_store(team, channel, user))
+        except StoreUnavailable:
+            return None
 
     async def ping(self) -> None:
         """Raises `StoreUnavailable` while the database is away; a failing ping makes it so."""

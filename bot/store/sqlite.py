@@ -23,10 +23,13 @@ from typing import Any, TypeVar
 from bot.accounting.ledger import LedgerRow
 from bot.question import Question, Turn
 from bot.store.base import (
+    CHANNEL_SCOPE,
+    PERSON_SCOPE,
     QUESTION_COLUMNS,
     SESSION_COLUMNS,
     Admission,
     OnStop,
+    StoreChoice,
     Unfinished,
     WebSession,
     question_from,
@@ -156,6 +159,20 @@ MIGRATIONS: tuple[str, ...] = (
     # How many figures in the answer could not be checked (marked ⚠ in Slack).
     """
     ALTER TABLE ledger ADD COLUMN unverified_figures INTEGER NOT NULL DEFAULT 0;
+    """,
+    # The store a channel is mapped to (by an admin) or a person chose, and the store a
+    # browser sign-in chose: which store a question is about (docs/catalog.md).
+    """
+    CREATE TABLE store_choices (
+        team TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('channel', 'person')),
+        key TEXT NOT NULL,
+        code TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at REAL NOT NULL,
+        PRIMARY KEY (team, scope, key)
+    );
+    ALTER TABLE web_sessions ADD COLUMN store TEXT NOT NULL DEFAULT '';
     """,
 )
 
@@ -573,7 +590,7 @@ class SqliteStore:
 
     async def start_session(self, session: WebSession) -> None:
         await self._change(
-            f"INSERT OR IGNORE INTO web_sessions ({SESSIONS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR IGNORE INTO web_sessions ({SESSIONS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             session_values(session),
         )
 
@@ -581,8 +598,10 @@ class SqliteStore:
         row = await self._row(f"SELECT {SESSIONS} FROM web_sessions WHERE id = ?", (session_id,))
         if row is None:
             return None
-        session_id, team, user, name, kind, expires_at, last_seen, revoked = row
-        return WebSession(session_id, team, user, name, kind, expires_at, last_seen, bool(revoked))
+        session_id, team, user, name, kind, expires_at, last_seen, revoked, store = row
+        return WebSession(
+            session_id, team, user, name, kind, expires_at, last_seen, bool(revoked), store
+        )
 
     async def touch_session(self, session_id: str, at: float) -> None:
         await self._change(
@@ -591,6 +610,37 @@ class SqliteStore:
 
     async def end_session(self, session_id: str) -> None:
         await self._change("UPDATE web_sessions SET revoked = 1 WHERE id = ?", (session_id,))
+
+    async def choose_store(
+        self, team: str, scope: str, key: str, code: str | None, *, by: str
+    ) -> None:
+        if code is None:
+            await self._change(
+                "DELETE FROM store_choices WHERE team = ? AND scope = ? AND key = ?",
+                (team, scope, key),
+            )
+            return
+        await self._change(
+            "INSERT OR REPLACE INTO store_choices VALUES (?, ?, ?, ?, ?, ?)",
+            (team, scope, key, code, by, time.time()),
+        )
+
+    async def store_choice(self, team: str, scope: str, key: str) -> StoreChoice | None:
+        row = await self._row(
+            "SELECT code, scope, key, set_by FROM store_choices "
+            "WHERE team = ? AND scope = ? AND key = ?",
+            (team, scope, key),
+        )
+        return None if row is None else StoreChoice(*row)
+
+    async def asker_store(self, team: str, channel: str, user: str) -> StoreChoice | None:
+        row = await self._row(
+            "SELECT code, scope, key, set_by FROM store_choices WHERE team = ? AND "
+            "((scope = ? AND key = ?) OR (scope = ? AND key = ?)) "
+            "ORDER BY scope = ? DESC LIMIT 1",
+            (team, CHANNEL_SCOPE, channel, PERSON_SCOPE, user, CHANNEL_SCOPE),
+        )
+        return None if row is None else StoreChoice(*row)
 
     async def prune(self, *, claims_before: float, history_before: float, batch: int) -> int:
         """Delete up to `batch` rows of each kind past its time, in one short transaction."""

@@ -45,7 +45,7 @@ from bot.accounting.metrics import Metrics
 from bot.delivery.pacing.redis_window import RedisWindows
 from bot.errors import CannotListen, StoreUnavailable
 from bot.store import ResilientStore
-from bot.surfaces.web import assets, chat, dashboard, slack_signin
+from bot.surfaces.web import assets, catalog_feeds, chat, dashboard, slack_signin
 from bot.surfaces.web.access import Access, Tries, names_this_socket
 from bot.wording import texts
 
@@ -123,11 +123,13 @@ def web_app(
     access: Access | None = None,
     signin: slack_signin.SlackSignIn | None = None,
     tries: Tries | None = None,
+    feeds: catalog_feeds.CatalogFeeds | None = None,
 ) -> web.Application:
     """Routes: `POST /slack/events` (HTTP mode only; `signing_secret` required), `GET
     /healthz`, `GET /metrics` and `/readyz` (unless they have a port of their own), and the
-    browser chat and dashboard where they are on. `tries` counts wrong credentials per address
-    (the chat's and the dashboard's count in the same one)."""
+    browser chat and dashboard where they are on, and `POST /api/catalog/...` with `feeds`.
+    `tries` counts wrong credentials per address (the chat's, the dashboard's and the catalog
+    token's count in the same one)."""
     access = access or Access()
     app = web.Application(middlewares=[_own_host])
     app[SERVICES] = services
@@ -147,6 +149,8 @@ def web_app(
         slack_signin.add_routes(app, signin)
     if board is not None:
         dashboard.add_routes(app, board)
+    if feeds is not None:
+        catalog_feeds.add_routes(app, feeds)
     if web_chat is not None or board is not None:
         assets.add_routes(app)
     return app

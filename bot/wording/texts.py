@@ -20,6 +20,7 @@ HELP = (
     "• Mention me (`@ShopMax …`) in a channel I am in, or message me directly\n"
     "• Reply in my thread to ask a follow-up; I remember the thread\n"
     "• `/shopmax usage` shows what your answers used today and this month\n"
+    "• `/shopmax store` shows which store my answers are for; `/shopmax store CODE` sets it\n"
     "• `/shopmax help` shows this message"
 )
 
@@ -134,6 +135,74 @@ def checking_stock(sku: str, city: str | None) -> str:
 
 NOTICE_TOOL_ROUNDS = (
     "_I stopped looking things up after several tries; this answer may be incomplete._"
+)
+
+
+# ---- `/shopmax store`: which store answers are for (docs/catalog.md) -------------------------
+
+STORE_HOW = (
+    "In a direct message with me, `/shopmax store CODE` sets your own store and "
+    "`/shopmax store clear` removes it. In a channel, an admin can map the channel to a store "
+    "the same way; a channel's store comes before each person's own."
+)
+STORE_UNAVAILABLE = (
+    "I can't read or save store settings right now (the database is away). "
+    "Try again in a minute; answers still work meanwhile, without a store."
+)
+STORE_NOT_ADMIN = (
+    "Only an admin can map this channel to a store (a Slack workspace admin or owner, or "
+    "someone listed in `SHOPMAX_ADMIN_USERS`). To set your own store, send "
+    "`/shopmax store CODE` in a direct message with me."
+)
+STORE_NO_CATALOG = "The catalog is off here, so there are no stores to choose from."
+
+
+def store_shown(label: str) -> str:
+    """A store as a reply names it (its name, code and city, made inert by the caller)."""
+    return f"*{label}*"
+
+
+def store_status(channel: str | None, own: str | None, *, in_dm: bool) -> str:
+    """`/shopmax store` alone: what is set here, and how to change it."""
+    lines = []
+    if channel:
+        lines.append(f"This channel is mapped to {store_shown(channel)}: answers here are for it.")
+    elif not in_dm:
+        lines.append("This channel is not mapped to a store.")
+    lines.append(
+        f"Your own store is {store_shown(own)}." if own else "You have not set your own store."
+    )
+    return "\n".join([*lines, STORE_HOW])
+
+
+def store_set(label: str, *, channel: bool) -> str:
+    if channel:
+        return f"This channel is now mapped to {store_shown(label)}: answers here are for it."
+    return (
+        f"Your store is now {store_shown(label)}. Answers to you are for it, except in a "
+        "channel mapped to another store."
+    )
+
+
+def store_cleared(*, channel: bool) -> str:
+    if channel:
+        return "This channel is no longer mapped to a store."
+    return "Your own store is cleared: answers to you are for no store in particular."
+
+
+def store_unknown(shown: str, nearest: list[str]) -> str:
+    """A code the catalog does not know (`shown` already cut short and made inert)."""
+    hint = f" The nearest known: {', '.join(nearest)}." if nearest else ""
+    return f"There is no store with the code `{shown}`.{hint} Nothing was changed."
+
+
+def store_gone(code: str) -> str:
+    return f"{code} (no longer in the catalog: choose another)"
+
+
+STORE_BAD_CODE = (
+    "A store code is letters, digits, `-` and `_` (up to 40), such as `MUM-01`. "
+    "Nothing was changed."
 )
 
 
@@ -301,6 +370,16 @@ USAGE_UNAVAILABLE = (
 
 WEB_UNAUTHORISED = "Sign in to use the chat."
 WEB_WRONG_TOKEN = "That is not the ShopMax web token. Ask your store manager for it."
+WEB_BAD_STORE = (
+    "Type your store's code (letters, digits, - and _, such as MUM-01), or leave it empty."
+)
+
+
+def web_unknown_store(shown: str, nearest: list[str]) -> str:
+    hint = f" The nearest known: {', '.join(nearest)}." if nearest else ""
+    return f"There is no store with the code {shown}.{hint}"
+
+
 WEB_BAD_NAME = "Type your name (up to 64 characters) so your answers are counted as yours."
 WEB_BAD_JSON = 'Send JSON like {"message": "your question"}.'
 WEB_NO_MESSAGE = "The message is empty: type a question."
@@ -408,6 +487,23 @@ KNOWLEDGE_SAMPLE = (
     "the knowledge base was empty: imported the sample ShopMax knowledge base; import your own "
     "with `shopmax-bot knowledge import DIR` or set SHOPMAX_KNOWLEDGE_DIR"
 )
+
+
+CATALOG_UNAUTHORISED = "Send the catalog token as 'Authorization: Bearer <SHOPMAX_CATALOG_TOKEN>'."
+CATALOG_NO_SUCH_FEED = "No such feed: push products, stores, stock or prices."
+CATALOG_NOT_UTF8 = "The feed is not UTF-8 text."
+
+
+def catalog_too_big(limit: int) -> str:
+    return f"The feed is larger than {limit // (1024 * 1024)} MB: split it into smaller pushes."
+
+
+CATALOG_SAMPLE = "the catalog was empty: imported the sample catalog (200 products, 6 stores)"
+
+
+def catalog_applied(source: str, lines: list[str]) -> str:
+    """One line saying what a feed changed (`lines`: `Changes.lines()`)."""
+    return f"applied {source}: " + "; ".join(lines)
 
 
 def knowledge_imported(folder: str, report: object) -> str:

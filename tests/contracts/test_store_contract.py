@@ -12,7 +12,7 @@ import pytest
 
 from bot.question import Question, Surface, Turn
 from bot.store import Store, open_store
-from bot.store.base import Admission
+from bot.store.base import CHANNEL_SCOPE, PERSON_SCOPE, Admission, StoreChoice, WebSession
 from bot.store.postgres import PostgresStore
 from bot.store.retention import Retention
 from tests.conftest import BotFactory, ledger_row, payload
@@ -298,3 +298,44 @@ async def test_retention_forgets_claims_after_a_day_and_history_after_its_days(
     await store.add_turns("fresh", [Turn("user", "kept")])
     assert await retention.run_once() == 0
     assert await store.turns("fresh") == [Turn("user", "kept")]
+
+
+async def test_a_channels_store_comes_before_the_persons_own_and_both_can_go(
+    opener: Opener,
+) -> None:
+    """Which store a question is about: the channel's mapping, else the asker's own, else
+    none; a second choice replaces the first, per team; None removes it; another replica
+    sees it at once."""
+    store, other = await opener(), await opener()
+    assert await store.asker_store("T1", "C1", "U1") is None
+    await store.choose_store("T1", PERSON_SCOPE, "U1", "MUM-01", by="U1")
+    assert await other.asker_store("T1", "C1", "U1") == StoreChoice(
+        "MUM-01", PERSON_SCOPE, "U1", "U1"
+    )
+    await store.choose_store("T1", CHANNEL_SCOPE, "C1", "PUN-02", by="UADMIN")
+    await store.choose_store("T1", CHANNEL_SCOPE, "C1", "PUN-03", by="UADMIN")
+    mapped = StoreChoice("PUN-03", CHANNEL_SCOPE, "C1", "UADMIN")
+    assert await other.asker_store("T1", "C1", "U1") == mapped
+    assert await other.asker_store("T1", "C2", "U1") == StoreChoice(
+        "MUM-01", PERSON_SCOPE, "U1", "U1"
+    )
+    assert await other.asker_store("T2", "C1", "U1") is None  # another workspace's ids
+    assert await other.store_choice("T1", CHANNEL_SCOPE, "C1") == mapped
+    await store.choose_store("T1", CHANNEL_SCOPE, "C1", None, by="UADMIN")
+    assert await other.store_choice("T1", CHANNEL_SCOPE, "C1") is None
+    assert (await other.asker_store("T1", "C1", "U1")) == StoreChoice(
+        "MUM-01", PERSON_SCOPE, "U1", "U1"
+    )
+    await store.choose_store("T1", PERSON_SCOPE, "U1", None, by="U1")
+    assert await other.asker_store("T1", "C1", "U1") is None
+
+
+async def test_a_browser_session_keeps_its_store(opener: Opener) -> None:
+    store = await opener()
+    session = WebSession("s1", "T1", "U1", "Priya", "slack", time.time() + 60, time.time())
+    await store.start_session(replace(session, store="BLR-07"))
+    await store.start_session(replace(session, session_id="s2"))
+    kept = await store.web_session("s1")
+    assert kept is not None and kept.store == "BLR-07"
+    bare = await store.web_session("s2")
+    assert bare is not None and bare.store == ""

@@ -157,6 +157,8 @@ class FakeSlack:
         self._socket_connected = asyncio.Event()
         # Sign in with Slack, when a test sets it (`tests/fakes/openid_provider.FakeOpenID`).
         self.openid: Any = None
+        # users.info: the workspace admins and owners (everyone else is a member).
+        self.workspace_admins: set[str] = set()
 
     @property
     def api_url(self) -> str:
@@ -383,6 +385,17 @@ class FakeSlack:
             "team_id": TEAM,
             "user_id": BOT_USER,
             "bot_id": BOT_ID,
+        }
+
+    def _users_info(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A user as `users.info` describes one (the fields the bot reads)."""
+        user = str(payload.get("user") or "")
+        if not user.startswith("U"):
+            return {"ok": False, "error": "user_not_found"}
+        admin = user in self.workspace_admins
+        return {
+            "ok": True,
+            "user": {"id": user, "team_id": TEAM, "is_admin": admin, "is_owner": False},
         }
 
     def _apps_connections_open(self, payload: dict[str, Any]) -> dict[str, Any]:

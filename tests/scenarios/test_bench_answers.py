@@ -7,7 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.answers import CASES, run_cases
-from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
+from bot.catalog.index import Catalog
+from bot.catalog.load import SAMPLE_CATALOG, load_catalog
 from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel
 from bot.settings import Settings
 

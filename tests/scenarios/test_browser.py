@@ -460,6 +460,8 @@ async def test_a_link_is_a_link_only_when_its_text_is_its_target(
         "Reset your password (https://evil.example/a b)" in text
     )
     assert "(https://evil.example/n)" in text and "(https://evil.example/l)" in text
+
+
 async def test_a_policy_answer_shows_its_sources_as_footnotes_and_marks_show(
     browser: Any, make_bot: BotFactory
 ) -> None:
@@ -575,3 +577,32 @@ async def test_a_link_carrying_someone_elses_sign_in_signs_nobody_in(
         assert "shopmax.chat.session" not in await shopmax_storage(page)
         assert "#" not in page.url
     assert model.calls == []
+
+
+async def test_the_sign_in_form_asks_for_the_store_and_names_the_nearest(
+    browser: Any, site: tuple[str, Bot], model: FakeAnthropic
+) -> None:
+    """The store field offers the known stores; a code the catalog does not know is refused
+    with the nearest known; the chosen store is shown beside the name and reaches the model."""
+    url, _ = site
+    model.script(Script(chunks=["In stock."]))
+    page = await new_page(browser)
+    await page.goto(f"{url}/chat")
+    await page.wait_for_selector("#store", state="visible")
+    offered = await page.eval_on_selector_all("#stores option", "os => os.map(o => o.value)")
+    assert "MUMBAI" in offered and len(offered) == 6
+    await page.fill("#name", "Priya")
+    await page.fill("#token", TOKEN)
+    await page.fill("#store", "MUMBAY")
+    await page.click("#signin button")
+    await page.wait_for_selector("#signin-error:has-text('nearest known: MUMBAI')")
+    await page.fill("#store", "mumbai")
+    await page.click("#signin button")
+    await page.wait_for_selector("#ask", state="visible")
+    assert words(await page.locator("#who").text_content()) == "Priya · MUMBAI"
+    await page.fill("#message", "is the LG fridge in stock?")
+    await page.click("#send")
+    await finished(page)
+    assert "store code MUMBAI" in model.calls[0].body["system"][1]["text"]
+    # The refused sign-in's 400 is the one thing the console reports.
+    assert [p for p in page.problems if "status of 400" not in p] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,20 +14,20 @@ import anthropic
 import pytest
 
 from bot.answering.prompt import system_prompt
-from bot.app import toolbox
-from bot.catalog import SAMPLE_CATALOG, Catalog, SearchFilters, load_catalog
-from bot.catalog.tools import Toolbox
+from bot.catalog.index import Catalog, SearchFilters
+from bot.catalog.load import SAMPLE_CATALOG, load_catalog
 from bot.errors import ModelUnavailable
-from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel, Pace, tokens
+from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel, Names, Pace, tokens
 from bot.model.demo.answer import rupees
 from bot.model.stream import Finished, ModelRequest, TextDelta, ToolCall, stream_answer
 from bot.model.tools import Tools
-from bot.settings import Settings
+from tests.catalogs import sample_schemas, sample_tools
 from tests.conftest import BotFactory, payload
 from tests.fakes.slack_server import BOT_USER
+from tests.scenarios.test_store_choice import FEED
 
 CATALOG = Catalog(load_catalog(SAMPLE_CATALOG))
-SCHEMAS = Toolbox(CATALOG).schemas
+SCHEMAS = sample_schemas()
 
 
 @pytest.fixture
@@ -77,10 +78,8 @@ async def answer(
     return calls, text, finished
 
 
-def catalog_tools() -> Toolbox:
-    tools = toolbox(Settings())
-    assert tools is not None
-    return tools
+async def catalog_tools() -> Tools:
+    return await sample_tools()
 
 
 async def test_a_price_question_first_calls_search_with_what_the_question_asks(
@@ -113,7 +112,7 @@ async def test_the_answer_quotes_catalog_prices_skus_and_stock(
     """Two rounds through the real tools: the table lists the catalog's own cheapest matches,
     each with its SKU and its price written like ₹13,990, and ends with the switch hint."""
     calls, text, finished = await answer(
-        client, "Which TV under Rs 50,000 is in stock in Mumbai?", catalog_tools()
+        client, "Which TV under Rs 50,000 is in stock in Mumbai?", await catalog_tools()
     )
     expected = CATALOG.search("", SearchFilters(category="tv", max_price=50000, city="Mumbai"))
     assert [c.name for c in calls] == ["search_products"]
@@ -131,21 +130,23 @@ async def test_a_sku_question_reads_the_product_and_its_stock_by_city(
 ) -> None:
     product = CATALOG.get("SMX-TV-0002")
     assert product is not None
-    calls, text, _ = await answer(client, "price of smx-tv-0002?", catalog_tools())
+    calls, text, _ = await answer(client, "price of smx-tv-0002?", await catalog_tools())
     assert [(c.name, c.args) for c in calls] == [("get_product", {"sku": "SMX-TV-0002"})]
     assert f"**{rupees(product.price)}**" in text and f"MRP {rupees(product.mrp)}" in text
-    stock = ", ".join(
+    [line] = [line for line in text.splitlines() if line.startswith("- stock: ")]
+    assert sorted(line.removeprefix("- stock: ").split(", ")) == sorted(
         f"{count} in stock in {city}" if count else f"out of stock in {city}"
         for city, count in product.stock.items()
-    )
-    assert f"- stock: {stock}" in text
+    )  # the stores with most units first
     assert f"({rupees(product.mrp - product.price)} below MRP)" in text
 
 
 async def test_a_stock_question_checks_stock_for_the_best_matches(
     client: anthropic.AsyncAnthropic,
 ) -> None:
-    calls, text, _ = await answer(client, "Is a 1.5 ton AC available in Chennai?", catalog_tools())
+    calls, text, _ = await answer(
+        client, "Is a 1.5 ton AC available in Chennai?", await catalog_tools()
+    )
     assert [c.name for c in calls] == ["search_products", "check_stock", "check_stock"]
     assert calls[0].args == {"query": "1.5 ton", "category": "ac", "city": "Chennai"}
     for call in calls[1:]:
@@ -160,7 +161,7 @@ async def test_a_search_that_finds_nothing_is_tried_again_without_its_words(
     client: anthropic.AsyncAnthropic,
 ) -> None:
     calls, text, _ = await answer(
-        client, "fridge for my parents' flat under 30k in Delhi", catalog_tools()
+        client, "fridge for my parents' flat under 30k in Delhi", await catalog_tools()
     )
     assert [c.args for c in calls] == [
         {"query": "parents", "category": "refrigerator", "city": "Delhi", "max_price": 30000},
@@ -171,7 +172,7 @@ async def test_a_search_that_finds_nothing_is_tried_again_without_its_words(
 
 
 async def test_nothing_in_the_catalog_is_said_plainly(client: anthropic.AsyncAnthropic) -> None:
-    _, text, finished = await answer(client, "a TV under ₹1,000 in Kolkata", catalog_tools())
+    _, text, finished = await answer(client, "a TV under ₹1,000 in Kolkata", await catalog_tools())
     assert text.startswith("The ShopMax catalog has no TVs under ₹1,000 in stock in Kolkata.")
     assert "please ask your store manager" in text  # SHOPMAX_ESCALATE_TO, as Claude is told
     assert finished.stats.stop_reason == "end_turn"
@@ -202,7 +203,7 @@ async def test_when_nothing_is_found_it_says_so_and_names_whom_to_ask(question: 
 async def test_what_it_cannot_ground_it_declines_politely_without_tools(
     client: anthropic.AsyncAnthropic, tools: bool, question: str, opening: str
 ) -> None:
-    calls, text, finished = await answer(client, question, catalog_tools() if tools else None)
+    calls, text, finished = await answer(client, question, await catalog_tools() if tools else None)
     assert calls == []
     assert text.startswith(opening) and "- Which TV under 50,000 is in stock in Mumbai?" in text
     assert finished.stats.stop_reason == "end_turn"
@@ -213,7 +214,7 @@ async def test_output_tokens_are_what_it_sent_and_input_grows_with_the_request(
 ) -> None:
     """Honest counts: output is the tool call's JSON plus the text, token for token; 4,000
     more characters of question cost about 1,000 more input tokens."""
-    calls, text, finished = await answer(client, "is SMX-AC-0031 in stock?", catalog_tools())
+    calls, text, finished = await answer(client, "is SMX-AC-0031 in stock?", await catalog_tools())
     sent = sum(len(tokens(json.dumps(c.args, ensure_ascii=False))) for c in calls)
     assert finished.stats.usage.output_tokens == sent + len(tokens(text))
     assert 2.5 < len(text) / len(tokens(text)) < 6
@@ -234,7 +235,9 @@ async def test_after_the_last_tool_round_it_answers_with_what_it_has(
     client: anthropic.AsyncAnthropic,
 ) -> None:
     """With no rounds left (`tool_choice: none`) it writes instead of calling a tool."""
-    calls, text, _ = await answer(client, "which laptop under 60k?", catalog_tools(), max_rounds=0)
+    calls, text, _ = await answer(
+        client, "which laptop under 60k?", await catalog_tools(), max_rounds=0
+    )
     assert calls == [] and text.startswith("I couldn't look that up in the catalog.")
 
 
@@ -256,7 +259,7 @@ async def test_after_the_last_tool_round_it_answers_with_what_it_has(
 async def test_odd_questions_get_an_answer_not_a_crash(
     client: anthropic.AsyncAnthropic, question: str
 ) -> None:
-    _, text, finished = await answer(client, question, catalog_tools())
+    _, text, finished = await answer(client, question, await catalog_tools())
     assert text.strip() and finished.stats.stop_reason == "end_turn"
 
 
@@ -337,7 +340,7 @@ async def test_it_writes_at_its_pace() -> None:
 
 
 async def test_answers_at_the_same_time_do_not_mix(client: anthropic.AsyncAnthropic) -> None:
-    tools = catalog_tools()
+    tools = await catalog_tools()
     results = await asyncio.gather(
         answer(client, "price of SMX-TV-0002", tools),
         answer(client, "price of SMX-AC-0031", tools),
@@ -370,3 +373,145 @@ def _params(question: str) -> dict[str, Any]:
         "max_tokens": 256,
         "messages": [{"role": "user", "content": question}],
     }
+
+
+# Tool schemas as a catalog in the database gives them: no fixed list of cities or categories,
+# and a store argument (the values come from the data; see docs/catalog.md).
+FEED_SCHEMAS = [
+    {
+        "name": "search_products",
+        "description": "Search the catalog.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "query": {"type": "string"},
+                "category": {"type": "string"},
+                "city": {"type": "string"},
+                "store": {"type": "string"},
+                "max_price": {"type": "integer"},
+            },
+        },
+    },
+    {
+        "name": "check_stock",
+        "description": "Stock of one SKU.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "sku": {"type": "string"},
+                "city": {"type": "string"},
+                "store": {"type": "string"},
+            },
+            "required": ["sku"],
+        },
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "headphones under 5k in Pune?",
+            {"category": "headphones", "city": "Pune", "max_price": 5000},
+        ),
+        ("any microwave in stock at pun-02?", {"category": "microwave", "store": "PUN-02"}),
+        ("TV in Nashik under 40k", {"category": "tv", "city": "Nashik", "max_price": 40000}),
+    ],
+)
+async def test_given_the_catalogs_names_it_reads_a_feeds_own_cities_stores_and_categories(
+    demo: DemoModel, client: anthropic.AsyncAnthropic, question: str, expected: dict[str, Any]
+) -> None:
+    """The schemas list no values: the demo reads the question against the names the bot
+    gives it from the catalog (asked on each request, so a new feed is read at once)."""
+
+    async def names() -> Names:
+        return Names(
+            categories=("tv", "headphones", "microwave"),
+            cities=("Pune", "Nashik"),
+            stores={"PUN-01": "Pune", "PUN-02": "Pune", "NSK-01": "Nashik"},
+        )
+
+    demo.names = names
+    message = await client.messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=1024,
+        messages=[{"role": "user", "content": question}],
+        tools=FEED_SCHEMAS,  # type: ignore[arg-type]
+    )
+    [call] = message.content
+    assert call.type == "tool_use" and call.name == "search_products"
+    assert call.input == expected
+
+
+async def test_a_stock_question_names_the_store_it_asks_about(
+    demo: DemoModel, client: anthropic.AsyncAnthropic
+) -> None:
+    """After the search, `check_stock` for the store the question names; with none named,
+    no place at all, so the tool answers for the asker's store."""
+
+    async def names() -> Names:
+        return Names(categories=("microwave",), cities=("Pune",), stores={"PUN-02": "Pune"})
+
+    demo.names = names
+    found = json.dumps({"count": 1, "products": [{"sku": "SMX-MW-0001", "name": "IFB 25L"}]})
+    for question, place in (
+        ("is the IFB microwave available at PUN-02?", {"store": "PUN-02"}),
+        ("is the IFB microwave available?", {}),
+    ):
+        message = await client.messages.create(
+            model="claude-haiku-5-5",
+            max_tokens=1024,
+            tools=FEED_SCHEMAS,  # type: ignore[arg-type]
+            messages=[
+                {"role": "user", "content": question},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "tool_use", "id": "t1", "name": "search_products", "input": {}}
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [{"type": "tool_result", "tool_use_id": "t1", "content": found}],
+                },
+            ],
+        )
+        [call] = message.content
+        assert call.type == "tool_use" and call.name == "check_stock"
+        assert call.input == {"sku": "SMX-MW-0001", **place}
+
+
+async def test_names_it_cannot_read_leave_it_answering_from_the_schemas(
+    demo: DemoModel, client: anthropic.AsyncAnthropic
+) -> None:
+    async def broken() -> Names:
+        raise OSError("the catalog's database is away")
+
+    demo.names = broken
+    message = await client.messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=1024,
+        messages=[{"role": "user", "content": "Which TV under Rs 50,000 for a Mumbai flat?"}],
+        tools=SCHEMAS,  # type: ignore[arg-type]
+    )
+    [call] = message.content
+    assert call.type == "tool_use"
+    assert call.input == {"category": "tv", "city": "Mumbai", "max_price": 50000}
+
+
+async def test_the_whole_bot_answers_from_an_imported_feed_by_its_own_store_and_category(
+    make_bot: BotFactory, demo: DemoModel
+) -> None:
+    """A feed whose category (microwave), city (Pune) and stores exist nowhere else: the demo
+    model, given the catalog's names as the bot gives them, asks the tools for that store, and
+    the answer in Slack carries the feed's product and its stock there."""
+    bot = await make_bot(anthropic_base_url=demo.url, anthropic_api_key=DEMO_API_KEY)
+    assert bot.services.catalog is not None and bot.services.catalog_names is not None
+    await bot.services.catalog.replace(FEED, at=time.time())
+    demo.names = bot.services.catalog_names
+    question = "is the IFB microwave available at PUN-02?"
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> {question}", ts="1700090001.1"))
+    [message] = await bot.finished_answers()
+    assert "SMX-MW-0001" in message.markdown and "₹12,990" in message.markdown
+    assert "Baner" in message.markdown or "PUN-02" in message.markdown

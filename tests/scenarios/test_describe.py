@@ -11,8 +11,8 @@ from pathlib import Path
 import anthropic
 import pytest
 
-from bot.catalog import SAMPLE_CATALOG, load_catalog
 from bot.catalog.describe import describe
+from bot.catalog.load import SAMPLE_CATALOG, load_catalog
 from bot.settings import Settings
 from bot.store import Store, open_store
 from tests.conftest import run_bot

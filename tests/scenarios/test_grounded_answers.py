@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import aiohttp
 import pytest
 
 from bot.app import http_app
-from bot.knowledge.cited import CitedTools
+from bot.catalog.base import PriceRow
 from bot.knowledge.tool import RESULTS
 from tests.conftest import Bot, BotFactory, payload, run_bot
 from tests.fakes.anthropic_server import FakeAnthropic, Script
@@ -160,12 +159,12 @@ async def test_right_prices_in_every_written_form_are_not_marked_and_wrong_ones_
 async def test_a_price_changed_while_the_answer_was_written_is_marked_with_the_new_one(
     bot: Bot, model: FakeAnthropic
 ) -> None:
-    tools = bot.services.answerer.config.tools
-    assert isinstance(tools, CitedTools) and tools.catalog is not None
-    catalog = tools.catalog.catalog  # type: ignore[attr-defined]
+    catalog = bot.services.catalog
+    assert catalog is not None
+    [before] = (await (await catalog.view()).products([SONY])).values()
 
-    async def price_drop() -> None:
-        catalog.products[SONY] = replace(catalog.products[SONY], price=99_990)
+    async def price_drop() -> None:  # a price feed applied while the answer is written
+        await catalog.update_prices([PriceRow(SONY, 99_990, before.mrp)], at=time.time())
 
     answer = await sony_answer(
         bot, model, f"{SONY} is ₹1,08,790 today.", before_chunk={0: price_drop}

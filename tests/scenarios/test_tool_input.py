@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.catalog import SAMPLE_CATALOG, Catalog, load_catalog
-from bot.catalog.tools import Toolbox
-from bot.knowledge.cited import CitedTools
+from bot.catalog.sqlite import SqliteCatalog
 from tests.conftest import Bot, payload, run_bot
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.slack_server import BOT_USER, FakeSlack
@@ -146,19 +145,29 @@ async def test_a_bad_tool_call_in_the_terminal_still_prints_the_answer_and_stats
     assert result["is_error"] is True and said in result["content"]
 
 
-class HeldCatalog(Catalog):
-    """A real catalog whose searches wait (on whatever thread runs them) until released."""
+class Held:
+    """Holds the catalog's searches (on whatever thread runs them) until released."""
 
     def __init__(self) -> None:
-        super().__init__(load_catalog(SAMPLE_CATALOG))
         self.started = threading.Event()
         self.release = threading.Event()
         self.released_in_time: bool | None = None
 
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        self.started.set()
-        self.released_in_time = self.release.wait(timeout=5)
-        return super().search(*args, **kwargs)
+    def hold(self, catalog: SqliteCatalog) -> None:
+        read = catalog._read
+
+        async def held_read(work: Callable[[Any], Any]) -> Any:
+            if "search" not in getattr(work, "__qualname__", ""):
+                return await read(work)
+
+            def waiting(db: Any) -> Any:
+                self.started.set()
+                self.released_in_time = self.release.wait(timeout=5)
+                return work(db)
+
+            return await read(waiting)
+
+        catalog._read = held_read  # type: ignore[method-assign]
 
 
 async def test_a_catalog_search_leaves_the_event_loop_free_to_ack_slack(
@@ -166,10 +175,11 @@ async def test_a_catalog_search_leaves_the_event_loop_free_to_ack_slack(
 ) -> None:
     """While one answer's search runs, another Slack event is dispatched and acked: the
     search is released only after that, which can happen only if it is off the event loop."""
-    held = HeldCatalog()
-    tools = bot.services.answerer.config.tools
-    assert isinstance(tools, CitedTools) and isinstance(tools.catalog, Toolbox)
-    tools.catalog.catalog = held
+    catalog = bot.services.catalog
+    if not isinstance(catalog, SqliteCatalog):
+        pytest.skip("holds the SQLite catalog's reads")
+    held = Held()
+    held.hold(catalog)
     model.by_question["hi"] = Script(chunks=["Second answer."])
     model.script(
         Script(

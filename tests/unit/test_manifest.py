@@ -37,6 +37,7 @@ METHOD_SCOPES = {
     "chat.appendStream": {"chat:write"},
     "chat.stopStream": {"chat:write"},
     "views.publish": set(),
+    "users.info": {"users:read"},  # whether the person is a workspace admin or owner
     # A thread's earlier messages, in the public and private channels and DMs the bot answers.
     "conversations.replies": {"channels:history", "groups:history", "im:history"},
     "assistant.threads.setStatus": {"assistant:write"},

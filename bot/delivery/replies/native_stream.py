@@ -49,6 +49,7 @@ class NativeStream(SlackReply):
         self.recipient = recipient
         self.stream_ts: str | None = None
         self.streamed = 0  # characters of `text` Slack has
+        self.sending = 0  # characters of `text` Slack has once the append in flight lands
         self.then: UpdatedMessage | None = None  # where the answer continues by update
         self.unsure = False  # a start or an append may have landed without our knowing
         self.replaced = False  # text already streamed changed (a figure marked): edit it whole
@@ -79,8 +80,11 @@ class NativeStream(SlackReply):
         stops at the end and its message is edited whole (`_stop_unsure`'s way)."""
         if self.then is not None:
             self.then.revise(text)
-        elif text[: self.streamed] != self.text[: self.streamed]:
-            self.replaced = True
+        else:
+            # An append in flight counts as streamed: it lands with the old text.
+            upto = max(self.streamed, self.sending)
+            if text[:upto] != self.text[:upto]:
+                self.replaced = True
         self.text = text
 
     def status(self, line: str) -> None:
@@ -156,11 +160,14 @@ class NativeStream(SlackReply):
                 return 1
             if not delta:
                 return 0
+            self.sending = end
             try:
                 await self.slack.append_stream(self.channel, self.stream_ts, delta)
             except SlackUnavailable as exc:
                 self.unsure = exc.may_have_landed
                 raise
+            finally:
+                self.sending = 0
             self.sent(with_text=True)
             self.streamed = end
             await self.report_shown()

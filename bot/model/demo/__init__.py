@@ -6,6 +6,16 @@ with no API key and no network. See `server` for the wire, `plan` for what it do
         client = anthropic.AsyncAnthropic(base_url=demo.url, api_key=DEMO_API_KEY)
 """
 
+from bot.model.demo.names import Names, NamesSource
 from bot.model.demo.server import DEMO_API_KEY, DEMO_MODEL, INSTANT, DemoModel, Pace, tokens
 
-__all__ = ["DEMO_API_KEY", "DEMO_MODEL", "INSTANT", "DemoModel", "Pace", "tokens"]
+__all__ = [
+    "DEMO_API_KEY",
+    "DEMO_MODEL",
+    "INSTANT",
+    "DemoModel",
+    "Names",
+    "NamesSource",
+    "Pace",
+    "tokens",
+]

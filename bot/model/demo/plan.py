@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.model.citations import fields_of, search_results
+from bot.model.demo.names import Names
 from bot.model.demo.question import Wants, read_question
 
 KNOWLEDGE = "search_knowledge"
@@ -66,6 +67,7 @@ class Request:
     tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tools_allowed: bool = True
     max_tokens: int = 1024
+    names: Names = field(default_factory=Names)  # the catalog's, where the bot gives them
 
     def enum(self, tool: str, prop: str) -> list[str]:
         """The values the tool schema allows for `prop` (a category, a city)."""
@@ -76,11 +78,20 @@ class Request:
     def can_call(self, tool: str) -> bool:
         return self.tools_allowed and tool in self.tools
 
+    def takes(self, tool: str, prop: str) -> bool:
+        """Whether the tool's schema has the argument `prop` (a store, on a newer catalog)."""
+        props = self.tools.get(tool, {}).get("properties", {})
+        return isinstance(props, Mapping) and prop in props
+
     def wants(self) -> Wants:
+        names = self.names
+        cities = self.enum("search_products", "city") or self.enum("check_stock", "city")
+        stores = names.stores if self.takes("check_stock", "store") else {}
         return read_question(
             self.question,
-            self.enum("search_products", "category"),
-            self.enum("search_products", "city") or self.enum("check_stock", "city"),
+            _merged(self.enum("search_products", "category"), names.categories),
+            _merged(cities, names.cities),
+            stores,
         )
 
 
@@ -143,22 +154,33 @@ def next_step(request: Request) -> Step:
             calls.append((KNOWLEDGE, wants.knowledge_args()))
             shopping = wants.max_price or wants.min_price or wants.city
             if shopping and not wants.skus and request.can_call("search_products"):
-                calls.append(("search_products", wants.search_args()))
+                calls.append(("search_products", _search(request, wants)))
         if calls:
             return CallTools(tuple(calls))
         if wants.about_products and request.can_call("search_products"):
-            return CallTools((("search_products", wants.search_args()),))
+            return CallTools((("search_products", _search(request, wants)),))
     elif names[-1] == "search_products" and request.can_call("search_products"):
         last = done[-1]
         found = _count(last)
-        filtered = set(wants.search_args(with_query=False))
+        filtered = set(_search(request, wants, with_query=False))
         if found == 0 and "query" in last.input and filtered and names.count(names[-1]) == 1:
-            return CallTools((("search_products", wants.search_args(with_query=False)),))
+            return CallTools((("search_products", _search(request, wants, with_query=False)),))
         if found and wants.about_stock and request.can_call("check_stock"):
             skus = [p.get("sku") for p in _products(last)[:2]]
-            city = {"city": wants.city} if wants.city else {}
-            return CallTools(tuple(("check_stock", {"sku": s, **city}) for s in skus if s))
+            where = wants.where()
+            return CallTools(tuple(("check_stock", {"sku": s, **where}) for s in skus if s))
     return Write(wants, done, tools_offered=bool(request.tools))
+
+
+def _search(request: Request, wants: Wants, *, with_query: bool = True) -> dict[str, Any]:
+    """`search_products` input, with only the arguments its schema takes."""
+    args = wants.search_args(with_query=with_query)
+    return {k: v for k, v in args.items() if k != "store" or request.takes("search_products", k)}
+
+
+def _merged(listed: Sequence[str], known: Sequence[str]) -> list[str]:
+    """The schema's values, then the catalog's others (each once)."""
+    return list(dict.fromkeys([*listed, *known]))
 
 
 def _question_and_exchanges(messages: Sequence[dict[str, Any]]) -> tuple[str, tuple[Exchange, ...]]:

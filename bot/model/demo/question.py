@@ -11,7 +11,7 @@ every pattern is linear, so hostile text costs no more than ordinary text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 READ_CHARS = 2000  # a question longer than this is read from its start only
@@ -106,6 +106,7 @@ class Wants:
     query: str = ""
     category: str | None = None
     city: str | None = None
+    store: str | None = None  # a store code the question names ("in stock at MUM-01?")
     min_price: int | None = None
     max_price: int | None = None
     skus: tuple[str, ...] = ()
@@ -136,6 +137,7 @@ class Wants:
             self.skus
             or self.category
             or self.city
+            or self.store
             or self.max_price
             or self.min_price
             or self.about_stock
@@ -147,28 +149,43 @@ class Wants:
         args: dict[str, object] = {}
         if with_query and self.query:
             args["query"] = self.query
-        for name in ("category", "city", "min_price", "max_price"):
+        for name in ("category", "city", "store", "min_price", "max_price"):
             value = getattr(self, name)
             if value is not None:
                 args[name] = value
         return args
 
+    def where(self) -> dict[str, object]:
+        """`check_stock`'s place: the store named, else the city named, else none (the tool
+        then answers for the asker's store, when it has one)."""
+        if self.store:
+            return {"store": self.store}
+        return {"city": self.city} if self.city else {}
 
-def read_question(text: str, categories: Sequence[str], cities: Sequence[str]) -> Wants:
-    """Read `text` against the categories and cities the tools accept."""
+
+def read_question(
+    text: str,
+    categories: Sequence[str],
+    cities: Sequence[str],
+    stores: Mapping[str, str] | None = None,
+) -> Wants:
+    """Read `text` against the categories and cities the tools accept, and the catalog's
+    store codes (code → city) where the tools take a store."""
     lowered = " " + _spaced(text[:READ_CHARS].lower()) + " "
     low, high, spans = _budget(lowered)
     for start, end in spans:  # the budget's numbers are not search words
         lowered = lowered[:start] + " " * (end - start) + lowered[end:]
     category, category_words = _category(lowered, categories)
+    store, store_words = _store(lowered, stores or {})
     city, city_words = _city(lowered, cities)
     words = tuple(_WORDS.findall(lowered))
-    skipped = FILLER | category_words | city_words
+    skipped = FILLER | category_words | city_words | store_words
     query = [w for w in words if w not in skipped][:4]
     return Wants(
         query=" ".join(query),
         category=category,
         city=city,
+        store=store,
         min_price=low,
         max_price=high,
         skus=tuple(dict.fromkeys(s.upper() for s in _SKU.findall(text[:READ_CHARS])))[:3],
@@ -204,6 +221,17 @@ def _city(text: str, cities: Sequence[str]) -> tuple[str | None, frozenset[str]]
     for alias, city in CITY_ALIASES.items():
         if city in cities and f" {alias} " in text:
             return city, frozenset(alias.split())
+    return None, frozenset()
+
+
+def _store(text: str, stores: Mapping[str, str]) -> tuple[str | None, frozenset[str]]:
+    """A store code written as a word of the question ("at mum-01"), any case."""
+    if not stores:
+        return None, frozenset()
+    for word in text.split():
+        code = word.upper()
+        if code in stores and not code.isdigit():
+            return code, frozenset({word})
     return None, frozenset()
 
 

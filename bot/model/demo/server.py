@@ -24,13 +24,14 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
 
 from bot.model.demo.answer import Draft, write_answer
 from bot.model.demo.cache import PromptCache
+from bot.model.demo.names import Names, NamesSource
 from bot.model.demo.plan import BadRequest, CallTools, Request, next_step, read_request
 from bot.model.usage import estimate_tokens
 
@@ -77,6 +78,9 @@ class DemoModel:
         self.pace = pace
         self.escalate_to = escalate_to  # whom it tells staff to ask when nothing is found
         self.cache = PromptCache() if caching else None  # prompt caching counted, as the API
+        # The catalog's names, asked on every request (the bot sets it once its catalog is
+        # open: see `names.py`); without it the tool schemas' own values are read.
+        self.names: NamesSource | None = None
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._served = 0
@@ -105,6 +109,16 @@ class DemoModel:
         host, port = site._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
         self.url = f"http://{host}:{port}"
 
+    async def _names(self) -> Names:
+        """The catalog's names now; none when it cannot say (the schemas' values still work)."""
+        if self.names is None:
+            return Names()
+        try:
+            return await self.names()
+        except Exception as exc:  # a demo answer without the catalog's names, not a failure
+            log.warning("the demo model answers without the catalog's names: %r", exc)
+            return Names()
+
     async def close(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
@@ -117,6 +131,7 @@ class DemoModel:
             return refusal.response
         self._served += 1
         request_id = f"req_demo_{self._served:06d}"
+        request = replace(request, names=await self._names())
         cached = (
             (input_tokens, 0, 0) if self.cache is None else self.cache.usage(body, input_tokens)
         )

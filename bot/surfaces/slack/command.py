@@ -1,7 +1,8 @@
 """The `/shopmax` slash command: help, or a question answered in the channel.
 
-Subcommands: `help` (or nothing), `usage`. Text starting with `-` is an option we do not
-have and gets help; anything else is a question.
+Subcommands: `help` (or nothing), `usage`, `store` alone or with one word (`store_command.py`;
+"store timings in Pune?" is a question). Text starting with `-` is an option we do not have and
+gets help; anything else is a question.
 
 Slack needs the ack within three seconds and Bolt does not send it for commands, so `ack()`
 comes first; help rides on the ack itself as an ephemeral reply, and so does the refusal of a
@@ -16,7 +17,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.question import Question, Surface
-from bot.surfaces.slack import connect
+from bot.surfaces.slack import connect, store_command
 from bot.surfaces.slack.surface import SlackSurface
 from bot.wording import texts
 from bot.wording.inert import neutralise
@@ -36,6 +37,18 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
                 context.team_id or command.get("team_id", ""), command["user_id"]
             )
             await ack(text=report, response_type="ephemeral")
+            return
+        if store_command.is_store_command(text):
+            team = connect.home_team(context) or command.get("team_id", "")
+            said = await store_command.reply(
+                text,
+                command,
+                team,
+                store=surface.store,
+                directory=surface.stores,
+                admins=surface.admins,
+            )
+            await ack(text=said, response_type="ephemeral")
             return
         if text.startswith("-"):
             # Options are not questions: `/shopmax --reset` gets help, not an answer. The ack is

@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.answering.answerer import Answerer
+from bot.catalog.stores import MAX_CODE, StoreDirectory, nearest, store_code
 from bot.delivery.replies.base import Reply
 from bot.delivery.replies.event_stream import EventStreamReply
 from bot.errors import StoreUnavailable
@@ -60,6 +61,7 @@ class Chat:
     idle_minutes: float = 15.0
     tries: Tries = field(default_factory=Tries)  # wrong tokens (shared with the other pages)
     signins: Tries = field(default_factory=Tries)  # shared-token sign-ins, right or wrong
+    stores: StoreDirectory | None = None  # the catalog's stores, offered at sign-in
 
 
 CHAT = web.AppKey("chat", Chat)
@@ -91,6 +93,7 @@ async def config(request: web.Request) -> web.Response:
     chat = request.app[CHAT]
     signin = _signin_here(chat, request)
     demo = chat.answerer.config.model == DEMO_MODEL
+    stores = [] if signin in ("none", "slack") else await _known_stores(chat)
     return web.json_response(
         {
             "signin": signin,
@@ -98,8 +101,23 @@ async def config(request: web.Request) -> web.Response:
             "idle_minutes": chat.idle_minutes,
             "demo_note": texts.DEMO_NOTE if demo else None,
             "problems": PROBLEMS,
+            "stores": stores,
         }
     )
+
+
+MAX_LISTED = 2000  # stores offered in the sign-in form's list (a chain has about 500)
+
+
+async def _known_stores(chat: Chat) -> list[dict[str, str]]:
+    """The stores the sign-in form offers (the page shows them as text, never as markup)."""
+    if chat.stores is None:
+        return []
+    try:
+        known = await chat.stores.stores()
+    except Exception:  # the catalog cannot be read now: a code can still be typed
+        return []
+    return [{"code": s.code, "label": s.label} for s in known[:MAX_LISTED]]
 
 
 def _signin_here(chat: Chat, request: web.Request) -> str:
@@ -110,18 +128,35 @@ def _signin_here(chat: Chat, request: web.Request) -> str:
 
 @dataclass(frozen=True)
 class SignInDetails:
-    """What a typed sign-in gives. One place to add a field (a store, say): parse it in
-    `sign_in_details`, and the form in chat.html / chat-api.js `signinFields`."""
+    """What a typed sign-in gives. One place to add a field: parse it in `sign_in_details`,
+    and the form in chat.html / chat-api.js `signinFields`."""
 
     name: str
+    store: str = ""  # a store code the catalog knows, or "" for none
 
 
-def sign_in_details(body: dict[str, Any]) -> SignInDetails | str:
-    """The sign-in form's fields, or what is wrong with them."""
+async def sign_in_details(
+    body: dict[str, Any], stores: StoreDirectory | None
+) -> SignInDetails | str:
+    """The sign-in form's fields, or what is wrong with them. The store is checked against the
+    catalog: a code it does not know is refused with the nearest known ones."""
     name = person_name(body.get("name"))
     if name is None:
         return texts.WEB_BAD_NAME
-    return SignInDetails(name=name)
+    typed = body.get("store")
+    if typed is None or (isinstance(typed, str) and not typed.strip()) or stores is None:
+        return SignInDetails(name=name)
+    code = store_code(typed)
+    found = None if code is None else await stores.store(code)
+    if found is not None:
+        return SignInDetails(name=name, store=found.code)
+    shown = typed if isinstance(typed, str) else ""
+    near = nearest(shown, await stores.stores()) if person_name(shown) else []
+    if code is None and not near:
+        return texts.WEB_BAD_STORE
+    shown = " ".join(shown.split())
+    shown = shown if len(shown) <= MAX_CODE else shown[: MAX_CODE - 1] + "…"
+    return texts.web_unknown_store(shown, [f"{s.code} ({s.name})" for s in near])
 
 
 async def sign_in(request: web.Request) -> web.Response:
@@ -144,16 +179,21 @@ async def sign_in(request: web.Request) -> web.Response:
     if signin == "token" and not chat.access.chat_token_ok(body.get("token")):
         chat.tries.note(request)
         return error(401, texts.WEB_WRONG_TOKEN)
-    details = sign_in_details(body)
+    try:
+        details = await sign_in_details(body, chat.stores)
+    except Exception:  # the catalog cannot say which stores there are right now
+        details = SignInDetails(name=person_name(body.get("name")) or "")
+        if not details.name:
+            return error(400, texts.WEB_BAD_NAME)
     if isinstance(details, str):
         return error(400, details)
     try:
-        session = await chat.sessions.start_typed(details.name, signin)
+        session = await chat.sessions.start_typed(details.name, signin, details.store)
     except StoreUnavailable:
         return error(503, texts.WEB_SIGNIN_UNAVAILABLE)
     if signin == "token":
         chat.signins.note(request)
-    return web.json_response({"session": session, "name": details.name})
+    return web.json_response({"session": session, "name": details.name, "store": details.store})
 
 
 async def person(request: web.Request) -> Person | None:
@@ -197,6 +237,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
         surface=Surface.WEB,
         ts=uuid.uuid4().hex,
         thread_ts=conversation_id,
+        store=who.store,
     )
     reply = EventStreamReply(request, conversation_id)
 
@@ -225,4 +266,4 @@ async def history(request: web.Request) -> web.Response:
     except StoreUnavailable:  # the database is away: the chat still answers
         return error(503, texts.WEB_HISTORY_UNAVAILABLE)
     shown = [{"role": t.role, "text": t.text, "note": t.note} for t in turns]
-    return web.json_response({"turns": shown, "name": who.name})
+    return web.json_response({"turns": shown, "name": who.name, "store": who.store})

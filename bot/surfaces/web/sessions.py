@@ -42,7 +42,7 @@ import secrets
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.errors import StoreUnavailable
@@ -90,6 +90,7 @@ class Person:
     user: str
     name: str
     kind: str
+    store: str = ""  # the store code chosen at sign-in ("": the person's own, if any)
 
     @property
     def key(self) -> str:
@@ -162,28 +163,32 @@ class Sessions:
         self.conversations = Signer(store, CONVERSATIONS_KEY, clock, keys.get(CONVERSATIONS_KEY))
         self._touched: dict[str, float] = {}
 
-    async def start(self, team: str, user: str, name: str, kind: str) -> str:
-        """A new session for this person; the token the browser keeps."""
+    async def start(self, team: str, user: str, name: str, kind: str, store: str = "") -> str:
+        """A new session for this person (at the store with code `store`, checked by the
+        caller against the catalog); the token the browser keeps."""
         session_id = _b64(secrets.token_bytes(16))
         now = self.clock()
         expires = int(now + self.lifetime_s)
-        row = WebSession(session_id, team, user, name, kind, expires, now)
+        row = WebSession(session_id, team, user, name, kind, expires, now, store=store)
         await self.store.start_session(row)
         claims = {"s": session_id, "t": team, "u": user, "n": name, "k": kind, "e": expires}
+        claims |= {"st": store} if store else {}
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{body}.{self.signer.sign(await self.signer.key(), 'session', body)}"
 
-    async def start_typed(self, name: str, kind: str = "token") -> str:
+    async def start_typed(self, name: str, kind: str = "token", store: str = "") -> str:
         """A shared-token (or local demo) sign-in: per browser, never a Slack person."""
         sign_in = _b64(secrets.token_bytes(6))
-        return await self.start(WEB_TEAM, f"{name} ({sign_in})", name, kind)
+        return await self.start(WEB_TEAM, f"{name} ({sign_in})", name, kind, store)
 
     async def person(self, token: str) -> Person | None:
         """The person a valid, unexpired, unrevoked and recently used session is for."""
         claims = await self._claims(token)
         if claims is None:
             return None
-        person = Person(claims["s"], claims["t"], claims["u"], claims["n"], claims["k"])
+        person = Person(
+            claims["s"], claims["t"], claims["u"], claims["n"], claims["k"], claims.get("st", "")
+        )
         now = self.clock()
         try:
             row = await self.store.web_session(person.session_id)
@@ -191,6 +196,7 @@ class Sessions:
             return person  # the signature and expiry hold; the row is checked once it is back
         if row is None or row.revoked or row.expires_at < now:
             return None
+        person = replace(person, store=row.store)  # the row's, server-side, when it is read
         if now - row.last_seen > self.idle_s:
             await self.store.end_session(person.session_id)
             return None
@@ -217,6 +223,8 @@ class Sessions:
         if not isinstance(claims, dict) or any(
             not isinstance(claims.get(k), kind) for k, kind in wanted.items()
         ):
+            return None
+        if not isinstance(claims.get("st", ""), str):
             return None
         return claims if claims["e"] >= self.clock() else None
 

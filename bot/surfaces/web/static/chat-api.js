@@ -68,12 +68,26 @@ window.ShopMaxApi = (function () {
     location.assign(link.pathname + "?challenge=" + base64url(digest));
   }
 
-  /** The typed sign-in's fields. One more field (a store, say) goes here and in the form. */
+  /** The typed sign-in's fields. One more field goes here and in the form. The store is
+   * checked by the server, which names the nearest known codes for one it does not know. */
   function signinFields(form) {
     return {
       name: form.querySelector("#name").value.trim(),
       token: form.querySelector("#token").value.trim(),
+      store: form.querySelector("#store").value.trim(),
     };
+  }
+
+  /** The known stores as the store field's suggestions: text only, never markup. */
+  function offerStores(form, stores) {
+    const list = form.querySelector("#stores");
+    if (!list || list.children.length) return;
+    for (const store of stores || []) {
+      const option = document.createElement("option");
+      option.value = String(store.code);
+      option.textContent = String(store.label);
+      list.appendChild(option);
+    }
   }
 
   return {
@@ -100,7 +114,9 @@ window.ShopMaxApi = (function () {
     signedIn: () => Boolean(session),
     /** Show the fields (or the Slack button) of the way this bot signs in. */
     async prepareSignin(form) {
-      const signin = (await this.config()).signin;
+      const config = await this.config();
+      const signin = config.signin;
+      offerStores(form, config.stores);
       form.querySelector("#typed").hidden = !(signin === "token" || signin === "local");
       form.querySelector("#token").hidden = signin !== "token";
       const slack = form.querySelector("#slack");

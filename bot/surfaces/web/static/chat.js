@@ -102,7 +102,7 @@
     if (r.status === 401) return signOut();
     if (!r.ok) return;
     const body = await r.json();
-    $("who").textContent = body.name || "";
+    $("who").textContent = (body.name || "") + (body.store ? " · " + body.store : "");
     for (const t of body.turns) {
       const element = turn(t.role === "user" ? "user" : "assistant", t.text);
       if (t.role === "assistant" && t.note) lines(element, t.note);
@@ -216,7 +216,8 @@
     $("signin-error").textContent = problem;
     if (problem) return;
     $("turns").replaceChildren();
-    $("who").textContent = $("name").value.trim();
+    const store = $("store").value.trim().toUpperCase();
+    $("who").textContent = $("name").value.trim() + (store ? " · " + store : "");
     showSignin(false);
     loadHistory();
   });
