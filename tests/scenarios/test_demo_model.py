@@ -187,7 +187,7 @@ async def test_when_nothing_is_found_it_says_so_and_names_whom_to_ask(question: 
     async with DemoModel.start(pace=INSTANT, escalate_to="Priya, the floor manager") as demo:
         sdk = anthropic.AsyncAnthropic(base_url=demo.url, api_key=DEMO_API_KEY, max_retries=0)
         try:
-            calls, text, _ = await answer(sdk, question, catalog_tools())
+            calls, text, _ = await answer(sdk, question, await catalog_tools())
         finally:
             await sdk.close()
     assert calls and "please ask Priya, the floor manager." in text
