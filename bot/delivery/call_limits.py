@@ -4,8 +4,10 @@ question (`reactions.add` / `reactions.remove`). Pure: the caller passes the clo
 
 What we assume, since Slack documents `setStatus` only as "special rate limits apply":
 
-* **per channel**, about one call a second with a short burst (`STATUS_BURST` at once), the way
-  Slack paces `chat.postMessage` per channel;
+* **per channel**, about one call a second with a short burst of about four, the way Slack
+  paces `chat.postMessage` per channel. We keep under it (`STATUS_BURST` at once, then
+  `STATUS_PER_SECOND`): Slack counts calls when they arrive, and two sent a second apart can
+  arrive closer than that;
 * **per workspace**, at most `STATUS_PER_MINUTE` in any rolling minute, a guard far below
   anything a Tier 4 method allows, so a burst of questions across many channels cannot
   become a storm either.
@@ -23,8 +25,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-STATUS_BURST = 4.0
-STATUS_PER_SECOND = 1.0
+STATUS_BURST = 3.0
+STATUS_PER_SECOND = 0.9
 STATUS_PER_MINUTE = 300
 REACTIONS_PER_MINUTE = 50
 MINUTE = 60.0
