@@ -176,17 +176,20 @@ class SlackApi:
         *,
         markdown_text: str,
         recipient: tuple[str, str] | None,
+        tasks: list[Task] | None = None,
     ) -> str:
         """Start a native streaming reply in `thread_ts` and return its ts.
 
-        Outside DMs Slack requires the recipient (user, team) the stream is for.
+        Outside DMs Slack requires the recipient (user, team) the stream is for. With `tasks`
+        the text and the task updates go as `chunks`.
         """
         user, team = recipient if recipient else (None, None)
         response = await self._call(
             "chat_startStream",
             channel=channel,
             thread_ts=thread_ts,
-            markdown_text=neutralise(markdown_text) or None,
+            markdown_text=None if tasks else neutralise(markdown_text) or None,
+            chunks=_chunks(tasks, markdown_text) if tasks else None,
             recipient_user_id=user,
             recipient_team_id=team,
         )

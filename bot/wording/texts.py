@@ -107,6 +107,7 @@ LOADING_MESSAGES = (
 LOADING_REACTION = "eyes"  # where the status cannot be set: a reaction on the question instead
 # The Messages tab (Slack's agent view): prompts for store staff at the top of the bot's DM.
 MESSAGES_TAB_TITLE = "Ask ShopMax about"
+TASK_TITLE_LIMIT = 200  # characters of a lookup's title in a native stream's timeline
 ASSISTANT_GREETING = (
     "Namaste! I'm ShopMax Assistant. Ask me about products, prices, stock in our stores, "
     "warranties or customer support, and I'll check the ShopMax catalog for you."

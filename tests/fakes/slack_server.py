@@ -88,6 +88,13 @@ class Message:
         ]
 
 
+def streamed_text(payload: dict[str, Any]) -> str:
+    """The text a stream call carried: its `markdown_text`, or its `markdown_text` chunks."""
+    chunks = payload.get("chunks") or []
+    text = "".join(c.get("text", "") for c in chunks if c.get("type") == "markdown_text")
+    return str(payload.get("markdown_text") or "") + text
+
+
 def markdown_of(payload: dict[str, Any]) -> str:
     return "".join(b["text"] for b in payload.get("blocks") or [] if b["type"] == "markdown")
 
