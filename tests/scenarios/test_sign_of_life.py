@@ -110,7 +110,8 @@ async def test_many_questions_at_once_keep_to_the_status_pace_and_each_gets_a_si
     bot: Bot, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
     """Ten questions in one channel at once: the status goes up as often as Slack's per-channel
-    pace allows (never a 429), the rest get a reaction, and every sign goes once answered."""
+    pace allows (never a 429), the rest get a reaction (how many of each depends on how fast
+    the questions arrive), and every sign goes once answered."""
     asked = [f"1700030100.{n:06d}" for n in range(1, 11)]
 
     async def every_question_has_a_sign() -> None:
@@ -135,7 +136,8 @@ async def test_many_questions_at_once_keep_to_the_status_pace_and_each_gets_a_si
     by_status = {c.payload["thread_ts"] for c in slack.calls_to(STATUS) if c.payload["status"]}
     by_reaction = {c.payload["timestamp"] for c in slack.calls_to("reactions.add")}
     assert by_status | by_reaction == set(asked)
-    assert by_status and by_reaction, "some of each: the pace allows a burst, not ten"
+    assert by_status.isdisjoint(by_reaction), "one sign each"
+    assert by_status, "the first to open finds the channel's pace unspent"
 
 
 async def test_a_429_on_the_status_is_obeyed_with_a_reaction_not_retried(
@@ -160,3 +162,33 @@ async def test_a_slash_command_answer_is_its_own_sign_of_life(
     await bot.command("store hours?")
     await bot.finished_answers()
     assert slack.calls_to(STATUS) == [] and slack.calls_to("reactions.add") == []
+
+
+async def test_a_hostile_tool_argument_cannot_ping_from_the_loading_state(
+    bot: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """The model chose the tool's arguments: its status line in the loading state (and in a
+    stream's task title) is made inert like every other text."""
+    query = "<!here> <@U0BOSS> [TVs](https://evil.example)"
+
+    def tool_line(call: Call) -> bool:
+        lines = call.payload.get("loading_messages")
+        return bool(lines) and lines != list(texts.LOADING_MESSAGES)
+
+    async def tool_line_shown() -> None:
+        await slack.wait_for(lambda: any(tool_line(c) for c in statuses(slack)))
+
+    model.script(
+        Script(
+            chunks=[], tool_calls=[("search_products", {"query": query})], stop_reason="tool_use"
+        ),
+        Script(chunks=["Nothing found."], before_chunk={0: tool_line_shown}),
+    )
+    await bot.event(ask(text="tvs?"))
+    await bot.finished_answers()
+    await slack.wait_for(lambda: not slack.statuses)
+    shown = " ".join(
+        line for c in statuses(slack) for line in c.payload.get("loading_messages") or []
+    )
+    assert "Looking up" in shown
+    assert "<!here>" not in shown and "<@U0BOSS>" not in shown and "](" not in shown
