@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
 import anthropic
@@ -36,7 +36,6 @@ from bot.catalog.load import SAMPLE_CATALOG
 from bot.catalog.now import CatalogFigures
 from bot.catalog.stores import CatalogStores, StoreDirectory
 from bot.catalog.tools import Toolbox
-from bot.delivery.pacing.redis_window import RedisWindows
 from bot.delivery.pacing.scheduler import Schedulers
 from bot.delivery.replies.base import ReplyFor
 from bot.delivery.replies.slack import SlackReplies
@@ -67,6 +66,9 @@ from bot.surfaces.web.dashboard import Dashboard
 from bot.surfaces.web.sessions import CONVERSATIONS_KEY, SESSIONS_KEY, WEB_TEAM, Sessions
 from bot.surfaces.web.slack_signin import SlackSignIn
 from bot.wording import texts
+
+if TYPE_CHECKING:
+    from bot.delivery.pacing.redis_window import RedisWindows
 
 log = logging.getLogger(__name__)
 
@@ -388,6 +390,9 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
     model = model_client(settings)
     redis_windows = None
     if settings.redis_url:
+        # Imported only where Redis is configured (its client is ~7 MB of memory).
+        from bot.delivery.pacing.redis_window import RedisWindows
+
         redis_windows = RedisWindows(settings.redis_url, settings.replica_id, clock=clock)
     schedulers = Schedulers(
         per_minute={

@@ -17,6 +17,7 @@ for one conversation or message. A post carries its question's id in message met
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -175,36 +176,99 @@ class SlackApi:
         *,
         markdown_text: str,
         recipient: tuple[str, str] | None,
+        tasks: list[Task] | None = None,
     ) -> str:
         """Start a native streaming reply in `thread_ts` and return its ts.
 
-        Outside DMs Slack requires the recipient (user, team) the stream is for.
+        Outside DMs Slack requires the recipient (user, team) the stream is for. With `tasks`
+        the text and the task updates go as `chunks`.
         """
         user, team = recipient if recipient else (None, None)
         response = await self._call(
             "chat_startStream",
             channel=channel,
             thread_ts=thread_ts,
-            markdown_text=neutralise(markdown_text) or None,
+            markdown_text=None if tasks else neutralise(markdown_text) or None,
+            chunks=_chunks(tasks, markdown_text) if tasks else None,
             recipient_user_id=user,
             recipient_team_id=team,
         )
         return str(response["ts"])
 
-    async def append_stream(self, channel: str, ts: str, markdown_text: str) -> None:
+    async def append_stream(
+        self, channel: str, ts: str, markdown_text: str, *, tasks: list[Task] | None = None
+    ) -> None:
+        """Append text, or (with `tasks`) task updates and then the text, as `chunks`."""
+        if not tasks:
+            await self._call(
+                "chat_appendStream", channel=channel, ts=ts, markdown_text=neutralise(markdown_text)
+            )
+            return
         await self._call(
-            "chat_appendStream", channel=channel, ts=ts, markdown_text=neutralise(markdown_text)
+            "chat_appendStream", channel=channel, ts=ts, chunks=_chunks(tasks, markdown_text)
         )
 
     async def stop_stream(
-        self, channel: str, ts: str, *, markdown_text: str = "", blocks: list[Any] | None = None
+        self,
+        channel: str,
+        ts: str,
+        *,
+        markdown_text: str = "",
+        blocks: list[Any] | None = None,
+        tasks: list[Task] | None = None,
     ) -> None:
+        """Stop a stream: its last text, task updates and the blocks under it (footer,
+        sources, buttons)."""
         await self._call(
             "chat_stopStream",
             channel=channel,
             ts=ts,
-            markdown_text=neutralise(markdown_text) or None,
+            markdown_text=None if tasks else neutralise(markdown_text) or None,
+            chunks=_chunks(tasks, markdown_text) if tasks else None,
             blocks=neutralise_blocks(blocks) or None,
+        )
+
+    async def set_thread_status(
+        self, channel: str, thread_ts: str, status: str, loading: tuple[str, ...] = ()
+    ) -> None:
+        """Slack's loading state in a thread (`status` "" clears it). It needs only
+        `chat:write` and works in channel threads as well as assistant threads; a refusal
+        here is about this optional call, not the bot, so it does not mark Slack as refusing
+        the bot."""
+        await self._call(
+            "assistant_threads_setStatus",
+            optional=True,
+            channel_id=channel,
+            thread_ts=thread_ts,
+            status=neutralise(status),
+            loading_messages=[neutralise(line) for line in loading] or None,
+        )
+
+    async def add_reaction(self, channel: str, ts: str, name: str) -> None:
+        await self._call("reactions_add", optional=True, channel=channel, timestamp=ts, name=name)
+
+    async def remove_reaction(self, channel: str, ts: str, name: str) -> None:
+        await self._call(
+            "reactions_remove", optional=True, channel=channel, timestamp=ts, name=name
+        )
+
+    async def suggest_prompts(
+        self,
+        channel: str,
+        prompts: list[tuple[str, str]],
+        *,
+        title: str,
+        thread_ts: str | None = None,
+    ) -> None:
+        """Suggested prompts: in an assistant thread (`thread_ts`), or at the top of the
+        Messages tab (Slack's agent view: no thread)."""
+        await self._call(
+            "assistant_threads_setSuggestedPrompts",
+            optional=True,
+            channel_id=channel,
+            thread_ts=thread_ts,
+            title=neutralise(title),
+            prompts=[{"title": neutralise(t), "message": neutralise(m)} for t, m in prompts],
         )
 
     async def thread(self, channel: str, thread_ts: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -281,9 +345,11 @@ class SlackApi:
                 code=f"http_{response.status_code}",
             )
 
-    async def _call(self, method: str, **kwargs: Any) -> Any:
+    async def _call(self, method: str, *, optional: bool = False, **kwargs: Any) -> Any:
+        """Call `method` (`chat_postMessage`); an `optional` call Slack refuses (a missing
+        scope, a feature not enabled) says nothing about the bot's token."""
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        name = method.replace("_", ".", 1)
+        name = method.replace("_", ".")  # assistant_threads_setStatus: Slack's own name
         if self.metrics is not None:
             self.metrics.slack_calls.labels(name).inc()
         try:
@@ -295,15 +361,17 @@ class SlackApi:
         else:
             self._reached()
             return response
-        self._failed(name, error)
+        self._failed(name, error, optional=optional)
         raise error from error.__cause__
 
     def _reached(self) -> None:
         if self.health is not None and self.health.ok(SLACK):
             log.warning("Slack answers again")
 
-    def _failed(self, name: str, error: Exception) -> None:
-        if isinstance(error, SlackUnavailable | SlackRefused):
+    def _failed(self, name: str, error: Exception, *, optional: bool = False) -> None:
+        if isinstance(error, SlackUnavailable) or (
+            isinstance(error, SlackRefused) and not optional
+        ):
             fatal = isinstance(error, SlackRefused)
             if self.health is not None and self.health.failed(SLACK, error.code, fatal=fatal):
                 if fatal:
@@ -318,6 +386,26 @@ class SlackApi:
             self.metrics.slack_throttled.labels(name).inc()
         else:
             self.metrics.errors.labels(f"slack_{getattr(error, 'code', 'error')}").inc()
+
+
+@dataclass(frozen=True)
+class Task:
+    """One step shown in a native stream's timeline: a lookup and how it is going."""
+
+    id: str
+    title: str
+    status: str  # "in_progress", "complete" or "error"
+
+
+def _chunks(tasks: list[Task], markdown_text: str) -> list[dict[str, Any]]:
+    """`chat.appendStream` / `chat.stopStream` chunks: the task updates, then the text."""
+    chunks: list[dict[str, Any]] = [
+        {"type": "task_update", "id": t.id, "title": neutralise(t.title), "status": t.status}
+        for t in tasks
+    ]
+    if markdown_text:
+        chunks.append({"type": "markdown_text", "text": neutralise(markdown_text)})
+    return chunks
 
 
 def _answer_mark(message: dict[str, Any]) -> tuple[str, int] | None:

@@ -14,11 +14,12 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING
 
 from bot.accounting.health import Health
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,15 @@ class FallbackClaims:
     ) -> None:
         self.health = health
         self.clock = clock
-        self._redis = None
+        self._redis: aioredis.Redis | None = None
+        self._redis_errors: tuple[type[BaseException], ...] = (OSError,)
         if redis_url:
+            # Imported only where Redis is configured: the client library is about 7 MB of
+            # memory a process without Redis does not need.
+            import redis.asyncio as aioredis
+            from redis.exceptions import RedisError
+
+            self._redis_errors = (RedisError, OSError)
             self._redis = aioredis.Redis.from_url(
                 redis_url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT
             )
@@ -56,7 +64,7 @@ class FallbackClaims:
         if self._redis is not None:
             try:
                 claimed = await self._redis.set(PREFIX + key, b"1", nx=True, ex=TTL)
-            except (RedisError, OSError) as exc:
+            except self._redis_errors as exc:
                 self._redis_failed(exc)
             else:
                 if self.health is not None:

@@ -30,7 +30,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -42,12 +42,14 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.accounting.health import Health, State
 from bot.accounting.metrics import Metrics
-from bot.delivery.pacing.redis_window import RedisWindows
 from bot.errors import CannotListen, StoreUnavailable
 from bot.store import ResilientStore
 from bot.surfaces.web import assets, catalog_feeds, chat, dashboard, slack_signin
 from bot.surfaces.web.access import Access, Tries, names_this_socket
 from bot.wording import texts
+
+if TYPE_CHECKING:
+    from bot.delivery.pacing.redis_window import RedisWindows
 
 log = logging.getLogger(__name__)
 

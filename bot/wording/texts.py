@@ -97,6 +97,18 @@ BAD_LABEL = "👎"
 THANKS_GOOD = "Thanks! Glad that helped."
 THANKS_BAD = "Thanks for telling us. We use this to make the assistant better."
 ASSISTANT_STATUS = "is thinking…"
+# Slack's loading state in the thread while an answer starts (`assistant.threads.setStatus`):
+# the status beside the bot's name, and the lines Slack rotates through under it (at most 10).
+LOADING_STATUS = "is looking into it…"
+LOADING_MESSAGES = (
+    "Reading your question…",
+    "Checking the ShopMax catalog…",
+    "Looking at prices and stock…",
+)
+LOADING_REACTION = "eyes"  # where the status cannot be set: a reaction on the question instead
+# The Messages tab (Slack's agent view): prompts for store staff at the top of the bot's DM.
+MESSAGES_TAB_TITLE = "Ask ShopMax about"
+TASK_TITLE_LIMIT = 200  # characters of a lookup's title in a native stream's timeline
 ASSISTANT_GREETING = (
     "Namaste! I'm ShopMax Assistant. Ask me about products, prices, stock in our stores, "
     "warranties or customer support, and I'll check the ShopMax catalog for you."
@@ -122,6 +134,17 @@ STOP_REASON_NOTICES = {
 
 def stopped_by(user: str) -> str:
     return Mentioning(f":black_square_for_stop: Stopped by <@{user}>.", [user])
+
+
+def plain_status(line: str) -> str:
+    """A status line as plain text (Slack's loading state and a stream's task titles show no
+    formatting): "_:mag: Looking up TVs…_" -> "Looking up TVs…"."""
+    plain = line.strip()
+    if len(plain) >= 2 and plain[0] == plain[-1] == "_":
+        plain = plain[1:-1]
+    if plain.startswith(":") and ": " in plain[1:]:
+        plain = plain[plain.index(": ", 1) + 2 :]
+    return plain.strip()
 
 
 def looking_up(what: str) -> str:

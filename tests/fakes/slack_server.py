@@ -5,12 +5,18 @@ token, answering `{"ok": true, ...}` or `{"ok": false, "error": "..."}` with HTT
 with `Retry-After` beyond Slack's rate limits where a test sets them: a method's calls in a
 rolling minute for the workspace (`per_minute`; one token, so one workspace), and
 `chat.postMessage` per channel, about one a second with short bursts (`posts_per_channel`, a
-token bucket). It enforces Slack's size limits (`msg_too_long`, `invalid_blocks`,
-`msg_blocks_too_long`) so a test fails the way real Slack would. `POST /response/<id>` plays a
+token bucket), and `assistant.threads.setStatus` per channel the same way (`status_per_channel`,
+on by default: what the bot assumes of Slack's "special" limit; a test may tighten it). It
+enforces Slack's size limits (`msg_too_long`, `invalid_blocks`, `msg_blocks_too_long`) so a
+test fails the way real Slack would. `POST /response/<id>` plays a
 slash command's `response_url`.
 
 Tests read `messages` (what a person would see) and `calls` (what was sent, in order, with
-when each request arrived and when it was answered).
+when each request arrived and when it was answered); `statuses` (channel, thread) -> the
+loading state shown now, `reactions` the reactions on messages, and `prompts` the suggested
+prompts set per (channel, thread or None for the Messages tab). Streams are checked the way
+Slack checks them: `chunks` of known types only (`task_update` with an id, a title and a known
+status), blocks of known types (`invalid_chunks`, `invalid_blocks`).
 
 Outages are played on the wire: `outage("503")` answers every call 503 `service_unavailable`,
 `outage("reset")` drops every connection without an answer, `outage("refuse")` stops
@@ -56,6 +62,7 @@ class Message:
     streaming: bool = False
     times: list[float] = field(default_factory=list)  # when Slack accepted each version
     metadata: dict[str, Any] | None = None  # event_type and event_payload, as posted
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)  # a stream's task timeline
 
     @property
     def latest(self) -> dict[str, Any]:
@@ -79,6 +86,13 @@ class Message:
             if block["type"] == "context"
             for element in block["elements"]
         ]
+
+
+def streamed_text(payload: dict[str, Any]) -> str:
+    """The text a stream call carried: its `markdown_text`, or its `markdown_text` chunks."""
+    chunks = payload.get("chunks") or []
+    text = "".join(c.get("text", "") for c in chunks if c.get("type") == "markdown_text")
+    return str(payload.get("markdown_text") or "") + text
 
 
 def markdown_of(payload: dict[str, Any]) -> str:
@@ -135,6 +149,13 @@ class FakeSlack:
         # (burst, per second) of chat.postMessage in each channel, enforced with 429s
         self.posts_per_channel: tuple[float, float] | None = None
         self._post_buckets: dict[str, Bucket] = {}
+        # (burst, per second) of assistant.threads.setStatus in each channel, enforced with 429s
+        self.status_per_channel: tuple[float, float] | None = (4, 1)
+        self._status_buckets: dict[str, Bucket] = {}
+        self.statuses: dict[tuple[str, str], str] = {}  # (channel, thread) -> status shown
+        self.no_status: set[str] = set()  # channels where setStatus is refused (not_allowed)
+        self.reactions: dict[tuple[str, str], set[str]] = {}  # (channel, ts) -> names
+        self.prompts: dict[tuple[str, str | None], dict[str, Any]] = {}
         self.latency = 0.0
         self.throttle_next: dict[str, int] = {}  # method -> how many next calls get a 429
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # earlier messages
@@ -338,6 +359,12 @@ class FakeSlack:
             wait = bucket.take(time.monotonic())
             if wait > 0:
                 return max(1, math.ceil(wait))
+        if method == "assistant.threads.setStatus" and self.status_per_channel is not None:
+            channel = str(payload.get("channel_id", ""))
+            bucket = self._status_buckets.setdefault(channel, Bucket(*self.status_per_channel))
+            wait = bucket.take(time.monotonic())
+            if wait > 0:
+                return max(1, math.ceil(wait))
         limit = self.per_minute.get(method)
         if limit is None:
             return 0
@@ -464,9 +491,12 @@ class FakeSlack:
             payload.get("recipient_user_id") and payload.get("recipient_team_id")
         ):
             return {"ok": False, "error": "invalid_arguments"}
+        problem = _chunk_problem(payload.get("chunks"), payload.get("markdown_text"), empty=True)
+        if problem:
+            return {"ok": False, "error": problem}
         ts = self._next_ts(channel, payload["thread_ts"])
-        text = payload.get("markdown_text") or ""
         message = Message(channel, ts, payload["thread_ts"], streaming=True)
+        text = self._take_chunks(message, payload)
         self._add_version(message, text, [])
         self.messages.append(message)
         return {"ok": True, "channel": channel, "ts": ts}
@@ -480,8 +510,11 @@ class FakeSlack:
             message.streaming = False
         if not message.streaming:
             return {"ok": False, "error": "message_not_in_streaming_state"}
-        text = payload.get("markdown_text") or ""
-        if not text or len(text) > 12_000:
+        problem = _chunk_problem(payload.get("chunks"), payload.get("markdown_text"), empty=False)
+        if problem:
+            return {"ok": False, "error": problem}
+        text = self._take_chunks(message, payload)
+        if len(text) > 12_000:
             return {"ok": False, "error": "invalid_arguments"}
         self._add_version(message, message.markdown + text, [])
         return {"ok": True, "channel": message.channel, "ts": message.ts}
@@ -492,10 +525,26 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         if not message.streaming:
             return {"ok": False, "error": "message_not_in_streaming_state"}
+        problem = _chunk_problem(
+            payload.get("chunks"), payload.get("markdown_text"), empty=True
+        ) or _block_problem(payload.get("blocks"))
+        if problem:
+            return {"ok": False, "error": problem}
         message.streaming = False
-        text = message.markdown + (payload.get("markdown_text") or "")
+        text = message.markdown + self._take_chunks(message, payload)
         self._add_version(message, text, list(payload.get("blocks") or []))
         return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _take_chunks(self, message: Message, payload: dict[str, Any]) -> str:
+        """A stream call's text (its `markdown_text`, or its markdown chunks); its task
+        updates go to the message's timeline."""
+        text = payload.get("markdown_text") or ""
+        for chunk in payload.get("chunks") or []:
+            if chunk["type"] == "markdown_text":
+                text += chunk["text"]
+            elif chunk["type"] == "task_update":
+                message.tasks[chunk["id"]] = {**message.tasks.get(chunk["id"], {}), **chunk}
+        return str(text)
 
     def _add_version(self, message: Message, markdown: str, extra: list[dict[str, Any]]) -> None:
         """What a streamed message shows: its text so far as markdown, then any stop blocks."""
@@ -504,12 +553,62 @@ class FakeSlack:
         message.times.append(time.monotonic())
 
     def _assistant_threads_setStatus(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Slack's loading state in a thread (channel threads too, with `chat:write`);
+        `status` "" clears it."""
+        channel, thread_ts = payload.get("channel_id"), payload.get("thread_ts")
+        status, loading = payload.get("status"), payload.get("loading_messages")
+        if not channel or not thread_ts or not isinstance(status, str):
+            return {"ok": False, "error": "invalid_arguments"}
+        if channel in self.no_status:
+            return {"ok": False, "error": "not_allowed"}
+        if _micros(str(thread_ts)) is None:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        if loading is not None and not (
+            isinstance(loading, list)
+            and 0 < len(loading) <= 10
+            and all(isinstance(line, str) and line for line in loading)
+        ):
+            return {"ok": False, "error": "invalid_arguments"}
+        if status:
+            self.statuses[(channel, thread_ts)] = status
+        else:
+            self.statuses.pop((channel, thread_ts), None)
         return {"ok": True}
 
     def _assistant_threads_setTitle(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
 
     def _assistant_threads_setSuggestedPrompts(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Up to four prompts, each a title and a message; `thread_ts` optional (the
+        Messages tab has no thread)."""
+        channel, prompts = payload.get("channel_id"), payload.get("prompts")
+        if not channel or not isinstance(prompts, list) or not 0 < len(prompts) <= 4:
+            return {"ok": False, "error": "invalid_arguments"}
+        for prompt in prompts:
+            if not (
+                isinstance(prompt, dict)
+                and set(prompt) == {"title", "message"}
+                and all(isinstance(v, str) and v for v in prompt.values())
+            ):
+                return {"ok": False, "error": "invalid_arguments"}
+        self.prompts[(channel, payload.get("thread_ts"))] = payload
+        return {"ok": True}
+
+    def _reactions_add(self, payload: dict[str, Any]) -> dict[str, Any]:
+        key = (str(payload.get("channel", "")), str(payload.get("timestamp", "")))
+        name = payload.get("name")
+        if not all(key) or not name:
+            return {"ok": False, "error": "invalid_arguments"}
+        if name in self.reactions.get(key, set()):
+            return {"ok": False, "error": "already_reacted"}
+        self.reactions.setdefault(key, set()).add(str(name))
+        return {"ok": True}
+
+    def _reactions_remove(self, payload: dict[str, Any]) -> dict[str, Any]:
+        key = (str(payload.get("channel", "")), str(payload.get("timestamp", "")))
+        if payload.get("name") not in self.reactions.get(key, set()):
+            return {"ok": False, "error": "no_reaction"}
+        self.reactions[key].discard(str(payload["name"]))
         return {"ok": True}
 
     def _views_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -623,6 +722,59 @@ def _too_big(payload: dict[str, Any]) -> str | None:
         if block.get("type") == "section" and len(block.get("text", {}).get("text", "")) > 3_000:
             return "invalid_blocks"
     return None
+
+
+CHUNK_FIELDS = {
+    "markdown_text": ({"type", "text"}, {"type", "text"}),
+    "task_update": (
+        {"type", "id", "title", "status"},
+        {"type", "id", "title", "status", "details", "output", "sources"},
+    ),
+    "plan_update": ({"type", "title"}, {"type", "title"}),
+    "blocks": ({"type", "blocks"}, {"type", "blocks"}),
+}
+TASK_STATUSES = {"pending", "in_progress", "complete", "error"}
+BLOCK_TYPES = {"markdown", "section", "context", "actions", "divider", "header", "rich_text"}
+
+
+def _chunk_problem(chunks: Any, markdown_text: Any, *, empty: bool) -> str | None:
+    """What Slack would say of a stream call's `chunks` (None: fine). A call carries
+    `markdown_text` or `chunks`, not both; an append must carry one of them."""
+    if chunks is None:
+        return None if empty or markdown_text else "invalid_arguments"
+    if markdown_text:
+        return "invalid_arguments"
+    if not isinstance(chunks, list) or not chunks:
+        return "invalid_chunks"
+    for chunk in chunks:
+        if not isinstance(chunk, dict) or chunk.get("type") not in CHUNK_FIELDS:
+            return "invalid_chunks"
+        required, allowed = CHUNK_FIELDS[chunk["type"]]
+        if not required <= set(chunk) <= allowed:
+            return "invalid_chunks"
+        if chunk["type"] == "markdown_text" and not (
+            isinstance(chunk["text"], str) and chunk["text"]
+        ):
+            return "invalid_chunks"
+        if chunk["type"] == "task_update" and not (
+            isinstance(chunk["id"], str)
+            and chunk["id"]
+            and isinstance(chunk["title"], str)
+            and 0 < len(chunk["title"]) <= 256
+            and chunk["status"] in TASK_STATUSES
+        ):
+            return "invalid_chunks"
+    return None
+
+
+def _block_problem(blocks: Any) -> str | None:
+    if blocks is None:
+        return None
+    if not isinstance(blocks, list) or len(blocks) > 50:
+        return "invalid_blocks"
+    if any(not isinstance(b, dict) or b.get("type") not in BLOCK_TYPES for b in blocks):
+        return "invalid_blocks"
+    return _too_big({"blocks": blocks})
 
 
 def _texts(block: dict[str, Any]) -> list[str]:

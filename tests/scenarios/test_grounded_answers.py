@@ -20,7 +20,7 @@ from bot.knowledge.tool import RESULTS
 from tests.conftest import Bot, BotFactory, payload, run_bot
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.serve import serve
-from tests.fakes.slack_server import BOT_USER, FakeSlack
+from tests.fakes.slack_server import BOT_USER, FakeSlack, streamed_text
 
 SONY = "SMX-TV-0005"  # Sony Bravia 7 65" in the sample catalog: ₹1,08,790, MRP ₹1,14,490
 FACT = "TVs, air conditioners, refrigerators and washing machines: exchange only, within 10 days"
@@ -241,7 +241,7 @@ async def test_a_mark_in_streamed_text_is_shown_natively_by_one_edit_of_the_stre
     async def streamed() -> None:  # the wrong figures are in Slack before the answer ends
         def sent() -> bool:
             calls = slack.calls_to("chat.startStream") + slack.calls_to("chat.appendStream")
-            return any("₹9,999" in (c.payload.get("markdown_text") or "") for c in calls)
+            return any("₹9,999" in streamed_text(c.payload) for c in calls)
 
         await slack.wait_for(sent)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.wording.markdown import WORD_JOINER
 from tests.conftest import CHANNEL, USER, Bot, BotFactory, payload
 from tests.fakes.anthropic_server import FakeAnthropic, Script
-from tests.fakes.slack_server import BOT_USER, TEAM, FakeSlack
+from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack
+from tests.scenarios.test_grounded_answers import SOURCES, cited_answer
 
 ROOT = "1700005000.000100"
 
@@ -130,3 +133,67 @@ async def test_slash_command_answers_use_chat_update_even_when_native(
     [answer] = await native.finished_answers()
     assert answer.markdown == "Top-level answer."
     assert "chat.startStream" not in methods(slack)
+
+
+async def test_lookups_are_task_updates_and_the_stop_carries_footer_sources_and_buttons(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """A tool's progress is a `task_update` chunk in the stream's timeline (its status line as
+    the title, in progress, then complete once it returned), never text; `chat.stopStream`'s
+    blocks carry the sources, the footer and the feedback buttons."""
+    answer_script = await cited_answer(native, model)
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> tv return window?", ts=ROOT))
+    [answer] = await native.finished_answers()
+    streamed = [
+        c for c in slack.calls if c.method.startswith("chat.") and c.method.endswith("Stream")
+    ]
+    tasks = [
+        (chunk["id"], chunk["status"], chunk["title"])
+        for call in streamed
+        for chunk in call.payload.get("chunks") or []
+        if chunk["type"] == "task_update"
+    ]
+    title = "Looking in ShopMax's policies and guides for “return window tv exchange”…"
+    assert tasks == [("lookup-1", "in_progress", title), ("lookup-1", "complete", title)]
+    assert answer.tasks == {
+        "lookup-1": {"type": "task_update", "id": "lookup-1", "title": title, "status": "complete"}
+    }
+    assert "Looking" not in answer.markdown, "progress is not text"
+    assert answer.markdown.startswith("".join(answer_script.chunks)[:20])
+    [stop] = slack.calls_to("chat.stopStream")
+    blocks = stop.payload["blocks"]
+    assert [b["type"] for b in blocks] == ["context", "context", "actions"]
+    assert blocks[0]["elements"][0]["text"] == SOURCES
+    assert " out · " in blocks[1]["elements"][0]["text"]
+    assert [e["action_id"] for e in blocks[2]["elements"]] == ["feedback_good", "feedback_bad"]
+    assert "chat.update" not in methods(slack)
+    assert [c for c in slack.calls if c.error in ("invalid_chunks", "invalid_blocks")] == []
+
+
+@pytest.mark.parametrize(
+    ("chunks", "error"),
+    [
+        ([{"type": "sparkle", "text": "✨"}], "invalid_chunks"),
+        (
+            [{"type": "task_update", "id": "t1", "title": "Looking", "status": "done"}],
+            "invalid_chunks",
+        ),
+        ([{"type": "task_update", "id": "t1", "status": "complete"}], "invalid_chunks"),
+        ([{"type": "markdown_text", "text": ""}], "invalid_chunks"),
+        ([], "invalid_chunks"),
+    ],
+)
+async def test_the_fake_slack_refuses_chunks_slack_would(
+    slack: FakeSlack, chunks: list[dict[str, str]], error: str
+) -> None:
+    """What the bot streams is checked the way Slack checks it, so a wrong shape fails here."""
+    client = AsyncWebClient(token=TOKEN, base_url=slack.api_url)
+    started = await client.chat_startStream(channel="D0PRIYA", thread_ts=ROOT, markdown_text="Hi")
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_appendStream(channel="D0PRIYA", ts=started["ts"], chunks=chunks)
+    assert refused.value.response["error"] == error
+    with pytest.raises(SlackApiError) as refused:
+        await client.chat_stopStream(
+            channel="D0PRIYA", ts=started["ts"], blocks=[{"type": "carousel"}]
+        )
+    assert refused.value.response["error"] == "invalid_blocks"

@@ -341,7 +341,10 @@ async def test_redis_dies_under_two_replicas_sharing_slacks_budget_and_returns(
                 assert body["ready"] is True
         rows = await ledger_rows(throwaway_postgres.url)
 
-    assert [call.status for call in slack.calls if call.status == 429] == []
+    # The loading status keeps its own pace per replica (a 429 there turns into a reaction,
+    # see bot/delivery/sign_of_life.py); the budget shared through Redis is never exceeded.
+    shared = [c for c in slack.calls if c.method != "assistant.threads.setStatus"]
+    assert [call.status for call in shared if call.status == 429] == []
     assert sorted(row["channel"] for row in rows) == ["C0ONE"] * 5 + ["C0TWO"] * 5
     assert {row["outcome"] for row in rows} == {"ok"}
     for channel, stamps in asked.items():

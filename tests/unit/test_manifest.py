@@ -40,7 +40,10 @@ METHOD_SCOPES = {
     "users.info": {"users:read"},  # whether the person is a workspace admin or owner
     # A thread's earlier messages, in the public and private channels and DMs the bot answers.
     "conversations.replies": {"channels:history", "groups:history", "im:history"},
-    "assistant.threads.setStatus": {"assistant:write"},
+    # Since March 2026 the loading status needs only chat:write, in any thread.
+    "assistant.threads.setStatus": {"chat:write"},
+    "reactions.add": {"reactions:write"},
+    "reactions.remove": {"reactions:write"},
     "assistant.threads.setTitle": {"assistant:write"},
     "assistant.threads.setSuggestedPrompts": {"assistant:write"},
 }
@@ -115,7 +118,7 @@ def methods_called() -> set[str]:
                 and isinstance(node.args[0].value, str)
                 and "_" in node.args[0].value
             ):
-                found.add(node.args[0].value.replace("_", ".", 1))
+                found.add(node.args[0].value.replace("_", "."))
     return found | {HELPER_METHODS[h] for h in listeners()[3]}
 
 

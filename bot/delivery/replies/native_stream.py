@@ -12,6 +12,13 @@ Where Slack will not stream, the answer carries on as an `UpdatedMessage`, whole
 * an outage during which a start or an append may have landed unseen (appending it again could
   double text): the answer carries on by update, whole, which cannot double anything — in the
   stream's own message once it is known, else as a new post (which carries the answer's id).
+
+A tool's progress is not text: each lookup is a `task_update` chunk in the stream's timeline,
+titled with the tool's status line, `in_progress` while it runs and `complete` once it has
+returned (tools run one after another, so the next lookup or the model's next words mean the
+last one returned). Task updates ride on the next append (or the stop) with the new text, so
+they cost no call of their own beyond the one a status asks for. The footer, notices, sources
+and buttons are `chat.stopStream`'s blocks.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from dataclasses import dataclass
 
 from bot.delivery.replies.slack_reply import APPEND, Destination, SlackReply
 from bot.delivery.replies.updated_message import UpdatedMessage
+from bot.delivery.slack_api import Task
 from bot.errors import SlackError, SlackUnavailable
-from bot.wording import markdown
+from bot.wording import markdown, texts
 from bot.wording.ending import Ending
 from bot.wording.markdown import Block
 
@@ -53,6 +61,8 @@ class NativeStream(SlackReply):
         self.then: UpdatedMessage | None = None  # where the answer continues by update
         self.unsure = False  # a start or an append may have landed without our knowing
         self.replaced = False  # text already streamed changed (a figure marked): edit it whole
+        self.tasks: dict[str, Task] = {}  # the lookups in the stream's timeline, in order
+        self.tasks_sent: dict[str, str] = {}  # task id -> the status Slack shows
 
     # ---- what the answerer sees, summed with the continuation --------------------------
 
@@ -69,6 +79,7 @@ class NativeStream(SlackReply):
             self.text += delta
             self.then.add(delta)
         else:
+            self._tasks_returned()
             super().add(delta)
 
     def request(self, *, chars: int = 0) -> None:
@@ -90,10 +101,28 @@ class NativeStream(SlackReply):
     def status(self, line: str) -> None:
         if self.then is not None:
             self.then.status(line)
-        else:
-            super().status(line)
+            return
+        self._tasks_returned()
+        title = texts.plain_status(line)
+        if title:
+            task_id = f"lookup-{len(self.tasks) + 1}"
+            self.tasks[task_id] = Task(task_id, title[: texts.TASK_TITLE_LIMIT], "in_progress")
+        super().status(line)
+
+    def _tasks_returned(self) -> None:
+        """The lookups running so far have returned (the model writes or looks up again)."""
+        for task_id, task in self.tasks.items():
+            if task.status == "in_progress":
+                self.tasks[task_id] = Task(task.id, task.title, "complete")
+
+    def _unsent_tasks(self) -> list[Task]:
+        return [t for t in self.tasks.values() if self.tasks_sent.get(t.id) != t.status]
+
+    def _tasks_shown(self, tasks: list[Task]) -> None:
+        self.tasks_sent.update({t.id: t.status for t in tasks})
 
     async def finish(self, ending: Ending) -> None:
+        self._tasks_returned()
         if self.then is None:
             await super().finish(ending)
         if self.then is not None:  # also when Slack stopped streaming during the final sync
@@ -114,12 +143,14 @@ class NativeStream(SlackReply):
             return
         end = self._appendable_end(0)
         in_dm = self.channel.startswith("D")
+        tasks = self._unsent_tasks()
         try:
             ts = await self.slack.start_stream(
                 self.channel,
                 self.thread_ts,
                 markdown_text=text[:end],
                 recipient=None if in_dm else (self.recipient.user, self.recipient.team),
+                tasks=tasks,
             )
         except SlackUnavailable as exc:
             self.unsure = exc.may_have_landed
@@ -131,6 +162,7 @@ class NativeStream(SlackReply):
             return
         self.sent(with_text=end > 0)
         self.stream_ts, self.streamed = ts, end
+        self._tasks_shown(tasks)
 
     def shown(self) -> tuple[str, str] | None:
         if self.stream_ts is None:
@@ -151,25 +183,32 @@ class NativeStream(SlackReply):
                 await self._stop_at_limit()
                 return 1
             delta = self.text[self.streamed : end]
+            tasks = self._unsent_tasks()
             if final:
                 await self.slack.stop_stream(
-                    self.channel, self.stream_ts, markdown_text=delta, blocks=self._ending_blocks()
+                    self.channel,
+                    self.stream_ts,
+                    markdown_text=delta,
+                    blocks=self._ending_blocks(),
+                    tasks=tasks,
                 )
                 self.sent(with_text=end > 0)
                 self.streamed = end
+                self._tasks_shown(tasks)
                 return 1
-            if not delta:
+            if not delta and not tasks:
                 return 0
             self.sending = end
             try:
-                await self.slack.append_stream(self.channel, self.stream_ts, delta)
+                await self.slack.append_stream(self.channel, self.stream_ts, delta, tasks=tasks)
             except SlackUnavailable as exc:
                 self.unsure = exc.may_have_landed
                 raise
             finally:
                 self.sending = 0
-            self.sent(with_text=True)
+            self.sent(with_text=bool(delta))
             self.streamed = end
+            self._tasks_shown(tasks)
             await self.report_shown()
             return 1
         except SlackError as exc:

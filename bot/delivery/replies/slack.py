@@ -5,9 +5,9 @@
 * a mention, DM, follow-up or assistant-thread question: a reply in its thread, streamed
   natively with `SHOPMAX_STREAM_TRANSPORT=native`, else edited by update.
 
-In an assistant thread Slack shows its own "is thinking…" status, so nothing is posted until
-there is something to say; elsewhere a "Thinking…" placeholder goes up after `thinking_after`
-seconds without words.
+Every answer in a thread shows Slack's loading state at once (`sign_of_life`). In an assistant
+thread that is all until there is something to say; elsewhere a "Thinking…" placeholder goes
+up after `thinking_after` seconds without words.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.delivery.replies.native_stream import NativeStream, Recipient
 from bot.delivery.replies.private import PrivatelyIfRefused
 from bot.delivery.replies.slack_reply import Buttons, Destination, OnShown
 from bot.delivery.replies.updated_message import UpdatedMessage
+from bot.delivery.sign_of_life import Lights
 from bot.delivery.slack_api import SlackApi
 from bot.question import Question, Surface
 from bot.store import Store
@@ -41,6 +42,7 @@ class SlackReplies:
     thinking_after: float = 0.7
     clock: Callable[[], float] = field(default=time.monotonic)
     wall: Callable[[], float] = field(default=time.time)
+    lights: dict[str, Lights] = field(default_factory=dict)  # team -> its signs of life
 
     def __call__(self, question: Question, answer_id: str) -> Reply:
         schedulers = self.schedulers.for_answer(question.team)
@@ -57,6 +59,7 @@ class SlackReplies:
             self.clock,
             self.schedulers.patience,
             self.wall,
+            self._lights(question.team).for_question(question),
         )
         if question.surface is Surface.COMMAND:
             header = markdown.header_block(question.user, question.text)
@@ -67,6 +70,12 @@ class SlackReplies:
         if self.native:
             return NativeStream(to, recipient=Recipient(question.user, question.team))
         return UpdatedMessage(to)
+
+    def _lights(self, team: str) -> Lights:
+        lights = self.lights.get(team)
+        if lights is None:
+            lights = self.lights[team] = Lights(self.slack, self.clock)
+        return lights
 
     def _progress(self, answer_id: str) -> OnShown:
         """Keep what Slack shows in the store, so a crash leaves the text to finish it with."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.delivery.pacing.scheduler import UpdateScheduler
+from bot.delivery.sign_of_life import SignOfLife
 from bot.delivery.slack_api import SlackApi
 from bot.delivery.slack_retry import Patience, Waiting
 from bot.errors import (
@@ -92,6 +93,7 @@ class Destination:
     clock: Callable[[], float] = time.monotonic
     patience: Patience = field(default_factory=Patience)  # waiting Slack out in an outage
     wall: Callable[[], float] = time.time  # Unix time, for finding a top-level answer
+    sign: SignOfLife | None = None  # the loading state in the thread until text shows
 
 
 class SlackReply:
@@ -218,7 +220,12 @@ class SlackReply:
         Under contention the workspace's scheduler may hold the post back: an early post
         commits the answer to edits the `chat.update` budget cannot afford, while a post a
         little later carries more text (and a short answer can go out once, whole, from
-        `finish`). The scheduler then makes the post when its plan releases it."""
+        `finish`). The scheduler then makes the post when its plan releases it.
+
+        The thread's loading state goes up first (`sign_of_life`), in a task of its own: a
+        sign of life within a second, whatever the post waits for."""
+        if self.to.sign is not None:
+            self.to.sign.start()
         if self.holdable:
             self.scheduler.arrive(self.key)
             self.counted = True
@@ -276,6 +283,8 @@ class SlackReply:
 
     def status(self, line: str) -> None:
         self.status_line = line
+        if self.to.sign is not None:
+            self.to.sign.status(line)
         self.has_text.set()  # worth posting now rather than "Thinking…"
         self.request()
 
@@ -315,6 +324,8 @@ class SlackReply:
         return isinstance(error, CannotPost) and bool(self.response_url)
 
     def abandon(self) -> None:
+        if self.to.sign is not None:
+            self.to.sign.done()
         if self.error is None:  # keep why the scheduler gave up, once it forgets the message
             self.error = self._ended()
         self.scheduler.forget(self.key)
@@ -377,6 +388,8 @@ class SlackReply:
         self.calls += 1
         if with_text and self.first_shown_at is None:
             self.first_shown_at = self.clock()
+            if self.to.sign is not None:
+                self.to.sign.done()  # the answer's own words are the sign of life now
 
     async def report_shown(self) -> None:
         """Tell `on_shown` what Slack shows now (while streaming; the end removes the trace)."""

@@ -19,6 +19,8 @@ from bot.surfaces.slack.actions import StopPresses
 from bot.surfaces.slack.authorization import OneToken
 from bot.surfaces.slack.surface import SlackSurface
 
+BOLT_NAME = "shopmax-assistant"
+
 
 def bolt_app(
     client: AsyncWebClient,
@@ -30,6 +32,9 @@ def bolt_app(
     token comes from `authorize` (asked once at start), so Bolt's own client carries none."""
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_the_unused_token_warning)
     bolt = AsyncApp(
+        # A name of its own: without one Bolt calls `inspect.stack()`, which reads the source
+        # of every file on the stack into memory to name the app after its caller.
+        name=BOLT_NAME,
         client=AsyncWebClient(base_url=client.base_url, retry_handlers=client.retry_handlers),
         authorize=authorize,
         signing_secret=signing_secret or "",

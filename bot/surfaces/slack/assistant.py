@@ -1,6 +1,7 @@
 """Slack's AI-assistant surface (Bolt's `AsyncAssistant`): a greeting with ShopMax prompts when
-a thread starts, a "thinking…" status until the first words, a title from the first question,
-and the answer streamed like everywhere else.
+a thread starts, Slack's loading status until the first words (the answer's own sign of life,
+as in every thread), a title from the first question, and the answer streamed like everywhere
+else.
 
 Bolt routes every threaded DM message to the assistant, so replies in DM threads are answered
 here (as the `assistant` surface); top-level DMs stay with the `message` listener.
@@ -12,7 +13,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext
-from slack_bolt.context.set_status.async_set_status import AsyncSetStatus
 from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import (
     AsyncSetSuggestedPrompts,
 )
@@ -58,10 +58,7 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
 
     @assistant.user_message
     async def on_message(
-        payload: dict[str, Any],
-        context: AsyncBoltContext,
-        set_status: AsyncSetStatus,
-        set_title: AsyncSetTitle,
+        payload: dict[str, Any], context: AsyncBoltContext, set_title: AsyncSetTitle
     ) -> None:
         result = "ignored"
         try:
@@ -72,12 +69,13 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
                 result = "duplicate"
                 return
             first = not await surface.store.has_thread(question.thread_key)
+            # The loading status is the answer's own (`bot.delivery.sign_of_life`), as in
+            # every thread.
             try:
-                await set_status(texts.ASSISTANT_STATUS)
                 if first and question.text:
                     await set_title(question.text[:TITLE_LIMIT])
             except SlackApiError as exc:
-                log.warning("could not set the assistant status or title: %s", exc)
+                log.warning("could not set the assistant thread's title: %s", exc)
             answered = await surface.answerer.answer(question)
             result = "refused" if isinstance(answered, Refusal) else "answered"
         finally:
