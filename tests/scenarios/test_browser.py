@@ -460,6 +460,8 @@ async def test_a_link_is_a_link_only_when_its_text_is_its_target(
         "Reset your password (https://evil.example/a b)" in text
     )
     assert "(https://evil.example/n)" in text and "(https://evil.example/l)" in text
+
+
 async def test_a_policy_answer_shows_its_sources_as_footnotes_and_marks_show(
     browser: Any, make_bot: BotFactory
 ) -> None:

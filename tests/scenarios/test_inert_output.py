@@ -23,6 +23,7 @@ from tests.slack_reading import live
 TS = "1700012000.000100"
 NASTY = "<!here> <https://evil.example|Reset your password>"
 
+
 def hazards(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
     """The pings and disguised links in `text` (read as Slack reads it: `tests/slack_reading`);
     mentions of `allowed` users are ours."""

@@ -463,9 +463,7 @@ async def test_all_shared_token_sign_ins_together_share_one_ceiling(
     """Each sign-in with the shared token keeps its own limit (3 questions); all of them
     together get SHOPMAX_WEB_TOKEN_PEOPLE people's (here 2, so 6): the same name signed in
     four times and asking four times each gets 6 answers, not 12, and is told why."""
-    bot = await make_bot(
-        web_signin="token", web_token=TOKEN, user_questions=3, web_token_people=2
-    )
+    bot = await make_bot(web_signin="token", web_token=TOKEN, user_questions=3, web_token_people=2)
     runner, url = await served(bot)
     try:
         statuses, said = [], ""

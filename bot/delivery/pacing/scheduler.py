@@ -6,8 +6,8 @@ So no reply edits Slack on its own: it marks its message *dirty* and the schedul
 reply's `sync` when the message's turn comes. `sync` renders the newest text at that moment,
 so edits coalesce (latest wins) and no intermediate version is ever queued.
 
-Which message goes next, and when, is decided purely by `SchedulerCore` (`core.py`) with the
-planner (`planner.py`), both tested with a fake clock. Whether a call may go *now* is the
+Which message goes next, and when, is decided purely by `SchedulerCore` (`core.py`: the pacing
+rule, in two sentences), tested with a fake clock. Whether a call may go *now* is the
 `CallWindow`'s decision (`window.py`): Slack's per-minute and per-second windows and any 429
 pause, kept in this process or shared through Redis.
 
@@ -111,13 +111,13 @@ class UpdateScheduler:
     # ---- what replies call ---------------------------------------------------------------
 
     def arrive(self, key: Hashable) -> None:
-        """A new answer whose message is not posted yet (the planner counts it from now)."""
+        """A new answer whose message is not posted yet (the rule counts it from now)."""
         self._core.arrive(key, self._clock())
         self._wake.set()
 
     def hold_first_post(self, key: Hashable, post: Post) -> bool:
         """Whether the answer's first post should wait. If so (True) the scheduler calls
-        `post` when the planner releases it, unless the reply posts first (`posted`)."""
+        `post` when the rule releases it, unless the reply posts first (`posted`)."""
         if not self._core.hold_first_post(key, self._clock()):
             return False
         self._held[key] = post
@@ -133,8 +133,8 @@ class UpdateScheduler:
     def request(self, key: Hashable, sync: Sync, *, urgent: bool = False, chars: int = 0) -> None:
         """Ask for `key` to be brought up to date by calling `sync` when its turn comes.
 
-        `chars` is the size of the text added (the planner learns the model's pace from it);
-        0 when the change is not new text.
+        `chars` is the size of the text added (0 when the change is not new text: a status
+        line, or the final flush, which do not extend the answer's life).
         """
         track = self._tracks.get(key)
         if track is None:
@@ -293,7 +293,7 @@ class Schedulers:
 
     `per_minute` maps each method to its budget; Slack counts each method separately.
     `windows` makes each one's `CallWindow` (by default kept in this process). `max_tokens`
-    is the longest answer, which the planner expects of answers before it has seen any.
+    is the longest answer (kept for callers; the rule does not use it).
     `patience` is how long answers wait for Slack through an outage (replies use it too).
     """
 
