@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.delivery.pacing.core import COLD_LIFE, SHORT, SchedulerCore
+from bot.delivery.pacing.posts import PostPacer
 from bot.delivery.pacing.window import MARGIN, RollingWindow, Share
 
 
@@ -320,3 +321,17 @@ def test_extra_calls_count_and_no_op_edits_give_their_call_back() -> None:
     assert w.available_at(0.5) == 0.5
     w.take(0.5)
     assert w.available_at(0.6) == 60.0 + MARGIN
+
+
+def test_posts_in_one_channel_go_five_at_once_then_one_a_second() -> None:
+    """Slack's per-channel post limit, kept by the bot: twenty answers asked at once in one
+    channel are posted as soon as Slack allows each, in order, and never meet a 429; another
+    channel has its own."""
+    now = [0.0]
+    posts = PostPacer(clock=lambda: now[0])
+    waits = [posts.take("C1") for _ in range(20)]
+    assert waits[:5] == [0.0] * 5
+    assert waits[5:] == pytest.approx([float(n) for n in range(1, 16)])
+    assert posts.take("C2") == 0.0
+    now[0] = 30.0
+    assert posts.take("C1") == 0.0

@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
 from bot.delivery.pacing.core import DEFAULT_MAX_MARKS, SchedulerCore
+from bot.delivery.pacing.posts import PostPacer
 from bot.delivery.pacing.window import CallWindow, Clock, Grant, Heard, LocalWindow, Share
 from bot.delivery.slack_retry import Patience, Waiting
 from bot.errors import RateLimited, SlackUnavailable
@@ -80,8 +81,10 @@ class UpdateScheduler:
         window: CallWindow,
         clock: Clock = time.monotonic,
         patience: Patience | None = None,
+        posts: PostPacer | None = None,
     ) -> None:
         self._core = core
+        self.posts = posts or PostPacer(clock=clock)  # the workspace's per-channel post limit
         self._window = window
         self._clock = clock
         self._patience = patience or Patience()
@@ -316,6 +319,7 @@ class Schedulers:
         self._max_tokens = max_tokens
         self.patience = patience or Patience()
         self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
+        self._posts: dict[str, PostPacer] = {}
 
     def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
         scheduler = self._schedulers.get((team, method))
@@ -328,7 +332,8 @@ class Schedulers:
                 max_marks=self._max_tokens,
             )
             window = self._windows(team, method, per_minute, self._burst)
-            scheduler = UpdateScheduler(core, window, self._clock, self.patience)
+            posts = self._posts.setdefault(team, PostPacer(clock=self._clock))
+            scheduler = UpdateScheduler(core, window, self._clock, self.patience, posts)
             self._schedulers[team, method] = scheduler
             scheduler.start()
         return scheduler
