@@ -8,7 +8,7 @@ did), in which case it waits that long to go out whole in one post. Every answer
 with text Slack has not shown gets an equal share of the window: its next version comes one
 `gap` after its previous, gap = (answers with unshown text, on every replica) / (calls a second
 the window allows until they are expected to end), and a routine edit goes only while the
-window keeps one call for the final of every answer posted.
+window keeps one call for the final of every answer posted, by the time each is due.
 
 Finals, and the first text after a "Thinking…" placeholder, go at once from that reserve;
 among the edits due, the message whose unsent text is oldest goes first. A post waits (to go
@@ -20,8 +20,10 @@ to end, at most a minute), `C(H)` the calls Slack's rolling minute allows until 
 minute's unspent calls plus those aging out: Slack's rule, nothing of ours), `F` the finals
 owed and `n` the answers with unshown text. Versions go at `C(H) / H` a second in all:
 
-* *Finals are never starved*: a routine edit goes only while `C(H) - F >= 1`, so at every
-  moment the window holds a call for each final owed, and finals go first.
+* *Finals are never starved*: a routine edit goes only while, by each answer's expected end,
+  the calls the window allows until then exceed the finals due by then (of the answers posted
+  and of those arriving) — so every final has a call when its answer ends — and finals go
+  first.
 * *The window is spent*: while an answer has unshown text and `C(H) - F >= 1`, an edit is due
   within one gap; versions at `C(H) / H` a second spend `C(H)` by `H`, finals included, so no
   call is left unused while text is unshown. The rule is read again at every look: answers
@@ -34,6 +36,10 @@ owed and `n` the answers with unshown text. Versions go at `C(H) / H` a second i
   `L` s waits about `L / 2k` against the least possible `L / 2(k + 1)`, at most `(k + 1) / k`
   times (1.4x for 20 answers sharing 50 calls: 2.5 each) — the price of first words at the
   first token.
+
+Where it falls short: when finals take most of the window (a steady stream of long answers,
+30 finals a minute of 50), the gap comes near an answer's life and its one routine edit lands
+just before its final, where it shows little (`bench simulate`: workload 7 at 2.7x).
 
 An answer's expected life is the median of recent answers' (first text to end) in this
 workspace and method, `COLD_LIFE` before any; one past it is expected to run `SHORT` more.
@@ -225,9 +231,25 @@ class SchedulerCore:
         return posted + self.elsewhere.answers
 
     def spare(self, now: float) -> float:
-        """Calls the window has until the horizon beyond the reserve: one for the final of
-        every answer posted, here and elsewhere, and one for every post held."""
-        return self.calls(now) - self.owed() - sum(1 for s in self.slots.values() if s.held)
+        """Calls the window has beyond the reserve, at the tightest of the answers' expected
+        ends: by each, one call for the final of every answer posted that ends by then (and
+        of the answers arriving and ending by then), and one for every post held."""
+        held = sum(1 for s in self.slots.values() if s.held)
+        ends = sorted(
+            self._remaining(s, now) for s in self.slots.values() if s.posted or s.released
+        )
+        if self.elsewhere.answers:  # the other replicas say only their sum
+            mean = self.elsewhere.remaining / self.elsewhere.answers
+            ends = sorted([*ends, *[mean] * self.elsewhere.answers])
+        horizon = self.horizon(now)
+        least = (
+            calls_left(self.window, now, horizon) - len(ends) - self.arriving_finals(now, horizon)
+        )
+        for due, end in enumerate(ends, start=1):
+            end = min(end, horizon)
+            calls = calls_left(self.window, now, end) - self.arriving_finals(now, end)
+            least = min(least, calls - due)
+        return least - held
 
     def calls(self, now: float) -> float:
         """The calls the window allows the answers in flight until the horizon: Slack's
