@@ -216,14 +216,15 @@ def people_table(rows: Sequence[Figures]) -> str:
     """What people saw: sign of life and first words p50/p95 from the question, lag ratio,
     edits spent (`chat.update` or `chat.appendStream`) and 429s."""
     header = (
-        f"{'run':<24} {'done':>7} {'sign p50/p95':>13} {'words p50/p95':>14} {'ratio':>6} "
-        f"{'edits':>6} {'429s':>6} {'all done':>9}"
+        f"{'run':<24} {'done':>7} {'sign p50/p95':>13} {'words p50/p95':>14} {'lag':>6} "
+        f"{'ratio':>6} {'edits':>6} {'429s':>6} {'all done':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
             f"{r.name:<24} {r.complete:>3}/{r.answers:<3} {r.sign_p50:>5.2f}/{r.sign_p95:<5.2f}s "
-            f"{r.first_words_p50:>6.2f}/{r.first_words_p95:<5.2f}s {r.ratio:>5.2f}x "
+            f"{r.first_words_p50:>6.2f}/{r.first_words_p95:<5.2f}s {r.mean_lag:>5.2f}s "
+            f"{r.ratio:>5.2f}x "
             f"{r.updates:>6} {100 * r.throttled_share:>5.1f}% {r.all_complete:>8.1f}s"
         )
     return "\n".join(lines)
