@@ -41,8 +41,20 @@ def main() -> None:
         "--workload",
         type=int,
         action="append",
-        choices=[1, 2, 3, 4],
+        choices=range(1, 10),
         help="run only this scheduler workload (repeatable)",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=["update", "native", "both"],
+        default="both",
+        help="scheduler: the stream transport(s) to measure (both)",
+    )
+    parser.add_argument("--cold-only", action="store_true", help="scheduler: skip the warm pass")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="scheduler: for iterating: cold only, the steady workloads cut to a minute",
     )
     parser.add_argument(
         "--variants",
@@ -63,16 +75,19 @@ def main() -> None:
     if args.which in ("all", "store"):
         print(store.run(), end="\n\n", flush=True)
     if args.which in ("all", "scheduler"):
-        numbers = args.workload or [1, 2, 3, 4]
-        chosen = [w for w in workloads.all_workloads() if w.number in numbers]
+        every = workloads.all_workloads(quick=args.quick)
+        numbers = args.workload or [w.number for w in every]
+        chosen = [w for w in every if w.number in numbers]
+        transports = scheduler.TRANSPORTS if args.transport == "both" else (args.transport,)
         print(
-            "Scheduler benchmark: the workloads of issue 14 against real bot processes, fake "
-            "Slack enforcing chat.update a minute per workspace and chat.postMessage about one a "
-            "second per channel (bursts of 5), model at 80 tokens/s.",
+            "Scheduler benchmark: the workloads of issues 14 and 26 against real bot processes, "
+            "fake Slack enforcing chat.update 50 and chat.appendStream 100 a minute per "
+            "workspace and chat.postMessage about one a second per channel (bursts of 5).",
             flush=True,
         )
-        results = asyncio.run(scheduler.main(chosen))
-        print(scheduler.report(results, chosen), end="\n\n", flush=True)
+        warm = not (args.cold_only or args.quick)
+        results = asyncio.run(scheduler.main(chosen, transports, warm))
+        print(scheduler.report(results), end="\n\n", flush=True)
     if args.which in ("all", "answers"):
         key = load_settings().anthropic_api_key
         print(answers.run(args.model, key), end="\n\n", flush=True)

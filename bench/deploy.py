@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,12 +97,27 @@ def deadline(workload: Workload) -> float:
     return max(a.at for a in workload.asks) + 3 * longest + 60
 
 
+APPENDS_PER_MINUTE = 100  # Slack's Tier 4, for chat.appendStream
+
+
+def warmed(workload: Workload) -> Workload:
+    """The same questions again, numbered apart (a warm pass on the same processes)."""
+    asks = [replace(ask, n=ask.n + WARM) for ask in workload.asks]
+    return replace(workload, asks=asks)
+
+
+WARM = 1000  # question numbers of the warm pass start here
+WINDOW_AGE = 61.0  # seconds until the cold pass's calls have left Slack's rolling minute
+
+
 async def start_fakes(workload: Workload) -> tuple[FakeSlack, FakeAnthropic]:
     slack, model = FakeSlack(), FakeAnthropic()
     await slack.start()
     await model.start()
-    model.by_question.update({ask.question: ask.script for ask in workload.asks})
+    for asks in (workload.asks, warmed(workload).asks):
+        model.by_question.update({ask.question: ask.script for ask in asks})
     slack.per_minute["chat.update"] = workload.per_minute
+    slack.per_minute["chat.appendStream"] = APPENDS_PER_MINUTE
     slack.posts_per_channel = workload.posts_per_channel
     return slack, model
 
@@ -114,7 +129,9 @@ async def start_replica(env: dict[str, str], log: Path) -> asyncio.subprocess.Pr
         )
 
 
-def bot_env(slack: FakeSlack, model: FakeAnthropic, workload: Workload) -> dict[str, str]:
+def bot_env(
+    slack: FakeSlack, model: FakeAnthropic, workload: Workload, transport: str = "update"
+) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
         "SLACK_BOT_TOKEN": TOKEN,
@@ -124,15 +141,24 @@ def bot_env(slack: FakeSlack, model: FakeAnthropic, workload: Workload) -> dict[
         "ANTHROPIC_BASE_URL": model.url,
         "HOST": "127.0.0.1",
         "SHOPMAX_UPDATES_PER_MINUTE": str(workload.per_minute),
+        "SHOPMAX_APPENDS_PER_MINUTE": str(APPENDS_PER_MINUTE),
+        "SHOPMAX_STREAM_TRANSPORT": transport,
         "SHOPMAX_LOG_LEVEL": "WARNING",
     }
 
 
-async def run(workload: Workload, deployment: Deployment, tmp: Path) -> Figures:
-    """One workload on one deployment, from a clean start; its figures."""
+async def run(
+    workload: Workload,
+    deployment: Deployment,
+    tmp: Path,
+    transport: str = "update",
+    warm: bool = False,
+) -> list[Figures]:
+    """One workload on one deployment, from a clean start (cold), then with `warm` again on
+    the same processes (warm: they have seen the first pass's answers); the figures of each."""
     slack, model = await start_fakes(workload)
     schema = f"shopmax_bench_{uuid.uuid4().hex[:10]}"
-    base = bot_env(slack, model, workload)
+    base = bot_env(slack, model, workload, transport)
     if deployment.redis:
         client = aioredis.Redis.from_url(REDIS_URL)
         await client.flushdb()
@@ -156,7 +182,18 @@ async def run(workload: Workload, deployment: Deployment, tmp: Path) -> Figures:
         for port, process in zip(ports, processes, strict=True):
             if await wait_healthy(f"http://127.0.0.1:{port}/healthz", process) != 200:
                 raise RuntimeError(f"the replica on port {port} is not healthy")
-        return await drive(workload, deployment, slack, model, ports)
+        window = ("chat.update", workload.per_minute)
+        if transport == "native":
+            window = ("chat.appendStream", APPENDS_PER_MINUTE)
+        name = f"{workload.number} {transport}"
+        results = [await drive(workload, deployment, slack, model, ports, f"{name} cold", window)]
+        if warm:  # the same bot, with history, once Slack's minute has forgotten the cold pass
+            await asyncio.sleep(WINDOW_AGE)
+            again = warmed(workload)
+            results.append(
+                await drive(again, deployment, slack, model, ports, f"{name} warm", window)
+            )
+        return results
     finally:
         for process in processes:
             if process.returncode is None:
@@ -176,10 +213,13 @@ async def drive(
     slack: FakeSlack,
     model: FakeAnthropic,
     ports: list[int],
+    name: str = "",
+    window: tuple[str, int] = ("chat.update", 50),
 ) -> Figures:
     """Ask every question at its time; wait until every answer is finished (or the deadline)."""
     asked: dict[int, float] = {}
     acks: list[float] = []
+    before = sum(1 for m in slack.messages if finished(m))
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         started = time.monotonic()
 
@@ -195,10 +235,22 @@ async def drive(
         await asyncio.gather(*(ask(question) for question in workload.asks))
         try:
             await slack.wait_for(
-                lambda: sum(1 for m in slack.messages if finished(m)) >= len(workload.asks),
+                lambda: (
+                    sum(1 for m in slack.messages if finished(m)) >= before + len(workload.asks)
+                ),
                 within=deadline(workload),
             )
         except AssertionError:  # some never finished: the figures say so
             pass
         await asyncio.sleep(1.0)  # anything doubled would show up by now
-        return summarise(workload, slack, model, asked, acks, time.monotonic(), deployment.name)
+        return summarise(
+            workload,
+            slack,
+            model,
+            asked,
+            acks,
+            time.monotonic(),
+            name or deployment.name,
+            since=started,
+            edit_window=window,
+        )

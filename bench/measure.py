@@ -16,7 +16,7 @@ from bench.lower_bound import least_mean_lag
 from bench.workloads import Ask, Workload
 from bot.wording import texts
 from tests.fakes.anthropic_server import FakeAnthropic, ModelCall
-from tests.fakes.slack_server import FakeSlack, Message
+from tests.fakes.slack_server import Call, FakeSlack, Message
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,12 @@ class Figures:
     first_words_p95: float  # seconds from asking until some of the answer was visible
     ack_p95: float  # seconds Slack waited for the bot to acknowledge an event
     exactly_once: int  # questions answered by one model call and one message
+    first_words_p50: float = float("nan")
+    # Seconds from asking until the thread showed any sign of the bot: a status
+    # (`assistant.threads.setStatus`), a reaction, or a message, whichever came first.
+    sign_p50: float = float("nan")
+    sign_p95: float = float("nan")
+    per_minute: int = 50  # the window of the transport's edit method
 
     @property
     def ratio(self) -> float:
@@ -97,10 +103,31 @@ def first_words_at(message: Message) -> float | None:
 
 
 def p95(values: Sequence[float]) -> float:
+    return percentile(values, 0.95)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[int(0.95 * (len(ordered) - 1))]
+    return ordered[int(share * (len(ordered) - 1))]
+
+
+def _sign(call: Call, ts: str) -> bool:
+    """Whether `call` showed the thread of question `ts` that the bot is on it."""
+    if call.method == "assistant.threads.setStatus":
+        shown = call.payload.get("status") or call.payload.get("loading_messages")
+        return call.payload.get("thread_ts") == ts and bool(shown)
+    return call.method == "reactions.add" and call.payload.get("timestamp") == ts
+
+
+def sign_of_life_at(slack: FakeSlack, ask: Ask, since: float) -> float | None:
+    """When the question's thread first showed the bot on it: a status set in the thread, a
+    reaction on the question, or a message in the thread (read from the fake's calls)."""
+    ts = _thread_ts(ask)
+    times = [c.at for c in slack.calls if c.at >= since and c.status == 200 and _sign(c, ts)]
+    times += [m.times[0] for m in slack.messages if m.thread_ts == ts and m.times]
+    return min(times, default=None)
 
 
 def summarise(
@@ -111,17 +138,26 @@ def summarise(
     acks: Sequence[float],
     cutoff: float,
     name: str = "",
+    since: float = 0.0,
+    edit_window: tuple[str, int] = ("chat.update", 50),
 ) -> Figures:
-    """The figures of one run; `asked` maps each question to when it was asked (clock time)."""
+    """The figures of one run; `asked` maps each question to when it was asked (clock time).
+    Only Slack calls from `since` on count (a warm pass after a cold one); `edit_window` is
+    the transport's edit method and its calls a minute, for the least possible lag."""
     by_question = {ask.question: ask for ask in workload.asks}
     all_lags: list[float] = []
     chunk_times: list[list[float]] = []
     complete, once = 0, 0
-    done_after, first_words, done_times = [], [], []
+    done_after, first_words, done_times, signs = [], [], [], []
+    asks = {ask.n for ask in workload.asks}
+    for ask in workload.asks:
+        sign = sign_of_life_at(slack, ask, since)
+        if sign is not None:
+            signs.append(sign - asked[ask.n])
     questions_asked = [c.body["messages"][-1]["content"] for c in model.calls]
     for call in model.calls:
         ask: Ask | None = by_question.get(call.body["messages"][-1]["content"])
-        if ask is None or not call.chunk_times:
+        if ask is None or ask.n not in asks or not call.chunk_times:
             continue
         chunk_times.append(call.chunk_times)
         mine = [m for m in slack.messages if m.thread_ts == _thread_ts(ask)]
@@ -140,24 +176,30 @@ def summarise(
             first_words.append(words - asked[ask.n])
         if len(mine) == 1 and questions_asked.count(ask.question) == 1:
             once += 1
-    start = min(asked.values())
+    start = min(asked[n] for n in asks)
+    calls = [c for c in slack.calls if c.at >= since]
+    method, per_minute = edit_window
     return Figures(
         name=name or f"{workload.number}",
         answers=len(workload.asks),
         complete=complete,
-        calls=len(slack.calls),
-        updates=len(slack.calls_to("chat.update")),
-        posts=len(slack.calls_to("chat.postMessage")),
-        throttled=sum(1 for c in slack.calls if c.status == 429),
+        calls=len(calls),
+        updates=sum(1 for c in calls if c.method == method and c.status == 200),
+        posts=sum(1 for c in calls if c.method == "chat.postMessage"),
+        throttled=sum(1 for c in calls if c.status == 429),
         mean_lag=statistics.fmean(all_lags) if all_lags else float("nan"),
         p95_lag=p95(all_lags),
-        least=least_mean_lag(chunk_times, workload.per_minute),
+        least=least_mean_lag(chunk_times, per_minute),
         all_complete=(max(done_times) - start) if complete == len(workload.asks) else float("inf"),
         median_complete=statistics.median(done_after) if done_after else float("nan"),
         last_complete=max(done_after) if done_after else float("nan"),
         first_words_p95=p95(first_words),
         ack_p95=p95(acks),
         exactly_once=once,
+        first_words_p50=percentile(first_words, 0.5),
+        sign_p50=percentile(signs, 0.5),
+        sign_p95=percentile(signs, 0.95),
+        per_minute=per_minute,
     )
 
 
@@ -168,6 +210,24 @@ def _thread_ts(ask: Ask) -> str:
 def event_ts(n: int) -> str:
     """The ts of question `n`'s message in Slack (the answer's thread)."""
     return f"1700300000.{n:06d}"
+
+
+def people_table(rows: Sequence[Figures]) -> str:
+    """What people saw: sign of life and first words p50/p95 from the question, lag ratio,
+    edits spent (`chat.update` or `chat.appendStream`) and 429s."""
+    header = (
+        f"{'run':<24} {'done':>7} {'sign p50/p95':>13} {'words p50/p95':>14} {'lag':>6} "
+        f"{'ratio':>6} {'edits':>6} {'429s':>6} {'all done':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r.name:<24} {r.complete:>3}/{r.answers:<3} {r.sign_p50:>5.2f}/{r.sign_p95:<5.2f}s "
+            f"{r.first_words_p50:>6.2f}/{r.first_words_p95:<5.2f}s {r.mean_lag:>5.2f}s "
+            f"{r.ratio:>5.2f}x "
+            f"{r.updates:>6} {100 * r.throttled_share:>5.1f}% {r.all_complete:>8.1f}s"
+        )
+    return "\n".join(lines)
 
 
 def table(rows: Sequence[Figures]) -> str:

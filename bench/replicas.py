@@ -32,7 +32,7 @@ async def main() -> list[Figures]:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for deployment in DEPLOYMENTS:
-            results.append(await run(workload, deployment, Path(tmp)))
+            results.extend(await run(workload, deployment, Path(tmp)))
     return results
 
 

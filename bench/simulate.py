@@ -1,5 +1,5 @@
-"""The pacing planner on a fake clock: workloads 1 and 3 through `SchedulerCore` alone, in seconds
-instead of minutes, for trying a change to the planner before the real benchmark.
+"""The pacing rule on a fake clock: workloads 1, 3, 5 and 7 through `SchedulerCore` alone, in
+seconds instead of minutes, for trying a change to the rule before the real benchmark.
 
 Each answer streams 80 marks (tokens) a second from its first token; its post, held posts,
 edits and final edit are made when the core says, within Slack's rolling window
@@ -22,7 +22,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 
 from bench.lower_bound import least_mean_lag
-from bench.workloads import Workload, long_burst, steady
+from bench.workloads import Workload, long_burst, slow_burst, slow_steady, steady
 from bot.delivery.pacing.core import SchedulerCore
 from bot.delivery.pacing.window import RollingWindow
 
@@ -36,6 +36,7 @@ class Simulated:
     mean_lag: float
     least: float
     updates: int
+    first_words_p95: float = 0.0  # from the first token to the first version
 
     @property
     def ratio(self) -> float:
@@ -97,18 +98,21 @@ def simulate(
         shown = sorted(versions[n])
         waited += sum(shown[bisect.bisect_left(shown, t - 1e-9)] - t for t in times)
     chunks = sum(map(len, chunk_times))
-    return Simulated(0, waited / chunks, least_mean_lag(chunk_times, per_minute), updates)
+    firsts = sorted(min(versions[n]) - at for n, (at, _) in enumerate(asks))
+    first_p95 = firsts[int(0.95 * (len(firsts) - 1))]
+    least = least_mean_lag(chunk_times, per_minute)
+    return Simulated(0, waited / chunks, least, updates, first_p95)
 
 
 def asks_of(workload: Workload) -> list[tuple[float, float]]:
     return [
-        (ask.at + ask.script.first_token_delay, len(ask.script.chunks) / RATE)
+        (ask.at + ask.script.first_token_delay, len(ask.script.chunks) / workload.tokens_per_second)
         for ask in workload.asks
     ]
 
 
 def variants() -> list[tuple[str, list[tuple[float, float]]]]:
-    """Steady arrivals beyond workload 3's eight lengths in turn, whose ends the planner can
+    """Steady arrivals beyond workload 3's eight lengths in turn, whose ends the rule can
     learn exactly: other gaps, and lengths drawn at random (seeded, so that a run repeats),
     where no two answers run alike. (name, asks) each, first tokens 0.4 s after asking."""
     exponential, uniform, poisson = random.Random(1), random.Random(2), random.Random(3)
@@ -133,14 +137,15 @@ def variants() -> list[tuple[str, list[tuple[float, float]]]]:
 
 def run(*, more: bool = False) -> str:
     lines = [
-        "Planner simulation (fake clock; no network, no per-channel post limit): workloads 1 "
+        "Pacing simulation (fake clock; no network, no per-channel post limit): workloads 1 "
         "and 3 through SchedulerCore alone."
     ]
-    for workload in (long_burst(), steady()):
+    for workload in (long_burst(), steady(), slow_burst(), slow_steady()):
         result = replace(simulate(asks_of(workload), workload.per_minute), number=workload.number)
         lines.append(
             f"workload {result.number}: mean lag {result.mean_lag:.2f} s, least "
-            f"{result.least:.2f} s, ratio {result.ratio:.3f}x, {result.updates} updates"
+            f"{result.least:.2f} s, ratio {result.ratio:.3f}x, {result.updates} updates, "
+            f"first words p95 {result.first_words_p95:.2f} s after the first token"
         )
     for name, asks in variants() if more else []:
         result = simulate(asks)

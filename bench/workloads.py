@@ -10,6 +10,15 @@ answers (pure: nothing here starts anything).
 4. workload 1 on **3 replicas** sharing the budget through Redis (and the store in PostgreSQL),
    each mention also delivered as Slack's retry and as its `message` twin to other replicas.
 
+The workloads of issue 26, what people see at the model's pace of 10 tokens a second:
+
+5. **20 answers of ~25 s at once** in 20 channels;
+6. workload 5 on **3 replicas** sharing the budget in Redis;
+7. **one ~25 s answer every 2 s for 2 minutes**;
+8. **20 equal-length answers at once in one channel** (its post limit binds: 5 at once, then
+   one a second);
+9. **20 answers at once spread over five channels**, four each, within the post limit.
+
 Every workload runs with the `chat.postMessage` limit on. The model writes four characters a
 token, one token a chunk, as with Claude's tokenizers on English text.
 """
@@ -131,5 +140,72 @@ def on_replicas(replicas: int = 3) -> Workload:
     return Workload(4, title, first.asks, replicas=replicas, shared=True, duplicates=True)
 
 
-def all_workloads() -> list[Workload]:
-    return [long_burst(), short_burst(), steady(), on_replicas()]
+SLOW = 10.0  # tokens a second: the pace of issue 26's workloads
+SLOW_FIRST_TOKEN = 0.4
+
+
+def slow_burst(
+    number: int = 5,
+    answers: int = 20,
+    seconds: float = 25.0,
+    channels: int = 20,
+    spread: bool = True,
+) -> Workload:
+    """`answers` of about `seconds` (90-100% of it, or all equal) asked at once."""
+    asks = [
+        Ask(
+            n,
+            0.0,
+            f"C{n % channels:04d}",
+            f"U{n:04d}",
+            script(
+                n,
+                seconds * (0.9 + 0.1 * ((n * 7) % answers) / max(answers - 1, 1) if spread else 1),
+                tokens_per_second=SLOW,
+                first_token=SLOW_FIRST_TOKEN,
+            ),
+        )
+        for n in range(answers)
+    ]
+    where = "one channel" if channels == 1 else f"{channels} channels"
+    size = f"~{seconds:g}" if spread else f"{seconds:g}"
+    title = f"{answers} answers of {size} s at once in {where}, {SLOW:g} tokens/s"
+    return Workload(number, title, asks, tokens_per_second=SLOW)
+
+
+def slow_on_replicas(replicas: int = 3) -> Workload:
+    title = f"workload 5 on {replicas} replicas sharing the budget in Redis"
+    return Workload(
+        6, title, slow_burst().asks, replicas=replicas, shared=True, tokens_per_second=SLOW
+    )
+
+
+def slow_steady(every: float = 2.0, minutes: float = 2.0, seconds: float = 25.0) -> Workload:
+    count = int(minutes * 60 / every)
+    asks = [
+        Ask(
+            n,
+            n * every,
+            f"C{n % 20:04d}",
+            f"U{n:04d}",
+            script(n, seconds, tokens_per_second=SLOW, first_token=SLOW_FIRST_TOKEN),
+        )
+        for n in range(count)
+    ]
+    title = f"one {seconds:g} s answer every {every:g} s for {minutes:g} min, {SLOW:g} tokens/s"
+    return Workload(7, title, asks, tokens_per_second=SLOW)
+
+
+def all_workloads(quick: bool = False) -> list[Workload]:
+    """Every workload; `quick` shortens the steady ones (for iterating, not for the figures)."""
+    return [
+        long_burst(),
+        short_burst(),
+        steady(minutes=1.0 if quick else 3.0),
+        on_replicas(),
+        slow_burst(),
+        slow_on_replicas(),
+        slow_steady(minutes=1.0 if quick else 2.0),
+        slow_burst(8, channels=1, spread=False),
+        slow_burst(9, channels=5),
+    ]

@@ -243,6 +243,7 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 @pytest.fixture
 def settings(slack: FakeSlack, model: FakeAnthropic, database_url: str, tmp_path: Path) -> Settings:
     return Settings(
+        stream_transport="update",  # most tests read chat.update; native ones ask for it
         slack_bot_token=TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,

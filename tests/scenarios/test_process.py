@@ -31,6 +31,7 @@ def bot_env(slack: FakeSlack, model: FakeAnthropic, tmp_path: Path, port: int) -
         # Stable across restarts, so a restarted bot finishes its own cut-off answers at once.
         "SHOPMAX_REPLICA_ID": "test-replica",
         "SHOPMAX_METRICS_TOKEN": METRICS_TOKEN,
+        "SHOPMAX_STREAM_TRANSPORT": "update",  # as the other tests (conftest's settings)
     }
 
 

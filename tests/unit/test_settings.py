@@ -25,6 +25,7 @@ def test_defaults_follow_the_design_contract() -> None:
     assert (slack.serves_slack, slack.bind_host) == (True, "0.0.0.0"), "Slack must reach it"
     assert load_settings({**SLACK, "HOST": "10.0.0.5"}, dotenv_path=None).bind_host == "10.0.0.5"
     assert settings.update_interval == 1.0
+    assert settings.stream_transport == "native", "less lag under load: docs/pacing.md"
     assert settings.socket_mode is False
 
 

@@ -1,77 +1,111 @@
-"""Which message of one workspace and method to call Slack for next, and when (pure).
+"""The pacing rule: when each answer of one workspace and Slack method is posted and edited.
 
-`SchedulerCore` keeps the state of every answer in flight and asks the planner (`planner.py`)
-when each may be edited; the driver (`scheduler.py`) runs it on a clock against a window.
+Pure: no clock, no I/O; the driver (`scheduler.py`) runs it against a window (`window.py`).
 
-* Routine edits of a message go when the planner's spread gives them their turn, never closer
-  than `min_interval`: with one answer in flight about a second apart, with twenty a few
-  seconds, so that what the window has is spent while the answers are being read, and a call
-  is kept for each one's final edit.
-* Urgent edits (the first text after a placeholder, and the final answer) skip the spread and
-  go first.
-* Otherwise the message that has waited longest since its first unsent change goes first,
-  which is the one whose visible text lags furthest behind.
-* A 429 keeps the message dirty: it is sent after the pause with whatever its newest text is.
-* At most one edit per message is in flight, so an older version never lands after a newer one.
-* An answer's first post may be held (`hold_first_post`) until the planner releases it
-  (`releases`); an answer that ends while held is posted whole by its reply.
+**The rule, in two sentences.** An answer's first words are posted at its first token, unless
+it is expected to end within the short-answer limit (`SHORT`, 2 s: recent answers here mostly
+did), in which case it waits that long to go out whole in one post. Every answer in flight
+with text Slack has not shown gets an equal share of the window: its next version comes one
+`gap` after its previous, gap = (answers with unshown text, on every replica) / (calls a second
+the window allows until they are expected to end), and a routine edit goes only while the
+window keeps one call for the final of every answer posted, by the time each is due.
 
-Progress comes from the marks themselves: each text delta marks its message once, so marks
-count the model's pace and `lives.Lives` learns how long answers run.
+Finals, and the first text after a "Thinking…" placeholder, go at once from that reserve;
+among the edits due, the message whose unsent text is oldest goes first. A post waits (to go
+out whole, or until finals are paid) only while the answers posted already owe the window a
+whole minute of finals.
+
+**Why it holds (the bound).** Let `H` be the horizon (until the answers in flight are expected
+to end, at most a minute), `C(H)` the calls Slack's rolling minute allows until then (the
+minute's unspent calls plus those aging out: Slack's rule, nothing of ours), `F` the finals
+owed and `n` the answers with unshown text. Versions go at `C(H) / H` a second in all:
+
+* *Finals are never starved*: a routine edit goes only while, by each answer's expected end,
+  the calls the window allows until then exceed the finals due by then (of the answers posted
+  and of those arriving) — so every final has a call when its answer ends — and finals go
+  first.
+* *The window is spent*: while an answer has unshown text and `C(H) - F >= 1`, an edit is due
+  within one gap; versions at `C(H) / H` a second spend `C(H)` by `H`, finals included, so no
+  call is left unused while text is unshown. The rule is read again at every look: answers
+  that run past their expected end shrink `H` and spend what is left sooner.
+* *Lag*: each answer gets a version every `n H / C(H)` s, evenly spaced. For a model writing
+  at a steady pace evenly spaced versions give the least wait for their number
+  (`bench/lower_bound.py`), and equal shares are the best split between equal answers: a chunk
+  waits half a gap on average. The version this rule does not place for lag is the first
+  post, spent on showing the first words at once: with `k` versions after it an answer of
+  `L` s waits about `L / 2k` against the least possible `L / 2(k + 1)`, at most `(k + 1) / k`
+  times (1.4x for 20 answers sharing 50 calls: 2.5 each) — the price of first words at the
+  first token.
+
+Where it falls short: when finals take most of the window (a steady stream of long answers,
+30 finals a minute of 50), the gap comes near an answer's life and its one routine edit lands
+just before its final, where it shows little (`bench simulate`: workload 7 at 2.7x).
+
+An answer's expected life is the median of recent answers' (first text to end) in this
+workspace and method, `COLD_LIFE` before any; one past it is expected to run `SHORT` more.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
-from collections.abc import Hashable
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 
-from bot.delivery.pacing.lives import Lives
-from bot.delivery.pacing.planner import (
-    WINDOW,
-    Load,
-    Plan,
-    Window,
-    first_post_at,
-    next_edit,
-    plan,
-)
 from bot.delivery.pacing.window import Heard, Share
 
-REPLAN_EVERY = 1.0  # seconds between looks at messages waiting for the window to refill
-ODDS_FROM = 2  # recent answers at least as long as one in flight, for their odds to count
-BURST = 1.0  # answers arriving this close together count as one arrival
-DEFAULT_MAX_MARKS = 4096
+WINDOW = 60.0  # Slack counts calls per method in a rolling minute
+SHORT = 2.0  # seconds: the short-answer limit (and the least horizon)
+COLD_LIFE = 20.0  # seconds an answer is expected to stream before any has been seen
+HISTORY = 20  # recent answers whose lives say how long the next runs
+BURST = 1.0  # seconds: answers arriving this close together are one arrival
+LOOK_AGAIN = 1.0  # seconds between looks while an edit waits for the window
+DEFAULT_MAX_MARKS = 4096  # kept for callers that pass `max_marks` (unused by the rule)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A method's window as last heard: `count` calls in the last minute, the oldest of them
+    (or all) made at the clock times `calls`, and any 429 pause."""
+
+    per_minute: int
+    burst: int
+    count: int = 0
+    calls: Sequence[float] = ()
+    paused_until: float = 0.0
+
+
+def calls_left(window: Window, now: float, horizon: float) -> float:
+    """Calls Slack's rolling minute allows from `now` until `now + horizon`: the minute's not
+    yet spent, those of its calls that age out by then, and a minute's more per minute beyond."""
+    aged = sum(1 for t in window.calls if t <= now - WINDOW)
+    returning = sum(1 for t in window.calls if now - WINDOW < t <= now + horizon - WINDOW)
+    beyond = max(horizon - WINDOW, 0.0) * window.per_minute / WINDOW
+    return max(window.per_minute - (window.count - aged) + returning + beyond, 0.0)
 
 
 @dataclass
 class _Slot:
+    arrived: float
     last_sent: float  # when Slack last got a version (the post, or an edit)
     posted: bool = True
-    held: bool = False  # the first post waits for the planner (or the end of the answer)
+    held: bool = False  # the first post waits (to go out whole, or for a call)
+    released: bool = False  # the held post is being made: it owes its final already
     first_mark: float | None = None
     last_mark: float | None = None
-    marks: float = 0.0  # progress, in about tokens
-    shown: float = 0.0  # marks its last version showed
-    edits: int = 0  # edits sent after the post
     dirty_since: float | None = None
     urgent: bool = False
     in_flight: bool = False
     # What the edit in flight was sent for, restored if Slack answers 429.
     sending_since: float = 0.0
     sending_urgent: bool = False
-    sending_shown: float = 0.0
 
 
 @dataclass
 class SchedulerCore:
-    """Pure decisions about which message of one workspace and method to edit next.
-
-    `burst` is the most calls in one second (default: the minute's); `max_marks` the longest
-    an answer can be in marks (its `max_tokens`), the life expected before any answer was seen.
-    `elsewhere` is what streams on the other replicas, as the shared window last said.
-    """
+    """The rule's state for one workspace and method: the answers in flight, recent lives,
+    and the window as last heard (`elsewhere`: what streams on other replicas)."""
 
     per_minute: int
     min_interval: float
@@ -79,14 +113,11 @@ class SchedulerCore:
     max_marks: int = DEFAULT_MAX_MARKS
     elsewhere: Share = field(default_factory=Share)
     slots: dict[Hashable, _Slot] = field(default_factory=dict, init=False)
-    lives: Lives = field(init=False)
+    lives: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY), init=False)
     window: Window = field(init=False)
     _arrivals: deque[float] = field(default_factory=deque, init=False)
-    _cache: tuple[float, int, Plan, dict[Hashable, float]] | None = field(default=None, init=False)
-    _version: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        self.lives = Lives(self.max_marks)
         self.window = Window(self.per_minute, self.burst or self.per_minute)
 
     # ---- what happens to answers -----------------------------------------------------
@@ -94,26 +125,19 @@ class SchedulerCore:
     def arrive(self, key: Hashable, now: float) -> None:
         """A new answer: its message is not posted yet."""
         if key not in self.slots:
-            self.slots[key] = _Slot(last_sent=now, posted=False)
+            self.slots[key] = _Slot(arrived=now, last_sent=now, posted=False)
             self._arrived(now)
-            self._changed()
 
     def mark(self, key: Hashable, now: float, *, urgent: bool = False, weight: float = 1) -> bool:
-        """The message `key` has changes Slack has not seen yet: `weight` more marks of
-        progress (about tokens; see `lives`).
-
-        A message's first mark may come right after it was posted, so routine edits are paced
-        from then. Returns whether the driver should look again now (the message became due
-        sooner than it was); changes to an unposted message wait for its post.
-        """
+        """The message `key` has text (or a change) Slack has not shown. Returns whether the
+        driver should look again now; changes to an unposted message wait for its post."""
         slot = self.slots.get(key)
         if slot is None:
-            slot = self.slots[key] = _Slot(last_sent=now)
+            slot = self.slots[key] = _Slot(arrived=now, last_sent=now)
             self._arrived(now)
-        slot.marks += weight
-        slot.first_mark = now if slot.first_mark is None else slot.first_mark
-        slot.last_mark = now
-        self._changed()
+        if weight > 0 or slot.first_mark is None:
+            slot.first_mark = now if slot.first_mark is None else slot.first_mark
+            slot.last_mark = now
         if not slot.posted:
             return False
         sooner = slot.dirty_since is None or (urgent and not slot.urgent)
@@ -123,13 +147,14 @@ class SchedulerCore:
         return sooner
 
     def hold_first_post(self, key: Hashable, now: float) -> bool:
-        """Whether the answer's first post should wait (True: until `releases` names it)."""
+        """Whether the answer's first post should wait (True: until `releases` names it, or
+        its end posts it whole)."""
         self.arrive(key, now)
         slot = self.slots[key]
         if slot.posted:
             return False
-        the_plan, remaining = self._planned(now)
-        slot.held = self._post_at(slot, now, the_plan, remaining[key]) > now
+        slot.held = self._post_at(slot, now) > now
+        slot.released = not slot.held  # posting now: it owes its final from now on
         return slot.held
 
     def posted(self, key: Hashable, now: float) -> None:
@@ -137,17 +162,13 @@ class SchedulerCore:
         slot = self.slots.get(key)
         if slot is not None and not slot.posted:
             slot.posted, slot.held, slot.last_sent = True, False, now
-            slot.shown = slot.marks
             slot.dirty_since, slot.urgent = None, False
-            self._changed()
 
     def forget(self, key: Hashable) -> None:
-        """The message is finished (or abandoned): learn from its life, drop its state."""
+        """The message is finished (or abandoned): remember how long it ran."""
         slot = self.slots.pop(key, None)
         if slot is not None and slot.first_mark is not None and slot.last_mark is not None:
-            seconds = slot.last_mark - slot.first_mark
-            self.lives.record(slot.marks, seconds, edited=slot.edits > 0)
-        self._changed()
+            self.lives.append(slot.last_mark - slot.first_mark)
 
     # ---- what the window says ----------------------------------------------------------
 
@@ -164,85 +185,145 @@ class SchedulerCore:
             calls=tuple(now - age for age in heard.ages),
             paused_until=now + heard.paused_for,
         )
-        self._changed()
 
     def share(self, now: float) -> Share:
         """What streams here, to tell the other replicas."""
-        _, remaining = self._planned(now)
-        return Share(len(self.slots), sum(remaining.values()))
+        return Share(len(self.slots), sum(self._remaining(s, now) for s in self.slots.values()))
+
+    # ---- the rule ----------------------------------------------------------------------
+
+    def life(self, now: float | None = None) -> float:
+        """Seconds a new answer is expected to stream: the median of recent lives, with the
+        answers in flight counted at their age so far (the long ones have not ended yet)."""
+        if not self.lives:
+            return COLD_LIFE
+        ages = [] if now is None else [now - self._started(s) for s in self.slots.values()]
+        return statistics.median([*self.lives, *ages])
+
+    def horizon(self, now: float) -> float:
+        """Until the answers in flight (here and elsewhere) are expected to end; a minute while
+        questions keep arriving (the next ones need the calls this minute gives back)."""
+        if self.arriving(now):
+            return WINDOW
+        longest = max((self._remaining(s, now) for s in self.slots.values()), default=0.0)
+        if self.elsewhere.answers:
+            longest = max(longest, self.elsewhere.remaining / self.elsewhere.answers)
+        return min(max(longest, SHORT), WINDOW)
+
+    def arriving(self, now: float) -> bool:
+        """Whether questions keep arriving: more than one arrival in the last minute, a burst
+        (answers within `BURST` of each other) counted once."""
+        while self._arrivals and self._arrivals[0] <= now - WINDOW:
+            self._arrivals.popleft()
+        return len(self._arrivals) > 1
+
+    def arriving_finals(self, now: float, horizon: float) -> float:
+        """Finals of the answers expected to arrive and end within `horizon`, at the rate
+        questions arrived in the last minute (a burst counted once)."""
+        if not self.arriving(now):
+            return 0.0
+        rate = (len(self._arrivals) - 1) / max(now - self._arrivals[0], BURST)
+        return rate * max(horizon - self.life(now), 0.0)
+
+    def owed(self) -> int:
+        """Finals owed: one for every answer posted, here and on the other replicas."""
+        posted = sum(1 for s in self.slots.values() if s.posted or s.released)
+        return posted + self.elsewhere.answers
+
+    def spare(self, now: float) -> float:
+        """Calls the window has beyond the reserve, at the tightest of the answers' expected
+        ends: by each, one call for the final of every answer posted that ends by then (and
+        of the answers arriving and ending by then), and one for every post held."""
+        held = sum(1 for s in self.slots.values() if s.held)
+        ends = sorted(
+            self._remaining(s, now) for s in self.slots.values() if s.posted or s.released
+        )
+        if self.elsewhere.answers:  # the other replicas say only their sum
+            mean = self.elsewhere.remaining / self.elsewhere.answers
+            ends = sorted([*ends, *[mean] * self.elsewhere.answers])
+        horizon = self.horizon(now)
+        least = (
+            calls_left(self.window, now, horizon) - len(ends) - self.arriving_finals(now, horizon)
+        )
+        for due, end in enumerate(ends, start=1):
+            end = min(end, horizon)
+            calls = calls_left(self.window, now, end) - self.arriving_finals(now, end)
+            least = min(least, calls - due)
+        return least - held
+
+    def calls(self, now: float) -> float:
+        """The calls the window allows the answers in flight until the horizon: Slack's
+        rolling minute, less the finals of the answers arriving and ending by then."""
+        horizon = self.horizon(now)
+        return calls_left(self.window, now, horizon) - self.arriving_finals(now, horizon)
+
+    def gap(self, now: float) -> float:
+        """Seconds between two versions of one message: the answers with unshown text share
+        the calls the window allows until the horizon (finals included) equally. Infinity:
+        the window has no call beyond the reserve."""
+        if self.spare(now) < 1:
+            return math.inf
+        horizon = self.horizon(now)
+        unshown = sum(
+            1
+            for s in self.slots.values()
+            if s.posted and (s.dirty_since is not None or s.in_flight)
+        )
+        answers = max(unshown + self.elsewhere.answers, 1)
+        return max(answers * horizon / self.calls(now), self.min_interval)
 
     # ---- decisions ---------------------------------------------------------------------
 
     def releases(self, now: float) -> tuple[list[Hashable], float | None]:
         """The held first posts to make now, and when to look again for the others."""
-        the_plan, remaining = self._planned(now)
         due, wake = [], None
         for key, slot in self.slots.items():
             if not slot.held:
                 continue
-            at = self._post_at(slot, now, the_plan, remaining[key])
+            slot.held = False  # not reserving a call for its own post while it asks
+            at = self._post_at(slot, now)
             if at <= now:
-                slot.held = False
                 due.append(key)
-                # Each release commits one more final edit.
-                the_plan = replace(the_plan, affordable=the_plan.affordable - 1)
-            else:  # estimates change as the answer streams: look again in a while at most
-                at = min(at, now + REPLAN_EVERY)
-                wake = at if wake is None else min(wake, at)
-        if due:
-            self._changed()
+                slot.released = True  # owes its final from now on
+                continue
+            slot.held = True
+            at = min(at, now + LOOK_AGAIN)
+            wake = at if wake is None else min(wake, at)
         return due, wake
 
     def due(self, now: float) -> tuple[Hashable | None, float | None]:
-        """The message to edit next if the budget allows, or None and when to ask again
+        """The message to edit next if the window allows, or None and when to ask again
         (None: when something is marked)."""
-        the_plan, remaining = self._planned(now)
         ready, wake = [], None
+        gap = None
         for key, slot in self.slots.items():
             if not slot.posted or slot.dirty_since is None or slot.in_flight:
                 continue
-            at = now
-            if not slot.urgent:
-                at = next_edit(
-                    the_plan,
-                    last_sent=slot.last_sent,
-                    now=now,
-                    remaining=remaining[key],
-                    min_interval=self.min_interval,
-                    timed=self._timed(slot, now, the_plan),
-                )
-            if at <= now:
-                ready.append((not slot.urgent, slot.dirty_since, key))
+            if slot.urgent:
+                ready.append((False, slot.dirty_since, key))
                 continue
-            # No turn yet, or none until the window refills: look again in a while.
-            at = min(at, now + REPLAN_EVERY)
+            gap = self.gap(now) if gap is None else gap
+            at = slot.last_sent + gap if gap != math.inf else now + LOOK_AGAIN
+            if at <= now:
+                ready.append((True, slot.dirty_since, key))
+                continue
+            at = min(at, now + LOOK_AGAIN)  # the window changes as calls age out
             wake = at if wake is None else min(wake, at)
         if not ready:
             return None, wake
         return min(ready, key=lambda item: (item[0], item[1]))[2], None
-
-    def plan(self, now: float) -> Plan:
-        return self._planned(now)[0]
 
     def sending(self, key: Hashable, now: float) -> None:
         """An edit of `key` is going to Slack now."""
         slot = self.slots[key]
         assert slot.dirty_since is not None
         slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
-        slot.sending_shown = slot.shown
         slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
         slot.last_sent = now
-        slot.shown = slot.marks
-        slot.edits += 1
-        window = self.window
+        w = self.window
         self.window = Window(
-            window.per_minute,
-            window.burst,
-            count=window.count + 1,
-            calls=(*window.calls, now),
-            paused_until=window.paused_until,
+            w.per_minute, w.burst, w.count + 1, (*w.calls, now), paused_until=w.paused_until
         )
-        self._changed()
 
     def pick(self, now: float) -> tuple[Hashable | None, float | None]:
         """`due`, and if something is, mark it as sending (for callers without a budget)."""
@@ -256,95 +337,37 @@ class SchedulerCore:
         slot = self.slots.get(key)
         if slot is not None:
             slot.in_flight = False
-            self._changed()
 
     def rate_limited(self, key: Hashable) -> None:
-        """Slack said 429: keep the message's changes pending with their original lag."""
+        """Slack said 429 (or was away): keep the message's changes pending, as urgent and
+        as old as they were; the newest text goes when the pause ends."""
         slot = self.slots.get(key)
         if slot is None:
             return
         slot.in_flight = False
-        slot.shown = slot.sending_shown  # Slack still shows what it showed before
         slot.urgent = slot.urgent or slot.sending_urgent
         since = slot.sending_since
         slot.dirty_since = since if slot.dirty_since is None else min(slot.dirty_since, since)
-        self._changed()
 
-    # ---- the plan, computed once per look ----------------------------------------------
-
-    def _changed(self) -> None:
-        self._version += 1
+    # ---- expectations --------------------------------------------------------------------
 
     def _arrived(self, now: float) -> None:
-        """Count a new answer's arrival; answers arriving within a second of the last counted
-        one are one burst, counted once (a burst says little about what comes next)."""
         if not self._arrivals or now - self._arrivals[-1] >= BURST:
             self._arrivals.append(now)
 
-    def _planned(self, now: float) -> tuple[Plan, dict[Hashable, float]]:
-        cached = self._cache
-        if cached is not None and cached[0] == now and cached[1] == self._version:
-            return cached[2], cached[3]
-        remaining = {key: self._remaining(slot, now) for key, slot in self.slots.items()}
-        while self._arrivals and self._arrivals[0] <= now - WINDOW:
-            self._arrivals.popleft()
-        load = Load(
-            remaining=list(remaining.values()),
-            committed=sum(1 for slot in self.slots.values() if slot.posted),
-            elsewhere=self.elsewhere.answers,
-            elsewhere_remaining=self.elsewhere.remaining,
-            arrival_rate=self.arrival_rate(now),
-            life=self.lives.new_life([slot.marks for slot in self.slots.values()]),
-            edited=self.lives.edited_share(),
-            unseen=[_unseen(slot, now) for slot in self.slots.values()],
-        )
-        the_plan = plan(self.window, now, load, self.min_interval)
-        self._cache = (now, self._version, the_plan, remaining)
-        return the_plan, remaining
-
-    def arrival_rate(self, now: float) -> float:
-        """New answers a second: the gaps between the arrivals of the last minute (a burst
-        counted once), over the time they span until now. One arrival alone says nothing of
-        the next: 0. Counting over the whole minute would take a minute to see a steady
-        stream of questions, while a quiet start spent what it needs."""
-        arrivals = self._arrivals
-        if len(arrivals) < 2:
-            return 0.0
-        return (len(arrivals) - 1) / max(now - arrivals[0], BURST)
-
-    def _post_at(self, slot: _Slot, now: float, the_plan: Plan, remaining: float) -> float:
-        """When the slot's first post should go (see `planner.first_post_at`)."""
-        first_text = now if slot.first_mark is None else slot.first_mark
-        timed = self._timed(slot, now, the_plan)
-        return first_post_at(
-            the_plan, first_text=first_text, now=now, remaining=remaining, timed=timed
-        )
-
-    def _timed(self, slot: _Slot, now: float, the_plan: Plan) -> float | None:
-        """When the slot's next version should go by the odds of recent answers' lengths, at
-        the plan's density (None: no odds to go by; infinity: not before the answer ends)."""
-        versions = the_plan.versions
-        if versions <= 0 or versions * self.min_interval >= 1:
-            return None  # the plan alone decides: no calls to spare, or one every interval
-        odds = self.lives.odds(now)
-        if odds is None or odds.alive(slot.marks) < ODDS_FROM:
-            return None
-        # One price a look for every message: the density per mark at recent answers' pace.
-        table = odds.priced(versions / self.lives.rate(0, 0.0))
-        elapsed = 0.0 if slot.first_mark is None else now - slot.first_mark
-        pace = self.lives.rate(slot.marks, elapsed)
-        at = table.next_version(shown=slot.shown if slot.posted else 0.0, now=slot.marks)
-        return at if at == math.inf else now + (at - slot.marks) / pace
+    @staticmethod
+    def _started(slot: _Slot) -> float:
+        return slot.arrived if slot.first_mark is None else slot.first_mark
 
     def _remaining(self, slot: _Slot, now: float) -> float:
-        if slot.first_mark is None:
-            return self.lives.remaining(0, 0.0)
-        return self.lives.remaining(slot.marks, now - slot.first_mark)
+        """Seconds the answer is expected to stream on (`SHORT` once past its expected life)."""
+        return max(self.life(now) - (now - self._started(slot)), SHORT)
 
-
-def _unseen(slot: _Slot, now: float) -> float:
-    """Seconds of the answer Slack has not shown yet: since its last version, or since its
-    first text while its post waits."""
-    if slot.posted:
-        return max(now - slot.last_sent, 0.0)
-    return 0.0 if slot.first_mark is None else max(now - slot.first_mark, 0.0)
+    def _post_at(self, slot: _Slot, now: float) -> float:
+        """When the answer's first post should go: at once; after `SHORT` from its first
+        text when it is expected to be short (it goes out whole if it ends first); and not
+        while the answers posted already owe the window a minute's calls in finals."""
+        started = self._started(slot)
+        if self.life(now) <= SHORT and now < started + SHORT:
+            return started + SHORT
+        return now if self.owed() < self.window.per_minute else now + LOOK_AGAIN

@@ -11,7 +11,7 @@ Keys, per workspace and method (`{team:method}` is a hash tag, so a Redis Cluste
 workspace's keys on one node): `calls` (sorted set of call times), `pause` (until when),
 `replicas` (sorted set: replica → when its share expires) and `active` (hash: replica →
 "answers,remaining ms": the answers it streams and their expected remaining life, which every
-replica's planner adds up). Nothing is kept longer than a minute after the last call.
+replica's pacing rule adds up). Nothing is kept longer than a minute after the last call.
 
 If Redis cannot be reached, each replica falls back to a budget of its own — the workspace's
 budget divided by the number of replicas Redis last reported — and logs a warning; it tries

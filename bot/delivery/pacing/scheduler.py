@@ -6,8 +6,8 @@ So no reply edits Slack on its own: it marks its message *dirty* and the schedul
 reply's `sync` when the message's turn comes. `sync` renders the newest text at that moment,
 so edits coalesce (latest wins) and no intermediate version is ever queued.
 
-Which message goes next, and when, is decided purely by `SchedulerCore` (`core.py`) with the
-planner (`planner.py`), both tested with a fake clock. Whether a call may go *now* is the
+Which message goes next, and when, is decided purely by `SchedulerCore` (`core.py`: the pacing
+rule, in two sentences), tested with a fake clock. Whether a call may go *now* is the
 `CallWindow`'s decision (`window.py`): Slack's per-minute and per-second windows and any 429
 pause, kept in this process or shared through Redis.
 
@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
 from bot.delivery.pacing.core import DEFAULT_MAX_MARKS, SchedulerCore
+from bot.delivery.pacing.posts import PostPacer
 from bot.delivery.pacing.window import CallWindow, Clock, Grant, Heard, LocalWindow, Share
 from bot.delivery.slack_retry import Patience, Waiting
 from bot.errors import RateLimited, SlackUnavailable
@@ -80,8 +81,10 @@ class UpdateScheduler:
         window: CallWindow,
         clock: Clock = time.monotonic,
         patience: Patience | None = None,
+        posts: PostPacer | None = None,
     ) -> None:
         self._core = core
+        self.posts = posts or PostPacer(clock=clock)  # the workspace's per-channel post limit
         self._window = window
         self._clock = clock
         self._patience = patience or Patience()
@@ -111,13 +114,13 @@ class UpdateScheduler:
     # ---- what replies call ---------------------------------------------------------------
 
     def arrive(self, key: Hashable) -> None:
-        """A new answer whose message is not posted yet (the planner counts it from now)."""
+        """A new answer whose message is not posted yet (the rule counts it from now)."""
         self._core.arrive(key, self._clock())
         self._wake.set()
 
     def hold_first_post(self, key: Hashable, post: Post) -> bool:
         """Whether the answer's first post should wait. If so (True) the scheduler calls
-        `post` when the planner releases it, unless the reply posts first (`posted`)."""
+        `post` when the rule releases it, unless the reply posts first (`posted`)."""
         if not self._core.hold_first_post(key, self._clock()):
             return False
         self._held[key] = post
@@ -133,8 +136,8 @@ class UpdateScheduler:
     def request(self, key: Hashable, sync: Sync, *, urgent: bool = False, chars: int = 0) -> None:
         """Ask for `key` to be brought up to date by calling `sync` when its turn comes.
 
-        `chars` is the size of the text added (the planner learns the model's pace from it);
-        0 when the change is not new text.
+        `chars` is the size of the text added (0 when the change is not new text: a status
+        line, or the final flush, which do not extend the answer's life).
         """
         track = self._tracks.get(key)
         if track is None:
@@ -293,7 +296,7 @@ class Schedulers:
 
     `per_minute` maps each method to its budget; Slack counts each method separately.
     `windows` makes each one's `CallWindow` (by default kept in this process). `max_tokens`
-    is the longest answer, which the planner expects of answers before it has seen any.
+    is the longest answer (kept for callers; the rule does not use it).
     `patience` is how long answers wait for Slack through an outage (replies use it too).
     """
 
@@ -316,6 +319,7 @@ class Schedulers:
         self._max_tokens = max_tokens
         self.patience = patience or Patience()
         self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
+        self._posts: dict[str, PostPacer] = {}
 
     def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
         scheduler = self._schedulers.get((team, method))
@@ -328,7 +332,8 @@ class Schedulers:
                 max_marks=self._max_tokens,
             )
             window = self._windows(team, method, per_minute, self._burst)
-            scheduler = UpdateScheduler(core, window, self._clock, self.patience)
+            posts = self._posts.setdefault(team, PostPacer(clock=self._clock))
+            scheduler = UpdateScheduler(core, window, self._clock, self.patience, posts)
             self._schedulers[team, method] = scheduler
             scheduler.start()
         return scheduler

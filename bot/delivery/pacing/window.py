@@ -12,7 +12,7 @@ decides *which* message to edit next; a `CallWindow` decides *whether a call may
 
 Every answer also says what the window looks like (`Heard`): the calls of the last minute and the
 answers streaming in the workspace on every replica with their expected remaining life, because
-the planner (`planner.py`) spreads what the minute has left over the answers in flight.
+the pacing rule (`core.py`) shares what the minute has left among the answers in flight.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Heard:
 
     `total` is the answers streaming on every replica; `count` the calls of the last minute;
     `ages` how long ago the oldest of them were made (seconds, oldest first; all of them, up
-    to `AGES_KEPT`), which tells the planner when calls come back; `paused_for` the seconds a
+    to `AGES_KEPT`), which tells the rule when calls come back; `paused_for` the seconds a
     429 pause still lasts.
     """
 

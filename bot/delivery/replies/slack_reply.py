@@ -364,6 +364,7 @@ class SlackReply:
                     self.uncertain.discard(piece)
                     if found is not None:
                         return found, False
+                await self.schedulers(UPDATE).posts.turn(self.channel)  # Slack's per-channel limit
                 ts = await self.slack.post(
                     self.channel,
                     rendered,

@@ -1,0 +1,337 @@
+"""The pacing rule (`bot.delivery.pacing.core`) and Slack's window (`window.RollingWindow`) on a
+fake clock: first words at the first token unless the answer is expected to be short, the
+window spent while text is unshown, finals never starved, a 429's Retry-After obeyed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.delivery.pacing.core import COLD_LIFE, SHORT, SchedulerCore
+from bot.delivery.pacing.posts import PostPacer
+from bot.delivery.pacing.window import MARGIN, RollingWindow, Share
+
+
+def core(per_minute: int = 600, min_interval: float = 1.0, burst: int = 3) -> SchedulerCore:
+    return SchedulerCore(per_minute=per_minute, min_interval=min_interval, burst=burst)
+
+
+def run(
+    lives: list[float],
+    *,
+    per_minute: int = 50,
+    burst: int = 3,
+    starts: list[float] | None = None,
+    c: SchedulerCore | None = None,
+) -> tuple[list[float], list[tuple[float, float]], dict[int, float]]:
+    """Answers streaming from `starts` (0.4 s each by default) for `lives` seconds, their posts
+    and edits made as the rule says within Slack's window; returns the times of every edit,
+    (end, final edit) of every answer posted early, and each answer's first post."""
+    c = c or core(per_minute=per_minute, burst=burst)
+    c.window = replace(c.window, burst=burst)
+    window = RollingWindow(per_minute=per_minute, burst=burst)
+    starts = starts or [0.4] * len(lives)
+    sent: list[float] = []
+    finals: list[tuple[float, float]] = []
+    posted: dict[int, float] = {}
+    ended: dict[int, float] = {}
+    step = 0.05
+    for tick in range(
+        int((max(s + life for s, life in zip(starts, lives, strict=True)) + 5) / step)
+    ):
+        now = round(tick * step, 4)
+        for n, life in enumerate(lives):
+            start = starts[n]
+            if n in ended or now < start:
+                continue
+            if n not in c.slots:
+                c.arrive(n, now)
+            c.mark(n, now)
+            if n not in posted and now == start and not c.hold_first_post(n, now):
+                c.posted(n, now)
+                posted[n] = now
+            if now >= start + life:
+                ended[n] = now
+                if n in posted:
+                    c.mark(n, now, urgent=True)  # its final edit
+                else:  # whole, in one post
+                    c.posted(n, now)
+                    posted[n] = now
+                    c.forget(n)
+        for n in c.releases(now)[0]:
+            c.posted(n, now)
+            posted[n] = now
+        while True:
+            key, _ = c.due(now)
+            if key is None or window.available_at(now) > now:
+                break
+            window.take(now)
+            c.sending(key, now)
+            c.done(key)
+            sent.append(now)
+            if key in ended:
+                finals.append((ended[key], now))
+                c.forget(key)
+    return sent, finals, posted
+
+
+# ---- first words at the first token ----------------------------------------------------------
+
+
+def test_twenty_long_answers_at_once_are_each_posted_at_their_first_token() -> None:
+    """A fresh bot (no history) expects a long answer: every first post goes at once."""
+    c = core(per_minute=50)
+    for n in range(20):
+        c.arrive(n, 0.0)
+    for n in range(20):
+        c.mark(n, 0.4)
+        assert not c.hold_first_post(n, 0.4)
+        c.posted(n, 0.4)
+
+
+def test_an_answer_expected_to_be_short_waits_the_short_limit_to_go_out_whole() -> None:
+    """Recent answers ended within 2 s: a new one waits up to `SHORT` from its first text; if it
+    is still streaming then, it is posted (it was not short after all)."""
+    c = core(per_minute=50)
+    c.lives.extend([0.8] * 5)
+    c.arrive("new", 10.0)
+    c.mark("new", 10.3)
+    assert c.hold_first_post("new", 10.3)
+    assert c.releases(11.0)[0] == []
+    assert c.releases(10.3 + SHORT)[0] == ["new"]
+
+
+def test_short_answers_go_out_whole_and_spend_no_edit() -> None:
+    """Warm, with answers of under a second: each is posted once, whole, at its end."""
+    c = core(per_minute=50)
+    c.lives.extend([0.8] * 5)
+    sent, _, posted = run([0.8] * 30, starts=[0.3 + n / 30 for n in range(30)], c=c)
+    assert sent == []
+    assert len(posted) == 30
+
+
+def test_a_post_waits_only_while_the_finals_owed_fill_a_minute() -> None:
+    """Ten answers at once with 3 `chat.update` a minute: three are posted at their first token
+    (each owes a final the minute can pay); the others wait, to go out whole at their end."""
+    c = core(per_minute=3)
+    for n in range(10):
+        c.arrive(n, 0.0)
+    held = [c.hold_first_post(n, 0.3) for n in range(10)]
+    assert held == [False] * 3 + [True] * 7
+    c.forget(0)  # an answer finished: its final is paid
+    assert len(c.releases(1.0)[0]) == 1
+
+
+def test_an_expected_life_counts_the_answers_still_streaming() -> None:
+    """The long answers have not ended yet: a median of the ended ones alone says short."""
+    c = core()
+    c.lives.extend([1.0, 1.0])
+    for n in range(5):
+        c.arrive(n, 0.0)
+        c.mark(n, 0.0)
+    assert c.life(30.0) == 30.0
+    assert core().life(0.0) == COLD_LIFE
+
+
+# ---- an equal share of the window, spent ------------------------------------------------------
+
+
+def test_the_window_is_spent_while_twenty_answers_stream() -> None:
+    """Twenty answers of ~25 s at once under 50 a minute, 3 a second: the minute's calls are
+    spent while the answers stream (no call left unused while text is unshown), never more."""
+    sent, finals, posted = run([22.5 + n / 8 for n in range(20)])
+    assert len(posted) == 20 and min(posted.values()) == max(posted.values()) == 0.4
+    assert 48 <= len(sent) <= 50
+    routine = len(sent) - len(finals)
+    assert routine >= 25, "the calls beyond the finals go to routine edits"
+
+
+def test_answers_with_unshown_text_share_the_window_equally() -> None:
+    """Every answer's next version comes one gap after its previous: the same for all, the
+    answers with unshown text sharing the calls the window allows until they end."""
+    c = core(per_minute=50)
+    for n in range(10):
+        c.arrive(n, 0.0)
+        c.mark(n, 0.0)
+        c.posted(n, 0.0)
+        c.mark(n, 0.1)
+    gap = c.gap(0.1)
+    assert gap == pytest.approx(10 * (COLD_LIFE - 0.1) / 50)
+    assert c.pick(0.1) == (None, 1.1)  # looked at again within a second (the window changes)
+    edited = [c.pick(gap)[0] for _ in range(10)]
+    assert sorted(edited) == list(range(10)), "each answer's turn comes at the same gap"
+
+
+def test_one_answer_alone_is_edited_every_interval() -> None:
+    """With one answer in flight nothing binds but `min_interval`: an edit a second."""
+    c = core(per_minute=50)
+    c.arrive("a", 0.0)
+    c.mark("a", 0.4)
+    assert not c.hold_first_post("a", 0.4)
+    c.posted("a", 0.4)
+    c.mark("a", 0.5)
+    assert c.pick(1.0) == (None, 1.4)
+    assert c.pick(1.4)[0] == "a"
+
+
+def test_replicas_share_the_window_by_what_streams_everywhere() -> None:
+    """Seven answers here and thirteen on other replicas space their edits like twenty in one
+    process."""
+    here, alone = core(per_minute=50), core(per_minute=50)
+    for n in range(20):
+        for c in (alone, here) if n < 7 else (alone,):
+            c.arrive(n, 0.0)
+            c.mark(n, 0.0)
+            c.posted(n, 0.0)
+            c.mark(n, 0.1)
+    here.elsewhere = Share(13, 13 * (COLD_LIFE - 1.0))
+    assert here.gap(1.0) == pytest.approx(alone.gap(1.0))
+    assert here.owed() == alone.owed() == 20
+
+
+# ---- finals never starved -------------------------------------------------------------------
+
+
+def test_finals_are_never_starved() -> None:
+    """Twenty answers of 15-25 s: every final edit lands within a second of its answer's end,
+    although routine edits spend the rest of the window."""
+    _, finals, _ = run([15 + n / 2 for n in range(20)])
+    assert len(finals) == 20
+    assert all(0 <= at - end <= 1.0 for end, at in finals)
+
+
+def test_no_routine_edit_takes_a_call_a_final_is_owed() -> None:
+    """With 3 calls a minute and three answers posted, no routine edit is due; finals are."""
+    c = core(per_minute=3)
+    for n in range(3):
+        c.arrive(n, 0.0)
+        c.mark(n, 0.0)
+        c.posted(n, 0.0)
+        c.mark(n, 1.0)
+    assert c.pick(30.0) == (None, 31.0)
+    c.mark(1, 30.0, urgent=True)
+    assert c.pick(30.0)[0] == 1
+
+
+def test_a_steady_stream_reserves_the_finals_of_the_answers_to_come() -> None:
+    """A question every 2 s: the horizon is a minute (the next answers need the calls it gives
+    back), and the finals of the answers that arrive and end within it are kept aside."""
+    c = core(per_minute=50)
+    for n, at in enumerate((0.0, 2.0, 4.0)):
+        c.arrive(n, at)
+    assert c.horizon(4.0) == 60.0
+    assert c.arriving_finals(4.0, 60.0) == pytest.approx(0.5 * (60.0 - COLD_LIFE))
+    burst = core(per_minute=50)
+    for n in range(20):
+        burst.arrive(n, 0.01 * n)
+    assert burst.arriving_finals(10.0, 60.0) == 0.0
+
+
+# ---- how edits are sent -----------------------------------------------------------------------
+
+
+def test_nothing_to_send_until_marked() -> None:
+    c = core()
+    assert c.pick(0.0) == (None, None)
+    c.mark("a", 0.0, urgent=True)
+    assert c.pick(0.0) == ("a", None)
+
+
+def test_urgent_edits_go_first() -> None:
+    """The first text after a placeholder and the final answer do not wait their turn."""
+    c = core()
+    c.mark("b", 0.0)
+    c.mark("a", 0.5, urgent=True)
+    assert c.pick(0.5)[0] == "a"
+    assert c.pick(1.0)[0] == "b"
+
+
+def test_the_message_waiting_longest_goes_first() -> None:
+    c = core()
+    c.mark("late", 5.0)
+    c.mark("early", 2.0)
+    c.mark("middle", 3.0)
+    assert [c.pick(10.0)[0] for _ in range(3)] == ["early", "middle", "late"]
+
+
+def test_marks_coalesce_into_one_edit() -> None:
+    """Newest text wins: many changes before the turn comes make one edit."""
+    c = core()
+    for t in range(10):
+        c.mark("a", t / 10)
+    assert c.pick(1.0)[0] == "a"
+    assert c.pick(1.0) == (None, None)
+
+
+def test_one_edit_in_flight_per_message() -> None:
+    """A newer version never races an older one: the next edit waits for the current one."""
+    c = core()
+    c.mark("a", 0.0, urgent=True)
+    assert c.pick(0.0)[0] == "a"
+    c.mark("a", 0.1, urgent=True)
+    assert c.pick(0.2) == (None, None)
+    c.done("a")
+    assert c.pick(0.3)[0] == "a"
+
+
+# ---- Slack's window and its 429s ------------------------------------------------------------
+
+
+def test_a_429s_retry_after_is_obeyed_and_the_edit_stays_first_in_line() -> None:
+    """Slack answered 429 with Retry-After 5: no call until it has passed, then the same
+    message goes first (with its newest text), as urgent as it was."""
+    w = RollingWindow(per_minute=600, burst=100)
+    c = core()
+    c.mark("a", 1.0, urgent=True)
+    c.mark("b", 2.0, urgent=True)
+    assert c.pick(3.0)[0] == "a"
+    c.rate_limited("a")
+    w.pause(3.0, retry_after=5)
+    assert w.available_at(4.0) == 8.0
+    w.pause(4.0, retry_after=1)  # a shorter pause never shortens the current one
+    assert w.available_at(4.0) == 8.0
+    assert c.pick(8.0)[0] == "a"
+
+
+def test_never_more_than_the_minute_allows() -> None:
+    """The 51st call in a minute waits until the first is a minute old, and the margin for its
+    trip to Slack."""
+    w = RollingWindow(per_minute=50, burst=50)
+    for n in range(50):
+        assert w.available_at(n / 10) == n / 10
+        w.take(n / 10)
+    assert w.available_at(10.0) == 60.0 + MARGIN
+
+
+def test_bursts_are_limited_per_second() -> None:
+    w = RollingWindow(per_minute=600, burst=3)
+    for _ in range(3):
+        w.take(0.0)
+    assert w.available_at(0.2) == 1.0
+
+
+def test_extra_calls_count_and_no_op_edits_give_their_call_back() -> None:
+    """A rollover edit that made two calls counts twice; an edit that changed nothing, never."""
+    w = RollingWindow(per_minute=3, burst=10)
+    w.take(0.0)
+    w.add(0.0, 1)
+    w.take(0.5)
+    w.give_back(0.5)
+    assert w.available_at(0.5) == 0.5
+    w.take(0.5)
+    assert w.available_at(0.6) == 60.0 + MARGIN
+
+
+def test_posts_in_one_channel_go_five_at_once_then_one_a_second() -> None:
+    """Slack's per-channel post limit, kept by the bot: twenty answers asked at once in one
+    channel are posted as soon as Slack allows each, in order, and never meet a 429; another
+    channel has its own."""
+    now = [0.0]
+    posts = PostPacer(clock=lambda: now[0])
+    waits = [posts.take("C1") for _ in range(20)]
+    assert waits[:5] == [0.0] * 5
+    assert waits[5:] == pytest.approx([float(n) for n in range(1, 16)])
+    assert posts.take("C2") == 0.0
+    now[0] = 30.0
+    assert posts.take("C1") == 0.0
