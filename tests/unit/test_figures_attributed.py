@@ -125,6 +125,7 @@ WRONG = [
     ("41,900 rupees", "41,900 rupees ⚠"),
     ("UA55CU7700KLXL is ₹41,99", "UA55CU7700KLXL is ₹41,99 ⚠"),  # cut where the stream ended
     ("UA55CU7700KLXL is ₹4", "UA55CU7700KLXL is ₹4 ⚠"),
+    ("UA55CU7700KLXL: ₹41,990–52,9", "UA55CU7700KLXL: ₹41,990–52,9 ⚠"),  # a range cut
     # stock counts
     ("Andheri West has 5.", "Andheri West has 5 ⚠."),
     ("GL-S292RPZY: only 3 left in Pune.", "GL-S292RPZY: only 3 left in Pune ⚠."),
