@@ -112,6 +112,7 @@ class Facts:
     percents: set[Decimal] = field(default_factory=set)
     skus: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # SKU -> the name a tool returned
+    brands: dict[str, str] = field(default_factory=dict)  # SKU -> its brand, as returned
     written: set[str] = field(default_factory=set)  # codes the tools wrote (see `written`)
     stock: dict[tuple[str, str], int] = field(default_factory=dict)  # (sku, place) -> count
     asked: str = ""  # the question and the tools' arguments: the asker's own figures
@@ -129,6 +130,9 @@ class Facts:
         name = product.get("name")
         if sku and isinstance(name, str) and name.strip():
             self.names[sku] = " ".join(name.split())
+        brand = product.get("brand")
+        if sku and isinstance(brand, str) and brand.strip():
+            self.brands[sku] = " ".join(brand.split())
         for key, value in product.items():
             if _is_amount_field(key) and _whole(value) is not None:
                 amount = Decimal(_whole(value) or 0)
@@ -301,7 +305,8 @@ class _Attribution:
 
 def _named(text: str, facts: Facts) -> list[tuple[int, str]]:
     """Where `text` names a product a tool returned: its name or a leading part of it (two
-    words or more), or a model number in it; a part shared by several names names them all.
+    words or more), a model number in it, or its brand alone ("the LG": every LG returned); a
+    part shared by several names names them all.
     The names are a trie of words walked from each word of the text: linear in the text."""
     trie: dict[str, Any] = {}
     for sku, name in list(facts.names.items())[:MAX_NAMED]:
@@ -314,6 +319,12 @@ def _named(text: str, facts: Facts) -> list[tuple[int, str]]:
         for word in words:
             if len(word) >= 4 and _is_code(word):
                 trie.setdefault(word, {}).setdefault("", set()).add(sku)
+    for sku, brand in list(facts.brands.items())[:MAX_NAMED]:  # "the LG": every LG returned
+        branch = trie
+        for word in [w for w in (_name_word(w) for w in _NAME_WORD.findall(brand)) if w][:3]:
+            branch = branch.setdefault(word, {})
+        if branch is not trie:
+            branch.setdefault("", set()).add(sku)
     if not trie:
         return []
     spans = [(m.start(), _name_word(m.group(0))) for m in _NAME_WORD.finditer(text)]

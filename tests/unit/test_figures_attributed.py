@@ -17,6 +17,7 @@ from bot.wording.written import find
 TV = {
     "sku": "UA55CU7700KLXL",
     "name": "Samsung 55CU7700 Crystal 4K Smart TV",
+    "brand": "Samsung",
     "price_inr": 41990,
     "mrp_inr": 52900,
     "specs": {"resolution": "3840x2160", "hdr": "HDR10+", "wifi": "Wi-Fi 5"},
@@ -25,6 +26,7 @@ TV = {
 FRIDGE = {
     "sku": "GL-S292RPZY",
     "name": "LG 260 L Frost Free Refrigerator",
+    "brand": "LG",
     "price_inr": 119990,
     "mrp_inr": 131990,
     "stock": {"Pune": 2},
@@ -92,6 +94,7 @@ RIGHT = [
     "**Samsung 55CU7700 (UA55CU7700KLXL)**\n- Price: ₹41,990\n- MRP: ₹52,900\n"
     "- 3 units at Mumbai\n\n**LG 260 L**\n\n- Price: ₹1,19,990\n  - EMI: ₹9,999 a month",
     "Here are the prices:\n- ₹41,990\n- ₹1,19,990",
+    "**Samsung 55CU7700 (UA55CU7700KLXL)**\n- Price: ₹41,990\n- Compare: the LG is ₹1,19,990",
     # more written forms: bold inside, Hindi, a bare number where a price is said
     "UA55CU7700KLXL: ₹**41,990** · रु 41,990 · रु. 41,990 · 41,990 रुपये · Price: 41990",
     "UA55CU7700KLXL costs 41,990 (MRP 52,900), 12 months warranty, price 2 units lower.",
@@ -137,6 +140,7 @@ WRONG = [
     # a list item under another product, bold, bare numbers said as prices
     ("**LG 260 L (GL-S292RPZY)**\n- Price: ₹41,990", "…\n- Price: ₹41,990 ⚠"),
     ("- GL-S292RPZY\n  - Price: ₹41,990", "…\n  - Price: ₹41,990 ⚠"),
+    ("The LG is ₹41,990.", "The LG is ₹41,990 ⚠."),
     ("GL-S292RPZY costs 41,990.", "GL-S292RPZY costs 41,990 ⚠."),
     ("Price: 12345", "Price: 12345 ⚠"),
     ("UA55CU7700KLXL is ₹**41,999**", "UA55CU7700KLXL is ₹**41,999** ⚠"),
