@@ -11,7 +11,7 @@ model number in it such as "55CU7700"). An amount that belongs to products is ch
 those products' figures only: their returned price, MRP and other amounts, their price and
 MRP in the catalog now, and simple derivations with at least one of them (the difference or
 sum with another returned amount, an instalment over a returned number of months, a returned
-percentage of one), plus the amounts the documents returned (an installation charge, a bank
+percentage of one, or one less or plus a returned percentage), plus the amounts the documents returned (an installation charge, a bank
 offer's cap). So a right price of product A written on the line about product B is marked. A
 figure in a sentence naming no product may be any returned or current amount, or a derivation
 of two. A stock count is checked against the count returned (or the catalog's now) for its
@@ -543,8 +543,9 @@ def _derived(
         for months in facts.months:
             if months > 0:
                 derived.update(_roundings(a / months))
-        for percent in facts.percents:
-            derived.update(_roundings(a * percent / 100))
+        for percent in facts.percents:  # the share, and the amount less or plus it
+            for factor in (percent, 100 - percent, 100 + percent):
+                derived.update(_roundings(a * factor / 100))
     derived.discard(Decimal(0))
     return derived
 

@@ -65,6 +65,7 @@ RIGHT = [
     "GL-S292RPZY costs ₹78,000 more than UA55CU7700KLXL.",  # 1,19,990 − 41,990
     "UA55CU7700KLXL: ₹6,998 a month over 6 months.",  # 41,990 / 6, rounded down
     "UA55CU7700KLXL: ₹4,199 off with the HDFC card.",  # 10% of 41,990
+    "UA55CU7700KLXL: ₹37,791 after the 10% HDFC discount.",  # 41,990 less 10%
     "UA55CU7700KLXL costs less than GL-S292RPZY: ₹41,990 against ₹1,19,990.",
     "Compared with the LG 260 L (₹1,19,990), the Samsung 55CU7700 is ₹41,990.",
     # SKUs and model numbers from the data
