@@ -11,7 +11,7 @@ model number in it such as "55CU7700"). An amount that belongs to products is ch
 those products' figures only: their returned price, MRP and other amounts, their price and
 MRP in the catalog now, and simple derivations with at least one of them (the difference or
 sum with another returned amount, an instalment over a returned number of months, a returned
-percentage of one), plus the amounts the documents returned (an installation charge, a bank
+percentage of one, or one less or plus a returned percentage), plus the amounts the documents returned (an installation charge, a bank
 offer's cap). So a right price of product A written on the line about product B is marked. A
 figure in a sentence naming no product may be any returned or current amount, or a derivation
 of two. A stock count is checked against the count returned (or the catalog's now) for its
@@ -112,6 +112,7 @@ class Facts:
     percents: set[Decimal] = field(default_factory=set)
     skus: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # SKU -> the name a tool returned
+    brands: dict[str, str] = field(default_factory=dict)  # SKU -> its brand, as returned
     written: set[str] = field(default_factory=set)  # codes the tools wrote (see `written`)
     stock: dict[tuple[str, str], int] = field(default_factory=dict)  # (sku, place) -> count
     asked: str = ""  # the question and the tools' arguments: the asker's own figures
@@ -129,6 +130,9 @@ class Facts:
         name = product.get("name")
         if sku and isinstance(name, str) and name.strip():
             self.names[sku] = " ".join(name.split())
+        brand = product.get("brand")
+        if sku and isinstance(brand, str) and brand.strip():
+            self.brands[sku] = " ".join(brand.split())
         for key, value in product.items():
             if _is_amount_field(key) and _whole(value) is not None:
                 amount = Decimal(_whole(value) or 0)
@@ -301,7 +305,8 @@ class _Attribution:
 
 def _named(text: str, facts: Facts) -> list[tuple[int, str]]:
     """Where `text` names a product a tool returned: its name or a leading part of it (two
-    words or more), or a model number in it; a part shared by several names names them all.
+    words or more), a model number in it, or its brand alone ("the LG": every LG returned); a
+    part shared by several names names them all.
     The names are a trie of words walked from each word of the text: linear in the text."""
     trie: dict[str, Any] = {}
     for sku, name in list(facts.names.items())[:MAX_NAMED]:
@@ -314,6 +319,12 @@ def _named(text: str, facts: Facts) -> list[tuple[int, str]]:
         for word in words:
             if len(word) >= 4 and _is_code(word):
                 trie.setdefault(word, {}).setdefault("", set()).add(sku)
+    for sku, brand in list(facts.brands.items())[:MAX_NAMED]:  # "the LG": every LG returned
+        branch = trie
+        for word in [w for w in (_name_word(w) for w in _NAME_WORD.findall(brand)) if w][:3]:
+            branch = branch.setdefault(word, {})
+        if branch is not trie:
+            branch.setdefault("", set()).add(sku)
     if not trie:
         return []
     spans = [(m.start(), _name_word(m.group(0))) for m in _NAME_WORD.finditer(text)]
@@ -532,8 +543,9 @@ def _derived(
         for months in facts.months:
             if months > 0:
                 derived.update(_roundings(a / months))
-        for percent in facts.percents:
-            derived.update(_roundings(a * percent / 100))
+        for percent in facts.percents:  # the share, and the amount less or plus it
+            for factor in (percent, 100 - percent, 100 + percent):
+                derived.update(_roundings(a * factor / 100))
     derived.discard(Decimal(0))
     return derived
 

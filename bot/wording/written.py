@@ -218,6 +218,12 @@ def _amounts(match: re.Match[str], text: str) -> tuple[list[Figure], int]:
                 second_unit or unit,
             )
             return [_as_bound(lower), _as_bound(upper)], match.end()
+        if second is None:  # "₹10,000–15,0": the upper end cut, or grouped wrongly
+            cut = _end_of_first(match)
+            lower = _scaled(start, cut, text, first, match.group(2), unit)
+            at, end = match.start(4), match.end()
+            upper = Figure("amount", at, end, text[at:end], readable=False)
+            return [_as_bound(lower), upper], end
     end = _past_rupee_tail(text, _end_of_first(match) if ranged else match.end())
     if first is None:
         return [Figure("amount", start, end, text[start:end], readable=False)], end

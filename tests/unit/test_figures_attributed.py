@@ -17,6 +17,7 @@ from bot.wording.written import find
 TV = {
     "sku": "UA55CU7700KLXL",
     "name": "Samsung 55CU7700 Crystal 4K Smart TV",
+    "brand": "Samsung",
     "price_inr": 41990,
     "mrp_inr": 52900,
     "specs": {"resolution": "3840x2160", "hdr": "HDR10+", "wifi": "Wi-Fi 5"},
@@ -25,6 +26,7 @@ TV = {
 FRIDGE = {
     "sku": "GL-S292RPZY",
     "name": "LG 260 L Frost Free Refrigerator",
+    "brand": "LG",
     "price_inr": 119990,
     "mrp_inr": 131990,
     "stock": {"Pune": 2},
@@ -63,6 +65,7 @@ RIGHT = [
     "GL-S292RPZY costs ₹78,000 more than UA55CU7700KLXL.",  # 1,19,990 − 41,990
     "UA55CU7700KLXL: ₹6,998 a month over 6 months.",  # 41,990 / 6, rounded down
     "UA55CU7700KLXL: ₹4,199 off with the HDFC card.",  # 10% of 41,990
+    "UA55CU7700KLXL: ₹37,791 after the 10% HDFC discount.",  # 41,990 less 10%
     "UA55CU7700KLXL costs less than GL-S292RPZY: ₹41,990 against ₹1,19,990.",
     "Compared with the LG 260 L (₹1,19,990), the Samsung 55CU7700 is ₹41,990.",
     # SKUs and model numbers from the data
@@ -92,6 +95,7 @@ RIGHT = [
     "**Samsung 55CU7700 (UA55CU7700KLXL)**\n- Price: ₹41,990\n- MRP: ₹52,900\n"
     "- 3 units at Mumbai\n\n**LG 260 L**\n\n- Price: ₹1,19,990\n  - EMI: ₹9,999 a month",
     "Here are the prices:\n- ₹41,990\n- ₹1,19,990",
+    "**Samsung 55CU7700 (UA55CU7700KLXL)**\n- Price: ₹41,990\n- Compare: the LG is ₹1,19,990",
     # more written forms: bold inside, Hindi, a bare number where a price is said
     "UA55CU7700KLXL: ₹**41,990** · रु 41,990 · रु. 41,990 · 41,990 रुपये · Price: 41990",
     "UA55CU7700KLXL costs 41,990 (MRP 52,900), 12 months warranty, price 2 units lower.",
@@ -125,6 +129,7 @@ WRONG = [
     ("41,900 rupees", "41,900 rupees ⚠"),
     ("UA55CU7700KLXL is ₹41,99", "UA55CU7700KLXL is ₹41,99 ⚠"),  # cut where the stream ended
     ("UA55CU7700KLXL is ₹4", "UA55CU7700KLXL is ₹4 ⚠"),
+    ("UA55CU7700KLXL: ₹41,990–52,9", "UA55CU7700KLXL: ₹41,990–52,9 ⚠"),  # a range cut
     # stock counts
     ("Andheri West has 5.", "Andheri West has 5 ⚠."),
     ("GL-S292RPZY: only 3 left in Pune.", "GL-S292RPZY: only 3 left in Pune ⚠."),
@@ -136,6 +141,7 @@ WRONG = [
     # a list item under another product, bold, bare numbers said as prices
     ("**LG 260 L (GL-S292RPZY)**\n- Price: ₹41,990", "…\n- Price: ₹41,990 ⚠"),
     ("- GL-S292RPZY\n  - Price: ₹41,990", "…\n  - Price: ₹41,990 ⚠"),
+    ("The LG is ₹41,990.", "The LG is ₹41,990 ⚠."),
     ("GL-S292RPZY costs 41,990.", "GL-S292RPZY costs 41,990 ⚠."),
     ("Price: 12345", "Price: 12345 ⚠"),
     ("UA55CU7700KLXL is ₹**41,999**", "UA55CU7700KLXL is ₹**41,999** ⚠"),
