@@ -218,8 +218,8 @@ class Answerer:
             return config.tools
         try:
             return await config.tools_for(question)
-        except Exception:
-            log.warning("could not make this answer's tools; answering without", exc_info=True)
+        except Exception as exc:  # one line: the database away is told by the store's health
+            log.warning("could not make this answer's tools (%r); answering without", exc)
             return config.tools
 
     async def _conversation(self, question: Question) -> ModelRequest:
