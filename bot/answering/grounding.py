@@ -71,8 +71,8 @@ class Grounding:
         if catalog is not None:
             try:
                 self.facts.catalog = await catalog.names_now()
-            except Exception:  # the SKUs are then found by the demo's pattern
-                log.warning("could not ask the catalog for its names", exc_info=True)
+            except Exception as exc:  # the SKUs are then found by the demo's pattern
+                log.warning("could not ask the catalog for its names: %r", exc)
             found = find(text, vocabulary(self.facts))
             skus = set(self.facts.skus) | {f.text.upper() for f in found if f.kind == "sku"}
             try:
