@@ -178,8 +178,10 @@ class FakeSlack:
         self._socket_connected = asyncio.Event()
         # Sign in with Slack, when a test sets it (`tests/fakes/openid_provider.FakeOpenID`).
         self.openid: Any = None
-        # users.info: the workspace admins and owners (everyone else is a member).
+        # users.info: the workspace admins and owners (everyone else is a member), and the
+        # workspace of people from another organisation (Slack Connect; TEAM otherwise).
         self.workspace_admins: set[str] = set()
+        self.user_teams: dict[str, str] = {}
 
     @property
     def api_url(self) -> str:
@@ -422,7 +424,12 @@ class FakeSlack:
         admin = user in self.workspace_admins
         return {
             "ok": True,
-            "user": {"id": user, "team_id": TEAM, "is_admin": admin, "is_owner": False},
+            "user": {
+                "id": user,
+                "team_id": self.user_teams.get(user, TEAM),
+                "is_admin": admin,
+                "is_owner": False,
+            },
         }
 
     def _apps_connections_open(self, payload: dict[str, Any]) -> dict[str, Any]:

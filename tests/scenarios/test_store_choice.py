@@ -88,6 +88,10 @@ async def test_only_an_admin_maps_a_channel(
     assert [c.payload["user"] for c in slack.calls_to("users.info")] == [USER, "U0OWNER"]
     status = await said(bot, "store")
     assert "This channel is mapped to *Kolkata (KOLKATA)*" in status
+    # An admin of another organisation's workspace, in a Slack Connect channel: not ours.
+    slack.workspace_admins.add("U0VENDOR")
+    slack.user_teams["U0VENDOR"] = "T0VENDOR"
+    assert await said(bot, "store delhi", user_id="U0VENDOR") == texts.STORE_NOT_ADMIN
     assert model.calls == []
 
 
