@@ -170,7 +170,9 @@ async def run(
         await db.close()
         base["DATABASE_URL"] = f"{POSTGRES_URL}?search_path={schema}"
     else:
-        label = f"{workload.number}-{deployment.name.replace(' ', '-')}"
+        # One database per transport: a second run on the first's would see its questions
+        # as answered already (Slack's event ids repeat across runs).
+        label = f"{workload.number}-{transport}-{deployment.name.replace(' ', '-')}"
         base["DATABASE_URL"] = f"sqlite:///{tmp / (label + '.db')}"
     ports = [free_port() for _ in range(deployment.replicas)]
     processes = []
