@@ -13,6 +13,7 @@ from bot.catalog.stores import (
     nearest,
     store_code,
 )
+from bot.surfaces.slack.store_command import is_store_command
 
 CHAIN = [
     StoreInfo("MUM-01", "Andheri West", "Mumbai", "Andheri"),
@@ -111,3 +112,22 @@ async def test_the_catalogs_stores_are_read_from_its_current_view() -> None:
     catalog.stores = {"PUN-01": Row("PUN-01", "FC Road", "Pune", "Shivajinagar")}
     assert await stores.store("PUN-01") == StoreInfo("PUN-01", "FC Road", "Pune", "Shivajinagar")
     assert [s.code for s in await stores.stores()] == ["PUN-01"]
+
+
+@pytest.mark.parametrize(
+    ("text", "is_command"),
+    [
+        ("store", True),
+        ("STORE pun-01", True),
+        ("store clear", True),
+        ("store hours?", False),
+        ("store timings in Pune?", False),
+        ("store PUN-01 ?", False),
+        ("stores", False),
+        ("is the store open", False),
+    ],
+)
+def test_the_store_command_is_store_and_at_most_one_word_never_a_question(
+    text: str, is_command: bool
+) -> None:
+    assert is_store_command(text) is is_command

@@ -77,8 +77,11 @@ class Admins:
 
 def is_store_command(text: str) -> bool:
     """Whether `/shopmax TEXT` is the store command: `store` alone or with one word after it
-    (any case). "store timings in Pune?" is a question."""
+    (any case). "store timings in Pune?" and "store hours?" are questions: a question mark
+    never ends a store code."""
     words = text.split()
+    if text.rstrip().endswith(("?", "？")):
+        return False
     return 1 <= len(words) <= 2 and words[0].lower() == WORD
 
 
