@@ -12,8 +12,8 @@ those products' figures only: their returned price, MRP and other amounts, their
 MRP in the catalog now, and simple derivations with at least one of them (the difference or
 sum with another returned amount, an instalment over a returned number of months, a returned
 percentage of one, or one less or plus a returned percentage), plus the amounts the documents
-returned (an installation charge, a bank offer's cap). So a right price of product A written on the line about product B is marked. A
-figure in a sentence naming no product may be any returned or current amount, or a derivation
+returned (an installation charge, a bank offer's cap). So a right price of product A written
+on the line about product B is marked. A figure in a sentence naming no product may be any returned or current amount, or a derivation
 of two. A stock count is checked against the count returned (or the catalog's now) for its
 place and, when its sentence names products, for one of them.
 
