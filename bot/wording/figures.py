@@ -5,17 +5,17 @@ Pure: what the tools returned (their JSON), what the catalog says now and what i
 Staff repeat the bot's figures to customers, so each one is checked against this answer's
 tool results and against the catalog now.
 
-**Attribution.** A figure belongs to the products its sentence (or line) names, by SKU or by
-the name a tool returned (its full name, a leading part of it such as "Sony Bravia 7", or a
-model number in it such as "55CU7700"). An amount that belongs to products is checked against
-those products' figures only: their returned price, MRP and other amounts, their price and
-MRP in the catalog now, and simple derivations with at least one of them (the difference or
-sum with another returned amount, an instalment over a returned number of months, a returned
-percentage of one, or one less or plus a returned percentage), plus the amounts the documents
-returned (an installation charge, a bank offer's cap). So a right price of product A written
-on the line about product B is marked. A figure in a sentence naming no product may be any returned or current amount, or a derivation
-of two. A stock count is checked against the count returned (or the catalog's now) for its
-place and, when its sentence names products, for one of them.
+**Attribution.** A figure belongs to the products its sentence (or line) names, by SKU or by the
+name a tool returned (its full name, a leading part of it such as "Sony Bravia 7", or a model
+number in it such as "55CU7700"). An amount that belongs to products is checked against those
+products' figures only: their returned price, MRP and other amounts, their price and MRP in the
+catalog now, and simple derivations with at least one of them (the difference or sum with
+another returned amount, an instalment over a returned number of months, a returned percentage
+of one, or one less or plus a returned percentage), plus the amounts the documents returned (an
+installation charge, a bank offer's cap). So a right price of product A written on the line
+about product B is marked. A figure in a sentence naming no product may be any returned or
+current amount, or a derivation of two. A stock count is checked against the count returned (or
+the catalog's now) for its place and, when its sentence names products, for one of them.
 
 * a SKU is checked when the catalog has it now (when the catalog cannot be asked, when a tool
   returned it or the catalog's names have it);
