@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot import logs
 from bot.accounting.totals import GROUPS, as_csv, as_table, grouped
-from bot.app import ask, catalog_feed, catalog_for, model_client, run, toolbox
+from bot.app import ask, catalog_for, model_client, run, toolbox
 from bot.catalog import SAMPLE_CATALOG, load_catalog, open_catalog
 from bot.catalog.describe import describe
 from bot.catalog.feed import read_any, read_partial
@@ -241,7 +241,7 @@ async def catalog_command(settings: Settings, args: argparse.Namespace) -> int:
             await catalog.close()
         print(texts.catalog_applied(str(args.file), changes.lines()))
         return 0
-    found = await catalog_for(settings, catalog_feed(settings))
+    found = await catalog_for(settings, None)  # a search reads; SHOPMAX_CATALOG applies at start
     if found is None:
         print("the catalog tools are off (SHOPMAX_CATALOG_TOOLS=off)")
         return 1

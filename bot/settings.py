@@ -366,6 +366,17 @@ class Settings:
                 "SHOPMAX_DASHBOARD_TOKEN is the same as SHOPMAX_WEB_TOKEN: give the dashboard "
                 "a token of its own (the chat's token is shared with every store tablet)"
             )
+        others = {
+            "SHOPMAX_WEB_TOKEN": self.web_token,
+            "SHOPMAX_DASHBOARD_TOKEN": self.dashboard_token,
+            "SHOPMAX_METRICS_TOKEN": self.metrics_token,
+        }
+        for name, token in others.items():
+            if self.catalog_token and token and self.catalog_token == token:
+                raise SettingsError(
+                    f"SHOPMAX_CATALOG_TOKEN is the same as {name}: give catalog pushes a token "
+                    "of their own (whoever holds it can replace every price and product)"
+                )
         if self.web_signin_method != "slack" or not (self.web_token or self.slack_client_id):
             return
         if not (self.slack_client_id and self.slack_client_secret):

@@ -503,6 +503,9 @@ def _json_list(text: str, name: str, problems: Problems) -> list[dict[str, Any]]
     except json.JSONDecodeError as exc:
         problems.add(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})")
         return []
+    except (ValueError, RecursionError):  # a number of thousands of digits, nesting too deep
+        problems.add(f"{name}: JSON too deeply nested or with a number too long to read")
+        return []
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         problems.add(f"{name}: must be a JSON list of objects")
         return []

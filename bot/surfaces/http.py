@@ -111,6 +111,9 @@ TRIES = web.AppKey("tries", Tries)
 KEEPALIVE = 75.0  # seconds an idle connection stays open (longer than nginx's upstream 60 s)
 # The browser's routes: these answer only to the pages' own host.
 BROWSER_PATHS = ("/chat", "/dashboard", "/static/", "/api/")
+# Machine-to-machine routes under /api/: a bearer token alone, no cookie or browser session a
+# rebinding page could ride on, so a POS may call the bot by any name it is reachable by.
+BEARER_ONLY_PATHS = ("/api/catalog/",)
 
 
 def web_app(
@@ -185,7 +188,11 @@ def _add_metrics(
 async def _own_host(request: web.Request, handler: Any) -> web.StreamResponse:
     """The browser's routes answer only to the pages' host: DNS rebinding, a page elsewhere
     pointing a name of its own at this server, gets 421 and nothing else."""
-    if request.path.startswith(BROWSER_PATHS) and not request.app[PAGES_ACCESS].host_ok(request):
+    if (
+        request.path.startswith(BROWSER_PATHS)
+        and not request.path.startswith(BEARER_ONLY_PATHS)
+        and not request.app[PAGES_ACCESS].host_ok(request)
+    ):
         return web.json_response({"error": texts.WEB_WRONG_HOST}, status=421)
     response: web.StreamResponse = await handler(request)
     return response

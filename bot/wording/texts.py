@@ -512,6 +512,7 @@ KNOWLEDGE_SAMPLE = (
 )
 
 
+CATALOG_BUSY = "Another catalog feed is being applied: send this one again in a few seconds."
 CATALOG_UNAUTHORISED = "Send the catalog token as 'Authorization: Bearer <SHOPMAX_CATALOG_TOKEN>'."
 CATALOG_NO_SUCH_FEED = "No such feed: push products, stores, stock or prices."
 CATALOG_NOT_UTF8 = "The feed is not UTF-8 text."

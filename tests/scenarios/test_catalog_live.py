@@ -216,8 +216,49 @@ async def test_wrong_catalog_tokens_are_refused_then_limited(
         for _ in range(11)
     ]
     assert statuses == [401] * 10 + [429]
+    # Behind a proxy every client has one address: others' wrong guesses never hold the POS up.
     status, _ = await post(url, "prices", f"sku,price,mrp\n{SONY},1,1\n", TOKEN)
-    assert status == 429  # the address waits out the minute, right token or not
+    assert status == 200
+
+
+async def test_a_pos_may_call_the_bot_by_any_name_it_is_reachable_by(
+    feeds_url: tuple[str, Bot],
+) -> None:
+    """The pages answer to one host (DNS rebinding); a catalog push carries its bearer alone,
+    so a POS calling `http://shopmax:3000` is served, and still needs the token."""
+    url, _ = feeds_url
+    async with aiohttp.ClientSession() as http:
+        for token, expected in ((TOKEN, 200), ("wrong-token-" + "x" * 20, 401)):
+            async with http.post(
+                f"{url}/api/catalog/prices",
+                data=f"sku,price,mrp\n{SONY},1,1\n",
+                headers={"Authorization": f"Bearer {token}", "Host": "shopmax:3000"},
+            ) as response:
+                assert response.status == expected
+        async with http.get(f"{url}/chat", headers={"Host": "shopmax:3000"}) as response:
+            assert response.status == 421  # the browser's pages still answer to their host
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '[{"sku": "SMX-TV-0001", "price": 1' + "0" * 5000 + ', "mrp": 1}]',
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["a number of 5,000 digits", "nested 100,000 deep"],
+)
+async def test_json_no_parser_could_hold_is_a_422_not_a_500(
+    feeds_url: tuple[str, Bot], body: str
+) -> None:
+    url, _ = feeds_url
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{url}/api/catalog/prices",
+            data=body,
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        ) as response:
+            assert response.status == 422
+            assert "JSON" in (await response.json())["problems"][0]
 
 
 async def test_shopmax_catalog_is_applied_at_start_and_the_sample_only_while_empty(

@@ -297,6 +297,16 @@ def test_equal_chat_and_dashboard_tokens_stop_start_up(settings: Any) -> None:
         replace(settings, web_token=TOKEN, dashboard_token=TOKEN).require_web()
 
 
+@pytest.mark.parametrize("other", ["web_token", "dashboard_token", "metrics_token"])
+def test_a_catalog_token_equal_to_another_stops_start_up(settings: Any, other: str) -> None:
+    """Whoever holds the catalog token can replace every price: the chat's token is on every
+    tablet, so the catalog's must be its own."""
+    from dataclasses import replace
+
+    with pytest.raises(SettingsError, match="SHOPMAX_CATALOG_TOKEN is the same"):
+        replace(settings, catalog_token=TOKEN, **{other: TOKEN}).require_web()
+
+
 async def test_slack_sign_in_needs_its_client_and_public_url(settings: Any) -> None:
     """Slack configured and a chat wanted: Sign in with Slack is the default, and says what it
     needs; SHOPMAX_WEB_SIGNIN=token is the explicit way back to the shared token."""

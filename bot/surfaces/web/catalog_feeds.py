@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -32,7 +32,10 @@ from bot.wording import texts
 
 log = logging.getLogger(__name__)
 
-FEED_LIMIT = 64 * 1024 * 1024  # a whole chain's products are about 3 MB; stock pushes less
+# A whole chain's products are about 3 MB; a push is parsed in the bot's own memory (about 30
+# times its size at its peak), so bigger feeds go through `shopmax-bot catalog import/update`.
+FEED_LIMIT = 16 * 1024 * 1024
+BUSY_RETRY = 5  # seconds a push that finds another being applied is told to wait
 KINDS = ("products", "stores", "stock", "prices")
 
 
@@ -41,6 +44,7 @@ class CatalogFeeds:
     catalog: Catalog
     token: str
     tries: Tries
+    applying: asyncio.Lock = field(default_factory=asyncio.Lock)  # one push at a time
 
 
 FEEDS = web.AppKey("catalog_feeds", CatalogFeeds)
@@ -56,15 +60,26 @@ async def push(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     if kind not in KINDS:
         return error(404, texts.CATALOG_NO_SUCH_FEED)
-    if feeds.tries.blocked(request):
-        return error(429, texts.WEB_TOO_MANY_TRIES)
     given = bearer(request)
+    # The token is compared first: wrong guesses from the POS's address (behind a proxy, every
+    # client's) must not lock the POS itself out, so only wrong bearers meet the limiter.
     if given is None or not same(given, feeds.token):
+        if feeds.tries.blocked(request):
+            return error(429, texts.WEB_TOO_MANY_TRIES)
         if request.headers.get("Authorization"):
             feeds.tries.note(request)
         response = error(401, texts.CATALOG_UNAUTHORISED)
         response.headers["WWW-Authenticate"] = 'Bearer realm="catalog"'
         return response
+    if feeds.applying.locked():
+        response = error(429, texts.CATALOG_BUSY)
+        response.headers["Retry-After"] = str(BUSY_RETRY)
+        return response
+    async with feeds.applying:
+        return await _take(request, feeds, kind)
+
+
+async def _take(request: web.Request, feeds: CatalogFeeds, kind: str) -> web.Response:
     body = await _body(request)
     if body is None:
         return error(413, texts.catalog_too_big(FEED_LIMIT))
