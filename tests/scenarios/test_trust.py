@@ -827,6 +827,8 @@ async def test_a_slash_command_in_an_externally_shared_channel_is_refused_unless
     response = await bot.command("price of the LG OLED?", is_ext_shared_channel="true")
     body = json.loads(response.body)
     assert body["response_type"] == "ephemeral" and "Mention @ShopMax" in body["text"]
+    response = await bot.command("store", is_ext_shared_channel="true")
+    assert "Mention @ShopMax" in json.loads(response.body)["text"]  # nor which store it is
     listed = await make_bot(allowed_channels=frozenset({CHANNEL}))
     await listed.command("price of the LG OLED?", is_ext_shared_channel="true")
     await listed.finished_answers()

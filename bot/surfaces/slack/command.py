@@ -38,6 +38,11 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
             )
             await ack(text=report, response_type="ephemeral")
             return
+        if _shared_and_unknown(surface, command):
+            # Before the store command too: a vendor in a shared channel neither reads nor
+            # sets which store the channel is for.
+            await ack(text=texts.SHARED_CHANNEL_COMMAND, response_type="ephemeral")
+            return
         if store_command.is_store_command(text):
             team = connect.home_team(context) or command.get("team_id", "")
             said = await store_command.reply(
@@ -55,9 +60,6 @@ def register(app: AsyncApp, surface: SlackSurface) -> None:
             # Bolt's reply, not a Web API call, so the echoed option is made inert here.
             option = neutralise(text.split()[0])
             await ack(text=texts.unknown_option(option), response_type="ephemeral")
-            return
-        if _shared_and_unknown(surface, command):
-            await ack(text=texts.SHARED_CHANNEL_COMMAND, response_type="ephemeral")
             return
         await ack()
         # A command replayed within Slack's five-minute signature window passes the signature
