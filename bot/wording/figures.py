@@ -35,6 +35,7 @@ A returned price or count the catalog has changed since is marked with the new o
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -192,12 +193,18 @@ def vocabulary(facts: Facts) -> Vocabulary | None:
     wrote; None (the demo's SKU pattern) when the catalog's names could not be had."""
     if facts.catalog is None:
         return None
-    places = set(facts.catalog.places) | {place for _, place in facts.stock}
-    return Vocabulary(
-        frozenset(facts.catalog.skus | facts.skus),
-        frozenset(places),
+    return _catalog_vocabulary(facts.catalog).with_more(
+        facts.skus,
+        {place for _, place in facts.stock},
         frozenset(facts.written | codes_in(facts.asked[:20_000])),
     )
+
+
+@functools.lru_cache(maxsize=2)
+def _catalog_vocabulary(names: Names) -> Vocabulary:
+    """The catalog's own part of the vocabulary, worked out once per `Names` (the catalog
+    caches one per generation; the same object hashes and compares at once)."""
+    return Vocabulary(names.skus, names.places)
 
 
 def check(text: str, facts: Facts) -> Checked:

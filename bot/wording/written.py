@@ -121,6 +121,20 @@ class Vocabulary:
         object.__setattr__(self, "shapes", frozenset(shape(s) for s in self.skus))
         object.__setattr__(self, "places", frozenset(place_name(p) for p in self.places))
 
+    def with_more(
+        self, skus: Iterable[str], places: Iterable[str], written: frozenset[str]
+    ) -> Vocabulary:
+        """This vocabulary with a few more SKUs and places and its own codes written, working
+        out the shapes and place names of the new ones only: a chain's catalog is 16,000 SKUs,
+        whose shapes are worked out once per catalog generation, not once per answer."""
+        more_skus = frozenset(skus) - self.skus
+        joined = object.__new__(Vocabulary)
+        object.__setattr__(joined, "skus", self.skus | more_skus)
+        object.__setattr__(joined, "shapes", self.shapes | {shape(s) for s in more_skus})
+        object.__setattr__(joined, "places", self.places | {place_name(p) for p in places})
+        object.__setattr__(joined, "written", written)
+        return joined
+
 
 def shape(token: str) -> str:
     """A token's shape: letters as A, digits as 9, the rest as it is."""

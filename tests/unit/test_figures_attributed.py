@@ -284,3 +284,28 @@ def test_a_chains_thousand_places_and_hundreds_of_products_keep_the_check_linear
     checked = check(text, found)
     assert (checked.figures, checked.unchecked) == (3000, 0)
     assert check("Samsung 12 Crystal 4K: 4 units at Store Area 7.", found).unchecked == 1
+
+
+def test_the_catalogs_part_of_the_vocabulary_is_worked_out_once_and_joined_right() -> None:
+    """A chain's 16,000 SKU shapes are worked out once per catalog generation; each answer's
+    vocabulary joins its own SKUs, places and codes to them, exactly as if built whole."""
+    from bot.wording.figures import vocabulary
+    from bot.wording.written import Vocabulary
+
+    names = Names(frozenset({"UA55CU7700KLXL", "SMX-TV-0002"}), frozenset({"Andheri West Store"}))
+    facts = Facts(asked="is the 55CU7700 in Pune?")
+    facts.catalog = names
+    facts.add_product({"sku": "NEW-AB-123", "price": 1, "stock": {"Pune": 2}})
+    joined = vocabulary(facts)
+    whole = (
+        Vocabulary(
+            names.skus | facts.skus, names.places | {p for _, p in facts.stock}, joined.written
+        )
+        if joined
+        else None
+    )
+    assert joined is not None and whole is not None
+    assert (joined.skus, joined.shapes, joined.places) == (whole.skus, whole.shapes, whole.places)
+    assert "AAA-AA-999" in joined.shapes
+    assert {"pune", "andheri west"} <= joined.places
+    assert vocabulary(facts) == joined  # built again from the cached part, the same
