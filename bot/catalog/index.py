@@ -12,30 +12,15 @@ the event loop free): the connection is shared by threads, one search at a time.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from dataclasses import dataclass
 
+from bot.catalog.base import search_terms
 from bot.catalog.product import Product
 
-MAX_QUERY_CHARS = 200  # what the search tool accepts from Claude
-MAX_TERMS = 12  # words a search matches on; the rest of a longer query is ignored
-MAX_TERM_CHARS = 40
-
-_WORD = re.compile(r"[\w.]+", re.UNICODE)
-
-
-def search_terms(query: str) -> list[str]:
-    """The words a search matches on: lower-cased, each once, at most `MAX_TERMS` of them."""
-    terms: list[str] = []
-    for match in _WORD.finditer(query.lower()):
-        term = match.group(0)[:MAX_TERM_CHARS]
-        if term not in terms:
-            terms.append(term)
-            if len(terms) == MAX_TERMS:
-                break
-    return terms
+# The query's words are cut as the catalog in the store cuts them, so the baseline searches
+# for what the real catalog does.
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.catalog.index import MAX_TERMS, Catalog, search_terms
+from bot.catalog.base import MAX_TERMS, search_terms
+from bot.catalog.index import Catalog
 from bot.catalog.load import SAMPLE_CATALOG, load_catalog
 from bot.model.tools import Tool, ToolResult, ToolSet
 
