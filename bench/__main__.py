@@ -81,8 +81,9 @@ def main() -> None:
         transports = scheduler.TRANSPORTS if args.transport == "both" else (args.transport,)
         print(
             "Scheduler benchmark: the workloads of issues 14 and 26 against real bot processes, "
-            "fake Slack enforcing chat.update 50 and chat.appendStream 100 a minute per "
-            "workspace and chat.postMessage about one a second per channel (bursts of 5).",
+            "fake Slack enforcing chat.update 50, chat.appendStream 100, chat.startStream and "
+            "chat.stopStream 20 each a minute per workspace and chat.postMessage about one a "
+            "second per channel (bursts of 5).",
             flush=True,
         )
         warm = not (args.cold_only or args.quick)

@@ -1,11 +1,11 @@
 """Run a workload against real bot processes and measure what people would have seen.
 
 Each run starts `shopmax-bot run` processes in HTTP mode against the fake Slack (with Slack's
-rate limits on) and the fake model, and delivers each question as a signed `app_mention` at its
-time, round-robin over the replicas the way a load balancer would; with `duplicates`, as Slack
-does, every mention again as a retry (`X-Slack-Retry-Num: 1`) to the next replica and its
-`message` twin to the one after. The bot runs in its own process, so the fakes and the
-benchmark's own bookkeeping do not take its CPU.
+rate limits on: `slack_limits`) and the fake model, and delivers each question as a signed
+`app_mention` at its time, round-robin over the replicas the way a load balancer would; with
+`duplicates`, as Slack does, every mention again as a retry (`X-Slack-Retry-Num: 1`) to the
+next replica and its `message` twin to the one after. The bot runs in its own process, so the
+fakes and the benchmark's own bookkeeping do not take its CPU.
 
 * one process: SQLite and a budget kept in the process;
 * replicas sharing PostgreSQL (dedup, leases, ledger) and, with `redis`, Redis (the budget).
@@ -97,7 +97,22 @@ def deadline(workload: Workload) -> float:
     return max(a.at for a in workload.asks) + 3 * longest + 60
 
 
-APPENDS_PER_MINUTE = 100  # Slack's Tier 4, for chat.appendStream
+# Slack's documented rate-limit tiers: calls a minute per workspace, per method.
+TIER_2, TIER_3, TIER_4 = 20, 50, 100
+APPENDS_PER_MINUTE = TIER_4  # chat.appendStream
+STREAM_ENDS_PER_MINUTE = TIER_2  # chat.startStream and chat.stopStream, each
+
+
+def slack_limits(workload: Workload) -> dict[str, int]:
+    """The per-workspace windows the fake Slack enforces with 429s in the benchmark: the
+    workload's `chat.update` window (Tier 3, 50, in every workload) and the streaming
+    methods' tiers, so that the native transport is measured under Slack's rules too."""
+    return {
+        "chat.update": workload.per_minute,
+        "chat.appendStream": APPENDS_PER_MINUTE,
+        "chat.startStream": STREAM_ENDS_PER_MINUTE,
+        "chat.stopStream": STREAM_ENDS_PER_MINUTE,
+    }
 
 
 def warmed(workload: Workload) -> Workload:
@@ -116,8 +131,7 @@ async def start_fakes(workload: Workload) -> tuple[FakeSlack, FakeAnthropic]:
     await model.start()
     for asks in (workload.asks, warmed(workload).asks):
         model.by_question.update({ask.question: ask.script for ask in asks})
-    slack.per_minute["chat.update"] = workload.per_minute
-    slack.per_minute["chat.appendStream"] = APPENDS_PER_MINUTE
+    slack.per_minute.update(slack_limits(workload))
     slack.posts_per_channel = workload.posts_per_channel
     return slack, model
 

@@ -4,6 +4,11 @@ Lag is measured per model chunk: from the moment the fake model wrote it to the 
 Slack accepted a version of the answer's message that contains it; a chunk Slack never showed
 counts as shown when the run was stopped (so its lag is a lower bound). The least possible is
 `lower_bound.least_mean_lag` on the same chunk times.
+
+429s: `throttled` counts every call Slack refused with 429, whatever its method (the issue's
+goal is on all calls); `throttled_streams` the ones of them on `chat.startStream` and
+`chat.stopStream`, Tier 2 (20 a minute per workspace each), shown apart because the native
+transport meets that window first.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class Figures:
     sign_p50: float = float("nan")
     sign_p95: float = float("nan")
     per_minute: int = 50  # the window of the transport's edit method
+    throttled_streams: int = 0  # 429s on chat.startStream / chat.stopStream
 
     @property
     def ratio(self) -> float:
@@ -200,7 +206,16 @@ def summarise(
         sign_p50=percentile(signs, 0.5),
         sign_p95=percentile(signs, 0.95),
         per_minute=per_minute,
+        throttled_streams=throttled_streams(calls),
     )
+
+
+STREAM_ENDS = ("chat.startStream", "chat.stopStream")  # Slack's Tier 2 streaming methods
+
+
+def throttled_streams(calls: Sequence[Call]) -> int:
+    """The calls to `chat.startStream` or `chat.stopStream` Slack answered 429."""
+    return sum(1 for c in calls if c.status == 429 and c.method in STREAM_ENDS)
 
 
 def _thread_ts(ask: Ask) -> str:
@@ -214,10 +229,11 @@ def event_ts(n: int) -> str:
 
 def people_table(rows: Sequence[Figures]) -> str:
     """What people saw: sign of life and first words p50/p95 from the question, lag ratio,
-    edits spent (`chat.update` or `chat.appendStream`) and 429s."""
+    edits spent (`chat.update` or `chat.appendStream`), 429s as a share of all calls, and how
+    many of them were on `chat.startStream` / `chat.stopStream` (`s/s 429`)."""
     header = (
         f"{'run':<24} {'done':>7} {'sign p50/p95':>13} {'words p50/p95':>14} {'lag':>6} "
-        f"{'ratio':>6} {'edits':>6} {'429s':>6} {'all done':>9}"
+        f"{'ratio':>6} {'edits':>6} {'429s':>6} {'s/s 429':>7} {'all done':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -225,7 +241,8 @@ def people_table(rows: Sequence[Figures]) -> str:
             f"{r.name:<24} {r.complete:>3}/{r.answers:<3} {r.sign_p50:>5.2f}/{r.sign_p95:<5.2f}s "
             f"{r.first_words_p50:>6.2f}/{r.first_words_p95:<5.2f}s {r.mean_lag:>5.2f}s "
             f"{r.ratio:>5.2f}x "
-            f"{r.updates:>6} {100 * r.throttled_share:>5.1f}% {r.all_complete:>8.1f}s"
+            f"{r.updates:>6} {100 * r.throttled_share:>5.1f}% {r.throttled_streams:>7} "
+            f"{r.all_complete:>8.1f}s"
         )
     return "\n".join(lines)
 
