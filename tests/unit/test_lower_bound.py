@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
+from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench.lower_bound import (
+    FIRST_WORDS_DEADLINE,
     OFFSETS,
     _Answer,
+    _convex,
+    first_words_wait,
     least_mean_lag,
     least_total_wait,
     least_total_wait_rolling,
     placeable,
+    posted_wait,
     spread_wait,
 )
+from bench.measure import Figures, people_table
 from bench.simulate import simulate
 
 ELEVEN = [float(t) for t in range(11)]  # a chunk a second from 0 to 10 s
@@ -142,3 +152,234 @@ def test_the_planner_simulation_never_beats_the_bound() -> None:
     result = simulate([(0.4, 20.0), (2.4, 3.0), (4.4, 12.0), (6.4, 8.0), (8.4, 15.0)], 10)
     assert result.ratio >= 1.0
     assert 0 < result.updates <= 10
+
+
+# ---- with first words within FIRST_WORDS_DEADLINE of the question ------------------------
+
+
+def test_first_words_before_the_end_need_a_charged_final() -> None:
+    """Asked at -0.5 s, first words by 1 s, the answer runs to 10 s: the post at 1 s shows
+    chunks 0 and 1 (1 s of waiting), the final edit at 10 s the rest (8 + 7 + ... + 0 = 36),
+    and that edit is a call of the window: with none, no schedule exists."""
+    assert least_mean_lag([ELEVEN], per_minute=0, asked=[-0.5]) == math.inf
+    assert least_mean_lag([ELEVEN], per_minute=1, asked=[-0.5]) == pytest.approx(37 / 11)
+    assert least_mean_lag([ELEVEN], per_minute=1) == pytest.approx(25 / 11)  # post at 5 s
+
+
+def test_two_calls_after_a_post_at_the_deadline_are_spread_over_the_rest() -> None:
+    """Two calls: the post at 1 s (1), edits at 5.5 s (3.5 + 2.5 + 1.5 + 0.5) and 10 s
+    (4 + 3 + 2 + 1 + 0): 19, where the even spread of three versions waits 18 1/3."""
+    assert first_words_wait(ELEVEN, -0.5, versions=2) == pytest.approx(19.0)
+    assert least_mean_lag([ELEVEN], per_minute=2, asked=[-0.5]) == pytest.approx(19 / 11)
+
+
+def test_an_answer_ended_by_its_deadline_may_go_whole_in_one_post() -> None:
+    """Asked at 9 s, the answer ends at 10 s, before 10.5 s: one post at its end is allowed,
+    and without a call the least is the unconstrained one (55)."""
+    assert least_mean_lag([ELEVEN], per_minute=0, asked=[9.0]) == 5.0
+    assert first_words_wait(ELEVEN, 9.0, versions=0) == 55.0
+    assert first_words_wait(ELEVEN, -0.5, versions=0) == math.inf
+
+
+def test_a_deadline_past_the_best_post_does_not_bind() -> None:
+    """Asked at 4 s, first words by 5.5 s: one call puts the post at 5 s, as without the
+    deadline (25), not as late as allowed (5.5 s would wait 25.5 at best)."""
+    assert first_words_wait(ELEVEN, 4.0, versions=1) == 25.0
+    assert least_mean_lag([ELEVEN], per_minute=1, asked=[4.0]) == pytest.approx(25 / 11)
+
+
+def test_a_question_before_the_first_chunk_minus_the_deadline_posts_at_the_first_chunk() -> None:
+    """The model's first chunk 3 s after the question: no schedule meets 1.5 s; the bound
+    asks for the first words at the first chunk (0 s), then one edit at 10 s: 0 + 45."""
+    assert first_words_wait(ELEVEN, -3.0, versions=1) == 45.0
+
+
+def test_the_mandatory_final_takes_the_windows_call() -> None:
+    """One call a minute, two answers: the one that runs past its deadline must spend it on
+    its final (37, the other whole at its end, 55); unconstrained the call goes to either
+    (25 + 55). Two answers both past their deadlines cannot both be shown: no schedule."""
+    answers = [ELEVEN, ELEVEN]
+    assert least_mean_lag(answers, per_minute=1, asked=[-0.5, 9.0]) == pytest.approx(92 / 22)
+    assert least_mean_lag(answers, per_minute=1) == pytest.approx(80 / 22)
+    assert least_mean_lag(answers, per_minute=1, asked=[-0.5, -0.5]) == math.inf
+    assert least_total_wait(answers, 1, 0.0, asked=[-0.5, -0.5]) == math.inf
+    assert least_total_wait_rolling(answers, 1, asked=[-0.5, -0.5]) == math.inf
+
+
+def test_a_final_on_stop_stream_is_free_of_the_window() -> None:
+    """Native: the final text rides on chat.stopStream (its own window, left out), so with no
+    append to spend the post at 1 s and the stop at 10 s still show the answer (1 + 36), and
+    without the deadline the post goes at 5 s (25)."""
+    assert least_mean_lag([ELEVEN], 0, asked=[-0.5], final_free=True) == pytest.approx(37 / 11)
+    assert least_mean_lag([ELEVEN], 0, final_free=True) == pytest.approx(25 / 11)
+
+
+def test_waits_are_made_convex_and_non_increasing() -> None:
+    """More calls never hurt (they may stay idle) and gains never grow: the greatest such
+    sequence below the waits, infinite ones kept first."""
+    assert _convex([math.inf, 10.0, 9.0, 3.0, 4.0, 1.0]) == pytest.approx(
+        [math.inf, 10.0, 6.5, 3.0, 2.0, 1.0]
+    )
+
+
+def _steady(start: float, life: float, per_second: float) -> list[float]:
+    count = max(round(life * per_second), 1) + 1
+    return [start + life * n / (count - 1) for n in range(count)]
+
+
+def test_the_post_is_at_the_deadline_or_the_best_spot_whichever_is_sooner() -> None:
+    """Trying every post time from the first chunk to the deadline (a steady answer of 100
+    chunks a second, versions spread evenly after the post) finds the same least as the rule
+    p = min(deadline, s + (e - s) / (m + 1)), within the chunks' spacing."""
+    times = _steady(0.0, 10.0, 100)
+    for asked, versions in [(-0.5, 1), (-0.5, 3), (2.0, 1), (2.0, 4), (8.0, 1), (-1.4, 9)]:
+        latest = asked + FIRST_WORDS_DEADLINE
+        grid = [max(latest, 0.0) * n / 400 for n in range(401)]
+        tried = min(posted_wait(times, p, 10.0, versions) for p in grid)
+        assert first_words_wait(times, asked, versions) == pytest.approx(tried, rel=2e-3)
+
+
+def _brute_force(
+    answers: list[list[float]], asked: list[float], per_minute: int, final_free: bool
+) -> float:
+    """Every split of one minute's calls between answers that all live within it (at least
+    the mandatory final each), each answer at its least for its count."""
+    choices = [
+        [(k, first_words_wait(times, q, k + final_free)) for k in range(per_minute + 1)]
+        for times, q in zip(answers, asked, strict=True)
+    ]
+    return min(
+        sum(w for _, w in combo)
+        for combo in itertools.product(*choices)
+        if sum(k for k, _ in combo) <= per_minute
+    )
+
+
+def _convex_waits(times: list[float], asked: float, most: int, final_free: bool) -> bool:
+    waits = [first_words_wait(times, asked, k + final_free) for k in range(most + 1)]
+    finite = [w for w in waits if w < math.inf]
+    return all(
+        a - b >= b - c - 1e-9 for a, b, c in zip(finite, finite[1:], finite[2:], strict=False)
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lives=st.lists(st.floats(0.5, 12.0), min_size=1, max_size=3),
+    delays=st.lists(st.floats(0.0, 2.5), min_size=3, max_size=3),
+    per_minute=st.integers(1, 4),
+    final_free=st.booleans(),
+)
+def test_the_bound_equals_a_brute_force_optimum_on_tiny_cases(
+    lives: list[float], delays: list[float], per_minute: int, final_free: bool
+) -> None:
+    """Up to three steady answers within one minute: the bound is never above the best split
+    of the minute's calls found by trying every one, and equals it when each answer's waits
+    fall by less with each further call (then making them convex changes nothing)."""
+    answers = [_steady(2.0 * n, life, 10) for n, life in enumerate(lives)]
+    asked = [times[0] - delays[n] for n, times in enumerate(answers)]
+    chunks = sum(map(len, answers))
+    tried = _brute_force(answers, asked, per_minute, final_free)
+    bound = least_mean_lag(answers, per_minute, asked=asked, final_free=final_free) * chunks
+    if tried == math.inf:
+        assert bound == math.inf
+        return
+    assert bound <= tried + 1e-6
+    if all(
+        _convex_waits(a, q, 2 * per_minute, final_free) for a, q in zip(answers, asked, strict=True)
+    ):
+        assert bound == pytest.approx(tried)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    answers=st.lists(
+        st.tuples(st.floats(0, 150), st.floats(0.2, 40), st.floats(1, 20), st.floats(0, 3)),
+        min_size=1,
+        max_size=6,
+    ),
+    per_minute=st.integers(0, 8),
+    final_free=st.booleans(),
+)
+def test_the_first_words_bound_is_never_below_the_unconstrained_one(
+    answers: list[tuple[float, float, float, float]], per_minute: int, final_free: bool
+) -> None:
+    """Random workloads (start, life, chunks a second, seconds from question to first chunk):
+    every schedule showing first words in time is a schedule, so its least is never less."""
+    times = [_steady(start, life, rate) for start, life, rate, _ in answers]
+    asked = [start - delay for start, _, _, delay in answers]
+    free = least_mean_lag(times, per_minute, final_free=final_free)
+    bound = least_mean_lag(times, per_minute, asked=asked, final_free=final_free)
+    assert bound >= free - 1e-9
+
+
+def test_no_schedule_showing_first_words_in_time_beats_the_bound() -> None:
+    """Random schedules as above, each answer posted at a random time between its first chunk
+    and its deadline (or whole at its end, when it ended by then), its final edit and then
+    random updates let through only if Slack's rolling minute has room: none waits less than
+    the constrained bound (and most of them qualify: their finals found room)."""
+    rng = random.Random(26)
+    qualified = 0
+    for _ in range(40):
+        answers, asked = [], []
+        for _ in range(rng.randint(2, 8)):
+            start, life = rng.uniform(0, 150), rng.uniform(1, 40)
+            count = max(int(life * 4), 2)
+            answers.append([start + life * n / (count - 1) for n in range(count)])
+            asked.append(start - rng.uniform(0, 1.4))
+        per_minute = rng.randint(3, 8)
+        sent: list[float] = []
+        total = 0.0
+        for times, q in sorted(zip(answers, asked, strict=True), key=lambda a: a[0][-1]):
+            start, end = times[0], times[-1]
+            if end <= q + FIRST_WORDS_DEADLINE and rng.random() < 0.5:
+                total += sum(end - t for t in times)
+                continue
+            versions = [rng.uniform(start, min(q + FIRST_WORDS_DEADLINE, end))]
+            wanted = [rng.uniform(versions[0], end) for _ in range(rng.randint(0, 6))]
+            for at in [end, *wanted]:
+                if sum(1 for t in sent if at - 60 < t <= at) < per_minute and all(
+                    not (t - 60 < at <= t) for t in sent if t > at
+                ):
+                    sent.append(at)
+                    versions.append(at)
+            if max(versions) < end:  # no room for the final: this schedule does not qualify
+                total = math.inf
+                break
+            total += sum(min(v for v in versions if v >= t) - t for t in times)
+        bound = least_mean_lag(answers, per_minute, asked=asked) * sum(map(len, answers))
+        assert bound <= total + 1e-6
+        qualified += total < math.inf
+    assert qualified >= 20
+
+
+def test_the_people_table_shows_both_ratios() -> None:
+    """`ratio` against the unconstrained least, `ratio@1.5s` against the least with first
+    words in time, "none" where no schedule can show them in time."""
+    run = Figures(
+        "5 update cold",
+        20,
+        20,
+        70,
+        50,
+        20,
+        0,
+        5.6,
+        9.0,
+        3.3,
+        29.0,
+        28.0,
+        29.0,
+        0.6,
+        0.01,
+        20,
+        least_first_words=4.4,
+    )
+    assert run.ratio == pytest.approx(5.6 / 3.3)
+    assert run.ratio_first_words == pytest.approx(5.6 / 4.4)
+    header, _, line = people_table([run]).splitlines()
+    assert "ratio@1.5s" in header
+    assert "1.70x" in line and "1.27x" in line
+    never = replace(run, least_first_words=math.inf)
+    assert math.isnan(never.ratio_first_words)
+    assert "none" in people_table([never]).splitlines()[-1]
