@@ -398,6 +398,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
         per_minute={
             "chat.update": settings.updates_per_minute,
             "chat.appendStream": settings.appends_per_minute,
+            "chat.startStream": settings.stream_starts_per_minute,
         },
         burst=settings.update_burst,
         min_interval=settings.update_interval,

@@ -237,6 +237,7 @@ class Settings:
     thinking_after: float = setting("SHOPMAX_THINKING_AFTER", 0.7, _non_negative_float)
     updates_per_minute: int = setting("SHOPMAX_UPDATES_PER_MINUTE", 50, _positive_int)
     appends_per_minute: int = setting("SHOPMAX_APPENDS_PER_MINUTE", 100, _positive_int)
+    stream_starts_per_minute: int = setting("SHOPMAX_STREAM_STARTS_PER_MINUTE", 20, _positive_int)
     stream_transport: str = setting("SHOPMAX_STREAM_TRANSPORT", "native", _transport)
     update_burst: int = setting("SHOPMAX_UPDATE_BURST", 3, _positive_int)
     history_tokens: int = setting("SHOPMAX_HISTORY_TOKENS", 8000, _positive_int)

@@ -102,7 +102,7 @@ async def test_the_native_transport_shows_the_sources_in_its_stop_blocks(
     make_bot: BotFactory, model: FakeAnthropic, slack: FakeSlack
 ) -> None:
     bot = await make_bot(stream_transport="native")
-    await cited_answer(bot, model)
+    await cited_answer(bot, model, delay=0.5)  # streams past the cold hold
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> TV return?", ts="1700090100.1"))
     [answer] = await bot.finished_answers()
     blocks = slack.calls_to("chat.stopStream")[-1].payload["blocks"]

@@ -61,7 +61,7 @@ async def test_in_progress_versions_grow_and_show_a_cursor(
 ) -> None:
     """Each edit shows all text so far plus a cursor; the final edit has no cursor."""
     chunks = [f"Line {n}.\n" for n in range(12)]
-    model.script(Script(chunks=chunks, delay=0.03))
+    model.script(Script(chunks=chunks, delay=0.12))  # streams past the cold hold
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> count", ts=QUESTION_TS))
     [answer] = await bot.finished_answers()
     shown = [markdown_of(v) for v in answer.versions]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -13,6 +15,10 @@ from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack
 from tests.scenarios.test_grounded_answers import SOURCES, cited_answer
 
 ROOT = "1700005000.000100"
+# Seconds between chunks: answers outlive the cold hold (`COLD_HOLD`), so they stream; shorter
+# ones go out whole in one post.
+LONGER = 0.5
+LATER = "1700005001.000100"
 
 
 @pytest.fixture
@@ -29,7 +35,7 @@ async def test_channel_answer_streams_natively_with_recipient_and_footer_blocks(
 ) -> None:
     """startStream (with the asker as recipient), appends of new text only, stopStream + footer."""
     chunks = ["The Whirlpool", " 265 L", " is frost free."]
-    model.script(Script(chunks=chunks, delay=0.05, output_tokens=7))
+    model.script(Script(chunks=chunks, delay=LONGER, output_tokens=7))
     await native.event(payload("app_mention", text=f"<@{BOT_USER}> fridge?", ts=ROOT))
     [answer] = await native.finished_answers()
     assert answer.markdown == "".join(chunks)
@@ -44,10 +50,41 @@ async def test_channel_answer_streams_natively_with_recipient_and_footer_blocks(
     assert (start.get("markdown_text") or "") + appended + stopped == "".join(chunks)
 
 
+async def test_a_short_answer_goes_out_whole_in_one_post_without_a_stream(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """An answer that ends within the cold hold needs no stream: one `chat.postMessage` with
+    the whole answer and its footer; no Tier 2 `chat.startStream` / `stopStream` is spent."""
+    model.script(Script(chunks=["Open till", " 9 pm."], delay=0.05, output_tokens=5))
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> hours?", ts=ROOT))
+    [answer] = await native.finished_answers(streaming=False)
+    assert answer.markdown == "Open till 9 pm."
+    assert " · 5 out · " in answer.context[-1]
+    assert [m for m in methods(slack) if m.startswith("chat.")] == ["chat.postMessage"]
+
+
+async def test_past_the_minute_of_stream_starts_answers_are_posted_and_edited(
+    make_bot: BotFactory, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Slack allows about 20 `chat.startStream` a minute (Tier 2): with a budget of 1, the
+    first answer streams and the second, at once after it, is posted and edited instead;
+    both complete, neither meets a 429."""
+    bot = await make_bot(stream_transport="native", stream_starts_per_minute=1)
+    chunks = ["The Whirlpool", " 265 L", " is frost free."]
+    model.script(Script(chunks=chunks, delay=LONGER), Script(chunks=chunks, delay=LONGER))
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> fridge?", ts=ROOT))
+    await bot.event(payload("app_mention", text=f"<@{BOT_USER}> and TVs?", ts=LATER))
+    first, second = await bot.finished_answers(count=2)
+    assert first.markdown == second.markdown == "".join(chunks)
+    assert len(slack.calls_to("chat.startStream")) == 1
+    assert slack.calls_to("chat.update") and slack.calls_to("chat.stopStream")
+    assert [c for c in slack.calls if c.status == 429] == []
+
+
 async def test_direct_message_streams_without_recipient_ids(
     native: Bot, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
-    model.script(Script(chunks=["Open till", " 9 pm."]))
+    model.script(Script(chunks=["Open till", " 9 pm."], delay=2 * LONGER))
     await native.event(
         payload("message", text="store hours?", ts=ROOT, channel="D0PRIYA", channel_type="im")
     )
@@ -97,7 +134,7 @@ async def test_stream_ended_by_slack_mid_answer_continues_by_update_without_loss
     """message_not_in_streaming_state: the same message is edited with the whole answer."""
     slack.streams_end_after = 1
     chunks = [f"Part {n}. " for n in range(12)]
-    model.script(Script(chunks=chunks, delay=0.03))
+    model.script(Script(chunks=chunks, delay=LONGER / 4))
     await native.event(payload("app_mention", text=f"<@{BOT_USER}> parts", ts=ROOT))
     [answer] = await native.finished_answers()
     assert answer.markdown == "".join(chunks)
@@ -141,7 +178,8 @@ async def test_lookups_are_task_updates_and_the_stop_carries_footer_sources_and_
     """A tool's progress is a `task_update` chunk in the stream's timeline (its status line as
     the title, in progress, then complete once it returned), never text; `chat.stopStream`'s
     blocks carry the sources, the footer and the feedback buttons."""
-    answer_script = await cited_answer(native, model)
+    # The model's words come a second after the lookup: the stream starts while it runs.
+    answer_script = await cited_answer(native, model, before_chunk={0: lambda: asyncio.sleep(1)})
     await native.event(payload("app_mention", text=f"<@{BOT_USER}> tv return window?", ts=ROOT))
     [answer] = await native.finished_answers()
     streamed = [

@@ -67,8 +67,8 @@ async def test_an_answer_streaming_through_an_outage_finishes_in_its_one_message
     back the whole answer, with its footer, is in the one message, and every version Slack
     showed grew from the one before."""
     bot = await make_bot(**QUICK)
-    script = Script(chunks=steps(60), delay=0.01)
-    script.before_chunk[20] = _now(lambda: slack.outage("503"))
+    script = Script(chunks=steps(60), delay=0.04)  # streams past the cold hold
+    script.before_chunk[40] = _now(lambda: slack.outage("503"))
     model.script(script)
     await mention(bot, "go", "1700004000.000100")
     await slack.wait_for(lambda: model.calls and model.calls[0].finished)
@@ -111,7 +111,7 @@ async def test_a_post_whose_answer_was_lost_is_found_not_posted_twice(
     """The post landed but its answer never came back: the thread is read for the answer's
     id before posting again, and the message found is brought up to date instead."""
     bot = await make_bot(**QUICK)
-    model.script(Script(chunks=steps(8), delay=0.01))
+    model.script(Script(chunks=steps(8), delay=0.15))  # streams past the cold hold
     slack.lose_responses["chat.postMessage"] = 1
     await mention(bot, "ACs?", "1700004200.000100")
     [answer] = await bot.finished_answers(1)
@@ -129,8 +129,9 @@ async def test_a_long_answers_next_piece_lost_in_an_outage_is_not_doubled(
     bot = await make_bot(**QUICK)
     paragraph = "The LG 55 inch OLED suits a bright Mumbai living room. " * 30 + "\n\n"
     chunks = [paragraph] * 12  # about 20,000 characters: two messages
-    script = Script(chunks=chunks, delay=0.02)
-    script.before_chunk[8] = _now(lambda: slack.lose_responses.update({"chat.postMessage": 1}))
+    # Posted after the cold hold (chunk 3); the text needs a second message from chunk 7 on.
+    script = Script(chunks=chunks, delay=0.3)
+    script.before_chunk[6] = _now(lambda: slack.lose_responses.update({"chat.postMessage": 1}))
     model.script(script)
     await mention(bot, "compare", "1700004300.000100")
     await bot.finished_answers(1)
@@ -185,7 +186,7 @@ async def test_a_channel_that_refuses_the_bot_mid_answer_ends_it_with_a_private_
     stops), the asker hears why in a direct message, and the ledger has its one row."""
     bot = await make_bot()
     script = Script(chunks=steps(400), delay=0.01)
-    script.before_chunk[30] = _now(lambda: slack.not_member.add(CHANNEL))
+    script.before_chunk[150] = _now(lambda: slack.not_member.add(CHANNEL))  # posted by then
     model.script(script)
     await mention(bot, "go", "1700004400.000100")
     await bot.handled(1)
@@ -253,7 +254,7 @@ async def test_an_answer_in_flight_gives_up_after_the_outage_wait_and_stops_the_
     stream stops rather than billing for text no one will see, and the ledger has its row."""
     bot = await make_bot(slack_retry_max=0.1, slack_outage_wait=1.0)
     script = Script(chunks=steps(4000), delay=0.01)
-    script.before_chunk[20] = _now(lambda: slack.outage("503"))
+    script.before_chunk[150] = _now(lambda: slack.outage("503"))  # posted by then
     model.script(script)
     await mention(bot, "go", "1700004750.000100")
     await bot.handled(1)
@@ -271,8 +272,8 @@ async def test_a_native_stream_through_an_outage_finishes_whole_and_undoubled(
     """An append answered 503 may have landed: appending it again could double text, so the
     stream stops and its message is finished by update, with the whole answer."""
     bot = await make_bot(stream_transport="native", **QUICK)
-    script = Script(chunks=steps(60), delay=0.01)
-    script.before_chunk[20] = _now(lambda: slack.outage("503"))
+    script = Script(chunks=steps(60), delay=0.04)  # streams past the cold hold
+    script.before_chunk[40] = _now(lambda: slack.outage("503"))
     model.script(script)
     await mention(bot, "go", "1700004800.000100")
     await slack.wait_for(lambda: failed_calls(slack, "chat.appendStream") >= 1)

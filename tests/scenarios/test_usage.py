@@ -41,7 +41,7 @@ async def test_every_answer_writes_one_ledger_row_with_its_outcome(
     ok = rows[0]
     assert (ok.team, ok.user, ok.surface, ok.model) == (TEAM, USER, "mention", "claude-haiku-5-5")
     assert (ok.input_tokens, ok.output_tokens, ok.cache_read_tokens) == (120, 8, 30)
-    assert ok.stop_reason == "end_turn" and ok.slack_edits >= 2
+    assert ok.stop_reason == "end_turn" and ok.slack_edits == 1  # short: one post, whole
     assert ok.ttft_ms is not None and ok.first_visible_ms is not None
     assert ok.first_visible_ms >= ok.ttft_ms
     assert ok.cost_usd == pytest.approx((120 * 0.10 + 8 * 0.50 + 30 * 0.01) / 1e6)

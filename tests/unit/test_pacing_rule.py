@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.delivery.pacing.core import COLD_LIFE, SHORT, SchedulerCore
+from bot.delivery.pacing.core import COLD_HOLD, COLD_LIFE, SHORT, SchedulerCore
 from bot.delivery.pacing.posts import PostPacer
 from bot.delivery.pacing.window import MARGIN, RollingWindow, Share
 
@@ -79,15 +79,48 @@ def run(
 # ---- first words at the first token ----------------------------------------------------------
 
 
-def test_twenty_long_answers_at_once_are_each_posted_at_their_first_token() -> None:
-    """A fresh bot (no history) expects a long answer: every first post goes at once."""
+def test_long_answers_are_each_posted_at_their_first_token_once_lives_are_known() -> None:
+    """Recent answers ran ~25 s: twenty new ones are each posted at their first token."""
     c = core(per_minute=50)
+    c.lives.extend([25.0] * 5)
     for n in range(20):
         c.arrive(n, 0.0)
     for n in range(20):
         c.mark(n, 0.4)
         assert not c.hold_first_post(n, 0.4)
         c.posted(n, 0.4)
+
+
+def test_a_fresh_bot_holds_each_first_post_the_cold_hold_then_posts_it() -> None:
+    """No answer has ended yet: a first post waits `COLD_HOLD` after the first text (it would
+    go out whole if the answer ended first), then goes, within issue 26's 1.5 s."""
+    c = core(per_minute=50)
+    for n in range(20):
+        c.arrive(n, 0.0)
+        c.mark(n, 0.4)
+        assert c.hold_first_post(n, 0.4)
+    assert c.releases(0.4 + COLD_HOLD - 0.05)[0] == []
+    assert sorted(c.releases(0.4 + COLD_HOLD)[0]) == list(range(20))
+
+
+def test_a_cold_burst_of_short_answers_goes_out_whole_and_spends_no_edit() -> None:
+    """A fresh bot, a hundred answers of 0.3–0.75 s within a second: each ends within the cold
+    hold and goes out whole in one post; the `chat.update` window is untouched."""
+    lives = [0.3 + (n % 10) * 0.05 for n in range(100)]
+    sent, finals, posted = run(lives, starts=[0.3 + n / 100 for n in range(100)])
+    assert sent == [] and finals == []
+    assert len(posted) == 100
+
+
+def test_the_first_answer_to_end_teaches_the_rule_the_rest_of_a_cold_burst() -> None:
+    """Answers of 0.9–1.4 s, cold: the first ones outlive the cold hold and are posted (each
+    owing a final); once one has ended, the rest are expected short and wait to go out whole.
+    Every final is sent within a second of its answer's end."""
+    lives = [0.9 + (n % 6) * 0.1 for n in range(60)]
+    _, finals, posted = run(lives, starts=[0.3 + n / 20 for n in range(60)], burst=10)
+    assert len(posted) == 60
+    assert len(finals) < 20
+    assert all(final - end <= 1.0 for end, final in finals)
 
 
 def test_an_answer_expected_to_be_short_waits_the_short_limit_to_go_out_whole() -> None:
@@ -115,6 +148,7 @@ def test_a_post_waits_only_while_the_finals_owed_fill_a_minute() -> None:
     """Ten answers at once with 3 `chat.update` a minute: three are posted at their first token
     (each owes a final the minute can pay); the others wait, to go out whole at their end."""
     c = core(per_minute=3)
+    c.lives.extend([20.0] * 3)
     for n in range(10):
         c.arrive(n, 0.0)
     held = [c.hold_first_post(n, 0.3) for n in range(10)]
@@ -141,7 +175,7 @@ def test_the_window_is_spent_while_twenty_answers_stream() -> None:
     """Twenty answers of ~25 s at once under 50 a minute, 3 a second: the minute's calls are
     spent while the answers stream (no call left unused while text is unshown), never more."""
     sent, finals, posted = run([22.5 + n / 8 for n in range(20)])
-    assert len(posted) == 20 and min(posted.values()) == max(posted.values()) == 0.4
+    assert len(posted) == 20 and max(posted.values()) <= 0.4 + COLD_HOLD + 0.05  # a fresh bot
     assert 48 <= len(sent) <= 50
     routine = len(sent) - len(finals)
     assert routine >= 25, "the calls beyond the finals go to routine edits"
@@ -166,6 +200,7 @@ def test_answers_with_unshown_text_share_the_window_equally() -> None:
 def test_one_answer_alone_is_edited_every_interval() -> None:
     """With one answer in flight nothing binds but `min_interval`: an edit a second."""
     c = core(per_minute=50)
+    c.lives.append(20.0)
     c.arrive("a", 0.0)
     c.mark("a", 0.4)
     assert not c.hold_first_post("a", 0.4)

@@ -26,12 +26,18 @@ async def test_tool_rounds_stream_into_one_message_with_status_and_summed_usage(
     prices quoted from the catalog results Claude received, usage of all three rounds."""
 
     async def status_visible() -> None:
+        """In the thread's loading state (or the message, once it is posted)."""
+        line = "Looking up TVs under ₹50,000 in stock in Mumbai"
         await slack.wait_for(
-            lambda: any(
-                "Looking up TVs under ₹50,000 in stock in Mumbai" in text
-                for m in slack.messages
-                for v in m.versions
-                for text in _context(v)
+            lambda: (
+                any(
+                    line in text for m in slack.messages for v in m.versions for text in _context(v)
+                )
+                or any(
+                    line in shown
+                    for c in slack.calls_to("assistant.threads.setStatus")
+                    for shown in c.payload.get("loading_messages") or []
+                )
             )
         )
 

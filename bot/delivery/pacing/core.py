@@ -4,11 +4,18 @@ Pure: no clock, no I/O; the driver (`scheduler.py`) runs it against a window (`w
 
 **The rule, in two sentences.** An answer's first words are posted at its first token, unless
 it is expected to end within the short-answer limit (`SHORT`, 2 s: recent answers here mostly
-did), in which case it waits that long to go out whole in one post. Every answer in flight
+did), in which case it waits that long to go out whole in one post (before any answer here has
+ended, when nothing is known, it waits `COLD_HOLD`, 0.8 s). Every answer in flight
 with text Slack has not shown gets an equal share of the window: its next version comes one
 `gap` after its previous, gap = (answers with unshown text, on every replica) / (calls a second
 the window allows until they are expected to end), and a routine edit goes only while the
 window keeps one call for the final of every answer posted, by the time each is due.
+
+Why the cold hold: a fresh bot cannot tell a one-second answer from a 25-second one at its
+first token. Posting every answer then commits a burst of short answers to a final edit each
+(a hundred finals against 50 calls a minute: the last answer complete a minute late), while a
+wait of 0.8 s lets most of them go out whole and costs a long answer under a second of first
+words (still within issue 26's 1.5 s); the first answer to end teaches the rule the rest.
 
 Finals, and the first text after a "Thinking…" placeholder, go at once from that reserve;
 among the edits due, the message whose unsent text is oldest goes first. A post waits (to go
@@ -58,6 +65,7 @@ from bot.delivery.pacing.window import Heard, Share
 WINDOW = 60.0  # Slack counts calls per method in a rolling minute
 SHORT = 2.0  # seconds: the short-answer limit (and the least horizon)
 COLD_LIFE = 20.0  # seconds an answer is expected to stream before any has been seen
+COLD_HOLD = 0.8  # seconds a first post waits to go out whole before any answer has ended
 HISTORY = 20  # recent answers whose lives say how long the next runs
 BURST = 1.0  # seconds: answers arriving this close together are one arrival
 LOOK_AGAIN = 1.0  # seconds between looks while an edit waits for the window
@@ -194,11 +202,13 @@ class SchedulerCore:
 
     def life(self, now: float | None = None) -> float:
         """Seconds a new answer is expected to stream: the median of recent lives, with the
-        answers in flight counted at their age so far (the long ones have not ended yet)."""
+        answers in flight that have outlived it counted at their age so far (the long ones
+        have not ended yet; a young one says nothing yet, and would pull the median down)."""
         if not self.lives:
             return COLD_LIFE
+        ended = statistics.median(self.lives)
         ages = [] if now is None else [now - self._started(s) for s in self.slots.values()]
-        return statistics.median([*self.lives, *ages])
+        return statistics.median([*self.lives, *(age for age in ages if age > ended)])
 
     def horizon(self, now: float) -> float:
         """Until the answers in flight (here and elsewhere) are expected to end; a minute while
@@ -363,11 +373,19 @@ class SchedulerCore:
         """Seconds the answer is expected to stream on (`SHORT` once past its expected life)."""
         return max(self.life(now) - (now - self._started(slot)), SHORT)
 
+    def hold(self, now: float) -> float:
+        """Seconds an answer's first post waits after its first text, to go out whole if it
+        ends first: `SHORT` when recent answers here mostly ended within it, `COLD_HOLD`
+        before any answer here has ended (nothing is known yet), else none."""
+        if not self.lives:
+            return COLD_HOLD
+        return SHORT if self.life(now) <= SHORT else 0.0
+
     def _post_at(self, slot: _Slot, now: float) -> float:
-        """When the answer's first post should go: at once; after `SHORT` from its first
-        text when it is expected to be short (it goes out whole if it ends first); and not
-        while the answers posted already owe the window a minute's calls in finals."""
+        """When the answer's first post should go: `hold` after its first text (it goes out
+        whole if it ends first), and not while the answers posted already owe the window a
+        minute's calls in finals."""
         started = self._started(slot)
-        if self.life(now) <= SHORT and now < started + SHORT:
-            return started + SHORT
+        if now < started + self.hold(now):
+            return started + self.hold(now)
         return now if self.owed() < self.window.per_minute else now + LOOK_AGAIN

@@ -51,6 +51,7 @@ Post = Callable[[], Awaitable[None]]
 WindowFactory = Callable[[str, str, int, int], CallWindow]
 """Makes the budget of (workspace, method, per_minute, burst)."""
 
+STREAM_START = "chat.startStream"
 REPORT_EVERY = 1.0  # seconds between telling a shared window what streams here
 CHARS_PER_TOKEN = 4  # about, for Claude's tokenizers on English text
 
@@ -320,6 +321,7 @@ class Schedulers:
         self.patience = patience or Patience()
         self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
         self._posts: dict[str, PostPacer] = {}
+        self._starts: dict[str, CallWindow] = {}
 
     def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
         scheduler = self._schedulers.get((team, method))
@@ -337,6 +339,20 @@ class Schedulers:
             self._schedulers[team, method] = scheduler
             scheduler.start()
         return scheduler
+
+    async def take_stream_start(self, team: str) -> bool:
+        """Take one of the workspace's `chat.startStream` calls if Slack's minute has room
+        (Tier 2: about 20 a minute, counted like the others, across replicas through Redis);
+        False: none left, the answer is posted and edited instead. Without a budget for the
+        method, always True."""
+        per_minute = self._per_minute.get(STREAM_START)
+        if per_minute is None:
+            return True
+        window = self._starts.get(team)
+        if window is None:
+            window = self._starts[team] = self._windows(team, STREAM_START, per_minute, per_minute)
+        grant = await window.acquire(Share())
+        return grant.wait <= 0
 
     def for_answer(self, team: str) -> Callable[[str], UpdateScheduler]:
         """The workspace's schedulers by method, for one answer."""

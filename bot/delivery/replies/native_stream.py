@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from bot.delivery.replies.slack_reply import APPEND, Destination, SlackReply
 from bot.delivery.replies.updated_message import UpdatedMessage
 from bot.delivery.slack_api import Task
-from bot.errors import SlackError, SlackUnavailable
+from bot.errors import RateLimited, SlackError, SlackUnavailable
 from bot.wording import markdown, texts
 from bot.wording.ending import Ending
 from bot.wording.markdown import Block
@@ -137,8 +137,23 @@ class NativeStream(SlackReply):
 
     # ---- the stream ---------------------------------------------------------------------
 
+    @property
+    def holdable(self) -> bool:
+        """A stream in a thread may wait to start, like a post: an answer that ends first goes
+        out whole in one `chat.postMessage` and needs no start nor stop (Tier 2 calls)."""
+        return self.thread_ts is not None and self.then is None
+
+    def whole_in_one_post(self) -> bool:
+        then = self.then
+        return then is not None and then.started.is_set() and then.whole_in_one_post()
+
     async def _open(self, text: str) -> None:
-        if self.thread_ts is None or self.unsure:
+        if self.thread_ts is None or self.unsure or self.ending is not None:
+            # Ended before its first post: one post, whole, no stream to start and stop.
+            await self._continue(adopt=None, base=0, reopen=None)
+            return
+        if self.to.stream_start is not None and not await self.to.stream_start():
+            # Slack's minute of stream starts (Tier 2, 20 a minute) is spent: post and edit.
             await self._continue(adopt=None, base=0, reopen=None)
             return
         end = self._appendable_end(0)
@@ -155,6 +170,10 @@ class NativeStream(SlackReply):
         except SlackUnavailable as exc:
             self.unsure = exc.may_have_landed
             raise
+        except RateLimited:
+            # Another replica (or Slack's own count) spent the starts: no stream was made.
+            await self._continue(adopt=None, base=0, reopen=None)
+            return
         except SlackError as exc:
             if exc.code not in REFUSED_AT_START:
                 raise
@@ -262,6 +281,7 @@ class NativeStream(SlackReply):
         super().abandon()  # the append scheduler is done with this answer
         then = UpdatedMessage(self.to, base=base, reopen=reopen, adopt=adopt)
         then.text, then.ending, then.status_line = self.text, self.ending, self.status_line
+        then.continuing = True  # posted now: the stream's own first post has waited already
         self.then = then
         if adopt is None:
             then.wait = 0.0

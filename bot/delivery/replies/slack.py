@@ -12,6 +12,7 @@ up after `thinking_after` seconds without words.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class SlackReplies:
             self.schedulers.patience,
             self.wall,
             self._lights(question.team).for_question(question),
+            functools.partial(self.schedulers.take_stream_start, question.team),
         )
         if question.surface is Surface.COMMAND:
             header = markdown.header_block(question.user, question.text)

@@ -94,6 +94,9 @@ class Destination:
     patience: Patience = field(default_factory=Patience)  # waiting Slack out in an outage
     wall: Callable[[], float] = time.time  # Unix time, for finding a top-level answer
     sign: SignOfLife | None = None  # the loading state in the thread until text shows
+    # Takes one of the workspace's `chat.startStream` calls if its minute has room (Tier 2);
+    # None: not counted here.
+    stream_start: Callable[[], Awaitable[bool]] | None = None
 
 
 class SlackReply:
