@@ -173,8 +173,8 @@ def summarise(
     asks = {ask.n for ask in workload.asks}
     for ask in workload.asks:
         sign = sign_of_life_at(slack, ask, since)
-        if sign is not None:
-            signs.append(sign - asked[ask.n])
+        # A question that never showed a sign counts as never (not left out of the p95).
+        signs.append(math.inf if sign is None else sign - asked[ask.n])
     questions_asked = [c.body["messages"][-1]["content"] for c in model.calls]
     for call in model.calls:
         ask: Ask | None = by_question.get(call.body["messages"][-1]["content"])
@@ -185,6 +185,7 @@ def summarise(
         mine = [m for m in slack.messages if m.thread_ts == _thread_ts(ask)]
         if not mine:
             all_lags.extend(cutoff - t for t in call.chunk_times)
+            first_words.append(math.inf)  # never shown: counted, not left out
             continue
         message = mine[0]
         all_lags.extend(lags(call, ask.script.chunks, message, cutoff))
@@ -194,8 +195,7 @@ def summarise(
             done_after.append(done - asked[ask.n])
             done_times.append(done)
         words = first_words_at(message)
-        if words is not None:
-            first_words.append(words - asked[ask.n])
+        first_words.append(math.inf if words is None else words - asked[ask.n])
         if len(mine) == 1 and questions_asked.count(ask.question) == 1:
             once += 1
     start = min(asked[n] for n in asks)

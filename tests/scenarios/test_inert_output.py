@@ -183,7 +183,7 @@ async def test_native_streams_never_append_a_disguised_link_even_split_across_de
         ".example/form) and <https://evil.ex",
         "ample|this>.",
     ]
-    model.script(Script(chunks=chunks, delay=0.05))
+    model.script(Script(chunks=chunks, delay=0.4))  # streams past the cold hold
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> form?", ts=TS))
     [answer] = await bot.finished_answers()
     assert slack.calls_to("chat.appendStream"), "streamed natively"
