@@ -370,3 +370,27 @@ def test_posts_in_one_channel_go_five_at_once_then_one_a_second() -> None:
     assert posts.take("C2") == 0.0
     now[0] = 30.0
     assert posts.take("C1") == 0.0
+
+
+# ---- a native stream's final goes by chat.stopStream ------------------------------------------
+
+
+def test_when_finals_are_free_none_is_reserved_and_they_never_wait_for_the_window() -> None:
+    """The appends' window pays no finals (a native stream stops with `chat.stopStream`, a
+    method of its own): with three calls a minute and three answers posted, routine appends
+    may still go, and a final is sent at once without a call of the window."""
+    c = SchedulerCore(per_minute=3, min_interval=1.0, finals_free=True)
+    paid = SchedulerCore(per_minute=3, min_interval=1.0)
+    for rule in (c, paid):
+        rule.lives.extend([20.0] * 3)
+        for n in range(3):
+            rule.arrive(n, 0.0)
+            rule.mark(n, 0.4)
+            assert not rule.hold_first_post(n, 0.4)
+            rule.posted(n, 0.4)
+    assert paid.spare(1.0) < 1 <= c.spare(1.0)
+    c.mark(0, 5.0, urgent=True, final=True)
+    assert c.free_finals() == [0]
+    assert c.due(5.0)[0] != 0, "not from the window"
+    c.sending(0, 5.0, counted=False)
+    assert c.window.count == 0 and c.free_finals() == []

@@ -104,6 +104,7 @@ class _Slot:
     last_mark: float | None = None
     dirty_since: float | None = None
     urgent: bool = False
+    final: bool = False  # the change pending is the answer's final version
     in_flight: bool = False
     # What the edit in flight was sent for, restored if Slack answers 429.
     sending_since: float = 0.0
@@ -119,6 +120,9 @@ class SchedulerCore:
     min_interval: float
     burst: int | None = None
     max_marks: int = DEFAULT_MAX_MARKS
+    # The final version goes by another method (a native stream's `chat.stopStream`): it
+    # takes nothing from this window, so none is reserved for it and it never waits for one.
+    finals_free: bool = False
     elsewhere: Share = field(default_factory=Share)
     slots: dict[Hashable, _Slot] = field(default_factory=dict, init=False)
     lives: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY), init=False)
@@ -136,7 +140,15 @@ class SchedulerCore:
             self.slots[key] = _Slot(arrived=now, last_sent=now, posted=False)
             self._arrived(now)
 
-    def mark(self, key: Hashable, now: float, *, urgent: bool = False, weight: float = 1) -> bool:
+    def mark(
+        self,
+        key: Hashable,
+        now: float,
+        *,
+        urgent: bool = False,
+        weight: float = 1,
+        final: bool = False,
+    ) -> bool:
         """The message `key` has text (or a change) Slack has not shown. Returns whether the
         driver should look again now; changes to an unposted message wait for its post."""
         slot = self.slots.get(key)
@@ -152,6 +164,7 @@ class SchedulerCore:
         if slot.dirty_since is None:
             slot.dirty_since = now
         slot.urgent = slot.urgent or urgent
+        slot.final = slot.final or final
         return sooner
 
     def hold_first_post(self, key: Hashable, now: float) -> bool:
@@ -230,13 +243,16 @@ class SchedulerCore:
     def arriving_finals(self, now: float, horizon: float) -> float:
         """Finals of the answers expected to arrive and end within `horizon`, at the rate
         questions arrived in the last minute (a burst counted once)."""
-        if not self.arriving(now):
+        if self.finals_free or not self.arriving(now):
             return 0.0
         rate = (len(self._arrivals) - 1) / max(now - self._arrivals[0], BURST)
         return rate * max(horizon - self.life(now), 0.0)
 
     def owed(self) -> int:
-        """Finals owed: one for every answer posted, here and on the other replicas."""
+        """Finals owed: one for every answer posted, here and on the other replicas (none
+        when finals are free)."""
+        if self.finals_free:
+            return 0
         posted = sum(1 for s in self.slots.values() if s.posted or s.released)
         return posted + self.elsewhere.answers
 
@@ -246,9 +262,11 @@ class SchedulerCore:
         of the answers arriving and ending by then), and one for every post held."""
         held = sum(1 for s in self.slots.values() if s.held)
         ends = sorted(
-            self._remaining(s, now) for s in self.slots.values() if s.posted or s.released
+            self._remaining(s, now)
+            for s in self.slots.values()
+            if (s.posted or s.released) and not self.finals_free
         )
-        if self.elsewhere.answers:  # the other replicas say only their sum
+        if self.elsewhere.answers and not self.finals_free:  # they say only their sum
             mean = self.elsewhere.remaining / self.elsewhere.answers
             ends = sorted([*ends, *[mean] * self.elsewhere.answers])
         horizon = self.horizon(now)
@@ -309,6 +327,8 @@ class SchedulerCore:
         for key, slot in self.slots.items():
             if not slot.posted or slot.dirty_since is None or slot.in_flight:
                 continue
+            if slot.final and self.finals_free:
+                continue  # `free_finals`
             if slot.urgent:
                 ready.append((False, slot.dirty_since, key))
                 continue
@@ -323,13 +343,25 @@ class SchedulerCore:
             return None, wake
         return min(ready, key=lambda item: (item[0], item[1]))[2], None
 
-    def sending(self, key: Hashable, now: float) -> None:
-        """An edit of `key` is going to Slack now."""
+    def free_finals(self) -> list[Hashable]:
+        """The finals to send now without a call of this window (`finals_free`)."""
+        if not self.finals_free:
+            return []
+        return [
+            key
+            for key, s in self.slots.items()
+            if s.final and s.posted and s.dirty_since is not None and not s.in_flight
+        ]
+
+    def sending(self, key: Hashable, now: float, *, counted: bool = True) -> None:
+        """An edit of `key` is going to Slack now (`counted`: a call of this window)."""
         slot = self.slots[key]
         assert slot.dirty_since is not None
         slot.sending_since, slot.sending_urgent = slot.dirty_since, slot.urgent
         slot.in_flight, slot.dirty_since, slot.urgent = True, None, False
         slot.last_sent = now
+        if not counted:
+            return
         w = self.window
         self.window = Window(
             w.per_minute, w.burst, w.count + 1, (*w.calls, now), paused_until=w.paused_until

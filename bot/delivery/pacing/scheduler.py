@@ -52,6 +52,7 @@ WindowFactory = Callable[[str, str, int, int], CallWindow]
 """Makes the budget of (workspace, method, per_minute, burst)."""
 
 STREAM_START = "chat.startStream"
+APPEND_METHOD = "chat.appendStream"  # whose finals go by chat.stopStream
 REPORT_EVERY = 1.0  # seconds between telling a shared window what streams here
 CHARS_PER_TOKEN = 4  # about, for Claude's tokenizers on English text
 
@@ -134,7 +135,15 @@ class UpdateScheduler:
         self._core.posted(key, self._clock())
         self._wake.set()
 
-    def request(self, key: Hashable, sync: Sync, *, urgent: bool = False, chars: int = 0) -> None:
+    def request(
+        self,
+        key: Hashable,
+        sync: Sync,
+        *,
+        urgent: bool = False,
+        chars: int = 0,
+        final: bool = False,
+    ) -> None:
         """Ask for `key` to be brought up to date by calling `sync` when its turn comes.
 
         `chars` is the size of the text added (0 when the change is not new text: a status
@@ -146,7 +155,7 @@ class UpdateScheduler:
         track.sync = sync
         track.requested += 1
         weight = chars / CHARS_PER_TOKEN
-        if self._core.mark(key, self._clock(), urgent=urgent, weight=weight):
+        if self._core.mark(key, self._clock(), urgent=urgent, weight=weight, final=final):
             self._wake.set()
 
     async def flush(self, key: Hashable, sync: Sync) -> None:
@@ -155,7 +164,7 @@ class UpdateScheduler:
         Raises what `sync` raised, other than a 429 or an outage within the patience's limit,
         which are waited out (for as long as the answer is alive: `forget` ends the wait).
         """
-        self.request(key, sync, urgent=True)
+        self.request(key, sync, urgent=True, final=True)
         track = self._tracks[key]
         target = track.requested
         while track.delivered < target:
@@ -192,6 +201,9 @@ class UpdateScheduler:
             released, release_at = self._core.releases(now)
             for key in released:
                 self._spawn(self._post(key))
+            for key in self._core.free_finals():
+                self._core.sending(key, now, counted=False)
+                self._spawn(self._send(key, None))
             key, wake_at = self._core.due(now)
             if key is not None:
                 share = self._core.share(now)
@@ -240,21 +252,29 @@ class UpdateScheduler:
         if post is not None:
             await post()
 
-    async def _send(self, key: Hashable, grant: Grant) -> None:
+    async def _send(self, key: Hashable, grant: Grant | None) -> None:
+        """Run `key`'s sync under `grant` (None: a final that takes no call of this window)."""
         track = self._tracks.get(key)
         if track is None:
             self._core.done(key)
-            await self._window.settle(grant, 0)
+            if grant is not None:
+                await self._window.settle(grant, 0)
             return
         generation = track.requested
         try:
             calls = await track.sync()
         except RateLimited as exc:
-            log.warning("Slack rate limit: pausing edits for %.1fs", exc.retry_after)
-            self._core.rate_limited(key)
-            await self._window.pause(exc.retry_after)
+            if grant is None:  # another method's limit: this final alone waits it out
+                log.warning("Slack rate limit on a final: retrying in %.1fs", exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+                self._core.rate_limited(key)
+            else:
+                log.warning("Slack rate limit: pausing edits for %.1fs", exc.retry_after)
+                self._core.rate_limited(key)
+                await self._window.pause(exc.retry_after)
         except SlackUnavailable as exc:
-            await self._window.settle(grant, 0)  # Slack did not count a call it could not take
+            if grant is not None:  # Slack did not count a call it could not take
+                await self._window.settle(grant, 0)
             await self._wait_out(key, track, exc)
         except Exception as exc:  # the reply decides what a failed edit means
             track.error = exc
@@ -264,7 +284,8 @@ class UpdateScheduler:
             track.delivered = max(track.delivered, generation)
             track.waiting.reset()
             self._core.done(key)
-            await self._window.settle(grant, calls)
+            if grant is not None:
+                await self._window.settle(grant, calls)
             track.changed.set()
         self._wake.set()
 
@@ -332,6 +353,8 @@ class Schedulers:
                 min_interval=self._min_interval,
                 burst=self._burst,
                 max_marks=self._max_tokens,
+                # A native stream's final is `chat.stopStream` (Tier 2), not an append.
+                finals_free=method == APPEND_METHOD,
             )
             window = self._windows(team, method, per_minute, self._burst)
             posts = self._posts.setdefault(team, PostPacer(clock=self._clock))
