@@ -92,15 +92,19 @@ def test_long_answers_are_each_posted_at_their_first_token_once_lives_are_known(
 
 
 def test_a_fresh_bot_holds_each_first_post_the_cold_hold_then_posts_it() -> None:
-    """No answer has ended yet: a first post waits `COLD_HOLD` after the first text (it would
-    go out whole if the answer ended first), then goes, within issue 26's 1.5 s."""
+    """No answer has ended yet: a first post waits until `COLD_HOLD` after the answer arrived
+    (it would go out whole if the answer ended first), then goes, within issue 26's 1.5 s; a
+    first token later than that is posted at once."""
     c = core(per_minute=50)
     for n in range(20):
         c.arrive(n, 0.0)
         c.mark(n, 0.4)
         assert c.hold_first_post(n, 0.4)
-    assert c.releases(0.4 + COLD_HOLD - 0.05)[0] == []
-    assert sorted(c.releases(0.4 + COLD_HOLD)[0]) == list(range(20))
+    assert c.releases(COLD_HOLD - 0.05)[0] == []
+    assert sorted(c.releases(COLD_HOLD)[0]) == list(range(20))
+    c.arrive("slow", 1.0)
+    c.mark("slow", 1.0 + COLD_HOLD + 0.1)
+    assert not c.hold_first_post("slow", 1.0 + COLD_HOLD + 0.1)
 
 
 def test_a_cold_burst_of_short_answers_goes_out_whole_and_spends_no_edit() -> None:

@@ -5,7 +5,8 @@ Pure: no clock, no I/O; the driver (`scheduler.py`) runs it against a window (`w
 **The rule, in two sentences.** An answer's first words are posted at its first token, unless
 it is expected to end within the short-answer limit (`SHORT`, 2 s: recent answers here mostly
 did), in which case it waits that long to go out whole in one post (before any answer here has
-ended, when nothing is known, it waits `COLD_HOLD`, 0.8 s). Every answer in flight
+ended, when nothing is known, it waits until `COLD_HOLD`, 1 s, after it arrived). Every answer
+in flight
 with text Slack has not shown gets an equal share of the window: its next version comes one
 `gap` after its previous, gap = (answers with unshown text, on every replica) / (calls a second
 the window allows until they are expected to end), and a routine edit goes only while the
@@ -14,8 +15,9 @@ window keeps one call for the final of every answer posted, by the time each is 
 Why the cold hold: a fresh bot cannot tell a one-second answer from a 25-second one at its
 first token. Posting every answer then commits a burst of short answers to a final edit each
 (a hundred finals against 50 calls a minute: the last answer complete a minute late), while a
-wait of 0.8 s lets most of them go out whole and costs a long answer under a second of first
-words (still within issue 26's 1.5 s); the first answer to end teaches the rule the rest.
+wait until 1 s after the question lets most of them go out whole and keeps a long answer's
+first words within issue 26's 1.5 s (counted from the arrival, not the first token, so a slow
+first token does not add to it); the first answer to end teaches the rule the rest.
 
 Finals, and the first text after a "Thinking…" placeholder, go at once from that reserve;
 among the edits due, the message whose unsent text is oldest goes first. A post waits (to go
@@ -65,7 +67,7 @@ from bot.delivery.pacing.window import Heard, Share
 WINDOW = 60.0  # Slack counts calls per method in a rolling minute
 SHORT = 2.0  # seconds: the short-answer limit (and the least horizon)
 COLD_LIFE = 20.0  # seconds an answer is expected to stream before any has been seen
-COLD_HOLD = 0.8  # seconds a first post waits to go out whole before any answer has ended
+COLD_HOLD = 1.0  # seconds from its arrival a first post waits, before any answer has ended
 HISTORY = 20  # recent answers whose lives say how long the next runs
 BURST = 1.0  # seconds: answers arriving this close together are one arrival
 LOOK_AGAIN = 1.0  # seconds between looks while an edit waits for the window
@@ -405,19 +407,18 @@ class SchedulerCore:
         """Seconds the answer is expected to stream on (`SHORT` once past its expected life)."""
         return max(self.life(now) - (now - self._started(slot)), SHORT)
 
-    def hold(self, now: float) -> float:
-        """Seconds an answer's first post waits after its first text, to go out whole if it
-        ends first: `SHORT` when recent answers here mostly ended within it, `COLD_HOLD`
-        before any answer here has ended (nothing is known yet), else none."""
-        if not self.lives:
-            return COLD_HOLD
-        return SHORT if self.life(now) <= SHORT else 0.0
-
     def _post_at(self, slot: _Slot, now: float) -> float:
-        """When the answer's first post should go: `hold` after its first text (it goes out
-        whole if it ends first), and not while the answers posted already owe the window a
-        minute's calls in finals."""
-        started = self._started(slot)
-        if now < started + self.hold(now):
-            return started + self.hold(now)
+        """When the answer's first post should go: `SHORT` after its first text when recent
+        answers here mostly ended within it, `COLD_HOLD` after it arrived before any answer
+        here has ended (nothing is known yet), else at once — it goes out whole if it ends
+        first — and not while the answers posted already owe the window a minute's calls in
+        finals."""
+        if not self.lives:
+            at = slot.arrived + COLD_HOLD
+        elif self.life(now) <= SHORT:
+            at = self._started(slot) + SHORT
+        else:
+            at = now
+        if now < at:
+            return at
         return now if self.owed() < self.window.per_minute else now + LOOK_AGAIN
