@@ -81,6 +81,27 @@ async def test_past_the_minute_of_stream_starts_answers_are_posted_and_edited(
     assert [c for c in slack.calls if c.status == 429] == []
 
 
+async def test_text_arriving_while_a_stream_start_is_granted_is_not_lost(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Granting a start may wait (the window is in Redis, shared by replicas): the text that
+    arrives meanwhile is in the start or the next append, never dropped between them."""
+    schedulers = native.services.schedulers
+    granted = schedulers.take_stream_start
+
+    async def after_a_while(team: str) -> bool:
+        await asyncio.sleep(0.3)  # a slow Redis; the model keeps writing
+        return await granted(team)
+
+    schedulers.take_stream_start = after_a_while  # type: ignore[method-assign]
+    chunks = [f"word{n} " for n in range(120)]
+    model.script(Script(chunks=chunks, delay=0.015))
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> words", ts=ROOT))
+    [answer] = await native.finished_answers()
+    assert slack.calls_to("chat.startStream")
+    assert answer.markdown == "".join(chunks)
+
+
 async def test_direct_message_streams_without_recipient_ids(
     native: Bot, slack: FakeSlack, model: FakeAnthropic
 ) -> None:

@@ -163,7 +163,7 @@ class NativeStream(SlackReply):
             ts = await self.slack.start_stream(
                 self.channel,
                 self.thread_ts,
-                markdown_text=text[:end],
+                markdown_text=self.text[:end],  # the text now: the start may have waited
                 recipient=None if in_dm else (self.recipient.user, self.recipient.team),
                 tasks=tasks,
             )
