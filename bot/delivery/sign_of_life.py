@@ -104,6 +104,12 @@ class SignOfLife:
         self.wanted = _Shown(texts.LOADING_STATUS, (plain,))
         self.changed.set()
 
+    def replied(self) -> None:
+        """A message of the answer was posted in the thread: Slack has cleared the status by
+        itself ("automatically cleared when the app sends a reply"), so no call clears it; a
+        status still wanted (a placeholder without words) is set again."""
+        self.shown = None
+
     def done(self) -> None:
         """The answer's text is in Slack (or the answer ended): clear the sign."""
         if self.ended:

@@ -157,6 +157,7 @@ class FakeSlack:
         self.reactions: dict[tuple[str, str], set[str]] = {}  # (channel, ts) -> names
         self.prompts: dict[tuple[str, str | None], dict[str, Any]] = {}
         self.latency = 0.0
+        self.delay: dict[str, float] = {}  # method -> seconds before it is handled
         self.throttle_next: dict[str, int] = {}  # method -> how many next calls get a 429
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # earlier messages
         self.no_streaming: set[str] = set()  # channels where chat.startStream is refused
@@ -294,8 +295,8 @@ class FakeSlack:
         received = time.monotonic()
         method = request.match_info["method"]
         payload = await _payload(request)
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        if self.latency or method in self.delay:
+            await asyncio.sleep(self.latency + self.delay.get(method, 0.0))
         if self.outage_mode is not None:
             return self._down(request, method, payload)
         if method.startswith("openid.connect.") and self.openid is not None:
@@ -460,6 +461,7 @@ class FakeSlack:
         problem = _too_big(payload)
         if problem:
             return {"ok": False, "error": problem}
+        self._replied(channel, payload.get("thread_ts"))
         ts = self._next_ts(channel, payload.get("thread_ts"))
         message = Message(
             channel,
@@ -492,6 +494,7 @@ class FakeSlack:
             return {"ok": False, "error": "not_in_channel"}
         if channel in self.no_streaming:
             return {"ok": False, "error": "channel_type_not_supported"}
+        self._replied(channel, payload.get("thread_ts"))
         if not payload.get("thread_ts"):
             return {"ok": False, "error": "invalid_arguments"}
         if not channel.startswith("D") and not (
@@ -581,6 +584,12 @@ class FakeSlack:
         else:
             self.statuses.pop((channel, thread_ts), None)
         return {"ok": True}
+
+    def _replied(self, channel: str, thread_ts: object) -> None:
+        """The app sent a reply in a thread: Slack clears the thread's status by itself ("The
+        status will be automatically cleared when the app sends a reply", setStatus's docs)."""
+        if isinstance(thread_ts, str):
+            self.statuses.pop((channel, thread_ts), None)
 
     def _assistant_threads_setTitle(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}

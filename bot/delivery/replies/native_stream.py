@@ -179,7 +179,7 @@ class NativeStream(SlackReply):
                 raise
             await self._continue(adopt=None, base=0, reopen=None)
             return
-        self.sent(with_text=end > 0)
+        self.sent(with_text=end > 0, posted=True)
         self.stream_ts, self.streamed = ts, end
         self._tasks_shown(tasks)
 

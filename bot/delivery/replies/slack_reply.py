@@ -387,9 +387,12 @@ class SlackReply:
                 return ts, True
         raise AssertionError("unreachable")
 
-    def sent(self, *, with_text: bool) -> None:
-        """Count a Slack call that succeeded, and note when text first became visible."""
+    def sent(self, *, with_text: bool, posted: bool = False) -> None:
+        """Count a Slack call that succeeded (`posted`: a new message in the thread, which
+        clears its loading status by itself), and note when text first became visible."""
         self.calls += 1
+        if posted and self.to.sign is not None:
+            self.to.sign.replied()
         if with_text and self.first_shown_at is None:
             self.first_shown_at = self.clock()
             if self.to.sign is not None:

@@ -75,7 +75,7 @@ class UpdatedMessage(SlackReply):
             if self.thread_ts is None:
                 self.thread_ts = ts  # a top-level answer (slash command) continues in its thread
             if fresh:
-                self.sent(with_text=bool(own))
+                self.sent(with_text=bool(own), posted=True)
                 return
         await self._bring_up_to_date(self.messages[0], rendered, bool(own))
 
@@ -106,7 +106,7 @@ class UpdatedMessage(SlackReply):
                 ts, fresh = await self.post_piece(rendered, number)
                 self.messages.append(_Posted(ts, rendered if fresh else None))
                 if fresh:
-                    self.sent(with_text=bool(piece))
+                    self.sent(with_text=bool(piece), posted=True)
                     continue
             updates += await self._bring_up_to_date(self.messages[number], rendered, bool(piece))
         await self.report_shown()
