@@ -56,7 +56,7 @@ async def test_a_429_is_waited_out_and_the_newest_text_is_sent(
     """Slack's Retry-After pauses edits; nothing is lost and no older version overwrites a newer."""
     slack.throttle_next["chat.update"] = 1
     chunks = [f"Point {n}. " for n in range(20)]
-    model.script(Script(chunks=chunks, delay=0.05))
+    model.script(Script(chunks=chunks, delay=0.1))  # 2 s: posted after the cold hold, then edited
     await bot.event(payload("app_mention", text=f"<@{BOT_USER}> points", ts=ROOT))
     [answer] = await bot.finished_answers()
     assert [c.status for c in slack.calls_to("chat.update")].count(429) == 1
