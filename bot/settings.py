@@ -239,7 +239,7 @@ class Settings:
     appends_per_minute: int = setting("SHOPMAX_APPENDS_PER_MINUTE", 100, _positive_int)
     stream_starts_per_minute: int = setting("SHOPMAX_STREAM_STARTS_PER_MINUTE", 20, _positive_int)
     stream_transport: str = setting("SHOPMAX_STREAM_TRANSPORT", "native", _transport)
-    update_burst: int = setting("SHOPMAX_UPDATE_BURST", 3, _positive_int)
+    update_burst: int = setting("SHOPMAX_UPDATE_BURST", 5, _positive_int)
     history_tokens: int = setting("SHOPMAX_HISTORY_TOKENS", 8000, _positive_int)
     system_prompt_file: Path | None = setting("SHOPMAX_SYSTEM_PROMPT_FILE", None, _readable_file)
     usd_inr: float = setting("SHOPMAX_USD_INR", 84.0, _positive_float)
