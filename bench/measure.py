@@ -43,6 +43,10 @@ class Figures:
     sign_p50: float = float("nan")
     sign_p95: float = float("nan")
     per_minute: int = 50  # the window of the transport's edit method
+    # MB resident in the bot process (the largest replica): right after start-up, and its
+    # peak (VmHWM) once the pass ended, from /proc (`memory.py`); NaN where not measured.
+    rss_start: float = float("nan")
+    rss_peak: float = float("nan")
 
     @property
     def ratio(self) -> float:
@@ -214,10 +218,10 @@ def event_ts(n: int) -> str:
 
 def people_table(rows: Sequence[Figures]) -> str:
     """What people saw: sign of life and first words p50/p95 from the question, lag ratio,
-    edits spent (`chat.update` or `chat.appendStream`) and 429s."""
+    edits spent (`chat.update` or `chat.appendStream`) and 429s; and the bot's peak RSS."""
     header = (
         f"{'run':<24} {'done':>7} {'sign p50/p95':>13} {'words p50/p95':>14} {'lag':>6} "
-        f"{'ratio':>6} {'edits':>6} {'429s':>6} {'all done':>9}"
+        f"{'ratio':>6} {'edits':>6} {'429s':>6} {'all done':>9} {'peak RSS':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -225,7 +229,8 @@ def people_table(rows: Sequence[Figures]) -> str:
             f"{r.name:<24} {r.complete:>3}/{r.answers:<3} {r.sign_p50:>5.2f}/{r.sign_p95:<5.2f}s "
             f"{r.first_words_p50:>6.2f}/{r.first_words_p95:<5.2f}s {r.mean_lag:>5.2f}s "
             f"{r.ratio:>5.2f}x "
-            f"{r.updates:>6} {100 * r.throttled_share:>5.1f}% {r.all_complete:>8.1f}s"
+            f"{r.updates:>6} {100 * r.throttled_share:>5.1f}% {r.all_complete:>8.1f}s "
+            f"{r.rss_peak:>6.1f} MB"
         )
     return "\n".join(lines)
 
