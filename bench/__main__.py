@@ -10,6 +10,7 @@ from bench import (
     budget,
     catalog,
     chain_catalog,
+    memory,
     replicas,
     scheduler,
     simulate,
@@ -34,6 +35,7 @@ def main() -> None:
             "replicas",
             "simulate",
             "answers",
+            "memory",
         ],
         help="which benchmark to run (all)",
     )
@@ -60,6 +62,12 @@ def main() -> None:
         "--variants",
         action="store_true",
         help="simulate: also steady arrivals at other gaps and with random lengths",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="memory: how many times to run the workload (3), each on a fresh bot",
     )
     parser.add_argument(
         "--model",
@@ -92,6 +100,9 @@ def main() -> None:
     if args.which in ("all", "answers"):
         key = load_settings().anthropic_api_key
         print(answers.run(args.model, key), end="\n\n", flush=True)
+    if args.which == "memory":  # not in "all": the scheduler's table has the peak RSS
+        number = (args.workload or [2])[0]
+        print(memory.run(number, args.runs), flush=True)
     if args.which == "simulate":
         print(simulate.run(more=args.variants), flush=True)
     if args.which == "replicas":

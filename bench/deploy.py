@@ -29,6 +29,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from bench.measure import Figures, event_ts, finished, summarise
+from bench.memory import largest
 from bench.workloads import Ask, Workload
 from tests.conftest import signed_headers
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -198,17 +199,19 @@ async def run(
         for port, process in zip(ports, processes, strict=True):
             if await wait_healthy(f"http://127.0.0.1:{port}/healthz", process) != 200:
                 raise RuntimeError(f"the replica on port {port} is not healthy")
+        pids = [p.pid for p in processes]
+        started = largest(pids).now
         window = ("chat.update", workload.per_minute)
         if transport == "native":
             window = ("chat.appendStream", APPENDS_PER_MINUTE)
         name = f"{workload.number} {transport}"
-        results = [await drive(workload, deployment, slack, model, ports, f"{name} cold", window)]
+        cold = await drive(workload, deployment, slack, model, ports, f"{name} cold", window)
+        results = [replace(cold, rss_start=started, rss_peak=largest(pids).peak)]
         if warm:  # the same bot, with history, once Slack's minute has forgotten the cold pass
             await asyncio.sleep(WINDOW_AGE)
             again = warmed(workload)
-            results.append(
-                await drive(again, deployment, slack, model, ports, f"{name} warm", window)
-            )
+            hot = await drive(again, deployment, slack, model, ports, f"{name} warm", window)
+            results.append(replace(hot, rss_start=started, rss_peak=largest(pids).peak))
         return results
     finally:
         for process in processes:

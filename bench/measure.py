@@ -56,6 +56,10 @@ class Figures:
     # (infinite where none can), and the 429s on chat.startStream / chat.stopStream.
     least_first_words: float = float("nan")
     throttled_streams: int = 0
+    # MB resident in the bot process (the largest replica): right after start-up, and its
+    # peak (VmHWM) once the pass ended, from /proc (`memory.py`); NaN where not measured.
+    rss_start: float = float("nan")
+    rss_peak: float = float("nan")
 
     @property
     def ratio(self) -> float:
@@ -253,11 +257,11 @@ def people_table(rows: Sequence[Figures]) -> str:
     ratio to the least possible (`ratio`) and to the least with first words within 1.5 s
     (`ratio@1.5s`, "none" where no schedule can), edits spent (`chat.update` or
     `chat.appendStream`), 429s as a share of all calls, and how many of them were on
-    `chat.startStream` / `chat.stopStream` (`s/s 429`)."""
+    `chat.startStream` / `chat.stopStream` (`s/s 429`); and the bot's peak RSS."""
     header = (
         f"{'run':<24} {'done':>7} {'sign p50/p95':>13} {'words p50/p95':>14} {'lag':>6} "
         f"{'ratio':>6} {'ratio@1.5s':>10} {'edits':>6} {'429s':>6} {'s/s 429':>7} "
-        f"{'all done':>9}"
+        f"{'all done':>9} {'peak RSS':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -267,7 +271,7 @@ def people_table(rows: Sequence[Figures]) -> str:
             f"{r.first_words_p50:>6.2f}/{r.first_words_p95:<5.2f}s {r.mean_lag:>5.2f}s "
             f"{r.ratio:>5.2f}x {at_deadline:>10} "
             f"{r.updates:>6} {100 * r.throttled_share:>5.1f}% {r.throttled_streams:>7} "
-            f"{r.all_complete:>8.1f}s"
+            f"{r.all_complete:>8.1f}s {r.rss_peak:>6.1f} MB"
         )
     return "\n".join(lines)
 

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import anthropic
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -68,6 +67,8 @@ from bot.surfaces.web.slack_signin import SlackSignIn
 from bot.wording import texts
 
 if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
     from bot.delivery.pacing.redis_window import RedisWindows
 
 log = logging.getLogger(__name__)
@@ -689,6 +690,9 @@ async def _connect(services: Services) -> AsyncSocketModeHandler | None:
     if not settings.socket_mode:
         log.info("listening for Slack on %s/slack/events", url)
         return None
+    # Imported only in Socket Mode (HTTP mode and the web-only mode never need its client).
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
     socket_mode = AsyncSocketModeHandler(services.bolt, settings.slack_app_token)
     await socket_mode.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
     log.info("connected to Slack in Socket Mode; health on port %s", settings.port)

@@ -11,6 +11,7 @@ unfinished. The catalog's tools (`bot.catalog.tools`) are the ones the bot ships
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -118,10 +119,7 @@ class ToolSet:
 
     def __init__(self, tools: Sequence[Tool]) -> None:
         self._tools = {tool.name: tool for tool in tools}
-        self._validators = {}
-        for tool in tools:
-            Draft202012Validator.check_schema(tool.input_schema)  # our mistake: fail at start-up
-            self._validators[tool.name] = Draft202012Validator(tool.input_schema)
+        self._validators = {tool.name: validator_for(tool.input_schema) for tool in tools}
         self.schemas = [tool.schema for tool in tools]
 
     async def run(self, name: str, args: dict[str, Any]) -> ToolResult:
@@ -151,6 +149,21 @@ class ToolSet:
     def _problems(self, name: str, args: dict[str, Any]) -> list[str]:
         errors = sorted(self._validators[name].iter_errors(args), key=lambda e: e.json_path)
         return [_described(error) for error in errors[:MAX_ERRORS]]
+
+
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """The validator of `schema`, checked (a bad schema is our mistake: it fails at start-up,
+    where the first tools are made). Every answer makes its own tools, so validators are
+    shared by schema: checking one against the metaschema takes milliseconds and thousands of
+    objects, and a validator holds no state of a call (`iter_errors` keeps its own)."""
+    return _validator(json.dumps(schema, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(schema: str) -> Draft202012Validator:
+    parsed = json.loads(schema)
+    Draft202012Validator.check_schema(parsed)
+    return Draft202012Validator(parsed)
 
 
 def _described(error: Any) -> str:
