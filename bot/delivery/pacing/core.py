@@ -263,14 +263,13 @@ class SchedulerCore:
         ends: by each, one call for the final of every answer posted that ends by then (and
         of the answers arriving and ending by then), and one for every post held."""
         held = sum(1 for s in self.slots.values() if s.held)
-        ends = sorted(
-            self._remaining(s, now)
-            for s in self.slots.values()
-            if (s.posted or s.released) and not self.finals_free
-        )
-        if self.elsewhere.answers and not self.finals_free:  # they say only their sum
-            mean = self.elsewhere.remaining / self.elsewhere.answers
-            ends = sorted([*ends, *[mean] * self.elsewhere.answers])
+        ends: list[float] = []  # when each final owed is due (none when finals are free)
+        if not self.finals_free:
+            ends = [self._remaining(s, now) for s in self.slots.values() if s.posted or s.released]
+            if self.elsewhere.answers:  # the other replicas say only their sum
+                mean = self.elsewhere.remaining / self.elsewhere.answers
+                ends += [mean] * self.elsewhere.answers
+            ends.sort()
         horizon = self.horizon(now)
         least = (
             calls_left(self.window, now, horizon) - len(ends) - self.arriving_finals(now, horizon)

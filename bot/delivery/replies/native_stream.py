@@ -148,12 +148,16 @@ class NativeStream(SlackReply):
         return then is not None and then.started.is_set() and then.whole_in_one_post()
 
     async def _open(self, text: str) -> None:
-        if self.thread_ts is None or self.unsure or self.ending is not None:
-            # Ended before its first post: one post, whole, no stream to start and stop.
-            await self._continue(adopt=None, base=0, reopen=None)
-            return
-        if self.to.stream_start is not None and not await self.to.stream_start():
-            # Slack's minute of stream starts (Tier 2, 20 a minute) is spent: post and edit.
+        # Posted (and edited) instead of streamed: an answer that ended before its first post
+        # (one post, whole: no stream to start and stop), or Slack's minute of stream starts
+        # (Tier 2, 20 a minute) is spent.
+        thread_ts, may_start = self.thread_ts, self.to.stream_start
+        if (
+            thread_ts is None
+            or self.unsure
+            or self.ending is not None
+            or (may_start is not None and not await may_start())
+        ):
             await self._continue(adopt=None, base=0, reopen=None)
             return
         end = self._appendable_end(0)
@@ -162,7 +166,7 @@ class NativeStream(SlackReply):
         try:
             ts = await self.slack.start_stream(
                 self.channel,
-                self.thread_ts,
+                thread_ts,
                 markdown_text=self.text[:end],  # the text now: the start may have waited
                 recipient=None if in_dm else (self.recipient.user, self.recipient.team),
                 tasks=tasks,
@@ -170,12 +174,9 @@ class NativeStream(SlackReply):
         except SlackUnavailable as exc:
             self.unsure = exc.may_have_landed
             raise
-        except RateLimited:
-            # Another replica (or Slack's own count) spent the starts: no stream was made.
-            await self._continue(adopt=None, base=0, reopen=None)
-            return
-        except SlackError as exc:
-            if exc.code not in REFUSED_AT_START:
+        except (RateLimited, SlackError) as exc:
+            # Refused, or the starts spent (another replica, Slack's own count): no stream.
+            if isinstance(exc, SlackError) and exc.code not in REFUSED_AT_START:
                 raise
             await self._continue(adopt=None, base=0, reopen=None)
             return
