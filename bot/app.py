@@ -44,7 +44,7 @@ from bot.errors import CannotOpenStore
 from bot.knowledge import SAMPLE_KNOWLEDGE, Document, KnowledgeBase, open_knowledge, read_folder
 from bot.knowledge.cited import CitedTools
 from bot.knowledge.tool import search_tool
-from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, DemoModel, Names, NamesSource
+from bot.model.demo import DEMO_API_KEY, DEMO_MODEL, Names, NamesSource
 from bot.model.stream import Clock
 from bot.model.tools import Tools
 from bot.question import Question
@@ -632,6 +632,8 @@ async def model_or_demo(
     reading questions against the catalog's `names`."""
     if settings.anthropic_api_key:
         return settings
+    from bot.model.demo.server import DemoModel  # only without a key (see bot.model.demo)
+
     demo = await stack.enter_async_context(DemoModel.start(escalate_to=settings.escalate_to))
     demo.names = names
     if announce:

@@ -33,7 +33,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -41,6 +40,7 @@ from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
 from bot.accounting.health import Health, State
+from bot.accounting.instruments import CONTENT_TYPE
 from bot.accounting.metrics import Metrics
 from bot.errors import CannotListen, StoreUnavailable
 from bot.store import ResilientStore
@@ -321,7 +321,7 @@ async def metrics(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     body = request.app[SERVICES].metrics.exposition()
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 def _bearer(header: str, token: str) -> bool:

@@ -31,14 +31,13 @@ from aiohttp import web
 
 from bot.model.demo.answer import Draft, write_answer
 from bot.model.demo.cache import PromptCache
+from bot.model.demo.identity import DEMO_MODEL
 from bot.model.demo.names import Names, NamesSource
 from bot.model.demo.plan import BadRequest, CallTools, Request, next_step, read_request
 from bot.model.usage import estimate_tokens
 
 log = logging.getLogger(__name__)
 
-DEMO_MODEL = "shopmax-offline-demo"
-DEMO_API_KEY = "offline-demo"  # the SDK wants some key; the demo takes any
 CONTEXT_TOKENS = 200_000
 MAX_BODY = 32 * 1024 * 1024  # the Messages API's own request size limit
 TOKENS_PER_DELTA = 3

@@ -1,0 +1,222 @@
+"""Counters, gauges and histograms, and Prometheus's text format (version 0.0.4) for them.
+
+Why not `prometheus_client`: the bot needs a dozen series and one text page, and importing
+that library (with `wsgiref`, `http.server` and the rest it brings) holds about 1.5 MB of every
+process's memory for it — issue 26 counts every megabyte of the bot's peak. What `/metrics`
+shows is unchanged: the same names, `_total` on counters, `_bucket`/`_count`/`_sum` on
+histograms, labels sorted by name; the `_created` series `prometheus_client` added are left
+out (Prometheus does not need them). `tests/unit/test_instruments.py` reads the page back with
+`prometheus_client`'s own parser.
+
+Single-threaded by design: every update comes from the event loop.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def _number(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    return repr(float(value))
+
+
+def _label_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _series(name: str, labels: Labels, value: float) -> str:
+    inside = ",".join(f'{key}="{_label_value(text)}"' for key, text in sorted(labels))
+    return f"{name}{{{inside}}} {_number(value)}" if inside else f"{name} {_number(value)}"
+
+
+class _Value:
+    """One series' number."""
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def inc(self, amount: float = 1.0) -> None:
+        if amount < 0:
+            raise ValueError("a counter only goes up")
+        self.value += amount
+
+
+class _GaugeValue(_Value):
+    def inc(self, amount: float = 1.0) -> None:
+        self.value += amount
+
+    def dec(self, amount: float = 1.0) -> None:
+        self.value -= amount
+
+    def set(self, value: float) -> None:
+        self.value = float(value)
+
+
+class _Buckets:
+    """One histogram series: a count per upper bound (cumulated when shown), the sum."""
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * len(bounds)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+
+class _Metric:
+    """A named metric with optional label names; `labels(...)` gives one series."""
+
+    kind = ""
+
+    def __init__(self, name: str, help_text: str, label_names: Sequence[str] = ()) -> None:
+        self.name, self.help, self.label_names = name, help_text, tuple(label_names)
+        self._children: dict[Labels, object] = {}
+        if not self.label_names:
+            self._children[()] = self._new()
+
+    def _new(self) -> object:
+        raise NotImplementedError
+
+    def _child(self, values: Sequence[str]) -> object:
+        if len(values) != len(self.label_names):
+            raise ValueError(f"{self.name} takes labels {self.label_names}")
+        key = tuple(zip(self.label_names, (str(v) for v in values), strict=True))
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._new()
+        return child
+
+    def _only(self) -> object:
+        if self.label_names:
+            raise ValueError(f"{self.name} needs its labels {self.label_names}")
+        return self._children[()]
+
+    def _header(self, name: str) -> Iterator[str]:
+        help_text = self.help.replace("\\", "\\\\").replace("\n", "\\n")
+        yield f"# HELP {name} {help_text}"
+        yield f"# TYPE {name} {self.kind}"
+
+    def lines(self) -> Iterator[str]:
+        raise NotImplementedError
+
+
+class Counter(_Metric):
+    kind = "counter"
+
+    def _new(self) -> _Value:
+        return _Value()
+
+    def labels(self, *values: str) -> _Value:
+        child = self._child(values)
+        assert isinstance(child, _Value)
+        return child
+
+    def inc(self, amount: float = 1.0) -> None:
+        child = self._only()
+        assert isinstance(child, _Value)
+        child.inc(amount)
+
+    def total(self) -> float:
+        """The sum over every series."""
+        return sum(c.value for c in self._children.values() if isinstance(c, _Value))
+
+    def lines(self) -> Iterator[str]:
+        name = self.name + "_total"
+        yield from self._header(name)
+        for labels, child in self._children.items():
+            assert isinstance(child, _Value)
+            yield _series(name, labels, child.value)
+
+
+class Gauge(_Metric):
+    kind = "gauge"
+
+    def _new(self) -> _GaugeValue:
+        return _GaugeValue()
+
+    def labels(self, *values: str) -> _GaugeValue:
+        child = self._child(values)
+        assert isinstance(child, _GaugeValue)
+        return child
+
+    def _gauge(self) -> _GaugeValue:
+        child = self._only()
+        assert isinstance(child, _GaugeValue)
+        return child
+
+    def inc(self, amount: float = 1.0) -> None:
+        self._gauge().inc(amount)
+
+    def dec(self, amount: float = 1.0) -> None:
+        self._gauge().dec(amount)
+
+    def set(self, value: float) -> None:
+        self._gauge().set(value)
+
+    def lines(self) -> Iterator[str]:
+        yield from self._header(self.name)
+        for labels, child in self._children.items():
+            assert isinstance(child, _GaugeValue)
+            yield _series(self.name, labels, child.value)
+
+
+class Histogram(_Metric):
+    """Without labels (the bot's histograms have none)."""
+
+    kind = "histogram"
+
+    def __init__(self, name: str, help_text: str, buckets: Sequence[float]) -> None:
+        self.bounds = (*sorted(float(b) for b in buckets if b != math.inf), math.inf)
+        super().__init__(name, help_text)
+
+    def _new(self) -> _Buckets:
+        return _Buckets(self.bounds)
+
+    def observe(self, value: float) -> None:
+        child = self._only()
+        assert isinstance(child, _Buckets)
+        child.observe(value)
+
+    def lines(self) -> Iterator[str]:
+        yield from self._header(self.name)
+        child = self._only()
+        assert isinstance(child, _Buckets)
+        seen = 0
+        for bound, count in zip(child.bounds, child.counts, strict=True):
+            seen += count
+            yield _series(f"{self.name}_bucket", (("le", _number(bound)),), seen)
+        yield _series(f"{self.name}_count", (), seen)
+        yield _series(f"{self.name}_sum", (), child.sum)
+
+
+_M = TypeVar("_M", bound=_Metric)
+
+
+class Registry:
+    """The metrics of one app, shown in the order they were made."""
+
+    def __init__(self) -> None:
+        self.metrics: list[_Metric] = []
+
+    def add(self, metric: _M) -> _M:
+        if any(m.name == metric.name for m in self.metrics):
+            raise ValueError(f"{metric.name} is already registered")
+        self.metrics.append(metric)
+        return metric
+
+    def exposition(self) -> bytes:
+        lines = [line for metric in self.metrics for line in metric.lines()]
+        return ("\n".join(lines) + "\n").encode()
