@@ -48,7 +48,12 @@ owed and `n` the answers with unshown text. Versions go at `C(H) / H` a second i
 
 Where it falls short: when finals take most of the window (a steady stream of long answers,
 30 finals a minute of 50), the gap comes near an answer's life and its one routine edit lands
-just before its final, where it shows little (`bench simulate`: workload 7 at 2.7x).
+just before its final, where it shows little (`bench simulate`: workload 7 at 2.7x). Tried
+and not kept (2026-12-07, `bench simulate --variants`): routine edits at one even pace for the
+workspace, each to the answer that gains most from it (unshown seconds x expected seconds left)
+— workload 7 2.7x -> 2.0x, but workload 3 2.2x -> 2.5x (its lengths vary and the median life
+mis-predicts what is left) and the bursts 1.46x -> 1.62x; with the oldest version first
+instead, no workload better than this rule.
 
 An answer's expected life is the median of recent answers' (first text to end) in this
 workspace and method, `COLD_LIFE` before any; one past it is expected to run `SHORT` more.
