@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.delivery.pacing.core import SchedulerCore
 from bot.delivery.pacing.redis_window import RedisWindows
+from bot.delivery.pacing.scheduler import UpdateScheduler
 from bot.delivery.pacing.window import MARGIN, CallWindow, Share
 from tests.fakes.serve import free_port
 
@@ -163,3 +165,54 @@ async def test_without_redis_each_replica_keeps_a_share_and_says_so(
         await stop(server)
         for s in shared:
             await s.close()
+
+
+class CountingSync:
+    """A message's sync that makes one call and counts it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self) -> int:
+        self.calls += 1
+        return 1
+
+
+async def test_replicas_deciding_at_once_never_spend_the_finals_reserve(
+    replicas: list[RedisWindows],
+) -> None:
+    """Three replicas, three answers posted on each, 10 calls a minute: the window keeps 9 for
+    the finals, so one routine edit in all may go. Each replica decides on what it last heard,
+    so all three may ask at once; the window's answer to a routine ask says what the others
+    spent meanwhile, and a call that would eat into the reserve is given back unused. Then
+    every final goes at once (before: two of them waited a minute for calls to age out)."""
+    drivers, syncs = [], {}
+    for n, shared in enumerate(replicas):
+        core = SchedulerCore(per_minute=10, min_interval=0.01, burst=100)
+        core.lives.extend([3.0] * 5)  # recent answers ran 3 s: a short horizon, a short gap
+        driver = UpdateScheduler(core, shared(TEAM, "chat.update", 10, 100))
+        driver.start()
+        drivers.append(driver)
+        for a in range(3):
+            key = f"{n}-{a}"
+            syncs[key] = CountingSync()
+            driver.arrive(key)
+            driver.posted(key)
+    try:
+        await asyncio.sleep(1.2)  # every replica has heard what streams on the others
+        for n, driver in enumerate(drivers):  # text, due on every replica at the same moment
+            for a in range(3):
+                driver.request(f"{n}-{a}", syncs[f"{n}-{a}"], chars=400)
+        await asyncio.sleep(2.0)  # the routine edits' turn comes and goes
+        routine = sum(s.calls for s in syncs.values())
+        finals = [
+            driver.flush(f"{n}-{a}", syncs[f"{n}-{a}"])
+            for n, driver in enumerate(drivers)
+            for a in range(3)
+        ]
+        await asyncio.wait_for(asyncio.gather(*finals), 5.0)
+    finally:
+        for driver in drivers:
+            await driver.close()
+    assert routine <= 1
+    assert sum(s.calls for s in syncs.values()) == routine + 9

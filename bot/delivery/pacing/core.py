@@ -349,6 +349,16 @@ class SchedulerCore:
             return None, wake
         return min(ready, key=lambda item: (item[0], item[1]))[2], None
 
+    def still_due(self, key: Hashable, now: float) -> bool:
+        """Whether `key`'s edit may take the call just granted, the window as the grant
+        described it (that call counted): a first text or a final always; a routine edit only
+        while the reserve is whole. Replicas decide on what they last heard, so two may ask
+        for the last spare call at once; the grant says what the others spent meanwhile."""
+        slot = self.slots.get(key)
+        if slot is None:
+            return False
+        return slot.urgent or self.spare(now) >= 0
+
     def free_finals(self) -> list[Hashable]:
         """The finals to send now without a call of this window (`finals_free`)."""
         if not self.finals_free:

@@ -214,7 +214,10 @@ class UpdateScheduler:
                     # not wake us (and a shared budget is not asked again per text delta).
                     await asyncio.sleep(grant.wait)
                     continue
-                if key not in self._core.slots:  # forgotten while we asked
+                if not self._core.still_due(key, self._clock()):
+                    # Forgotten while we asked, or a routine edit that the calls other
+                    # replicas made meanwhile (the grant says) leave no room for: the call
+                    # goes back unused, and the finals' reserve stays whole.
                     await self._window.settle(grant, 0)
                     continue
                 self._core.sending(key, self._clock())
