@@ -8,17 +8,20 @@ histograms, labels sorted by name; the `_created` series `prometheus_client` add
 out (Prometheus does not need them). `tests/unit/test_instruments.py` reads the page back with
 `prometheus_client`'s own parser.
 
-Single-threaded by design: every update comes from the event loop.
+Single-threaded by design: every update comes from the event loop (a metric updated from a
+worker thread could change a dict while `/metrics` is being written).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")  # metric and label names (a bad one fails a scrape)
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -72,6 +75,8 @@ class _Buckets:
         self.sum = 0.0
 
     def observe(self, value: float) -> None:
+        if math.isnan(value):
+            return  # in no bucket, and it would make the sum NaN for good
         self.counts[bisect_left(self.bounds, value)] += 1
         self.sum += value
 
@@ -82,6 +87,9 @@ class _Metric:
     kind = ""
 
     def __init__(self, name: str, help_text: str, label_names: Sequence[str] = ()) -> None:
+        for checked in (name, *label_names):
+            if not NAME.fullmatch(checked) or checked.startswith("__"):
+                raise ValueError(f"{checked!r} is not a Prometheus name")
         self.name, self.help, self.label_names = name, help_text, tuple(label_names)
         self._children: dict[Labels, object] = {}
         if not self.label_names:
@@ -179,7 +187,7 @@ class Histogram(_Metric):
     kind = "histogram"
 
     def __init__(self, name: str, help_text: str, buckets: Sequence[float]) -> None:
-        self.bounds = (*sorted(float(b) for b in buckets if b != math.inf), math.inf)
+        self.bounds = (*sorted({float(b) for b in buckets if b != math.inf}), math.inf)
         super().__init__(name, help_text)
 
     def _new(self) -> _Buckets:

@@ -1,5 +1,6 @@
 """Prometheus metrics, on a registry of each app's own so tests and several apps never collide
-(`instruments.py` makes them and writes the text page).
+(`instruments.py` makes them and writes the text page). Update them from the event loop only,
+never from a worker thread.
 
 Time to first token is the key latency figure (above ~800 ms it is usually network latency to
 the API, not the model); time to first *visible* text adds Slack's side of the trip.

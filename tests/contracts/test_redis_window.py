@@ -205,14 +205,18 @@ async def test_replicas_deciding_at_once_never_spend_the_finals_reserve(
                 driver.request(f"{n}-{a}", syncs[f"{n}-{a}"], chars=400)
         await asyncio.sleep(2.0)  # the routine edits' turn comes and goes
         routine = sum(s.calls for s in syncs.values())
+        assert routine <= 1, "routine edits spent calls kept for the finals"
         finals = [
             driver.flush(f"{n}-{a}", syncs[f"{n}-{a}"])
             for n, driver in enumerate(drivers)
             for a in range(3)
         ]
-        await asyncio.wait_for(asyncio.gather(*finals), 5.0)
+        try:
+            await asyncio.wait_for(asyncio.gather(*finals), 5.0)
+        except TimeoutError:
+            pytest.fail("a final waited for the window: its call had been spent")
     finally:
         for driver in drivers:
             await driver.close()
-    assert routine <= 1
-    assert sum(s.calls for s in syncs.values()) == routine + 9
+    calls = [s.calls for s in syncs.values()]
+    assert min(calls) >= 1 and sum(calls) <= 10  # every final sent, within the minute's 10

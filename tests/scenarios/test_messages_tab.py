@@ -85,4 +85,4 @@ async def test_odd_app_home_payloads_are_ignored_cleanly(
     assert response.status == 200
     await bot.handled(1)
     assert slack.calls_to(PROMPTS) == [] and slack.home == {}
-    assert bot.services.metrics.events.labels("app_home_opened", "ignored")._value.get() == 1
+    assert bot.services.metrics.events.labels("app_home_opened", "ignored").value == 1

@@ -73,6 +73,25 @@ def test_a_counter_never_goes_down_and_labels_must_match() -> None:
     registry.add(Counter("c", "C."))
     with pytest.raises(ValueError):
         registry.add(Gauge("c", "again"))
+    for bad in ("9lives", "has space", "dash-ed", 'quote"'):
+        with pytest.raises(ValueError):
+            Counter(bad, "Bad.")
+        with pytest.raises(ValueError):
+            Counter("fine", "Fine.", [bad])
+
+
+def test_nan_lands_in_no_bucket_and_leaves_the_sum_alone() -> None:
+    registry = Registry()
+    seconds = registry.add(Histogram("s", "S.", buckets=(1.0, 1.0, 2.0)))
+    seconds.observe(float("nan"))
+    seconds.observe(1.5)
+    read = samples(registry)
+    assert read[("s_count", ())] == 1 and read[("s_sum", ())] == 1.5
+    assert [k[1] for k in read if k[0] == "s_bucket"] == [
+        (("le", "1.0"),),
+        (("le", "2.0"),),
+        (("le", "+Inf"),),
+    ]
 
 
 def test_the_bots_page_names_every_series_it_always_had() -> None:
