@@ -175,6 +175,25 @@ def test_an_expected_life_counts_the_answers_still_streaming() -> None:
 # ---- an equal share of the window, spent ------------------------------------------------------
 
 
+def test_an_answer_handed_to_another_method_says_nothing_of_how_long_answers_run() -> None:
+    """Past the minute's stream starts, answers go on by `chat.update` at their first words:
+    their moment in the appends' rule is no life. Twenty such hand-overs leave the expected
+    life at the 25 s answers here ran, and the next long answer is posted at its first token
+    (counted as lives of 0.4 s, they made every answer "short", held 2 s)."""
+    c = core(per_minute=100)
+    c.lives.extend([25.0] * 5)
+    for n in range(20):
+        c.arrive(n, float(n))
+        c.mark(n, n + 0.4)
+        c.forget(n, ended=False)
+    assert c.life(30.0) == 25.0
+    c.arrive("next", 30.0)
+    c.mark("next", 30.4)
+    assert not c.hold_first_post("next", 30.4)
+    c.forget("next")  # an answer that ended is remembered as before
+    assert len(c.lives) == 6
+
+
 def test_the_window_is_spent_while_twenty_answers_stream() -> None:
     """Twenty answers of ~25 s at once under 50 a minute, 3 a second: the minute's calls are
     spent while the answers stream (no call left unused while text is unshown), never more."""

@@ -192,10 +192,13 @@ class SchedulerCore:
             slot.posted, slot.held, slot.last_sent = True, False, now
             slot.dirty_since, slot.urgent = None, False
 
-    def forget(self, key: Hashable) -> None:
-        """The message is finished (or abandoned): remember how long it ran."""
+    def forget(self, key: Hashable, *, ended: bool = True) -> None:
+        """The message is finished (or abandoned): remember how long it ran — unless it has
+        not ended but goes on by another method (`ended=False`), which says nothing of that."""
         slot = self.slots.pop(key, None)
-        if slot is not None and slot.first_mark is not None and slot.last_mark is not None:
+        if not ended or slot is None:
+            return
+        if slot.first_mark is not None and slot.last_mark is not None:
             self.lives.append(slot.last_mark - slot.first_mark)
 
     # ---- what the window says ----------------------------------------------------------

@@ -183,13 +183,14 @@ class UpdateScheduler:
         track = self._tracks.get(key)
         return None if track is None else track.error
 
-    def forget(self, key: Hashable) -> None:
-        """The message is finished: drop its state (a `flush` waiting for it returns)."""
+    def forget(self, key: Hashable, *, ended: bool = True) -> None:
+        """The message is finished (`ended`), or goes on by another method: drop its state (a
+        `flush` waiting for it returns)."""
         track = self._tracks.pop(key, None)
         if track is not None:
             track.changed.set()
         self._held.pop(key, None)
-        self._core.forget(key)
+        self._core.forget(key, ended=ended)
         self._wake.set()
 
     # ---- the worker ----------------------------------------------------------------------

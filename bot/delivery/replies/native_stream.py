@@ -279,7 +279,10 @@ class NativeStream(SlackReply):
     async def _continue(self, *, adopt: str | None, base: int, reopen: str | None) -> None:
         """Carry on by `chat.update`: in the stream's own message (`adopt`), or in new
         messages from `base` on (posted now)."""
-        super().abandon()  # the append scheduler is done with this answer
+        # The append scheduler is done with this answer. Unless it has ended, its time there
+        # is no life: an answer handed to `chat.update` at its first words (the minute's
+        # starts spent) would teach the rule that answers here end within a second.
+        self._leave(ended=self.ending is not None)
         then = UpdatedMessage(self.to, base=base, reopen=reopen, adopt=adopt)
         then.text, then.ending, then.status_line = self.text, self.ending, self.status_line
         then.continuing = True  # posted now: the stream's own first post has waited already

@@ -327,11 +327,16 @@ class SlackReply:
         return isinstance(error, CannotPost) and bool(self.response_url)
 
     def abandon(self) -> None:
+        self._leave(ended=True)
+
+    def _leave(self, *, ended: bool) -> None:
+        """Done with this scheduler: the answer ended (`ended`: its life teaches the pacing
+        rule how long answers run here), or it carries on by another method."""
         if self.to.sign is not None:
             self.to.sign.done()
         if self.error is None:  # keep why the scheduler gave up, once it forgets the message
             self.error = self._ended()
-        self.scheduler.forget(self.key)
+        self.scheduler.forget(self.key, ended=ended)
 
     async def sync(self) -> int:
         """Bring Slack up to date with the newest text; returns the budgeted calls made.
