@@ -400,6 +400,7 @@ async def build_services(settings: Settings, *, clock: Clock = time.monotonic) -
             "chat.update": settings.updates_per_minute,
             "chat.appendStream": settings.appends_per_minute,
             "chat.startStream": settings.stream_starts_per_minute,
+            "chat.stopStream": settings.stream_starts_per_minute,  # Tier 2 as well
         },
         burst=settings.update_burst,
         min_interval=settings.update_interval,

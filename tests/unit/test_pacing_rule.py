@@ -4,12 +4,14 @@ window spent while text is unshown, finals never starved, a 429's Retry-After ob
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
 
 from bot.delivery.pacing.core import COLD_HOLD, COLD_LIFE, SHORT, SchedulerCore
 from bot.delivery.pacing.posts import PostPacer
+from bot.delivery.pacing.scheduler import Schedulers
 from bot.delivery.pacing.window import MARGIN, RollingWindow, Share
 
 
@@ -417,3 +419,31 @@ def test_when_finals_are_free_none_is_reserved_and_they_never_wait_for_the_windo
     assert c.due(5.0)[0] != 0, "not from the window"
     c.sending(0, 5.0, counted=False)
     assert c.window.count == 0 and c.free_finals() == []
+
+
+# ---- chat.stopStream, Tier 2 -------------------------------------------------------------------
+
+
+async def test_a_stream_stop_waits_for_room_in_slacks_minute_instead_of_meeting_a_429() -> None:
+    """Two stops a minute (Tier 2 at its smallest): the third waits its turn, and goes once
+    the first has aged out of the minute, not before."""
+    now = [0.0]
+    schedulers = Schedulers(
+        per_minute={"chat.stopStream": 2}, burst=5, min_interval=1.0, clock=lambda: now[0]
+    )
+    await schedulers.take_stream_stop("T1")
+    await schedulers.take_stream_stop("T1")
+    third = asyncio.create_task(schedulers.take_stream_stop("T1"))
+    await asyncio.sleep(0.05)
+    now[0] = 59.0
+    await asyncio.sleep(1.1)  # it asks again within a second: the minute is still full
+    assert not third.done()
+    now[0] = 61.0
+    await asyncio.wait_for(third, 3.0)
+    await schedulers.take_stream_stop("T2")  # another workspace's minute is its own
+    await schedulers.close()
+
+
+async def test_without_a_budget_for_stops_a_stream_stops_at_once() -> None:
+    schedulers = Schedulers(per_minute={}, burst=5, min_interval=1.0)
+    await asyncio.wait_for(schedulers.take_stream_stop("T1"), 1.0)

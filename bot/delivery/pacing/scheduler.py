@@ -52,6 +52,8 @@ WindowFactory = Callable[[str, str, int, int], CallWindow]
 """Makes the budget of (workspace, method, per_minute, burst)."""
 
 STREAM_START = "chat.startStream"
+STREAM_STOP = "chat.stopStream"
+STOP_LOOK_AGAIN = 1.0  # seconds between asks while a stop waits for Slack's minute
 APPEND_METHOD = "chat.appendStream"  # whose finals go by chat.stopStream
 REPORT_EVERY = 1.0  # seconds between telling a shared window what streams here
 CHARS_PER_TOKEN = 4  # about, for Claude's tokenizers on English text
@@ -347,6 +349,7 @@ class Schedulers:
         self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
         self._posts: dict[str, PostPacer] = {}
         self._starts: dict[str, CallWindow] = {}
+        self._stops: dict[str, CallWindow] = {}
 
     def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
         scheduler = self._schedulers.get((team, method))
@@ -380,6 +383,24 @@ class Schedulers:
             window = self._starts[team] = self._windows(team, STREAM_START, per_minute, per_minute)
         grant = await window.acquire(Share())
         return grant.wait <= 0
+
+    async def take_stream_stop(self, team: str) -> None:
+        """Wait for one of the workspace's `chat.stopStream` calls (Tier 2, like the starts:
+        about 20 a minute, across replicas through Redis). A stream cannot end otherwise, so
+        its stop waits its turn instead of meeting a 429 (whose `Retry-After` it would wait
+        anyway): answers of different lengths started over a minute and more can end within
+        one. Without a budget for the method, at once."""
+        per_minute = self._per_minute.get(STREAM_STOP)
+        if per_minute is None:
+            return
+        window = self._stops.get(team)
+        if window is None:
+            window = self._stops[team] = self._windows(team, STREAM_STOP, per_minute, per_minute)
+        while True:  # the window is Slack's minute (maybe in Redis): nothing to wait on but time
+            grant = await window.acquire(Share())
+            if grant.granted:
+                return
+            await asyncio.sleep(min(grant.wait, STOP_LOOK_AGAIN))
 
     def for_answer(self, team: str) -> Callable[[str], UpdateScheduler]:
         """The workspace's schedulers by method, for one answer."""

@@ -205,7 +205,7 @@ class NativeStream(SlackReply):
             delta = self.text[self.streamed : end]
             tasks = self._unsent_tasks()
             if final:
-                await self.slack.stop_stream(
+                await self._stop_stream(
                     self.channel,
                     self.stream_ts,
                     markdown_text=delta,
@@ -243,7 +243,7 @@ class NativeStream(SlackReply):
         message by update instead (an edit replaces, so nothing is doubled)."""
         assert self.stream_ts is not None
         try:
-            await self.slack.stop_stream(self.channel, self.stream_ts)
+            await self._stop_stream(self.channel, self.stream_ts)
         except SlackUnavailable:
             raise
         except SlackError as exc:
@@ -252,6 +252,22 @@ class NativeStream(SlackReply):
         self.sent(with_text=False)
         await self._continue(adopt=self.stream_ts, base=0, reopen=None)
         return 1
+
+    async def _stop_stream(
+        self,
+        channel: str,
+        ts: str,
+        *,
+        markdown_text: str = "",
+        blocks: list[Block] | None = None,
+        tasks: list[Task] | None = None,
+    ) -> None:
+        """`chat.stopStream`, once the workspace's minute of stops has room (Tier 2)."""
+        if self.to.stream_stop is not None:
+            await self.to.stream_stop()
+        await self.slack.stop_stream(
+            channel, ts, markdown_text=markdown_text, blocks=blocks, tasks=tasks
+        )
 
     def _appendable_end(self, sent: int) -> int:
         """How much of the text a stream may have now: never half a ping (see
@@ -271,7 +287,7 @@ class NativeStream(SlackReply):
         state = markdown.fence_state(self.text[:cut])
         closing = "\n" + markdown.closing_fence(state.open_fence) if state.open_fence else ""
         delta = self.text[self.streamed : cut] + closing
-        await self.slack.stop_stream(self.channel, self.stream_ts, markdown_text=delta)
+        await self._stop_stream(self.channel, self.stream_ts, markdown_text=delta)
         self.sent(with_text=True)
         self.streamed = cut
         await self._continue(adopt=None, base=cut, reopen=state.open_fence)

@@ -62,6 +62,7 @@ class SlackReplies:
             self.wall,
             self._lights(question.team).for_question(question),
             functools.partial(self.schedulers.take_stream_start, question.team),
+            functools.partial(self.schedulers.take_stream_stop, question.team),
         )
         if question.surface is Surface.COMMAND:
             header = markdown.header_block(question.user, question.text)

@@ -97,6 +97,8 @@ class Destination:
     # Takes one of the workspace's `chat.startStream` calls if its minute has room (Tier 2);
     # None: not counted here.
     stream_start: Callable[[], Awaitable[bool]] | None = None
+    # Waits for one of the workspace's `chat.stopStream` calls (Tier 2); None: not counted.
+    stream_stop: Callable[[], Awaitable[None]] | None = None
 
 
 class SlackReply:
