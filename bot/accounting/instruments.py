@@ -18,7 +18,7 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")  # metric and label names (a bad one fails a scrape)
@@ -81,8 +81,11 @@ class _Buckets:
         self.sum += value
 
 
-class _Metric:
-    """A named metric with optional label names; `labels(...)` gives one series."""
+C = TypeVar("C", _Value, _GaugeValue, _Buckets)
+
+
+class _Metric(Generic[C]):
+    """A named metric with optional label names; `labels(...)` gives one series (`C`)."""
 
     kind = ""
 
@@ -91,14 +94,14 @@ class _Metric:
             if not NAME.fullmatch(checked) or checked.startswith("__"):
                 raise ValueError(f"{checked!r} is not a Prometheus name")
         self.name, self.help, self.label_names = name, help_text, tuple(label_names)
-        self._children: dict[Labels, object] = {}
+        self._children: dict[Labels, C] = {}
         if not self.label_names:
             self._children[()] = self._new()
 
-    def _new(self) -> object:
+    def _new(self) -> C:
         raise NotImplementedError
 
-    def _child(self, values: Sequence[str]) -> object:
+    def labels(self, *values: str) -> C:
         if len(values) != len(self.label_names):
             raise ValueError(f"{self.name} takes labels {self.label_names}")
         key = tuple(zip(self.label_names, (str(v) for v in values), strict=True))
@@ -107,7 +110,7 @@ class _Metric:
             child = self._children[key] = self._new()
         return child
 
-    def _only(self) -> object:
+    def _only(self) -> C:
         if self.label_names:
             raise ValueError(f"{self.name} needs its labels {self.label_names}")
         return self._children[()]
@@ -121,67 +124,50 @@ class _Metric:
         raise NotImplementedError
 
 
-class Counter(_Metric):
-    kind = "counter"
+class _Valued(_Metric[C]):
+    """A counter or a gauge: one number per series, shown as `name` + `suffix`."""
 
-    def _new(self) -> _Value:
-        return _Value()
-
-    def labels(self, *values: str) -> _Value:
-        child = self._child(values)
-        assert isinstance(child, _Value)
-        return child
-
-    def inc(self, amount: float = 1.0) -> None:
-        child = self._only()
-        assert isinstance(child, _Value)
-        child.inc(amount)
-
-    def total(self) -> float:
-        """The sum over every series."""
-        return sum(c.value for c in self._children.values() if isinstance(c, _Value))
+    suffix = ""
 
     def lines(self) -> Iterator[str]:
-        name = self.name + "_total"
+        name = self.name + self.suffix
         yield from self._header(name)
         for labels, child in self._children.items():
             assert isinstance(child, _Value)
             yield _series(name, labels, child.value)
 
 
-class Gauge(_Metric):
+class Counter(_Valued[_Value]):
+    kind, suffix = "counter", "_total"
+
+    def _new(self) -> _Value:
+        return _Value()
+
+    def inc(self, amount: float = 1.0) -> None:
+        self._only().inc(amount)
+
+    def total(self) -> float:
+        """The sum over every series."""
+        return sum(c.value for c in self._children.values())
+
+
+class Gauge(_Valued[_GaugeValue]):
     kind = "gauge"
 
     def _new(self) -> _GaugeValue:
         return _GaugeValue()
 
-    def labels(self, *values: str) -> _GaugeValue:
-        child = self._child(values)
-        assert isinstance(child, _GaugeValue)
-        return child
-
-    def _gauge(self) -> _GaugeValue:
-        child = self._only()
-        assert isinstance(child, _GaugeValue)
-        return child
-
     def inc(self, amount: float = 1.0) -> None:
-        self._gauge().inc(amount)
+        self._only().inc(amount)
 
     def dec(self, amount: float = 1.0) -> None:
-        self._gauge().dec(amount)
+        self._only().dec(amount)
 
     def set(self, value: float) -> None:
-        self._gauge().set(value)
-
-    def lines(self) -> Iterator[str]:
-        yield from self._header(self.name)
-        for labels, child in self._children.items():
-            assert isinstance(child, _GaugeValue)
-            yield _series(self.name, labels, child.value)
+        self._only().set(value)
 
 
-class Histogram(_Metric):
+class Histogram(_Metric[_Buckets]):
     """Without labels (the bot's histograms have none)."""
 
     kind = "histogram"
@@ -194,14 +180,11 @@ class Histogram(_Metric):
         return _Buckets(self.bounds)
 
     def observe(self, value: float) -> None:
-        child = self._only()
-        assert isinstance(child, _Buckets)
-        child.observe(value)
+        self._only().observe(value)
 
     def lines(self) -> Iterator[str]:
         yield from self._header(self.name)
         child = self._only()
-        assert isinstance(child, _Buckets)
         seen = 0
         for bound, count in zip(child.bounds, child.counts, strict=True):
             seen += count
@@ -210,14 +193,14 @@ class Histogram(_Metric):
         yield _series(f"{self.name}_sum", (), child.sum)
 
 
-_M = TypeVar("_M", bound=_Metric)
+_M = TypeVar("_M", bound=_Metric[Any])
 
 
 class Registry:
     """The metrics of one app, shown in the order they were made."""
 
     def __init__(self) -> None:
-        self.metrics: list[_Metric] = []
+        self.metrics: list[_Metric[Any]] = []
 
     def add(self, metric: _M) -> _M:
         if any(m.name == metric.name for m in self.metrics):

@@ -348,8 +348,7 @@ class Schedulers:
         self.patience = patience or Patience()
         self._schedulers: dict[tuple[str, str], UpdateScheduler] = {}
         self._posts: dict[str, PostPacer] = {}
-        self._starts: dict[str, CallWindow] = {}
-        self._stops: dict[str, CallWindow] = {}
+        self._tier2: dict[tuple[str, str], CallWindow] = {}  # stream starts and stops
 
     def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
         scheduler = self._schedulers.get((team, method))
@@ -375,14 +374,8 @@ class Schedulers:
         (Tier 2: about 20 a minute, counted like the others, across replicas through Redis);
         False: none left, the answer is posted and edited instead. Without a budget for the
         method, always True."""
-        per_minute = self._per_minute.get(STREAM_START)
-        if per_minute is None:
-            return True
-        window = self._starts.get(team)
-        if window is None:
-            window = self._starts[team] = self._windows(team, STREAM_START, per_minute, per_minute)
-        grant = await window.acquire(Share())
-        return grant.wait <= 0
+        window = self._stream_window(team, STREAM_START)
+        return window is None or (await window.acquire(Share())).granted
 
     async def take_stream_stop(self, team: str) -> None:
         """Wait for one of the workspace's `chat.stopStream` calls (Tier 2, like the starts:
@@ -390,17 +383,25 @@ class Schedulers:
         its stop waits its turn instead of meeting a 429 (whose `Retry-After` it would wait
         anyway): answers of different lengths started over a minute and more can end within
         one. Without a budget for the method, at once."""
-        per_minute = self._per_minute.get(STREAM_STOP)
-        if per_minute is None:
-            return
-        window = self._stops.get(team)
-        if window is None:
-            window = self._stops[team] = self._windows(team, STREAM_STOP, per_minute, per_minute)
-        while True:  # the window is Slack's minute (maybe in Redis): nothing to wait on but time
+        window = self._stream_window(team, STREAM_STOP)
+        while (
+            window is not None
+        ):  # the window is Slack's minute (maybe in Redis): nothing to wait on but time
             grant = await window.acquire(Share())
             if grant.granted:
                 return
             await asyncio.sleep(min(grant.wait, STOP_LOOK_AGAIN))
+
+    def _stream_window(self, team: str, method: str) -> CallWindow | None:
+        """The workspace's window of `method` (a Tier 2 stream start or stop; None: no budget
+        for it), made on first use."""
+        per_minute = self._per_minute.get(method)
+        if per_minute is None:
+            return None
+        window = self._tier2.get((team, method))
+        if window is None:
+            window = self._tier2[team, method] = self._windows(team, method, per_minute, per_minute)
+        return window
 
     def for_answer(self, team: str) -> Callable[[str], UpdateScheduler]:
         """The workspace's schedulers by method, for one answer."""

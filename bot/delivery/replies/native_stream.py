@@ -206,8 +206,6 @@ class NativeStream(SlackReply):
             tasks = self._unsent_tasks()
             if final:
                 await self._stop_stream(
-                    self.channel,
-                    self.stream_ts,
                     markdown_text=delta,
                     blocks=self._ending_blocks(),
                     tasks=tasks,
@@ -243,7 +241,7 @@ class NativeStream(SlackReply):
         message by update instead (an edit replaces, so nothing is doubled)."""
         assert self.stream_ts is not None
         try:
-            await self._stop_stream(self.channel, self.stream_ts)
+            await self._stop_stream()
         except SlackUnavailable:
             raise
         except SlackError as exc:
@@ -255,18 +253,16 @@ class NativeStream(SlackReply):
 
     async def _stop_stream(
         self,
-        channel: str,
-        ts: str,
-        *,
         markdown_text: str = "",
         blocks: list[Block] | None = None,
         tasks: list[Task] | None = None,
     ) -> None:
-        """`chat.stopStream`, once the workspace's minute of stops has room (Tier 2)."""
+        """This stream's `chat.stopStream`, once the workspace's minute of stops has room."""
+        assert self.stream_ts is not None
         if self.to.stream_stop is not None:
             await self.to.stream_stop()
         await self.slack.stop_stream(
-            channel, ts, markdown_text=markdown_text, blocks=blocks, tasks=tasks
+            self.channel, self.stream_ts, markdown_text=markdown_text, blocks=blocks, tasks=tasks
         )
 
     def _appendable_end(self, sent: int) -> int:
@@ -287,7 +283,7 @@ class NativeStream(SlackReply):
         state = markdown.fence_state(self.text[:cut])
         closing = "\n" + markdown.closing_fence(state.open_fence) if state.open_fence else ""
         delta = self.text[self.streamed : cut] + closing
-        await self._stop_stream(self.channel, self.stream_ts, markdown_text=delta)
+        await self._stop_stream(markdown_text=delta)
         self.sent(with_text=True)
         self.streamed = cut
         await self._continue(adopt=None, base=cut, reopen=state.open_fence)
