@@ -3,10 +3,15 @@
 Lag is measured per model chunk: from the moment the fake model wrote it to the moment the fake
 Slack accepted a version of the answer's message that contains it; a chunk Slack never showed
 counts as shown when the run was stopped (so its lag is a lower bound). The least possible is
-`lower_bound.least_mean_lag` on the same chunk times, twice: for any schedule obeying Slack's
-window (`least`, `ratio`), and for those that also show each answer's first words within
+computed on the same chunk times, twice: for any schedule obeying Slack's windows (`least`,
+`ratio`), and for those that also show each answer's first words within
 `FIRST_WORDS_DEADLINE` of its question (`least_first_words`, `ratio_first_words`), the
-question's time being when the benchmark delivered its event.
+question's time being when the benchmark delivered its event. For `chat.update` it is
+`lower_bound.least_mean_lag`; for the native transport `native_bound.least_native_mean_lag`,
+which counts Slack's 20 stream starts a minute and lets answers use both the appends' and
+`chat.update`'s windows (before 2026-12-07 the native least let every answer stream, on the
+appends' window alone: too low past 20 answers a minute, and too high where both windows are
+used).
 
 429s: `throttled` counts every call Slack refused with 429, whatever its method (the issue's
 goal is on all calls); `throttled_streams` the ones of them on `chat.startStream` and
@@ -22,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench.lower_bound import least_mean_lag
+from bench.native_bound import least_native_mean_lag
 from bench.workloads import Ask, Workload
 from bot.wording import texts
 from tests.fakes.anthropic_server import FakeAnthropic, ModelCall
@@ -205,8 +211,21 @@ def summarise(
     start = min(asked[n] for n in asks)
     calls = [c for c in slack.calls if c.at >= since]
     method, per_minute = edit_window
-    # A native stream's final text rides on chat.stopStream, outside the appends' window.
-    final_free = method == "chat.appendStream"
+    if method == "chat.appendStream":
+        # Native: streams (20 starts a minute), appends and chat.update, all at once.
+        least = least_native_mean_lag(
+            chunk_times, asked_times, appends=per_minute, updates=workload.per_minute
+        )
+        least_first_words = least_native_mean_lag(
+            chunk_times,
+            asked_times,
+            first_words=True,
+            appends=per_minute,
+            updates=workload.per_minute,
+        )
+    else:
+        least = least_mean_lag(chunk_times, per_minute)
+        least_first_words = least_mean_lag(chunk_times, per_minute, asked=asked_times)
     return Figures(
         name=name or f"{workload.number}",
         answers=len(workload.asks),
@@ -217,7 +236,7 @@ def summarise(
         throttled=sum(1 for c in calls if c.status == 429),
         mean_lag=statistics.fmean(all_lags) if all_lags else float("nan"),
         p95_lag=p95(all_lags),
-        least=least_mean_lag(chunk_times, per_minute, final_free=final_free),
+        least=least,
         all_complete=(max(done_times) - start) if complete == len(workload.asks) else float("inf"),
         median_complete=statistics.median(done_after) if done_after else float("nan"),
         last_complete=max(done_after) if done_after else float("nan"),
@@ -228,9 +247,7 @@ def summarise(
         sign_p50=percentile(signs, 0.5),
         sign_p95=percentile(signs, 0.95),
         per_minute=per_minute,
-        least_first_words=least_mean_lag(
-            chunk_times, per_minute, asked=asked_times, final_free=final_free
-        ),
+        least_first_words=least_first_words,
         throttled_streams=throttled_streams(calls),
     )
 
