@@ -83,6 +83,27 @@ async def test_past_the_minute_of_stream_starts_answers_are_posted_and_edited(
     assert [c for c in slack.calls if c.status == 429] == []
 
 
+async def test_a_burst_of_long_answers_spends_both_of_slacks_windows(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """Six long answers at once on a fresh bot: streamed, all six would share the appends'
+    window while `chat.update`'s stays idle. Some are posted and edited instead (posting gives
+    them more versions: `pacing/choice.py`), the others stream; every answer is shown whole,
+    and nothing meets a 429."""
+    texts = [[f"Answer {n}:", *(f" word{i}" for i in range(6)), "."] for n in range(6)]
+    model.script(*(Script(chunks=chunks, delay=LONGER) for chunks in texts))
+    for n in range(6):
+        question = payload("app_mention", text=f"<@{BOT_USER}> question {n}", ts=f"17000050{n}0.1")
+        await native.event(question)
+    answers = await native.finished_answers(count=6)
+    assert sorted(a.markdown for a in answers) == sorted("".join(chunks) for chunks in texts)
+    streamed = len(slack.calls_to("chat.startStream"))
+    assert 0 < streamed < 6
+    assert len(slack.calls_to("chat.stopStream")) == streamed
+    assert slack.calls_to("chat.update")
+    assert [c for c in slack.calls if c.status == 429] == []
+
+
 async def test_text_arriving_while_a_stream_start_is_granted_is_not_lost(
     native: Bot, slack: FakeSlack, model: FakeAnthropic
 ) -> None:
@@ -91,9 +112,9 @@ async def test_text_arriving_while_a_stream_start_is_granted_is_not_lost(
     schedulers = native.services.schedulers
     granted = schedulers.take_stream_start
 
-    async def after_a_while(team: str) -> bool:
+    async def after_a_while(team: str, channel: str | None = None) -> bool:
         await asyncio.sleep(0.3)  # a slow Redis; the model keeps writing
-        return await granted(team)
+        return await granted(team, channel)
 
     schedulers.take_stream_start = after_a_while  # type: ignore[method-assign]
     chunks = [f"word{n} " for n in range(120)]

@@ -397,6 +397,20 @@ def test_posts_in_one_channel_go_five_at_once_then_one_a_second() -> None:
     assert posts.take("C1") == 0.0
 
 
+def test_a_channel_is_free_for_a_post_only_while_its_burst_lasts() -> None:
+    """Asking whether a post could go now books nothing: five posts fill a channel's burst,
+    a second later it has room for one again, and another channel is free throughout."""
+    now = [0.0]
+    posts = PostPacer(clock=lambda: now[0])
+    assert posts.free("C1") and posts.free("C1")
+    for _ in range(5):
+        posts.take("C1")
+    assert not posts.free("C1")
+    assert posts.free("C2")
+    now[0] = 1.0
+    assert posts.free("C1")
+
+
 # ---- a native stream's final goes by chat.stopStream ------------------------------------------
 
 

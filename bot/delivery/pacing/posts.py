@@ -40,6 +40,14 @@ class PostPacer:
         bucket.tokens -= 1
         return max(-bucket.tokens / self.per_second, 0.0)
 
+    def free(self, channel: str) -> bool:
+        """Whether a post in `channel` may go now (nothing booked)."""
+        bucket = self._buckets.get(channel)
+        if bucket is None:
+            return True
+        now = self.clock()
+        return bucket.tokens + (now - bucket.at) * self.per_second >= 1
+
     async def turn(self, channel: str) -> None:
         """Wait until a post in `channel` fits Slack's per-channel limit."""
         wait = self.take(channel)

@@ -34,6 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
+from bot.delivery.pacing.choice import Load, stream_gives_more
 from bot.delivery.pacing.core import DEFAULT_MAX_MARKS, SchedulerCore
 from bot.delivery.pacing.posts import PostPacer
 from bot.delivery.pacing.window import CallWindow, Clock, Grant, Heard, LocalWindow, Share
@@ -55,6 +56,7 @@ STREAM_START = "chat.startStream"
 STREAM_STOP = "chat.stopStream"
 STOP_LOOK_AGAIN = 1.0  # seconds between asks while a stop waits for Slack's minute
 APPEND_METHOD = "chat.appendStream"  # whose finals go by chat.stopStream
+UPDATE_METHOD = "chat.update"
 REPORT_EVERY = 1.0  # seconds between telling a shared window what streams here
 CHARS_PER_TOKEN = 4  # about, for Claude's tokenizers on English text
 
@@ -114,6 +116,16 @@ class UpdateScheduler:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ---- what the workspace's choice of method reads ------------------------------------
+
+    def in_flight(self) -> int:
+        """Answers this window serves now: here (posted or waiting to be) and elsewhere."""
+        return len(self._core.slots) + self._core.elsewhere.answers
+
+    def expected_life(self) -> float:
+        """Seconds a new answer is expected to stream here (the rule's recent lives)."""
+        return self._core.life(self._clock())
 
     # ---- what replies call ---------------------------------------------------------------
 
@@ -350,7 +362,7 @@ class Schedulers:
         self._posts: dict[str, PostPacer] = {}
         self._tier2: dict[tuple[str, str], CallWindow] = {}  # stream starts and stops
 
-    def for_team(self, team: str, method: str = "chat.update") -> UpdateScheduler:
+    def for_team(self, team: str, method: str = UPDATE_METHOD) -> UpdateScheduler:
         scheduler = self._schedulers.get((team, method))
         if scheduler is None:
             per_minute = self._per_minute[method]
@@ -369,13 +381,35 @@ class Schedulers:
             scheduler.start()
         return scheduler
 
-    async def take_stream_start(self, team: str) -> bool:
-        """Take one of the workspace's `chat.startStream` calls if Slack's minute has room
-        (Tier 2: about 20 a minute, counted like the others, across replicas through Redis);
-        False: none left, the answer is posted and edited instead. Without a budget for the
-        method, always True."""
+    async def take_stream_start(self, team: str, channel: str | None = None) -> bool:
+        """Take one of the workspace's `chat.startStream` calls if the answer should stream
+        and Slack's minute has room (Tier 2: about 20 a minute, counted like the others, across
+        replicas through Redis); False: the answer is posted and edited instead. It should not
+        stream when posting gives it more versions (`choice.py`) and `channel` can take a post
+        now. Without a budget for the method, True unless posting gives more."""
+        if channel is not None and self._posting_gives_more(team, channel):
+            return False
         window = self._stream_window(team, STREAM_START)
         return window is None or (await window.acquire(Share())).granted
+
+    def _posting_gives_more(self, team: str, channel: str) -> bool:
+        """Whether a new answer in `channel` gets more from `chat.update`'s window than from the
+        appends' (both budgets known, and the channel's post limit has room now)."""
+        if APPEND_METHOD not in self._per_minute or UPDATE_METHOD not in self._per_minute:
+            return False
+        posts = self._posts.get(team)
+        if posts is not None and not posts.free(channel):
+            return False  # posting would wait for the channel: streaming shows words now
+        streams = self.for_team(team, APPEND_METHOD)
+        posted = self.for_team(team, UPDATE_METHOD)
+        load = Load(
+            streams=streams.in_flight(),
+            posted=posted.in_flight(),
+            appends=self._per_minute[APPEND_METHOD],
+            updates=self._per_minute[UPDATE_METHOD],
+            life=streams.expected_life(),
+        )
+        return not stream_gives_more(load)
 
     async def take_stream_stop(self, team: str) -> None:
         """Wait for one of the workspace's `chat.stopStream` calls (Tier 2, like the starts:

@@ -149,8 +149,9 @@ class NativeStream(SlackReply):
 
     async def _open(self, text: str) -> None:
         # Posted (and edited) instead of streamed: an answer that ended before its first post
-        # (one post, whole: no stream to start and stop), or Slack's minute of stream starts
-        # (Tier 2, 20 a minute) is spent.
+        # (one post, whole: no stream to start and stop), one that gets more from
+        # `chat.update`'s window than from the appends' (`pacing/choice.py`), or Slack's minute
+        # of stream starts (Tier 2, 20 a minute) is spent.
         thread_ts, may_start = self.thread_ts, self.to.stream_start
         if (
             thread_ts is None
@@ -301,6 +302,9 @@ class NativeStream(SlackReply):
         self.then = then
         if adopt is None:
             then.wait = 0.0
+            # Counted by `chat.update`'s window at once: the next answer's choice of method,
+            # maybe a moment from now, reads how many answers each window serves.
+            then.arrive()
             await then.open()
         else:
             then.request()

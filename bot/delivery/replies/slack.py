@@ -61,7 +61,7 @@ class SlackReplies:
             self.schedulers.patience,
             self.wall,
             self._lights(question.team).for_question(question),
-            functools.partial(self.schedulers.take_stream_start, question.team),
+            functools.partial(self.schedulers.take_stream_start, question.team, question.channel),
             functools.partial(self.schedulers.take_stream_stop, question.team),
         )
         if question.surface is Surface.COMMAND:

@@ -232,8 +232,7 @@ class SlackReply:
         if self.to.sign is not None:
             self.to.sign.start()
         if self.holdable:
-            self.scheduler.arrive(self.key)
-            self.counted = True
+            self.arrive()
         if self.wait > 0 and not self.text:
             try:
                 await asyncio.wait_for(self.has_text.wait(), self.wait)
@@ -242,6 +241,11 @@ class SlackReply:
         if self.holdable and self.scheduler.hold_first_post(self.key, self._open_held):
             return
         await self._open_now()
+
+    def arrive(self) -> None:
+        """Count the answer in its window's rule from now, before its post."""
+        self.scheduler.arrive(self.key)
+        self.counted = True
 
     async def _open_now(self) -> None:
         """Post now; through an outage, wait for Slack and post the newest text then."""
