@@ -45,9 +45,13 @@ class Simulated:
 
 
 def simulate(
-    asks: Sequence[tuple[float, float]], per_minute: int = 50, burst: int = 3
+    asks: Sequence[tuple[float, float]],
+    per_minute: int = 50,
+    burst: int = 3,
+    asked: Sequence[float] | None = None,
 ) -> Simulated:
-    """`asks`: (first token at, seconds of streaming) per answer."""
+    """`asks`: (first token at, seconds of streaming) per answer; `asked`: when each question
+    was asked (0.4 s before its first token unless given), for the least with first words."""
     core = SchedulerCore(per_minute=per_minute, min_interval=1.0, burst=burst, max_marks=2048)
     core.window = replace(core.window, burst=burst)
     window = RollingWindow(per_minute=per_minute, burst=burst)
@@ -102,7 +106,8 @@ def simulate(
     firsts = sorted(min(versions[n]) - at for n, (at, _) in enumerate(asks))
     first_p95 = firsts[int(0.95 * (len(firsts) - 1))]
     least = least_mean_lag(chunk_times, per_minute)
-    fw = least_mean_lag(chunk_times, per_minute, asked=[at - 0.4 for at, _ in asks])
+    questions = list(asked) if asked is not None else [at - 0.4 for at, _ in asks]
+    fw = least_mean_lag(chunk_times, per_minute, asked=questions)
     return Simulated(0, waited / chunks, least, updates, first_p95, fw)
 
 
@@ -143,7 +148,10 @@ def run(*, more: bool = False) -> str:
         "and 3 through SchedulerCore alone."
     ]
     for workload in (long_burst(), steady(), slow_burst(), slow_steady()):
-        result = replace(simulate(asks_of(workload), workload.per_minute), number=workload.number)
+        asked = [ask.at for ask in workload.asks]
+        result = replace(
+            simulate(asks_of(workload), workload.per_minute, asked=asked), number=workload.number
+        )
         lines.append(
             f"workload {result.number}: mean lag {result.mean_lag:.2f} s, least "
             f"{result.least:.2f} s, ratio {result.ratio:.3f}x, "

@@ -260,6 +260,9 @@ class SlackReply:
             self.opened = True
         except Exception as exc:
             self.error = exc
+            if self.counted:  # no message: the rule stops counting it (it waited unposted)
+                self.scheduler.forget(self.key, ended=False)
+                self.counted = False
             if isinstance(exc, SlackRefused | CannotPost) and not self.answers_privately(exc):
                 await self.tell_refused(exc)
             raise
@@ -312,6 +315,8 @@ class SlackReply:
         try:
             if not self.started.is_set() and await self._post_whole():
                 return
+            if not self.opened and self.error is not None:
+                raise self.error  # the post failed: there is no message to bring up to date
             await self.scheduler.flush(self.key, self.sync)
         finally:
             self.abandon()
