@@ -53,7 +53,12 @@ and not kept (2026-12-07, `bench simulate --variants`): routine edits at one eve
 workspace, each to the answer that gains most from it (unshown seconds x expected seconds left)
 — workload 7 2.7x -> 2.0x, but workload 3 2.2x -> 2.5x (its lengths vary and the median life
 mis-predicts what is left) and the bursts 1.46x -> 1.62x; with the oldest version first
-instead, no workload better than this rule.
+instead, no workload better than this rule. Also tried (the same evening): an answer's first
+routine edit at the middle of its expected life, contested calls to the answer that gains
+most — workload 7 2.72x -> 1.90x, workload 3 2.19x -> 2.41x, two of five variants worse. It
+showed `arriving_finals` under-counts early finals when lengths vary (it assumes each arrival
+runs the median life; spreading them as the recent lives do kept every final within 0.5 s),
+which alone changed nothing measurable.
 
 An answer's expected life is the median of recent answers' (first text to end) in this
 workspace and method, `COLD_LIFE` before any; one past it is expected to run `SHORT` more.
