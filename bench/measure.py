@@ -21,6 +21,7 @@ transport meets that window first.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Sequence
@@ -213,16 +214,14 @@ def summarise(
     method, per_minute = edit_window
     if method == "chat.appendStream":
         # Native: streams (20 starts a minute), appends and chat.update, all at once.
-        least = least_native_mean_lag(
-            chunk_times, asked_times, appends=per_minute, updates=workload.per_minute
-        )
-        least_first_words = least_native_mean_lag(
+        native = functools.partial(
+            least_native_mean_lag,
             chunk_times,
             asked_times,
-            first_words=True,
             appends=per_minute,
             updates=workload.per_minute,
         )
+        least, least_first_words = native(), native(first_words=True)
     else:
         least = least_mean_lag(chunk_times, per_minute)
         least_first_words = least_mean_lag(chunk_times, per_minute, asked=asked_times)

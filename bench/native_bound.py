@@ -73,7 +73,6 @@ def least_native_mean_lag(
     appends: int = APPENDS,
     updates: int = UPDATES,
     slot: float = SLOT,
-    updates_on_streams: bool = True,
 ) -> float:
     """The least mean lag per chunk (seconds) of answers whose chunks the model sent at the
     given times, asked at `asked`, under Slack's native windows (module docstring); with
@@ -104,6 +103,25 @@ def least_native_mean_lag(
     def at(when: float) -> int:
         return int((when - origin) // slot)
 
+    def steps(
+        waits: list[float], *, calls: list[int], owed: float, y: int, y_sign: float, cap: float
+    ) -> None:
+        """One mode's calls: sum(calls) + owed * y - sum(steps) = owed, each step (the cut in
+        waiting of one more call) a column with step + y_sign * y <= cap."""
+        eq = len(b_eq)
+        b_eq.append(owed)
+        rows.extend((eq, c, 1.0) for c in calls)
+        if owed:
+            rows.append((eq, y, owed))
+        for earlier, later in itertools.pairwise(waits):
+            if earlier - later <= 1e-12:
+                break
+            u = column(-(earlier - later))
+            rows.append((eq, u, -1.0))
+            row = len(b_ub)
+            b_ub.append(cap)
+            ub_rows.extend(((row, u, 1.0), (row, y, y_sign)))
+
     for t, q in pairs:
         start, end = float(t[0]), float(t[-1])
         most = max(appends, updates) * (math.floor((end - start) / WINDOW) + 2)
@@ -128,36 +146,15 @@ def least_native_mean_lag(
         for s in range(at(start), at(end) + 1):
             for window, calls in (
                 ("appends", stream_calls),
-                *((("updates", stream_calls),) if updates_on_streams else ()),
+                ("updates", stream_calls),
                 ("updates", posted_calls),
             ):
                 calls.append(column(0.0))
                 windows[window].setdefault(s, []).append(calls[-1])
-        # stream-mode steps, each at most y; posted-mode steps beyond the final owed, at most 1 - y
-        eq = len(b_eq)
-        b_eq.append(0.0)
-        rows.extend((eq, c, 1.0) for c in stream_calls)
-        for earlier, later in itertools.pairwise(streamed):
-            if earlier - later <= 1e-12:
-                break
-            u = column(-(earlier - later))
-            rows.append((eq, u, -1.0))
-            cap = len(b_ub)
-            b_ub.append(0.0)
-            ub_rows.extend(((cap, u, 1.0), (cap, y, -1.0)))
-        # posted calls = owed (1 - y) + steps: sum(x) + owed * sum(y) - sum(u) = owed
-        eq = len(b_eq)
-        b_eq.append(float(owed))
-        rows.extend((eq, c, 1.0) for c in posted_calls)
-        rows.append((eq, y, float(owed)))
-        for earlier, later in itertools.pairwise(posted[owed:]):
-            if earlier - later <= 1e-12:
-                break
-            u = column(-(earlier - later))
-            rows.append((eq, u, -1.0))
-            cap = len(b_ub)
-            b_ub.append(1.0)
-            ub_rows.extend(((cap, u, 1.0), (cap, y, 1.0)))
+        # stream-mode calls = their steps, each at most y
+        steps(streamed, calls=stream_calls, owed=0.0, y=y, y_sign=-1.0, cap=0.0)
+        # posted calls = owed (1 - y) + their steps, each at most 1 - y
+        steps(posted[owed:], calls=posted_calls, owed=float(owed), y=y, y_sign=1.0, cap=1.0)
 
     for name, limit in (("starts", starts), ("appends", appends), ("updates", updates)):
         by_slot = windows[name]

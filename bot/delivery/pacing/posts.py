@@ -35,18 +35,18 @@ class PostPacer:
         kept in order, so each waiting post has its own turn (no one wakes to race)."""
         now = self.clock()
         bucket = self._buckets.setdefault(channel, _Bucket(self.burst, now))
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.per_second)
-        bucket.at = now
+        bucket.tokens, bucket.at = self._refilled(bucket, now), now
         bucket.tokens -= 1
         return max(-bucket.tokens / self.per_second, 0.0)
 
     def free(self, channel: str) -> bool:
         """Whether a post in `channel` may go now (nothing booked)."""
         bucket = self._buckets.get(channel)
-        if bucket is None:
-            return True
-        now = self.clock()
-        return bucket.tokens + (now - bucket.at) * self.per_second >= 1
+        return bucket is None or self._refilled(bucket, self.clock()) >= 1
+
+    def _refilled(self, bucket: _Bucket, now: float) -> float:
+        """The channel's posts in hand at `now`: what was left, refilled since, at most a burst."""
+        return min(self.burst, bucket.tokens + (now - bucket.at) * self.per_second)
 
     async def turn(self, channel: str) -> None:
         """Wait until a post in `channel` fits Slack's per-channel limit."""
