@@ -63,6 +63,11 @@ class Figures:
     # (infinite where none can), and the 429s on chat.startStream / chat.stopStream.
     least_first_words: float = float("nan")
     throttled_streams: int = 0
+    # Native: the chat.update calls beside the appends (answers posted and edited), and the
+    # answers that streamed (chat.startStream granted).
+    native: bool = False
+    also_updated: int = 0
+    streamed: int = 0
     # MB resident in the bot process (the largest replica): right after start-up, and its
     # peak (VmHWM) once the pass ended, from /proc (`memory.py`); NaN where not measured.
     rss_start: float = float("nan")
@@ -248,6 +253,13 @@ def summarise(
         per_minute=per_minute,
         least_first_words=least_first_words,
         throttled_streams=throttled_streams(calls),
+        native=method == "chat.appendStream",
+        also_updated=sum(
+            1
+            for c in calls
+            if method != "chat.update" and c.method == "chat.update" and c.status == 200
+        ),
+        streamed=sum(1 for c in calls if c.method == "chat.startStream" and c.status == 200),
     )
 
 
@@ -271,22 +283,26 @@ def event_ts(n: int) -> str:
 def people_table(rows: Sequence[Figures]) -> str:
     """What people saw: sign of life and first words p50/p95 from the question, the lag's
     ratio to the least possible (`ratio`) and to the least with first words within 1.5 s
-    (`ratio@1.5s`, "none" where no schedule can), edits spent (`chat.update` or
-    `chat.appendStream`), 429s as a share of all calls, and how many of them were on
-    `chat.startStream` / `chat.stopStream` (`s/s 429`); and the bot's peak RSS."""
+    (`ratio@1.5s`, "none" where no schedule can), edits spent (`chat.update`; native:
+    `chat.appendStream` + `chat.update`, and `s` the answers streamed), 429s as a share of
+    all calls, and how many of them were on `chat.startStream` / `chat.stopStream`
+    (`s/s 429`); and the bot's peak RSS."""
     header = (
         f"{'run':<24} {'done':>7} {'sign p50/p95':>13} {'words p50/p95':>14} {'lag':>6} "
-        f"{'ratio':>6} {'ratio@1.5s':>10} {'edits':>6} {'429s':>6} {'s/s 429':>7} "
+        f"{'ratio':>6} {'ratio@1.5s':>10} {'edits':>12} {'429s':>6} {'s/s 429':>7} "
         f"{'all done':>9} {'peak RSS':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
         at_deadline = "none" if r.least_first_words == math.inf else f"{r.ratio_first_words:.2f}x"
+        edits = f"{r.updates}"
+        if r.native:  # both windows
+            edits = f"{r.updates}+{r.also_updated} s{r.streamed}"
         lines.append(
             f"{r.name:<24} {r.complete:>3}/{r.answers:<3} {r.sign_p50:>5.2f}/{r.sign_p95:<5.2f}s "
             f"{r.first_words_p50:>6.2f}/{r.first_words_p95:<5.2f}s {r.mean_lag:>5.2f}s "
             f"{r.ratio:>5.2f}x {at_deadline:>10} "
-            f"{r.updates:>6} {100 * r.throttled_share:>5.1f}% {r.throttled_streams:>7} "
+            f"{edits:>12} {100 * r.throttled_share:>5.1f}% {r.throttled_streams:>7} "
             f"{r.all_complete:>8.1f}s {r.rss_peak:>6.1f} MB"
         )
     return "\n".join(lines)

@@ -7,7 +7,9 @@ edits and final edit are made when the core says, within Slack's rolling window
 latency, the per-channel post limit, the bot's own event loop and the real stream's pieces,
 and its figures differ from the real benchmark's (on 2026-11-30: workload 1 1.27x here against
 1.16-1.17x there, workload 3 1.23x against 1.26x): compare a change against this simulation's
-own figures first, then confirm on `bench scheduler`. Lag is measured as in `measure.py`: from
+own figures first, then confirm on `bench scheduler`. The native transport is simulated for
+its streams alone (every answer streams: no limit on starts, no answer posted and edited
+beside them), so its ratios say how the appends are paced, not how the two windows are shared. Lag is measured as in `measure.py`: from
 a chunk leaving the model to the first version at or after it, against
 `lower_bound.least_mean_lag` on the same chunk times. `variants` (`--variants`) are more steady
 arrivals: other gaps, and lengths drawn at random, for a change that must not only fit
@@ -49,10 +51,16 @@ def simulate(
     per_minute: int = 50,
     burst: int = 3,
     asked: Sequence[float] | None = None,
+    *,
+    streams: bool = False,
 ) -> Simulated:
     """`asks`: (first token at, seconds of streaming) per answer; `asked`: when each question
-    was asked (0.4 s before its first token unless given), for the least with first words."""
-    core = SchedulerCore(per_minute=per_minute, min_interval=1.0, burst=burst, max_marks=2048)
+    was asked (0.4 s before its first token unless given), for the least with first words.
+    `streams`: every answer is a native stream (the window is `chat.appendStream`'s; its start
+    and its stop, the final, take nothing from it; starts unlimited)."""
+    core = SchedulerCore(
+        per_minute=per_minute, min_interval=1.0, burst=burst, max_marks=2048, finals_free=streams
+    )
     core.window = replace(core.window, burst=burst)
     window = RollingWindow(per_minute=per_minute, burst=burst)
     versions: dict[Hashable, list[float]] = {n: [] for n in range(len(asks))}
@@ -81,7 +89,10 @@ def simulate(
                 post(n, now)
             if now >= at + life:
                 ended.add(n)
-                if n in posted:
+                if n in posted and streams:
+                    versions[n].append(now)  # the stop carries the final text
+                    core.forget(n)
+                elif n in posted:
                     core.mark(n, now, urgent=True)  # the final edit
                 else:
                     post(n, now)  # whole, in one post
@@ -105,9 +116,9 @@ def simulate(
     chunks = sum(map(len, chunk_times))
     firsts = sorted(min(versions[n]) - at for n, (at, _) in enumerate(asks))
     first_p95 = firsts[int(0.95 * (len(firsts) - 1))]
-    least = least_mean_lag(chunk_times, per_minute)
+    least = least_mean_lag(chunk_times, per_minute, final_free=streams)
     questions = list(asked) if asked is not None else [at - 0.4 for at, _ in asks]
-    fw = least_mean_lag(chunk_times, per_minute, asked=questions)
+    fw = least_mean_lag(chunk_times, per_minute, asked=questions, final_free=streams)
     return Simulated(0, waited / chunks, least, updates, first_p95, fw)
 
 
@@ -142,27 +153,43 @@ def variants() -> list[tuple[str, list[tuple[float, float]]]]:
     ]
 
 
+APPENDS = 100  # chat.appendStream a minute, the native streams' window
+STREAM_BURST = 5  # a second, as the bot runs (SHOPMAX_UPDATE_BURST)
+
+
 def run(*, more: bool = False) -> str:
     lines = [
-        "Pacing simulation (fake clock; no network, no per-channel post limit): workloads 1 "
-        "and 3 through SchedulerCore alone."
+        "Pacing simulation (fake clock; no network, no per-channel post limit): workloads 1, "
+        "3, 5 and 7 through SchedulerCore alone, posted and edited with chat.update (50 a "
+        "minute, 3 a second), then every answer a native stream (100 appends a minute, 5 a "
+        "second; starts unlimited, finals free on the stop)."
     ]
-    for workload in (long_burst(), steady(), slow_burst(), slow_steady()):
-        asked = [ask.at for ask in workload.asks]
-        result = replace(
-            simulate(asks_of(workload), workload.per_minute, asked=asked), number=workload.number
-        )
-        lines.append(
-            f"workload {result.number}: mean lag {result.mean_lag:.2f} s, least "
-            f"{result.least:.2f} s, ratio {result.ratio:.3f}x, "
-            f"@1.5s {result.mean_lag / result.least_first_words:.3f}x, {result.updates} updates, "
-            f"first words p95 {result.first_words_p95:.2f} s after the first token"
-        )
-    for name, asks in variants() if more else []:
-        result = simulate(asks)
-        lines.append(
-            f"{name}: mean lag {result.mean_lag:.2f} s, least {result.least:.2f} s, ratio "
-            f"{result.ratio:.3f}x, @1.5s {result.mean_lag / result.least_first_words:.3f}x, "
-            f"{result.updates} updates"
-        )
+    for streams in (False, True):
+        per_minute, burst = (APPENDS, STREAM_BURST) if streams else (50, 3)
+        mode = "streams" if streams else "update"
+        for workload in (long_burst(), steady(), slow_burst(), slow_steady()):
+            asked = [ask.at for ask in workload.asks]
+            result = replace(
+                simulate(
+                    asks_of(workload),
+                    per_minute if streams else workload.per_minute,
+                    burst,
+                    asked=asked,
+                    streams=streams,
+                ),
+                number=workload.number,
+            )
+            lines.append(f"{mode} workload {result.number}: {_figures(result)}")
+        for name, asks in variants() if more else []:
+            result = simulate(asks, per_minute, burst, streams=streams)
+            lines.append(f"{mode} {name}: {_figures(result)}")
     return "\n".join(lines)
+
+
+def _figures(result: Simulated) -> str:
+    return (
+        f"mean lag {result.mean_lag:.2f} s, least {result.least:.2f} s, ratio "
+        f"{result.ratio:.3f}x, @1.5s {result.mean_lag / result.least_first_words:.3f}x, "
+        f"{result.updates} calls, first words p95 {result.first_words_p95:.2f} s after the "
+        "first token"
+    )

@@ -383,3 +383,15 @@ def test_the_people_table_shows_both_ratios() -> None:
     never = replace(run, least_first_words=math.inf)
     assert math.isnan(never.ratio_first_words)
     assert "none" in people_table([never]).splitlines()[-1]
+
+
+def test_the_people_table_shows_both_native_windows_spent() -> None:
+    """A native run spends two windows: its edits read appends + `chat.update` calls, and how
+    many answers streamed (the rest were posted and edited)."""
+    native = Figures(
+        "7 native cold", 60, 60, 400, 228, 20, 0, 2.3, 5.0, 1.5, 143.0, 27.0, 28.0, 1.0, 0.01,
+        60, native=True, also_updated=112, streamed=40,
+    )  # fmt: skip
+    assert "228+112 s40" in people_table([native]).splitlines()[-1]
+    update = replace(native, name="7 update cold", native=False, also_updated=0, streamed=0)
+    assert "228+" not in people_table([update]).splitlines()[-1]

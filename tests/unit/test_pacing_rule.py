@@ -55,7 +55,9 @@ def run(
                 posted[n] = now
             if now >= start + life:
                 ended[n] = now
-                if n in posted:
+                if n in posted and c.finals_free:
+                    c.forget(n)  # a stream's stop: a method of its own
+                elif n in posted:
                     c.mark(n, now, urgent=True)  # its final edit
                 else:  # whole, in one post
                     c.posted(n, now)
@@ -433,6 +435,73 @@ def test_when_finals_are_free_none_is_reserved_and_they_never_wait_for_the_windo
     assert c.due(5.0)[0] != 0, "not from the window"
     c.sending(0, 5.0, counted=False)
     assert c.window.count == 0 and c.free_finals() == []
+
+
+def test_streams_append_at_one_even_pace_that_spends_the_window() -> None:
+    """A 25 s answer streamed every 2 s for two minutes under 100 appends a minute: the appends
+    go at one pace for the workspace, so every minute while answers stream spends its calls
+    (a version per answer one gap after its last left about a tenth unspent: each answer's
+    stop came before the last append its gap allowed), and no minute exceeds Slack's."""
+    c = SchedulerCore(per_minute=100, min_interval=1.0, burst=5, finals_free=True)
+    lives = [25.0] * 60
+    starts = [0.4 + 2 * n for n in range(60)]
+    sent, finals, posted = run(lives, per_minute=100, burst=5, starts=starts, c=c)
+    assert len(posted) == 60 and finals == []
+    for minute_start in (10.0, 40.0, 70.0):  # whole minutes within the two of questions
+        in_minute = [t for t in sent if minute_start <= t < minute_start + 60]
+        assert 95 <= len(in_minute) <= 100, len(in_minute)
+    assert max(sum(1 for u in sent if t <= u < t + 60) for t in sent) <= 100
+
+
+def test_each_append_goes_to_the_stream_shown_longest_ago_at_the_workspaces_pace() -> None:
+    """Four streams, all with unshown text: the window's calls go one `horizon / calls` apart,
+    each to the stream whose last version is oldest, so every stream's turn comes in order."""
+    c = SchedulerCore(per_minute=60, min_interval=1.0, finals_free=True)
+    c.lives.extend([20.0] * 3)
+    for n in range(4):
+        c.arrive(n, 0.0)
+        c.mark(n, 0.1 * n)
+        assert not c.hold_first_post(n, 0.1 * n)
+        c.posted(n, 0.1 * n)
+        c.mark(n, 0.5)
+    assert c.pick(5.0)[0] == 0
+    pace = c.horizon(5.0) / c.calls(5.0)
+    key, wake = c.pick(5.0)
+    assert key is None and wake == pytest.approx(5.0 + pace)
+    order, now = [], 5.0
+    for _ in range(3):
+        now += pace
+        assert c.pick(now - 0.01)[0] is None, "not before the pace allows"
+        order.append(c.pick(now)[0])
+    assert order == [1, 2, 3], "the stream shown longest ago goes next"
+
+
+def first_call_after(c: SchedulerCore, now: float) -> float:
+    """When the rule next lets an append go (stepping a fake clock by 10 ms)."""
+    while c.due(now)[0] is None:
+        now = round(now + 0.01, 2)
+    return now
+
+
+def test_a_replica_takes_its_share_of_the_streams_pace() -> None:
+    """Five streams here and fifteen on other replicas: this replica appends at a quarter of
+    the workspace's pace, so the replicas together keep to Slack's minute."""
+    alone = SchedulerCore(per_minute=100, min_interval=1.0, finals_free=True)
+    shared = SchedulerCore(per_minute=100, min_interval=1.0, finals_free=True)
+    for c in (alone, shared):
+        c.lives.extend([20.0] * 3)
+        for n in range(5):
+            c.arrive(n, 0.0)
+            c.mark(n, 0.0)
+            c.posted(n, 0.0)
+            c.mark(n, 0.5)
+    shared.elsewhere = Share(15, 15 * 15.0)
+    for c in (alone, shared):
+        assert c.pick(5.0)[0] == 0
+    alone_pace = first_call_after(alone, 5.0) - 5.0
+    shared_pace = first_call_after(shared, 5.0) - 5.0
+    assert alone_pace == pytest.approx(alone.horizon(5.0) / alone.calls(5.0), abs=0.011)
+    assert shared_pace == pytest.approx(4 * alone_pace, abs=0.05)
 
 
 # ---- chat.stopStream, Tier 2 -------------------------------------------------------------------
