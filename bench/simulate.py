@@ -9,11 +9,11 @@ and its figures differ from the real benchmark's (on 2026-11-30: workload 1 1.27
 1.16-1.17x there, workload 3 1.23x against 1.26x): compare a change against this simulation's
 own figures first, then confirm on `bench scheduler`. The native transport is simulated for
 its streams alone (every answer streams: no limit on starts, no answer posted and edited
-beside them), so its ratios say how the appends are paced, not how the two windows are shared. Lag is measured as in `measure.py`: from
-a chunk leaving the model to the first version at or after it, against
-`lower_bound.least_mean_lag` on the same chunk times. `variants` (`--variants`) are more steady
-arrivals: other gaps, and lengths drawn at random, for a change that must not only fit
-workload 3's eight lengths.
+beside them), so its ratios say how the appends are paced, not how the two windows are
+shared. Lag is measured as in `measure.py`: from a chunk leaving the model to the first
+version at or after it, against `lower_bound.least_mean_lag` on the same chunk times.
+`variants` (`--variants`) are more steady arrivals: other gaps, and lengths drawn at random,
+for a change that must not only fit workload 3's eight lengths.
 """
 
 from __future__ import annotations
