@@ -217,16 +217,17 @@ def summarise(
     start = min(asked[n] for n in asks)
     calls = [c for c in slack.calls if c.at >= since]
     method, per_minute = edit_window
-    if method == "chat.appendStream":
+    native = method == "chat.appendStream"
+    if native:
         # Native: streams (20 starts a minute), appends and chat.update, all at once.
-        native = functools.partial(
+        least_native = functools.partial(
             least_native_mean_lag,
             chunk_times,
             asked_times,
             appends=per_minute,
             updates=workload.per_minute,
         )
-        least, least_first_words = native(), native(first_words=True)
+        least, least_first_words = least_native(), least_native(first_words=True)
     else:
         least = least_mean_lag(chunk_times, per_minute)
         least_first_words = least_mean_lag(chunk_times, per_minute, asked=asked_times)
@@ -253,11 +254,9 @@ def summarise(
         per_minute=per_minute,
         least_first_words=least_first_words,
         throttled_streams=throttled_streams(calls),
-        native=method == "chat.appendStream",
-        also_updated=sum(
-            1
-            for c in calls
-            if method != "chat.update" and c.method == "chat.update" and c.status == 200
+        native=native,
+        also_updated=(
+            sum(1 for c in calls if c.method == "chat.update" and c.status == 200) if native else 0
         ),
         streamed=sum(1 for c in calls if c.method == "chat.startStream" and c.status == 200),
     )

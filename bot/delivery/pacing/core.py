@@ -321,10 +321,15 @@ class SchedulerCore:
         the window has no call beyond the reserve."""
         if self.spare(now) < 1:
             return math.inf
-        horizon = self.horizon(now)
-        unshown = sum(1 for s in self.slots.values() if s.posted and s.unshown)
-        answers = max(unshown + self.elsewhere.answers, 1)
-        return max(answers * horizon / self.calls(now), self.min_interval)
+        return max(self._round(now)[1], self.min_interval)
+
+    def _round(self, now: float) -> tuple[int, float]:
+        """The answers here with unshown text, and the seconds in which the window allows one
+        version for every such answer (here and on the other replicas): their count times the
+        horizon over the calls the window allows until then."""
+        here = sum(1 for s in self.slots.values() if s.posted and s.unshown)
+        answers = max(here + self.elsewhere.answers, 1)
+        return here, answers * self.horizon(now) / self.calls(now)
 
     # ---- decisions ---------------------------------------------------------------------
 
@@ -348,10 +353,10 @@ class SchedulerCore:
     def due(self, now: float) -> tuple[Hashable | None, float | None]:
         """The message to edit next if the window allows, or None and when to ask again
         (None: when something is marked)."""
-        ready, wake = [], None
-        gap = None
         if self.finals_free:
             return self._due_streams(now)
+        ready, wake = [], None
+        gap = None
         for key, slot in self.slots.items():
             if not slot.posted or slot.dirty_since is None or slot.in_flight:
                 continue
@@ -389,12 +394,10 @@ class SchedulerCore:
                 wake = at if wake is None else min(wake, at)
         if not waiting:
             return None, wake
-        calls = self.calls(now)
-        if self.spare(now) < 1 or calls < 1:
+        if self.spare(now) < 1:
             return None, now + LOOK_AGAIN
-        here = sum(1 for s in self.slots.values() if s.posted and s.unshown)
-        share = here / (here + self.elsewhere.answers)
-        at = self._last_call + self.horizon(now) / (calls * share)
+        here, round_ = self._round(now)
+        at = self._last_call + round_ / here  # this replica's share of the window's pace
         if at > now:
             return None, min(at, now + LOOK_AGAIN)
         return min(waiting)[1], None
