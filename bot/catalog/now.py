@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.catalog.base import Catalog
+from bot.catalog.base import Catalog, CatalogView
+from bot.catalog.per_generation import PerGeneration
 from bot.wording.figures import Names, ProductNow
 
 
 class CatalogFigures:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._names: tuple[int, Names] | None = None
+        self._names: PerGeneration[Names] = PerGeneration(keep=1)
 
     async def prices_now(self, skus: Sequence[str]) -> dict[str, ProductNow]:
         view = await self.catalog.view()
@@ -44,12 +45,12 @@ class CatalogFigures:
 
     async def names_now(self) -> Names:
         view = await self.catalog.view()
-        if self._names is not None and self._names[0] == view.generation:
-            return self._names[1]
-        vocabulary = await view.vocabulary()
-        places: set[str] = set()
-        for store in vocabulary.stores.values():
-            places.update(p.lower() for p in (store.city, store.name, store.code, store.area) if p)
-        names = Names(await view.skus(), frozenset(places))
-        self._names = (view.generation, names)
-        return names
+        return await self._names.get(view.generation, lambda: _names(view))
+
+
+async def _names(view: CatalogView) -> Names:
+    vocabulary = await view.vocabulary()
+    places: set[str] = set()
+    for store in vocabulary.stores.values():
+        places.update(p.lower() for p in (store.city, store.name, store.code, store.area) if p)
+    return Names(await view.skus(), frozenset(places))

@@ -38,6 +38,7 @@ from bot.catalog.base import (
     search_terms,
     words_of,
 )
+from bot.catalog.per_generation import PerGeneration
 from bot.catalog.sqlite import raise_unknown
 from bot.errors import CannotOpenStore
 
@@ -85,7 +86,7 @@ VECTOR = (
 class PostgresCatalog:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._vocabulary: dict[int, Vocabulary] = {}
+        self._vocabulary: PerGeneration[Vocabulary] = PerGeneration()
 
     @classmethod
     async def open(cls, url: str) -> PostgresCatalog:
@@ -117,11 +118,7 @@ class PostgresCatalog:
         return PostgresView(self, await self.generation())
 
     async def vocabulary_at(self, gen: int) -> Vocabulary:
-        known = self._vocabulary.get(gen)
-        if known is None:
-            known = await _vocabulary(self._pool, gen)
-            self._vocabulary = {gen: known, **dict(list(self._vocabulary.items())[:1])}
-        return known
+        return await self._vocabulary.get(gen, lambda: _vocabulary(self._pool, gen))
 
     # ---- feeds ---------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from bot.catalog.base import (
     search_terms,
     words_of,
 )
+from bot.catalog.per_generation import PerGeneration
 
 T = TypeVar("T")
 READERS = 2
@@ -86,7 +87,7 @@ class SqliteCatalog:
         self._guard = threading.Lock()
         self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="catalog")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-feed")
-        self._vocabulary: dict[int, Vocabulary] = {}
+        self._vocabulary: PerGeneration[Vocabulary] = PerGeneration()
         self._closed = False
 
     @classmethod
@@ -135,11 +136,7 @@ class SqliteCatalog:
         return SqliteView(self, await self.generation())
 
     async def vocabulary_at(self, gen: int) -> Vocabulary:
-        known = self._vocabulary.get(gen)
-        if known is None:
-            known = await self._read(lambda db: _vocabulary(db, gen))
-            self._vocabulary = {gen: known, **dict(list(self._vocabulary.items())[:1])}
-        return known
+        return await self._vocabulary.get(gen, lambda: self._read(lambda db: _vocabulary(db, gen)))
 
     # ---- feeds ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from bot.catalog import Catalog, Filters, open_catalog
 from bot.catalog.base import KEEP_SECONDS, PriceRow, StockRow
 from bot.catalog.feed import feed_from, read_any
 from bot.catalog.load import SAMPLE_CATALOG
+from bot.catalog.now import CatalogFigures
 from bot.errors import CatalogError
 from tests.services import POSTGRES_URL, drop_schema, postgres_schema
 
@@ -250,3 +251,21 @@ async def test_feeds_applied_together_apply_one_after_the_other(opener: Opener) 
     assert view.generation == 3
     units = {s.sku: s.units for s in await view.stock(["OLED55C4", "WH1000XM5"])}
     assert units == {"OLED55C4": 5, "WH1000XM5": 9}
+
+
+async def test_answers_starting_together_share_one_read_of_what_changes_per_feed(
+    opener: Opener,
+) -> None:
+    """A burst of answers reads the vocabulary and the names once, not once each; a feed
+    makes a new generation, read afresh."""
+    catalog = await fed(opener)
+    views = [await catalog.view() for _ in range(50)]
+    vocabularies = await asyncio.gather(*(view.vocabulary() for view in views))
+    assert all(vocabulary is vocabularies[0] for vocabulary in vocabularies)
+    figures = CatalogFigures(catalog)
+    names = await asyncio.gather(*(figures.names_now() for _ in range(50)))
+    assert all(found is names[0] for found in names)
+    assert "UA55CU7700KLXL" in names[0].skus and "koregaon park" in names[0].places
+    await catalog.update_prices([PriceRow("OLED55C4", 99_990, 179_990)], at=AT + 1)
+    assert await (await catalog.view()).vocabulary() is not vocabularies[0]
+    assert await figures.names_now() is not names[0]
