@@ -437,6 +437,23 @@ def test_when_finals_are_free_none_is_reserved_and_they_never_wait_for_the_windo
     assert c.window.count == 0 and c.free_finals() == []
 
 
+def test_streams_waiting_to_start_take_nothing_from_the_appends_window() -> None:
+    """Two streams run while five answers of a cold burst wait to start: a start is
+    `chat.startStream`, not an append, so the running streams still get the window's calls
+    (counting a call for each waiting start, as `chat.update`'s reserve does for a post,
+    left the five calls of this minute to no one)."""
+    c = SchedulerCore(per_minute=5, min_interval=1.0, finals_free=True)
+    for n in range(2):
+        c.arrive(n, 0.0)
+        c.mark(n, 0.0)
+        c.posted(n, 0.0)
+    assert all(c.hold_first_post(n, 2.0) for n in range(2, 7)), "cold: each waits the hold"
+    c.mark(0, 2.5)
+    c.mark(1, 2.5)
+    assert c.spare(2.5) >= 1
+    assert c.pick(2.5)[0] == 0
+
+
 def test_streams_append_at_one_even_pace_that_spends_the_window() -> None:
     """A 25 s answer streamed every 2 s for two minutes under 100 appends a minute: the appends
     go at one pace for the workspace, so every minute while answers stream spends its calls

@@ -290,8 +290,10 @@ class SchedulerCore:
     def spare(self, now: float) -> float:
         """Calls the window has beyond the reserve, at the tightest of the answers' expected
         ends: by each, one call for the final of every answer posted that ends by then (and
-        of the answers arriving and ending by then), and one for every post held."""
-        held = sum(1 for s in self.slots.values() if s.held)
+        of the answers arriving and ending by then), and one for every post held. Where finals
+        are free nothing is reserved: a held stream starts with `chat.startStream` (or is
+        posted and goes on by `chat.update`), never with a call of this window."""
+        held = 0 if self.finals_free else sum(1 for s in self.slots.values() if s.held)
         ends: list[float] = []  # when each final owed is due (none when finals are free)
         if not self.finals_free:
             ends = [self._remaining(s, now) for s in self.slots.values() if s.posted or s.released]
