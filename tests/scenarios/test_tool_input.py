@@ -26,33 +26,36 @@ TS = "1700013000.000100"
 RECOVERED = "I could not look that up, sorry."
 
 BAD_CALLS = [
-    pytest.param("search_products", {"brand": 5}, "brand: 5 is not of type 'string'", id="brand 5"),
+    pytest.param("search_products", {"brand": 5}, "brand: must be string (given 5)", id="brand 5"),
     pytest.param(
         "search_products",
         {"category": ["tv"]},
-        "category: ['tv'] is not of type",
+        "category: must be string (given ['tv'])",
         id="category list",
     ),
     pytest.param(
         "search_products",
         {"min_price": 10**30},
-        "min_price: 1000000000000000000000000000000 is greater than the maximum",
+        "min_price: must be smaller than or equal to 10000000 (given 10000000000000000000000000",
         id="min_price 10**30",
     ),
     pytest.param(
         "search_products",
         {"max_price": "50k"},
-        "max_price: '50k' is not of type",
+        "max_price: must be integer (given '50k')",
         id="max_price 50k",
     ),
     pytest.param(
-        "search_products", {"query": "a " * 2000}, "query: 'a a a a", id="2,000-word query"
+        "search_products",
+        {"query": "a " * 2000},
+        "query: must be shorter than or equal to 200 characters (given 'a a a a",
+        id="2,000-word query",
     ),
     pytest.param("get_product", {"sku": "X" * 10_000}, "(10,000 characters)", id="huge sku"),
     pytest.param(
         "check_stock",
         {"sku": "SMX-TV-0037", "warehouse": "all"},
-        "('warehouse' was unexpected)",
+        "must not contain {'warehouse'} properties",
         id="unknown field",
     ),
     pytest.param(

@@ -35,3 +35,60 @@ def test_a_search_matches_on_at_most_a_dozen_distinct_words() -> None:
     assert terms == list("abcdefghijkl")
     catalog = Catalog(load_catalog(SAMPLE_CATALOG))
     assert catalog.search("a " * 2000) == catalog.search("a")
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "sku": {"type": "string", "pattern": "^[A-Z0-9-]{1,40}$"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 10},
+        "city": {"type": "string", "enum": ["Mumbai", "Pune"]},
+    },
+    "required": ["sku"],
+    "additionalProperties": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ({"sku": "TV-1", "limit": True}, "limit: must be integer (given True)"),
+        ({"sku": "TV-1", "limit": 2.5}, "limit: must be integer (given 2.5)"),
+        ({"sku": "TV-1", "limit": float("nan")}, "limit: must be integer (given nan)"),
+        ({"sku": "TV-1", "limit": 10**400}, "limit: must be smaller than or equal to 10"),
+        ({"sku": "TV-1", "city": "Goa"}, "city: must be one of ['Mumbai', 'Pune'] (given 'Goa')"),
+        ({"sku": "tv 1; DROP TABLE"}, "sku: must match pattern"),
+        ({"limit": 3}, "must contain ['sku'] properties"),
+        ({"sku": "TV-1", "k" * 10_000: 1}, "must not contain {'kkkk"),
+        ({"sku": "X" * 10_000}, "(10,000 characters)"),
+    ],
+    ids=["bool", "fraction", "nan", "10**400", "unknown city", "injection", "missing", "huge key",
+         "huge sku"],
+)
+async def test_arguments_outside_the_schema_never_reach_the_handler(
+    args: dict[str, Any], said: str
+) -> None:
+    """Claude is told which argument is wrong and what it must be, in a few hundred characters
+    whatever it sent; the handler never runs."""
+    ran: list[dict[str, Any]] = []
+
+    async def lookup(given: dict[str, Any]) -> ToolResult:
+        ran.append(given)
+        return ToolResult.json({"ok": True})
+
+    result = await ToolSet([Tool("lookup", "Looks up.", SCHEMA, lookup)]).run("lookup", args)
+    assert result.is_error and ran == []
+    assert isinstance(result.content, str) and said in result.content
+    assert len(result.content) < 500
+
+
+async def test_arguments_inside_the_schema_reach_the_handler_unchanged() -> None:
+    ran: list[dict[str, Any]] = []
+
+    async def lookup(given: dict[str, Any]) -> ToolResult:
+        ran.append(given)
+        return ToolResult.json({"ok": True})
+
+    args = {"sku": "TV-1", "limit": 10, "city": "Pune"}
+    result = await ToolSet([Tool("lookup", "Looks up.", SCHEMA, lookup)]).run("lookup", dict(args))
+    assert not result.is_error and ran == [args]
