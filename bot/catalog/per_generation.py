@@ -7,9 +7,12 @@ of answers that all start within the same second all miss together: a hundred an
 same query a hundred times against the store's database and hold a hundred copies of the
 result while they wait. Here the first to ask starts the one read and the rest await it.
 
-A failed read is not kept: whoever asks next reads again. The read runs as a task of its own,
-so an answer cancelled while it waits (a Stop) cancels only its own wait, never the read the
-others are waiting for.
+A failed read is not kept: whoever asks next reads again. Nor is one that takes longer than
+`timeout` (a query stuck on a dead connection would otherwise hold every answer of the
+generation until the next feed): it fails as `TimeoutError` for all who waited on it. The read
+runs as a task of its own, so an answer cancelled while it waits (a Stop) cancels only its own
+wait, never the read the others are waiting for. A read is tied to the event loop that started
+it; asked from another loop before it has finished, the value is read again there.
 """
 
 from __future__ import annotations
@@ -20,24 +23,31 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
+READ_TIMEOUT = 30.0  # seconds a shared read may take before it counts as failed
+
 
 class PerGeneration(Generic[T]):
-    """The values of the latest `keep` generations asked for, each read once."""
+    """The values of the last `keep` generations read, each read once."""
 
-    def __init__(self, keep: int = 2) -> None:
+    def __init__(self, keep: int = 2, timeout: float = READ_TIMEOUT) -> None:
         self._keep = keep
-        self._reads: dict[int, asyncio.Task[T]] = {}  # the latest asked for first
+        self._timeout = timeout
+        self._reads: dict[int, asyncio.Task[T]] = {}  # the last read first
 
     async def get(self, gen: int, read: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """The value at `gen`: `read()`'s result, run only if no read of `gen` is kept."""
         task = self._reads.get(gen)
+        if task is not None and task.done():
+            if not task.cancelled() and task.exception() is None:
+                return task.result()
+            task = None  # failed (its loop may have closed before it was forgotten)
+        elif task is not None and task.get_loop() is not asyncio.get_running_loop():
+            task = None  # still running in a loop that is not this one
         if task is None:
-            task = asyncio.ensure_future(read())
-            kept = list(self._reads.items())[: self._keep - 1]
+            task = asyncio.ensure_future(asyncio.wait_for(read(), self._timeout))
+            kept = [(g, t) for g, t in self._reads.items() if g != gen][: self._keep - 1]
             self._reads = {gen: task, **dict(kept)}
             task.add_done_callback(lambda done: self._forget_failed(gen, done))
-        if task.done():
-            return task.result()
         return await asyncio.shield(task)
 
     def _forget_failed(self, gen: int, task: asyncio.Task[T]) -> None:

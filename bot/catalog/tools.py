@@ -189,6 +189,9 @@ class AnswerTools(ToolSet):
                 ),
             ]
         )
+        # Claude is sent the schemas listing the catalog's categories and cities; the checks
+        # stay the fixed ones above, compiled once (`bot.model.tools`): a feed's values are
+        # never compiled, and an unknown one gets the handler's nearest known values.
         self.schemas = [
             {**tool, "input_schema": schema}
             for tool, schema in zip(self.schemas, schemas, strict=True)

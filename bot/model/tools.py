@@ -10,12 +10,14 @@ answer unfinished. The catalog's tools (`bot.catalog.tools`) are the ones the bo
 
 Why `fastjsonschema` rather than `jsonschema`: the schemas use a handful of keywords (`type`,
 `properties`, `required`, `additionalProperties`, `minimum`/`maximum`, `minLength`/`maxLength`,
-`pattern`, `enum`), which mean the same in every draft, and `jsonschema` with the metaschemas
-and the `referencing` registry it loads at import held 2.3 MB of the bot's memory, against
-0.2 MB (issue 26's goal is 120 MB in all). It compiles each schema to a Python function once;
-the schemas are ours (an `enum` lists the catalog's categories and cities, written into that
-function as literals with `repr`). It stops at the first problem, so Claude is told one at a
-time.
+`pattern`), which mean the same in every draft, and `jsonschema` with the metaschemas and the
+`referencing` registry it loads at import held 2.3 MB of the bot's memory, against 0.2 MB
+(issue 26's goal is 120 MB in all). It compiles each schema to a Python function once, so only
+our own fixed schemas are compiled: the catalog's categories and cities are listed (`enum`) in
+what is sent to Claude, never in what is checked (the handlers check them, naming the nearest
+known values). Two differences: it stops at the first problem, so Claude is told one at a time,
+and a `pattern`'s `$` ends the string (Python's `re` would also allow a newline before it),
+which is stricter.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 SHOWN_VALUE = 60  # characters of a bad value repeated back
 MAX_PROBLEM = 300  # characters of the problem told to Claude
+MAX_NAMED = 3  # unexpected arguments named in one problem
 
 Check = Callable[[Any], Any]  # returns the arguments, or raises JsonSchemaValueException
 
@@ -179,6 +182,12 @@ def _described(error: fastjsonschema.JsonSchemaValueException) -> str:
     path = [str(part) for part in error.path or []][1:]  # the first is the arguments themselves
     where = ".".join(_short(part) if len(part) > SHOWN_VALUE else part for part in path)
     wrong = str(error.message).removeprefix(str(error.name)).strip()
+    if error.rule == "additionalProperties" and isinstance(error.value, dict):
+        known = (error.definition or {}).get("properties", {})
+        extra = sorted(str(key) for key in error.value if key not in known)
+        named = ", ".join(_short(key) for key in extra[:MAX_NAMED])
+        more = f" and {len(extra) - MAX_NAMED:,} more" if len(extra) > MAX_NAMED else ""
+        wrong = f"takes no argument {named}{more}; only {', '.join(known) or 'none'}"
     said = f"{where}: {wrong} (given {_short(error.value)})" if where else wrong
     return said if len(said) <= MAX_PROBLEM else f"{said[: MAX_PROBLEM - 1]}…"
 

@@ -73,3 +73,38 @@ async def test_the_latest_generations_are_kept_and_an_older_one_is_read_again() 
     ]
     assert await kept.get(2, read) == "read 2"  # still kept: one of the latest two
     assert await kept.get(1, read) == "read 4"  # dropped when 3 came: read again
+
+
+async def test_a_read_that_hangs_fails_for_everyone_waiting_and_is_read_again() -> None:
+    """A query stuck on a dead connection must not hold every answer of the generation until
+    the next feed: past the timeout it fails for all who waited, and the next asker reads."""
+    kept, hung = PerGeneration[str](timeout=0.05), Reads()
+    outcomes = await asyncio.gather(kept.get(7, hung), kept.get(7, hung), return_exceptions=True)
+    assert [type(o) for o in outcomes] == [TimeoutError] * 2 and hung.runs == 1
+    fresh = Reads()
+    fresh.release.set()
+    assert await kept.get(7, fresh) == "read 1"
+
+
+def test_a_read_still_running_in_another_event_loop_is_made_again_in_this_one() -> None:
+    """The catalog may outlive an event loop (tests share one): a read another loop has not
+    finished, and may never run again, is not awaited from this loop: it is read here."""
+    kept, hung = PerGeneration[str](), Reads()
+    first = asyncio.new_event_loop()
+    try:
+        asking = first.create_task(kept.get(7, hung))
+        first.run_until_complete(asyncio.sleep(0.01))
+        assert not asking.done() and hung.runs == 1
+
+        async def ask_again() -> str:
+            fresh = Reads()
+            fresh.release.set()
+            return await asyncio.wait_for(kept.get(7, fresh), 5)
+
+        assert asyncio.run(ask_again()) == "read 1"
+    finally:
+        left = asyncio.all_tasks(first)  # the asker and the read it started
+        for task in left:
+            task.cancel()
+        first.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        first.close()

@@ -9,6 +9,7 @@ import pytest
 from bot.catalog.base import MAX_TERMS, search_terms
 from bot.catalog.index import Catalog
 from bot.catalog.load import SAMPLE_CATALOG, load_catalog
+from bot.catalog.tools import PRODUCT_SCHEMA, SEARCH_SCHEMA, STOCK_SCHEMA
 from bot.model.tools import Tool, ToolResult, ToolSet
 
 
@@ -59,11 +60,25 @@ SCHEMA = {
         ({"sku": "TV-1", "city": "Goa"}, "city: must be one of ['Mumbai', 'Pune'] (given 'Goa')"),
         ({"sku": "tv 1; DROP TABLE"}, "sku: must match pattern"),
         ({"limit": 3}, "must contain ['sku'] properties"),
-        ({"sku": "TV-1", "k" * 10_000: 1}, "must not contain {'kkkk"),
+        ({"sku": "TV-1", "k" * 10_000: 1}, "takes no argument 'kkkk"),
+        (
+            {"sku": "TV-1", "b": 1, "a": 2, "d": 3, "c": 4},
+            "'a', 'b', 'c' and 1 more; only city, limit, sku",
+        ),
         ({"sku": "X" * 10_000}, "(10,000 characters)"),
     ],
-    ids=["bool", "fraction", "nan", "10**400", "unknown city", "injection", "missing", "huge key",
-         "huge sku"],
+    ids=[
+        "bool",
+        "fraction",
+        "nan",
+        "10**400",
+        "unknown city",
+        "injection",
+        "missing",
+        "huge key",
+        "four unknown",
+        "huge sku",
+    ],
 )
 async def test_arguments_outside_the_schema_never_reach_the_handler(
     args: dict[str, Any], said: str
@@ -92,3 +107,29 @@ async def test_arguments_inside_the_schema_reach_the_handler_unchanged() -> None
     args = {"sku": "TV-1", "limit": 10, "city": "Pune"}
     result = await ToolSet([Tool("lookup", "Looks up.", SCHEMA, lookup)]).run("lookup", dict(args))
     assert not result.is_error and ran == [args]
+
+
+@pytest.mark.parametrize(
+    ("schema", "args"),
+    [
+        (PRODUCT_SCHEMA, {"sku": " SMX-TV-0037 "}),
+        (SEARCH_SCHEMA, {"query": "55 inch oled", "limit": 5.0, "min_price": 0}),
+        (SEARCH_SCHEMA, {"category": "washing machine", "max_price": 10_000_000}),
+        (STOCK_SCHEMA, {"sku": "SMX-TV-0037", "city": "Mumbai", "store": "MUM-ANW"}),
+    ],
+    ids=["spaced sku", "whole float", "top price", "city and store"],
+)
+async def test_the_catalog_tools_take_what_claude_sends_them(
+    schema: dict[str, Any], args: dict[str, Any]
+) -> None:
+    """The shipped schemas accept what they always did: a SKU with spaces around it (the
+    handler trims it), a whole number written as 5.0, the top of the price range."""
+    ran: list[dict[str, Any]] = []
+
+    async def lookup(given: dict[str, Any]) -> ToolResult:
+        ran.append(given)
+        return ToolResult.json({"ok": True})
+
+    result = await ToolSet([Tool("lookup", "Looks up.", schema, lookup)]).run("lookup", dict(args))
+    assert not result.is_error, result.content
+    assert ran == [args]
