@@ -7,8 +7,8 @@ of answers that all start within the same second all miss together: a hundred an
 same query a hundred times against the store's database and hold a hundred copies of the
 result while they wait. Here the first to ask starts the one read and the rest await it.
 
-A failed read is not kept: whoever asks next reads again. Nor is one that takes longer than
-`timeout` (a query stuck on a dead connection would otherwise hold every answer of the
+A failed read is not used again: whoever asks next reads again. Nor is one that takes longer
+than `timeout` (a query stuck on a dead connection would otherwise hold every answer of the
 generation until the next feed): it fails as `TimeoutError` for all who waited on it. The read
 runs as a task of its own, so an answer cancelled while it waits (a Stop) cancels only its own
 wait, never the read the others are waiting for. A read is tied to the event loop that started
@@ -35,22 +35,13 @@ class PerGeneration(Generic[T]):
         self._reads: dict[int, asyncio.Task[T]] = {}  # the last read first
 
     async def get(self, gen: int, read: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        """The value at `gen`: `read()`'s result, run only if no read of `gen` is kept."""
+        """The value at `gen`: `read()`'s result, run only if no read of `gen` is kept that
+        succeeded or is still running in this event loop."""
         task = self._reads.get(gen)
-        if task is not None and task.done():
-            if not task.cancelled() and task.exception() is None:
-                return task.result()
-            task = None  # failed (its loop may have closed before it was forgotten)
-        elif task is not None and task.get_loop() is not asyncio.get_running_loop():
-            task = None  # still running in a loop that is not this one
-        if task is None:
+        if task is not None and task.done() and not task.cancelled() and not task.exception():
+            return task.result()
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
             task = asyncio.ensure_future(asyncio.wait_for(read(), self._timeout))
             kept = [(g, t) for g, t in self._reads.items() if g != gen][: self._keep - 1]
             self._reads = {gen: task, **dict(kept)}
-            task.add_done_callback(lambda done: self._forget_failed(gen, done))
         return await asyncio.shield(task)
-
-    def _forget_failed(self, gen: int, task: asyncio.Task[T]) -> None:
-        if task.cancelled() or task.exception() is not None:  # (marks the error as seen)
-            if self._reads.get(gen) is task:
-                del self._reads[gen]
