@@ -16,6 +16,7 @@ from bench.lower_bound import (
     OFFSETS,
     _Answer,
     _convex,
+    first_token_rule,
     first_words_wait,
     least_mean_lag,
     least_total_wait,
@@ -25,6 +26,7 @@ from bench.lower_bound import (
     spread_wait,
 )
 from bench.measure import Figures, people_table
+from bench.native_bound import least_native_mean_lag
 from bench.simulate import simulate
 
 ELEVEN = [float(t) for t in range(11)]  # a chunk a second from 0 to 10 s
@@ -380,6 +382,8 @@ def test_the_people_table_shows_both_ratios() -> None:
     header, _, line = people_table([run]).splitlines()
     assert "ratio@1.5s" in header
     assert "1.70x" in line and "1.27x" in line
+    assert "@rule" in header and "nan" in line  # not measured here
+    assert "1.40x" in people_table([replace(run, least_rule=4.0)]).splitlines()[-1]
     never = replace(run, least_first_words=math.inf)
     assert math.isnan(never.ratio_first_words)
     assert "none" in people_table([never]).splitlines()[-1]
@@ -395,3 +399,36 @@ def test_the_people_table_shows_both_native_windows_spent() -> None:
     assert "228+112 s40" in people_table([native]).splitlines()[-1]
     update = replace(native, name="7 update cold", native=False, also_updated=0, streamed=0)
     assert "228+" not in people_table([update]).splitlines()[-1]
+
+
+def test_under_the_first_token_rule_a_long_answer_posts_its_first_chunk() -> None:
+    """Issue 26's rule fixes a long answer's first version at its first token: the least is
+    that post, then the window's calls spread evenly to its end — above the least with first
+    words merely within 1.5 s of the question, itself above the unconstrained least."""
+    answer = [0.4 + n / 4 for n in range(81)]  # 20 s, four chunks a second, asked at 0
+    (rule,) = first_token_rule([answer])
+    under_rule = least_mean_lag([answer], 3, asked=[rule])
+    assert under_rule == pytest.approx(posted_wait(answer, 0.4, 20.4, 3) / len(answer))
+    in_time = least_mean_lag([answer], 3, asked=[0.0])
+    assert under_rule > in_time > least_mean_lag([answer], 3)
+
+
+def test_under_the_first_token_rule_a_short_answer_may_go_out_whole() -> None:
+    """An answer ending within 2 s of its first token may wait to go out whole: the rule
+    binds it no more than no rule at all, with calls or without."""
+    short = [0.4 + n / 80 for n in range(121)]  # 1.5 s
+    for per_minute in (0, 5):
+        rule = first_token_rule([short])
+        assert least_mean_lag([short], per_minute, asked=rule) == pytest.approx(
+            least_mean_lag([short], per_minute)
+        )
+
+
+def test_the_native_bound_under_the_rule_lies_above_the_one_in_time() -> None:
+    """Workload 5's shape (twenty 25 s answers at once): streamed or posted, each answer's
+    first version at its first token costs the bound what the 1.5 s deadline does not."""
+    answers = [[0.4 + n / 10 for n in range(250)] for _ in range(20)]
+    asked = [0.0] * 20
+    in_time = least_native_mean_lag(answers, asked, first_words=True)
+    under_rule = least_native_mean_lag(answers, first_token_rule(answers), first_words=True)
+    assert under_rule > 1.05 * in_time
