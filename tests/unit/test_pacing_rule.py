@@ -547,3 +547,19 @@ async def test_a_stream_stop_waits_for_room_in_slacks_minute_instead_of_meeting_
 async def test_without_a_budget_for_stops_a_stream_stops_at_once() -> None:
     schedulers = Schedulers(per_minute={}, burst=5, min_interval=1.0)
     await asyncio.wait_for(schedulers.take_stream_stop("T1"), 1.0)
+
+
+def test_the_expected_life_follows_the_answers_in_flight_within_one_moment() -> None:
+    """The rule asks an answer's expected life once per answer in each look, and keeps the
+    figure for that moment; an answer leaving or arriving in the same moment changes it."""
+    rule = SchedulerCore(per_minute=50, min_interval=1.0)
+    rule.lives.append(2.0)
+    rule.mark("a", 0.0)
+    rule.mark("a", 3.0)
+    assert rule.life(9.0) == 5.5  # a is 9 s old: past the 2 s answers, counted at its age
+    rule.forget("a", ended=False)  # gone on by another method: says nothing of lives
+    assert rule.life(9.0) == 2.0
+    rule.mark("b", 0.0)
+    assert rule.life(9.0) == 5.5
+    rule.forget("b")  # ended after one mark: a life of 0 s joins the history
+    assert rule.life(9.0) == 1.0
