@@ -107,6 +107,31 @@ async def test_a_burst_of_long_answers_spends_both_of_slacks_windows(
     assert [c for c in slack.calls if c.status == 429] == []
 
 
+async def test_an_answer_ending_while_its_released_post_is_on_its_way_is_posted_once(
+    native: Bot, slack: FakeSlack, model: FakeAnthropic
+) -> None:
+    """A held answer released to be posted and edited (no stream start to be had) may end
+    while that post is still on its way to Slack. Its end then brings the posted message up to
+    date; it does not post the answer a second time (seen in workload 2's burst: the thread
+    showed a half answer with a cursor, and the whole answer again below it)."""
+    schedulers = native.services.schedulers
+
+    async def no_start(team: str, channel: str | None = None) -> bool:
+        return False  # the minute's stream starts spent
+
+    schedulers.take_stream_start = no_start  # type: ignore[method-assign]
+    slack.delay["chat.postMessage"] = 0.8  # the released post is slow to land
+    # Released at the cold hold (1 s after asking), ending about 0.3 s later.
+    chunks = [f"word{n} " for n in range(13)]
+    model.script(Script(chunks=chunks, delay=0.1, output_tokens=13))
+    await native.event(payload("app_mention", text=f"<@{BOT_USER}> words", ts=ROOT))
+    [answer] = await native.finished_answers()
+    await asyncio.sleep(1.0)  # a second post would have landed by now
+    assert answer.markdown == "".join(chunks)
+    assert [m.ts for m in slack.messages] == [answer.ts]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
 async def test_text_arriving_while_a_stream_start_is_granted_is_not_lost(
     native: Bot, slack: FakeSlack, model: FakeAnthropic
 ) -> None:

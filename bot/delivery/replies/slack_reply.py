@@ -134,7 +134,7 @@ class SlackReply:
         self.started = asyncio.Event()  # the first post was tried
         self.opened = False  # ... and it went through
         self.counted = False  # the scheduler counts this answer's text before its post
-        self.posting = asyncio.Lock()  # a held post is made once, by the scheduler or `finish`
+        self.posting = asyncio.Lock()  # the first post is made once: `open`, release or `finish`
         self.has_text = asyncio.Event()
 
     @property
@@ -240,7 +240,12 @@ class SlackReply:
                 pass
         if self.holdable and self.scheduler.hold_first_post(self.key, self._open_held):
             return
-        await self._open_now()
+        # The first post is made once, by whichever of this, the scheduler's release and
+        # `finish` comes first: a native stream's continuation is opened here while its answer
+        # may end (and `finish` would post it whole) before this post has landed.
+        async with self.posting:
+            if not self.started.is_set():
+                await self._open_now()
 
     def arrive(self) -> None:
         """Count the answer in its window's rule from now, before its post."""
