@@ -12,7 +12,7 @@ import pytest
 from bot.delivery.pacing.core import COLD_HOLD, COLD_LIFE, SHORT, SchedulerCore
 from bot.delivery.pacing.posts import PostPacer
 from bot.delivery.pacing.scheduler import Schedulers
-from bot.delivery.pacing.window import MARGIN, RollingWindow, Share
+from bot.delivery.pacing.window import MARGIN, Heard, RollingWindow, Share
 
 
 def core(per_minute: int = 600, min_interval: float = 1.0, burst: int = 3) -> SchedulerCore:
@@ -563,3 +563,33 @@ def test_the_expected_life_follows_the_answers_in_flight_within_one_moment() -> 
     assert rule.life(9.0) == 5.5
     rule.forget("b")  # ended after one mark: a life of 0 s joins the history
     assert rule.life(9.0) == 1.0
+
+
+async def test_other_replicas_answers_do_not_tip_this_ones_choice_of_method() -> None:
+    """Each replica splits its own answers between the appends' and `chat.update`'s windows.
+    In a burst the others report their answers waiting to stream a moment before they post
+    some of them: counted, those made this replica post as many as a lone bot would (three
+    replicas, three times the posts). Seven answers here post as seven alone do."""
+
+    async def posted_of_seven(others_waiting: int) -> int:
+        schedulers = Schedulers(
+            per_minute={"chat.update": 50, "chat.appendStream": 100}, burst=5, min_interval=1.0
+        )
+        streams = schedulers.for_team("T1", "chat.appendStream")
+        edits = schedulers.for_team("T1", "chat.update")
+        for n in range(7):
+            streams.arrive(n)  # held: waiting to stream
+        total = 7 + others_waiting
+        streams._heard(Heard(total=Share(total, 20.0 * total)), told=Share(7, 140.0))
+        posted = 0
+        for n in range(7):
+            if not await schedulers.take_stream_start("T1", f"C{n}"):
+                posted += 1
+                streams.forget(n, ended=False)
+                edits.arrive(n)
+        await schedulers.close()
+        return posted
+
+    alone = await posted_of_seven(0)
+    assert 1 <= alone < 7
+    assert await posted_of_seven(13) == alone

@@ -6,7 +6,14 @@ Pure: the counts come from the workspace's two schedulers (`Schedulers.take_stre
 versions over its expected life: streamed it gets its start, its stop and an equal share of a
 minute's `chat.appendStream` calls per minute of life, posted its post and an equal share of
 `chat.update`'s (its final among them). The answers counted are those each window already
-serves, here and on the other replicas, the new one among the streams (it waits there).
+serves in this process, the new one among the streams (it waits there).
+
+Why this process's alone: every replica splits its own answers the same way, so the
+workspace's answers are split about as one process would split them all (the windows' shares
+scale alike). Counting the other replicas' answers too meant reading their reports of a moment
+ago: in a burst each replica saw the others' answers waiting to stream but not the ones they
+were posting at that instant, and posted as many as a lone bot would (2026-12-08, workload 6
+cold, three replicas: 8 to 13 of 20 answers streamed from run to run, lag 1.24-1.81x).
 
 Why: Slack gives a workspace two windows, 100 appends and 50 updates a minute. Streaming
 every answer leaves `chat.update`'s idle while twenty answers share the appends (2026-12-07,

@@ -120,8 +120,9 @@ class UpdateScheduler:
     # ---- what the workspace's choice of method reads ------------------------------------
 
     def in_flight(self) -> int:
-        """Answers this window serves now: here (posted or waiting to be) and elsewhere."""
-        return len(self._core.slots) + self._core.elsewhere.answers
+        """Answers this window serves in this process now (posted or waiting to be): the
+        choice of method counts these alone (`choice.py` says why not the other replicas')."""
+        return len(self._core.slots)
 
     def expected_life(self) -> float:
         """Seconds a new answer is expected to stream here (the rule's recent lives)."""
