@@ -173,28 +173,26 @@ def first_words_wait(
 def first_token_rule(
     answers: Sequence[Sequence[float]], short: float = SHORT_ANSWER
 ) -> list[float]:
-    """Question times that make `least_mean_lag(..., asked=...)` (and the native bound) the
-    least for schedules obeying issue 26's own rule: an answer's first words go out at its
-    first token, unless it ends within `short` of it, in which case it may wait to go out
-    whole. Shifting the question to `FIRST_WORDS_DEADLINE` before the first chunk makes the
-    deadline that chunk (the first version falls at it: it can be no earlier and may be no
-    later); to that much before the last chunk, for a short answer, lifts the deadline to its
-    end (any post, or one whole post at its end).
+    """Question times that make `least_mean_lag(..., asked=...)` (and the native bound) a
+    lower bound for schedules obeying issue 26's own rule: an answer's first words go out at
+    its first token, unless it ends within `short` of it, in which case it may wait to go out
+    whole. A long answer's question is put `FIRST_WORDS_DEADLINE` before its first chunk, so
+    the deadline is that chunk (its first version can be no earlier, and may be no later); a
+    short one's at its last chunk, so the deadline falls after its end and binds nothing (any
+    post, or one whole post at its end: looser than the rule, which still bounds it).
 
-    This is a comparator beside the unconstrained least, not a replacement for it: it prices
-    the rule's one version placed for people rather than lag (a first post showing one chunk),
-    which the issue asks for and the unconstrained least does not charge. It knows each
+    A comparator beside the unconstrained least, never a replacement for it: it prices the
+    rule's one version placed for people rather than lag (a first post showing a chunk or
+    two), which the issue asks for and the unconstrained least does not charge. It knows each
     answer's true length, where a real schedule can only expect one: a schedule that held a
-    long answer it mistook for a short one is outside the rule's letter but not its spirit,
-    and is not bounded by this figure."""
+    long answer it took for a short one is outside the rule's letter, and not bounded here."""
     deadlines = []
     for times in answers:
         if not len(times):
             deadlines.append(0.0)
             continue
         start, end = float(min(times)), float(max(times))
-        due = end if end - start <= short else start
-        deadlines.append(due - FIRST_WORDS_DEADLINE)
+        deadlines.append(end if end - start <= short else start - FIRST_WORDS_DEADLINE)
     return deadlines
 
 

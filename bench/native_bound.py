@@ -138,7 +138,9 @@ def least_native_mean_lag(
         eq = len(b_eq)
         b_eq.append(0.0)
         rows.append((eq, y, 1.0))
-        for s in range(at(min(q, latest)), at(latest) + 1):
+        # (from the first chunk where the question is put later, as `first_token_rule` does
+        # for a short answer: a wider range only lowers the bound)
+        for s in range(at(min(q, start, latest)), at(latest) + 1):
             z = column(0.0)
             rows.append((eq, z, -1.0))
             windows["starts"].setdefault(s, []).append(z)
